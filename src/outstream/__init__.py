@@ -1,0 +1,45 @@
+"""outstream: stream text, above all a language model's streamed answer, the right way.
+
+import outstream
+result = outstream.stream(llm_text_chunks)          # stdout, defaults by sink
+print(result.stats.format())
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from ._version import __version__
+from .api import Result, Writer, astream, stream
+from .clock import Clock, SystemClock
+from .core.pace import Instant, Pacer, Smooth, Typewriter
+from .core.stats import Stats
+from .errors import DecodeError, OutstreamError, SinkError, SourceError, UsageError
+
+__all__ = [
+    "Clock",
+    "DecodeError",
+    "Instant",
+    "OutstreamError",
+    "Pacer",
+    "Result",
+    "SinkError",
+    "Smooth",
+    "SourceError",
+    "Stats",
+    "SystemClock",
+    "Typewriter",
+    "UsageError",
+    "Writer",
+    "__version__",
+    "astream",
+    "stream",
+]
+
+# Reprs and docs show the public path (httpx does the same).
+for _name in __all__:
+    _obj = globals()[_name]
+    if hasattr(_obj, "__module__") and not isinstance(_obj, str):
+        with contextlib.suppress(AttributeError, TypeError):
+            _obj.__module__ = "outstream"
+del _name, _obj

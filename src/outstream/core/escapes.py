@@ -1,0 +1,424 @@
+"""Make a model's untrusted text safe to show on a terminal.
+
+`EscapeSanitizer` removes (or shows visibly) the control characters and escape
+sequences that would let a model's output move the cursor, rewrite earlier
+lines, set the window title, write the clipboard, or reorder text with bidi
+overrides. It is incremental: text goes in chunk by chunk, and what is safe to
+show comes out.
+"""
+
+# Theory of operation
+# -------------------
+#
+# A terminal gives meaning to four kinds of code in its input; everything else
+# is text. ECMA-48 (5th ed., 1991) defines them:
+#
+# * C0 controls, U+0000-U+001F, and DEL, U+007F (5.2). LF and HT are layout
+#   and stay. CR is turned into LF: a bare CR returns to the start of the line,
+#   so that what follows overwrites what a reader already saw.
+# * C1 controls, U+0080-U+009F (5.3). Each one also has a 7-bit spelling,
+#   ESC Fe with Fe in 0x40-0x5F: ESC [ is CSI (0x9B), ESC ] is OSC (0x9D),
+#   ESC P is DCS (0x90), ESC X is SOS (0x98), ESC ^ is PM (0x9E), ESC _ is APC
+#   (0x9F) and ESC \ is ST (0x9C).
+# * Control sequences (5.4): CSI, then parameter bytes 0x30-0x3F, then
+#   intermediate bytes 0x20-0x2F, then one final byte 0x40-0x7E. Cursor
+#   movement, erasing and SGR colours (8.3.117) are all control sequences.
+# * Control strings (5.6): OSC, DCS, SOS, PM or APC, a body, then ST (8.3.143).
+#   xterm also ends an OSC at BEL, and so does everyone who copied it, so BEL
+#   ends every string here. OSC (8.3.89) is where the dangerous payloads live:
+#   OSC 0/2 set the title, OSC 52 writes the clipboard, OSC 8 makes links.
+#
+# Independent control functions ESC Fs (5.5, Fs in 0x60-0x7E), private ESC Fp
+# (0x30-0x3F) and ECMA-35's nF escapes (ESC, intermediates 0x20-0x2F, a final
+# 0x30-0x7E, e.g. ESC ( B) are all "ESC, intermediates, one final", and are
+# removed whole.
+#
+# The parser is the usual state machine (the shape of DEC's, as drawn on
+# vt100.net), cut down to what a sanitizer needs:
+#
+#     GROUND --ESC--> ESCAPE --[-----------> CSI_PARAM --0x20-0x2F--> CSI_INTER
+#        |               |----] P X ^ _----> STRING
+#        |               '----0x20-0x2F----> NF
+#        |--0x9B-------------------------->  CSI_PARAM
+#        '--0x90 0x98 0x9D 0x9E 0x9F------>  STRING
+#
+# A sequence ends in one of three ways. It completes (its final byte, or for a
+# string BEL or ST): it is removed, or kept if the policy keeps it. It breaks,
+# when a character outside its grammar arrives: what was parsed is removed and
+# the character is processed again from GROUND. A real terminal would execute
+# a C0 control met inside a CSI and carry on, but we remove that control
+# anyway, and breaking off is the simpler rule to check. Or it grows past
+# `max_held_chars`: it is dropped and the parser returns to GROUND, so the rest
+# of an unterminated payload shows as text. That is safe, because the payload
+# cannot contain ESC or a C1 control, which would have ended it. An ESC inside
+# a string ends the string and starts a new sequence; when it is followed by
+# `\` that sequence is the two-character ST, removed like any other.
+#
+# Chunking: every decision depends only on the characters of the stream and
+# on how many characters the sequence in progress has, never on where a chunk
+# ends, so output does not depend on how the stream was cut. Only two things
+# are carried across chunk boundaries: the parser state with the length of the
+# sequence in progress, and a flag saying "a CR was just turned into LF, so
+# swallow a directly following LF". A trailing CR is not held back, so a line
+# ending shows as soon as it arrives. Under the "sgr" policy the text of a
+# CSI is held while it can still turn out to be SGR (at most
+# `max_held_chars`); the body of a string is never held, only counted, so a
+# long OSC split over many chunks costs linear time.
+#
+# Speed: in GROUND one precompiled character-class search finds the next
+# special character, and a chunk with none is returned as the same object.
+# Sequence bodies are consumed with anchored `match` calls rather than one
+# character at a time.
+
+from __future__ import annotations
+
+import enum
+import re
+from typing import Final, Literal
+
+__all__ = ["ESCAPE_POLICIES", "EscapePolicy", "EscapeSanitizer"]
+
+EscapePolicy = Literal["strip", "escape", "sgr", "raw"]
+"""What `EscapeSanitizer` does with controls.
+
+* ``"strip"``: remove controls and whole escape sequences; CR becomes LF.
+* ``"escape"``: remove nothing; show each control as a visible symbol.
+* ``"sgr"``: like ``"strip"``, but keep SGR sequences (colours and styles).
+* ``"raw"``: pass the text through unchanged.
+"""
+
+ESCAPE_POLICIES: tuple[EscapePolicy, ...] = ("strip", "escape", "sgr", "raw")
+
+_ESC: Final = "\x1b"
+
+# Everything a terminal might act on: C0 except HT and LF (CR included), DEL,
+# C1, and the bidi embeddings/overrides (U+202A-U+202E) and isolates
+# (U+2066-U+2069) of UAX #9 that "Trojan Source" (CVE-2021-42574) abuses.
+_SPECIAL: Final = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+# Runs inside a sequence, matched at the current position (ECMA-48 5.4, 5.6).
+_PARAM_RUN: Final = re.compile("[\x30-\x3f]*")
+_INTER_RUN: Final = re.compile("[\x20-\x2f]*")
+_STRING_BODY_RUN: Final = re.compile("[^\x07\x1b\x9c]*")
+# SGR parameters as terminals accept them: numbers separated by ";", and ":"
+# for the ITU T.416 sub-parameters of 38/48 colours and underline styles.
+_SGR_PARAMS: Final = re.compile("[0-9;:]*")
+
+# The second character of a 7-bit string introducer, and the 8-bit ones.
+_STRING_FE: Final = frozenset("]PX^_")  # OSC, DCS, SOS, PM, APC
+_STRING_C1: Final = frozenset("\x9d\x90\x98\x9e\x9f")  # OSC, DCS, SOS, PM, APC
+_CSI_C1: Final = "\x9b"
+_STRING_END: Final = frozenset("\x07\x9c")  # BEL, ST; ESC is handled apart
+_INTRODUCERS: Final = frozenset("\x1b\x9b\x90\x98\x9d\x9e\x9f")
+
+# A whole sequence in one piece, for the common case where it lies inside one
+# chunk. Matching it gives the same result as walking the state machine, as
+# long as the match is no longer than the bound (the caller's `endpos`). The
+# two-character ESC Fp/Fe/Fs leaves out the Fe that open a CSI or a string;
+# a string ended by ESC \ is the string and then the ST, both removed.
+_WHOLE_SEQUENCE: Final = re.compile(
+    "(?P<sgr>\x1b\\[[0-9;:]*m)"
+    "|(?:\x1b\\[|\x9b)[\x30-\x3f]*+[\x20-\x2f]*+[\x40-\x7e]"
+    "|(?:\x1b[]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*+(?:[\x07\x9c]|\x1b\\\\)"
+    "|\x1b(?:[\x20-\x2f]++[\x30-\x7e]|[\x30-\x4f\x51-\x57\x59\x5a\x5c\x60-\x7e])"
+)
+
+
+def _visible(cp: int) -> str:
+    if cp < 0x20:
+        # Unicode's Control Pictures block is laid out in C0 order.
+        return chr(0x2400 + cp)
+    if cp == 0x7F:
+        return "\u2421"
+    return f"<U+{cp:04X}>"
+
+
+# What "escape" shows in place of each special character, as a str.translate
+# table.
+_VISIBLE: Final[dict[int, str]] = {
+    cp: _visible(cp)
+    for cp in (*range(0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+    if cp not in (0x09, 0x0A)
+}
+
+
+class _State(enum.Enum):
+    GROUND = enum.auto()
+    ESCAPE = enum.auto()  # after ESC
+    NF = enum.auto()  # ESC, intermediates
+    CSI_PARAM = enum.auto()  # CSI, parameter bytes
+    CSI_INTER = enum.auto()  # CSI, parameters, intermediate bytes
+    STRING = enum.auto()  # OSC/DCS/SOS/PM/APC body
+
+
+class EscapeSanitizer:
+    """Remove or reveal terminal controls in text that arrives in chunks.
+
+    ``"".join(s.feed(c) for c in chunks) + s.flush()`` is the same for every
+    way of cutting a text into chunks.
+
+    Args:
+        policy: one of `ESCAPE_POLICIES`; see `EscapePolicy`.
+        max_held_chars: the longest escape sequence, in code points, that
+            may stay incomplete. A longer one is dropped and what follows it
+            is treated as text, so a stray OSC cannot hide the rest of the
+            stream.
+
+    Raises:
+        ValueError: `policy` is not a known policy, or `max_held_chars` is
+            less than 1.
+    """
+
+    def __init__(self, policy: EscapePolicy = "strip", *, max_held_chars: int = 4096) -> None:
+        if policy not in ESCAPE_POLICIES:
+            raise ValueError(f"unknown escape policy {policy!r}; expected one of {ESCAPE_POLICIES}")
+        if max_held_chars < 1:
+            raise ValueError(f"max_held_chars must be at least 1, not {max_held_chars}")
+        self._policy: EscapePolicy = policy
+        self._keep_sgr = policy == "sgr"
+        self._max_held_chars = max_held_chars
+        self._n_removed = 0
+        self._state = _State.GROUND
+        # Code points of the sequence in progress, held or not.
+        self._n_seq_chars = 0
+        # Under "sgr", the text of a CSI that may still turn out to be SGR;
+        # empty otherwise.
+        self._held: list[str] = []
+        self._sgr_candidate = False
+        # "strip"/"sgr": the last character was a CR, already shown as LF.
+        self._swallow_lf = False
+        # "escape": a CR at the end of the last chunk, shown once we know
+        # whether LF follows it.
+        self._held_cr = False
+
+    @property
+    def policy(self) -> EscapePolicy:
+        """The policy given to the constructor."""
+        return self._policy
+
+    @property
+    def n_removed(self) -> int:
+        """Code points removed or replaced so far.
+
+        A CR LF pair counts once; characters of a sequence still held count
+        when it is resolved.
+        """
+        return self._n_removed
+
+    def feed(self, text: str) -> str:
+        """Take the next chunk and return what is safe to show now.
+
+        Args:
+            text: the next piece of the stream.
+
+        Returns:
+            The sanitized text. It may be shorter than what was fed, because
+            an incomplete escape sequence at the end is held back; `text`
+            itself is returned when nothing in it needs changing.
+        """
+        if self._policy == "raw":
+            return text
+        if self._policy == "escape":
+            return self._feed_escape(text)
+        if not text:
+            return text
+        start = 0
+        if self._swallow_lf:
+            self._swallow_lf = False
+            if text[0] == "\n":
+                start = 1
+        if self._state is _State.GROUND:
+            match = _SPECIAL.search(text, start)
+            if match is None:
+                return text[start:] if start else text
+            first = match.start()
+            out = [text[start:first]]
+            self._sanitize(text, first, out)
+        else:
+            out = []
+            self._sanitize(text, start, out)
+        return "".join(out)
+
+    def flush(self) -> str:
+        """End the stream: resolve whatever is held, and reset.
+
+        An incomplete escape sequence is dropped under "strip" and "sgr"
+        (there is nothing held under "escape" and "raw", whose sequences are
+        never parsed); a CR held by "escape" is shown as ␍.
+
+        Returns:
+            The last of the output, often "".
+        """
+        out = ""
+        if self._held_cr:
+            out = _VISIBLE[0x0D]
+            self._held_cr = False
+            self._n_removed += 1
+        if self._state is not _State.GROUND:
+            self._n_removed += self._n_seq_chars
+            self._reset_sequence()
+        self._swallow_lf = False
+        return out
+
+    # --- "escape" ---
+
+    def _feed_escape(self, text: str) -> str:
+        if self._held_cr:
+            text = "\r" + text
+            self._held_cr = False
+        if text.endswith("\r"):
+            # Whether it is shown as LF or as ␍ depends on the next chunk.
+            self._held_cr = True
+            text = text[:-1]
+        if _SPECIAL.search(text) is None:
+            return text
+        n_crlf = text.count("\r\n")
+        if n_crlf:
+            text = text.replace("\r\n", "\n")
+        self._n_removed += n_crlf + len(_SPECIAL.findall(text))
+        return text.translate(_VISIBLE)
+
+    # --- "strip" and "sgr" ---
+
+    def _reset_sequence(self) -> None:
+        self._state = _State.GROUND
+        self._n_seq_chars = 0
+        self._sgr_candidate = False
+        self._held.clear()
+
+    def _remove_sequence(self, n_more: int = 0) -> None:
+        self._n_removed += self._n_seq_chars + n_more
+        self._reset_sequence()
+
+    def _sanitize(self, text: str, i: int, out: list[str]) -> None:
+        """Process text[i:], appending what is shown to `out`."""
+        n = len(text)
+        max_held = self._max_held_chars
+        while i < n:
+            state = self._state
+            if state is _State.GROUND:
+                match = _SPECIAL.search(text, i)
+                if match is None:
+                    out.append(text[i:])
+                    return
+                j = match.start()
+                if j > i:
+                    out.append(text[i:j])
+                c = text[j]
+                if c in _INTRODUCERS:
+                    whole = _WHOLE_SEQUENCE.match(text, j, j + max_held)
+                    if whole is not None:
+                        i = whole.end()
+                        if self._keep_sgr and whole.lastgroup == "sgr":
+                            out.append(whole.group())
+                        else:
+                            self._n_removed += i - j
+                        continue
+                i = j + 1
+                if c == _ESC:
+                    self._state = _State.ESCAPE
+                    self._n_seq_chars = 1
+                elif c == "\r":
+                    out.append("\n")
+                    self._n_removed += 1
+                    if i == n:
+                        self._swallow_lf = True
+                    elif text[i] == "\n":
+                        i += 1
+                elif c == _CSI_C1:
+                    # Only the 7-bit spelling can be SGR: 8-bit controls
+                    # mean something else to a UTF-8 terminal, if anything.
+                    self._state = _State.CSI_PARAM
+                    self._n_seq_chars = 1
+                elif c in _STRING_C1:
+                    self._state = _State.STRING
+                    self._n_seq_chars = 1
+                else:
+                    self._n_removed += 1
+                continue
+
+            if state is _State.ESCAPE:
+                c = text[i]
+                if c == "[":
+                    i += 1
+                    self._state = _State.CSI_PARAM
+                    self._n_seq_chars += 1
+                    if self._keep_sgr:
+                        self._sgr_candidate = True
+                        self._held.append("\x1b[")
+                elif c in _STRING_FE:
+                    i += 1
+                    self._state = _State.STRING
+                    self._n_seq_chars += 1
+                elif "\x20" <= c <= "\x2f":
+                    self._state = _State.NF
+                    continue
+                elif "\x30" <= c <= "\x7e":
+                    # ESC Fp, Fe or Fs: complete at two characters.
+                    i += 1
+                    self._remove_sequence(1)
+                    continue
+                else:
+                    self._remove_sequence()
+                    continue
+                if self._n_seq_chars > max_held:
+                    self._remove_sequence()
+                continue
+
+            # The states that consume a run of characters: take as much of
+            # the run as the bound allows.
+            if state is _State.STRING:
+                run = _STRING_BODY_RUN.match(text, i)
+            elif state is _State.CSI_PARAM:
+                run = _PARAM_RUN.match(text, i)
+            else:
+                run = _INTER_RUN.match(text, i)
+            assert run is not None  # a `*` pattern always matches
+            j = run.end()
+            budget = max_held - self._n_seq_chars
+            if j - i > budget:
+                # The character that takes the sequence past the bound is
+                # dropped with it; the next one is text.
+                i += budget + 1
+                self._remove_sequence(budget + 1)
+                continue
+            if self._sgr_candidate and j > i:
+                if _SGR_PARAMS.fullmatch(text, i, j) is not None:
+                    self._held.append(text[i:j])
+                else:
+                    self._sgr_candidate = False
+                    self._held.clear()
+            self._n_seq_chars += j - i
+            i = j
+            if i == n:
+                return
+
+            c = text[i]
+            if state is _State.STRING:
+                if c in _STRING_END:
+                    i += 1
+                    self._remove_sequence(1)
+                else:
+                    # ESC ends the string and starts a sequence of its own.
+                    self._remove_sequence()
+            elif state is _State.NF:
+                if "\x30" <= c <= "\x7e":
+                    i += 1
+                    self._remove_sequence(1)
+                else:
+                    self._remove_sequence()
+            elif state is _State.CSI_PARAM and "\x20" <= c <= "\x2f":
+                # Intermediates rule out SGR, whose CSI has none.
+                self._state = _State.CSI_INTER
+                self._sgr_candidate = False
+                self._held.clear()
+            elif "\x40" <= c <= "\x7e":
+                i += 1
+                if c == "m" and self._sgr_candidate:
+                    out.extend(self._held)
+                    out.append("m")
+                    self._reset_sequence()
+                else:
+                    self._remove_sequence(1)
+            else:
+                self._remove_sequence()

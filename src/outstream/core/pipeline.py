@@ -1,0 +1,200 @@
+"""The pure pipeline: decode, sanitize, segment, pace; text out, no I/O.
+
+Theory of operation: `Pipeline` composes the core stages and has three verbs,
+like h11's Connection. `feed(event, now)` takes what the source gave (a
+`Delta`, `End` or `Failed`); `poll(now)` returns the text to write now (often
+""); `next_deadline()` says when polling next is worth it (None: wait for the
+source). The drivers in ``drive.py`` are a few lines around these verbs.
+
+Frames: with a `frame_interval`, text is released at most once per interval,
+so a typewriter at 20,000 units/s costs 60 writes a second, not 20,000. With
+an interval of 0 (instant pacing into a pipe) every poll that has text
+releases it, so a downstream reader sees each chunk at once.
+
+A source failure or a strict decoding error stops the stream: whatever was
+received before it is released at once, then `error` is set; the driver
+re-raises it after writing. `abort(now)` (Ctrl-C) releases only what is due.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from ..errors import DecodeError, SourceError
+from ..events import Delta, End, Event, Failed
+from .escapes import EscapePolicy, EscapeSanitizer
+from .graphemes import Segmenter, UnitName
+from .pace import Instant, Pacer
+from .stats import StatsRecorder
+from .utf8 import DecodeErrors, Utf8Decoder
+
+__all__ = ["Pipeline"]
+
+
+class Pipeline:
+    """Source events in, text to write out, at the times the pacer says.
+
+    Args:
+        pacer: the pacing policy (`Instant`, `Typewriter`, `Smooth`, or any
+            object with the `Pacer` methods).
+        unit: what the pacer counts: ``"grapheme"``, ``"word"``, ``"line"``
+            or ``"chunk"``.
+        escapes: what to do with control characters and escape sequences.
+        errors: ``"replace"`` or ``"strict"`` for invalid UTF-8.
+        hold: seconds an unfinished trailing unit waits for more text.
+        frame_interval: least time between two releases of text, seconds.
+        t_start: when the stream started, for the stats.
+    """
+
+    def __init__(
+        self,
+        *,
+        pacer: Pacer | None = None,
+        unit: UnitName = "grapheme",
+        escapes: EscapePolicy = "strip",
+        errors: DecodeErrors = "replace",
+        hold: float = 0.05,
+        frame_interval: float = 0.0,
+        t_start: float = 0.0,
+    ) -> None:
+        if frame_interval < 0:
+            raise ValueError(f"frame_interval must be >= 0, not {frame_interval!r}")
+        self.pacer: Pacer = Instant() if pacer is None else pacer
+        self._utf8 = Utf8Decoder(errors)
+        self._sanitizer = EscapeSanitizer(escapes)
+        self._segmenter = Segmenter(unit, hold=hold)
+        self.stats = StatsRecorder(t_start)
+        self.frame_interval = frame_interval
+        self.error: BaseException | None = None
+        self.ended = False  # the source has ended (or failed); no more feeds
+        self.done = False  # ended, and everything has been released
+        self._now = t_start
+        self._last_release = -math.inf
+        self._release_all = False
+
+    # --- input ---
+
+    def feed(self, event: Event, now: float) -> None:
+        """Take one event from the source, which arrived at `event.t`."""
+        if self.ended:
+            return
+        t = max(event.t, self._now)
+        if isinstance(event, Delta):
+            self._feed_data(event.data, t, (t,))
+        elif isinstance(event, End):
+            self._end(t)
+        elif isinstance(event, Failed):
+            self._fail(event.error, t)
+        else:
+            raise TypeError(f"not a source event: {event!r}")
+
+    def feed_chunks(self, chunks: Sequence[object], times: Sequence[float]) -> None:
+        """Several chunks that arrived at `times`, taken in one go (the drivers' fast path)."""
+        if self.ended or not chunks:
+            return
+        t = max(times[0], self._now)
+        data: str | bytes
+        try:
+            data = "".join(chunks)  # type: ignore[arg-type]
+        except TypeError:
+            try:
+                data = b"".join(chunks)  # type: ignore[arg-type]
+            except TypeError:
+                data = ""
+        if data:
+            self._feed_data(data, t, times)
+            return
+        for chunk, t_chunk in zip(chunks, times, strict=True):  # mixed, or not text
+            if not isinstance(chunk, str | bytes | bytearray):
+                error = SourceError(
+                    f"the source gave a {type(chunk).__name__}; expected str or bytes"
+                )
+                self._fail(error, max(t_chunk, t))
+                return
+            self._feed_data(chunk, max(t_chunk, t), (t_chunk,))
+            if self.ended:
+                return
+
+    def _feed_data(self, data: str | bytes | bytearray, t: float, times: Sequence[float]) -> None:
+        if isinstance(data, str):
+            text = data
+        else:
+            try:
+                text = self._utf8.feed(data)
+            except DecodeError as exc:
+                self._push(exc.text_before, t, times)
+                self._fail(exc, t)
+                return
+        self._push(text, t, times)
+
+    def _push(self, text: str, t: float, times: Sequence[float] = ()) -> None:
+        clean = self._sanitizer.feed(text) if text else ""
+        if times or clean:
+            self.stats.arrived(t, len(clean), times)
+        if clean:
+            self.pacer.push(self._segmenter.feed(clean, t), t)
+
+    def _end(self, t: float) -> None:
+        try:
+            tail = self._utf8.flush()
+        except DecodeError as exc:
+            self._push(exc.text_before, t)
+            self._fail(exc, t)
+            return
+        self._push(tail + self._sanitizer.flush(), t)
+        self.pacer.push(self._segmenter.flush(), t)
+        self.ended = True
+
+    def _fail(self, error: BaseException, t: float) -> None:
+        self._push(self._sanitizer.flush(), t)
+        self.pacer.push(self._segmenter.flush(), t)
+        self.error = error
+        self.ended = True
+        self._release_all = True
+
+    # --- output ---
+
+    def poll(self, now: float) -> str:
+        """The text to write at `now`; "" when nothing is due."""
+        if self.done:
+            return ""
+        self._now = max(now, self._now)
+        released = self._segmenter.poll(now)
+        if released:
+            self.pacer.push(released, now)
+        if self._release_all:
+            units = self.pacer.drain()
+        elif now < self._last_release + self.frame_interval:
+            units = []
+        else:
+            units = self.pacer.due(now)
+        text = "".join(units)
+        if text:
+            self._last_release = now
+            self.stats.shown(text, now)
+        if self.ended and not self.pacer.n_waiting and not self._segmenter.held:
+            self.done = True
+        return text
+
+    def next_deadline(self) -> float | None:
+        """When to poll next; None means nothing will be due until the source speaks."""
+        if self.done:
+            return None
+        if self._release_all or (self.ended and not self.pacer.n_waiting):
+            return self._now
+        deadline = self.pacer.next_deadline()
+        if deadline is not None:
+            deadline = max(deadline, self._last_release + self.frame_interval)
+        hold = self._segmenter.next_deadline()
+        if hold is not None and (deadline is None or hold < deadline):
+            deadline = hold
+        return deadline
+
+    def abort(self, now: float) -> str:
+        """Stop (Ctrl-C): return what is due at `now` and nothing after it."""
+        text = "" if self.done else "".join(self.pacer.due(max(now, self._now)))
+        if text:
+            self.stats.shown(text, now)
+        self.ended = self.done = True
+        return text

@@ -1,0 +1,447 @@
+"""The drivers: the two loops around `Pipeline`, and the only threads and tasks.
+
+Theory of operation: every decision is in `Pipeline`. `run` and `arun` take
+what the source has produced (an *inbox* hands over everything that came,
+in one batch, or nothing once the pipeline's next deadline has passed), feed
+it, poll, write. The source is read beside the loop, by a thread (`run`) or
+a task (`arun`), into a `Channel`, so pacing never stalls it: a slow
+typewriter only grows the pacer's queue. The one thing that does slow the
+reader is the output itself: when the sink blocks and more than
+`Channel.max_bytes` wait in the channel, the reader waits too, which keeps
+memory bounded when piping a gigabyte into a slow reader.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections import deque
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .clock import Clock
+from .core.pipeline import Pipeline
+from .core.stats import Stats
+from .events import End, Failed
+from .sinks.stream import ReaderGone, StreamSink
+
+__all__ = ["AsyncInbox", "Batch", "Channel", "Inbox", "Outcome", "arun", "run"]
+
+
+@dataclass(slots=True)
+class Batch:
+    """What the source produced since the last look: chunks, their arrivals, maybe its end."""
+
+    chunks: list[object] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)
+    end: End | Failed | None = None
+
+
+class Inbox(Protocol):
+    def get(self, until: float | None, clock: Clock) -> Batch:
+        """What arrived, waiting at most until `until` (None: until something comes)."""
+        ...
+
+    def close(self) -> None:
+        """No more is wanted: stop reading and close the source."""
+        ...
+
+
+class AsyncInbox(Protocol):
+    async def aget(self, until: float | None, clock: Clock) -> Batch: ...
+
+    async def aclose(self) -> None: ...
+
+
+def _len(chunk: object) -> int:
+    try:
+        return len(chunk)  # type: ignore[arg-type]
+    except TypeError:
+        return 0
+
+
+class Channel:
+    """A one-way handover of chunks from a producer thread to the driver.
+
+    The producer calls `put`, then `end` or `fail`; the driver calls `get`.
+    `put` is cheap (a deque append), and wakes the driver only when it is
+    waiting. Bytes queued are counted on each side by one thread only, so the
+    count needs no lock.
+    """
+
+    max_bytes = 8 * 1024 * 1024
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._items: deque[tuple[float, object]] = deque()
+        self._end: End | Failed | None = None
+        self._wakeup = threading.Event()
+        self._room = threading.Event()
+        self._room.set()
+        self._driver_waiting = False
+        self._producer_waiting = False
+        self._bytes_in = 0  # written by the producer only
+        self._bytes_out = 0  # written by the driver only
+        self.closed = False  # the driver wants no more
+
+    # --- producer side ---
+
+    def put(self, chunk: object) -> bool:
+        """Hand over one chunk; False once the driver wants no more."""
+        if self.closed:
+            return False
+        self._items.append((self._clock.now(), chunk))
+        self._bytes_in += _len(chunk)
+        if self._driver_waiting:
+            self._wakeup.set()
+        if self._bytes_in - self._bytes_out > self.max_bytes:
+            self._room.clear()
+            self._producer_waiting = True
+            if self._bytes_in - self._bytes_out > self.max_bytes and not self.closed:
+                self._room.wait()
+            self._producer_waiting = False
+        return not self.closed
+
+    def end(self, error: BaseException | None = None) -> None:
+        t = self._clock.now()
+        self._end = End(t=t) if error is None else Failed(t=t, error=error)
+        self._wakeup.set()
+
+    # --- driver side ---
+
+    def get(self, until: float | None, clock: Clock) -> Batch:
+        items = self._items
+        if not items and self._end is None:
+            self._wakeup.clear()
+            self._driver_waiting = True
+            if not items and self._end is None:
+                timeout = None if until is None else max(until - clock.now(), 0.0)
+                self._wakeup.wait(timeout)
+            self._driver_waiting = False
+        return self._take()
+
+    def _take(self) -> Batch:
+        # Read the end marker before draining: an item put before it cannot be missed.
+        end = self._end
+        batch = Batch(end=end)
+        items = self._items
+        n_bytes = 0
+        for _ in range(len(items)):
+            t, chunk = items.popleft()
+            batch.times.append(t)
+            batch.chunks.append(chunk)
+            n_bytes += _len(chunk)
+        self._bytes_out += n_bytes
+        if self._producer_waiting:
+            self._room.set()
+        if end is not None:
+            self._end = None
+            self.closed = True
+        return batch
+
+    def close(self) -> None:
+        self.closed = True
+        self._room.set()
+
+
+class ThreadInbox:
+    """Reads a (sync) iterator in a daemon thread into a `Channel`."""
+
+    def __init__(self, iterator: Iterator[object], clock: Clock) -> None:
+        self.channel = Channel(clock)
+        self._iterator = iterator
+        self._thread = threading.Thread(target=self._read, name="outstream-reader", daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        iterator, channel = self._iterator, self.channel
+        try:
+            for chunk in iterator:
+                if not channel.put(chunk):
+                    break
+        except BaseException as exc:
+            channel.end(exc)
+        else:
+            channel.end()
+        finally:
+            close = getattr(iterator, "close", None)
+            if callable(close):
+                with contextlib.suppress(Exception):
+                    close()
+
+    def get(self, until: float | None, clock: Clock) -> Batch:
+        return self.channel.get(until, clock)
+
+    def close(self) -> None:
+        self.channel.close()
+
+
+def _async_to_sync(aiterator: AsyncIterator[object]) -> Iterator[object]:
+    """Iterate an async iterator from a thread, on an event loop of its own."""
+    import asyncio
+
+    loop = asyncio.new_event_loop()
+    try:
+        while True:
+            try:
+                yield loop.run_until_complete(anext(aiterator))
+            except StopAsyncIteration:
+                break
+    finally:
+        aclose = getattr(aiterator, "aclose", None)
+        if aclose is not None:
+            loop.run_until_complete(aclose())
+        loop.close()
+
+
+class StaticInbox:
+    """A source that is all there from the start: a str or bytes."""
+
+    def __init__(self, chunks: Sequence[object], clock: Clock) -> None:
+        t = clock.now()
+        self._batch: Batch | None = Batch(
+            chunks=list(chunks), times=[t] * len(chunks), end=End(t=t)
+        )
+
+    def get(self, until: float | None, clock: Clock) -> Batch:
+        batch, self._batch = self._batch, None
+        if batch is None:
+            if until is not None:
+                clock.sleep_until(until)
+            return Batch()
+        return batch
+
+    async def aget(self, until: float | None, clock: Clock) -> Batch:
+        batch, self._batch = self._batch, None
+        if batch is None:
+            if until is not None:
+                await clock.asleep_until(until)
+            return Batch()
+        return batch
+
+    def close(self) -> None:
+        self._batch = None
+
+    async def aclose(self) -> None:
+        self._batch = None
+
+
+class TaskInbox:
+    """Reads an async iterator in a task into a deque (the async `Channel`)."""
+
+    def __init__(self, aiterator: AsyncIterator[object], clock: Clock) -> None:
+        import asyncio
+
+        self._aiterator = aiterator
+        self._clock = clock
+        self._items: deque[tuple[float, object]] = deque()
+        self._end: End | Failed | None = None
+        self._wakeup = asyncio.Event()
+        self._task = asyncio.get_running_loop().create_task(self._read())
+
+    async def _read(self) -> None:
+        import asyncio
+
+        clock = self._clock
+        try:
+            async for chunk in self._aiterator:
+                self._items.append((clock.now(), chunk))
+                self._wakeup.set()
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            self._end = Failed(t=clock.now(), error=exc)
+        else:
+            self._end = End(t=clock.now())
+        self._wakeup.set()
+
+    async def aget(self, until: float | None, clock: Clock) -> Batch:
+        import asyncio
+
+        if not self._items and self._end is None:
+            self._wakeup.clear()
+            timeout = None if until is None else max(until - clock.now(), 0.0)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), timeout)
+        end, self._end = self._end, None
+        batch = Batch(end=end)
+        items = self._items
+        for _ in range(len(items)):
+            t, chunk = items.popleft()
+            batch.times.append(t)
+            batch.chunks.append(chunk)
+        return batch
+
+    async def aclose(self) -> None:
+        import asyncio
+
+        if not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        aclose = getattr(self._aiterator, "aclose", None)
+        if aclose is not None:
+            with contextlib.suppress(Exception):
+                await aclose()
+
+
+# --- the two loops ---
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outcome:
+    """How a run ended: what was shown, the stats, whether the reader went away."""
+
+    text: str
+    stats: Stats
+    reader_gone: bool = False
+
+
+def _feed(pipeline: Pipeline, batch: Batch, now: float) -> None:
+    if batch.chunks:
+        pipeline.feed_chunks(batch.chunks, batch.times)
+    if batch.end is not None:
+        pipeline.feed(batch.end, now)
+
+
+def _interrupted(pipeline: Pipeline, sink: StreamSink, now: float) -> None:
+    """Ctrl-C: write what is due, end a terminal's line, and flush."""
+    try:
+        text = pipeline.abort(now)
+        if text:
+            sink.write(text)
+        if sink.is_terminal and not sink.ends_with_newline:
+            sink.write("\n")
+        sink.close()
+    except Exception:
+        pass
+
+
+def _outcome(
+    pipeline: Pipeline, sink: StreamSink, shown: list[str], now: float, gone: bool
+) -> Outcome:
+    stats = pipeline.stats.snapshot(now, n_writes=sink.n_writes, n_flushes=sink.n_flushes)
+    return Outcome(text="".join(shown), stats=stats, reader_gone=gone)
+
+
+def run(
+    pipeline: Pipeline, inbox: Inbox, sink: StreamSink, clock: Clock, *, keep_text: bool = True
+) -> Outcome:
+    """Drive `pipeline` from `inbox` to `sink` until the source ends and all is shown.
+
+    Raises:
+        The source's own exception, or `DecodeError`, after everything that
+        came before it was written; `SinkError`; `KeyboardInterrupt` after
+        writing what was due.
+    """
+    shown: list[str] = []
+    gone = False
+    try:
+        while not pipeline.done:
+            batch = inbox.get(pipeline.next_deadline(), clock)
+            now = clock.now()
+            _feed(pipeline, batch, now)
+            text = pipeline.poll(now)
+            if text:
+                sink.write(text)
+                if keep_text:
+                    shown.append(text)
+        sink.close()
+    except ReaderGone:
+        gone = True
+    except KeyboardInterrupt:
+        _interrupted(pipeline, sink, clock.now())
+        raise
+    finally:
+        inbox.close()
+    if pipeline.error is not None and not gone:
+        raise pipeline.error
+    return _outcome(pipeline, sink, shown, clock.now(), gone)
+
+
+async def arun(
+    pipeline: Pipeline, inbox: AsyncInbox, sink: StreamSink, clock: Clock, *, keep_text: bool = True
+) -> Outcome:
+    """`run`, awaiting the source instead of blocking on it."""
+    import asyncio
+
+    shown: list[str] = []
+    gone = False
+    try:
+        while not pipeline.done:
+            batch = await inbox.aget(pipeline.next_deadline(), clock)
+            now = clock.now()
+            _feed(pipeline, batch, now)
+            text = pipeline.poll(now)
+            if text:
+                sink.write(text)
+                if keep_text:
+                    shown.append(text)
+        sink.close()
+    except ReaderGone:
+        gone = True
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        _interrupted(pipeline, sink, clock.now())
+        raise
+    finally:
+        await inbox.aclose()
+    if pipeline.error is not None and not gone:
+        raise pipeline.error
+    return _outcome(pipeline, sink, shown, clock.now(), gone)
+
+
+def open_inbox(source: Any, clock: Clock) -> Inbox:
+    """The inbox that reads `source` for `run`."""
+    from .sources.plain import async_iterator, static_chunks, sync_iterator, unknown_source
+
+    if callable(getattr(source, "get", None)) and callable(getattr(source, "close", None)):
+        return source  # type: ignore[no-any-return]
+    chunks = static_chunks(source)
+    if chunks is not None:
+        return StaticInbox(chunks, clock)
+    iterator = sync_iterator(source)
+    if iterator is None:
+        aiterator = async_iterator(source)
+        if aiterator is None:
+            raise unknown_source(source)
+        iterator = _async_to_sync(aiterator)
+    return ThreadInbox(iterator, clock)
+
+
+def open_async_inbox(source: Any, clock: Clock) -> AsyncInbox:
+    """The inbox that reads `source` for `arun`."""
+    from .sources.plain import async_iterator, static_chunks, sync_iterator, unknown_source
+
+    if callable(getattr(source, "aget", None)) and callable(getattr(source, "aclose", None)):
+        return source  # type: ignore[no-any-return]
+    chunks = static_chunks(source)
+    if chunks is not None:
+        return StaticInbox(chunks, clock)
+    aiterator = async_iterator(source)
+    if aiterator is None:
+        iterator = sync_iterator(source)
+        if iterator is None:
+            raise unknown_source(source)
+        aiterator = _thread_to_async(iterator, clock)
+    return TaskInbox(aiterator, clock)
+
+
+async def _thread_to_async(iterator: Iterator[object], clock: Clock) -> AsyncIterator[object]:
+    """A sync iterator (a file, a blocking generator) read by a thread, awaited here."""
+    import asyncio
+
+    inbox = ThreadInbox(iterator, clock)
+    loop = asyncio.get_running_loop()
+    try:
+        while True:
+            # A bounded wait, so that the executor's thread never outlives the stream.
+            batch = await loop.run_in_executor(None, inbox.get, clock.now() + 0.2, clock)
+            for chunk in batch.chunks:
+                yield chunk
+            if isinstance(batch.end, Failed):
+                raise batch.end.error
+            if batch.end is not None:
+                return
+    finally:
+        inbox.close()

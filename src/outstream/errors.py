@@ -1,0 +1,35 @@
+"""The exceptions outstream raises on purpose.
+
+Every error a user can cause or meet derives from `OutstreamError` and says
+where it happened. Any other exception escaping outstream is a bug.
+"""
+
+from __future__ import annotations
+
+__all__ = ["DecodeError", "OutstreamError", "SinkError", "SourceError", "UsageError"]
+
+
+class OutstreamError(Exception):
+    """Base of every error outstream raises on purpose."""
+
+
+class SourceError(OutstreamError):
+    """The source failed: it raised, or gave something that cannot be read."""
+
+
+class DecodeError(SourceError):
+    """Invalid UTF-8 with ``errors="strict"``; `offset` is the bad byte's offset."""
+
+    def __init__(self, offset: int, data: bytes) -> None:
+        self.offset = offset
+        self.data = data
+        self.text_before = ""
+        super().__init__(f"invalid UTF-8 at byte offset {offset}: {data!r}")
+
+
+class SinkError(OutstreamError):
+    """Writing to the output failed (other than the reader going away)."""
+
+
+class UsageError(OutstreamError):
+    """A bad option or combination of options."""

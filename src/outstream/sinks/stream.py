@@ -1,0 +1,134 @@
+"""Writing to a text or binary file object, flushed as its kind wants.
+
+As in ``_pyio``: a raw write may be short, so writing loops until all is
+written; `close()` flushes in ``try`` and lets go in ``finally`` and may be
+called twice. A reader that went away (``BrokenPipeError``, ``EPIPE``) is
+not an error: it becomes `ReaderGone`, which the driver turns into a quiet
+stop. Any other ``OSError`` becomes a `SinkError` that names the stream.
+"""
+
+from __future__ import annotations
+
+import codecs
+import errno
+import io
+from collections.abc import Mapping
+from typing import Any
+
+from ..errors import SinkError
+from .detect import DEFAULT_FLUSH, FlushPolicy, SinkKind, is_terminal, sink_kind
+
+__all__ = ["ReaderGone", "StreamSink"]
+
+
+class ReaderGone(Exception):
+    """The reading end of the output went away (``| head``); stop quietly."""
+
+
+def _is_binary(file: Any) -> bool:
+    if isinstance(file, io.TextIOBase):
+        return False
+    if isinstance(file, io.RawIOBase | io.BufferedIOBase):
+        return True
+    return "b" in str(getattr(file, "mode", ""))
+
+
+def _name(file: Any) -> str:
+    name = getattr(file, "name", None)
+    if name in (1, "<stdout>"):
+        return "stdout"
+    if name in (2, "<stderr>"):
+        return "stderr"
+    return str(name) if name is not None else type(file).__name__
+
+
+class StreamSink:
+    """A file object as the pipeline's output.
+
+    Args:
+        file: any object with ``write``: a text stream gets ``str``, a binary
+            one gets bytes from an incremental encoder.
+        flush: when to flush; None picks by the stream's kind (`DEFAULT_FLUSH`).
+        terminal: force the terminal answer; None detects it.
+        encoding: for binary streams.
+        env: the environment to detect with; `os.environ` by default.
+    """
+
+    def __init__(
+        self,
+        file: Any,
+        *,
+        flush: FlushPolicy | None = None,
+        terminal: bool | None = None,
+        encoding: str = "utf-8",
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        if not callable(getattr(file, "write", None)):
+            raise TypeError(f"cannot write to a {type(file).__name__}: it has no write() method")
+        self.file = file
+        self.name = _name(file)
+        self.kind: SinkKind = sink_kind(file)
+        self.is_terminal = is_terminal(file, env, force=terminal)
+        if self.is_terminal and self.kind not in (SinkKind.TTY, SinkKind.JUPYTER):
+            self.kind = SinkKind.TTY
+        self.flush_policy: FlushPolicy = DEFAULT_FLUSH[self.kind] if flush is None else flush
+        self._binary = _is_binary(file)
+        self._encoder = codecs.getincrementalencoder(encoding)("replace") if self._binary else None
+        self.n_writes = 0
+        self.n_flushes = 0
+        self.closed = False
+        self.ends_with_newline = True
+
+    def write(self, text: str) -> None:
+        if not text:
+            return
+        try:
+            if self._encoder is not None:
+                self._write_all(self._encoder.encode(text))
+            else:
+                self.file.write(text)
+            self.n_writes += 1
+            self.ends_with_newline = text.endswith("\n")
+            policy = self.flush_policy
+            if policy in ("frame", "chunk") or (policy == "line" and "\n" in text):
+                self._flush()
+        except Exception as exc:
+            raise self._translate(exc) from exc
+
+    def _write_all(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            n = self.file.write(view)
+            if n is None:  # a non-blocking raw stream that would block
+                n = 0
+            view = view[n:]
+
+    def _flush(self) -> None:
+        flush = getattr(self.file, "flush", None)
+        if flush is not None:
+            flush()
+            self.n_flushes += 1
+
+    def close(self) -> None:
+        """Flush what is buffered; the file object itself stays open (it is the caller's)."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            self._flush()
+        except Exception as exc:
+            raise self._translate(exc) from exc
+
+    def _translate(self, exc: BaseException) -> BaseException:
+        if isinstance(exc, BrokenPipeError) or (
+            isinstance(exc, OSError) and exc.errno in (errno.EPIPE, errno.ECONNRESET)
+        ):
+            self.closed = True
+            return ReaderGone()
+        if isinstance(exc, OSError):
+            reason = exc.strerror or str(exc)
+            return SinkError(f"cannot write to {self.name}: {reason}")
+        if isinstance(exc, ValueError) and "closed" in str(exc):
+            self.closed = True
+            return SinkError(f"cannot write to {self.name}: it is closed")
+        return exc

@@ -1,0 +1,1 @@
+"""The world coming in: strings, bytes, iterables, files and stdin."""

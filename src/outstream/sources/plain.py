@@ -1,0 +1,107 @@
+"""Plain sources: str, bytes, (async) iterables of them, file objects, stdin.
+
+A file or pipe is read as data arrives: ``read1`` (one raw read, whatever it
+returns) or ``read`` on a raw stream, never a read that waits for a full
+buffer or for EOF, so a chunk a producer writes is shown at once.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
+from typing import Any
+
+__all__ = [
+    "ACCEPTED",
+    "READ_SIZE",
+    "async_iterator",
+    "describe",
+    "is_file",
+    "iter_file",
+    "static_chunks",
+    "sync_iterator",
+    "unknown_source",
+]
+
+READ_SIZE = 64 * 1024
+
+ACCEPTED = (
+    "str, bytes, an iterable or async iterable of str or bytes, "
+    "or a file object opened for reading (text or binary)"
+)
+
+
+def static_chunks(source: object) -> list[str | bytes] | None:
+    """The source's whole content if it is a plain string or bytes, else None."""
+    if isinstance(source, str | bytes):
+        return [source]
+    if isinstance(source, bytearray | memoryview):
+        return [bytes(source)]
+    return None
+
+
+def _reader(file: Any) -> tuple[Callable[[int], Any], Any]:
+    """A function reading what is available (at most n) and a decoder or None."""
+    buffer = getattr(file, "buffer", None)
+    encoding = getattr(file, "encoding", None)
+    if isinstance(file, io.TextIOBase) and buffer is not None and encoding:
+        # A text stream over a buffer: TextIOWrapper.read(n) waits for n
+        # characters, so read the buffer underneath and decode ourselves.
+        name = codecs.lookup(encoding).name
+        decoder = None if name == "utf-8" else codecs.getincrementaldecoder(name)("replace")
+        return _read_available(buffer), decoder
+    return _read_available(file), None
+
+
+def _read_available(file: Any) -> Callable[[int], Any]:
+    read1 = getattr(file, "read1", None)
+    if callable(read1):
+        return read1  # type: ignore[no-any-return]
+    return file.read  # type: ignore[no-any-return]
+
+
+def iter_file(file: Any, size: int = READ_SIZE) -> Iterator[str | bytes]:
+    """Chunks of `file` as they become available, until EOF."""
+    read, decoder = _reader(file)
+    while True:
+        chunk = read(size)
+        if chunk is None:  # non-blocking raw stream with nothing yet
+            continue
+        if not chunk:
+            break
+        yield decoder.decode(chunk) if decoder is not None else chunk
+    if decoder is not None:
+        tail = decoder.decode(b"", final=True)
+        if tail:
+            yield tail
+
+
+def is_file(source: object) -> bool:
+    return callable(getattr(source, "read", None)) and not isinstance(source, str | bytes)
+
+
+def sync_iterator(source: object) -> Iterator[Any] | None:
+    if is_file(source):
+        return iter_file(source)
+    if isinstance(source, Iterable):
+        return iter(source)
+    return None
+
+
+def async_iterator(source: object) -> AsyncIterator[Any] | None:
+    if isinstance(source, AsyncIterable):
+        return aiter(source)
+    return None
+
+
+def describe(source: object) -> str:
+    """A short description of a source, for messages and recordings."""
+    name = getattr(source, "name", None)
+    if isinstance(name, str):
+        return name
+    return type(source).__name__
+
+
+def unknown_source(source: object) -> TypeError:
+    return TypeError(f"cannot stream a {type(source).__name__}: expected {ACCEPTED}")

@@ -1,0 +1,253 @@
+"""A testing kit for code that streams: virtual time, scripted sources, a recording sink.
+
+With these, a test covers minutes of streaming in milliseconds and asserts
+exact times::
+
+    clock = VirtualClock()
+    sink = MemorySink(clock)
+    source = ScriptedSource([(0.0, "Hello, "), (0.5, "world")])
+    outstream.stream(source, sink, pace=outstream.Typewriter(cps=10), clock=clock)
+    assert sink.writes[0] == (0.0, "H")
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import select
+import signal
+import subprocess
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from .drive import Batch
+from .events import End, Failed
+
+__all__ = ["MemorySink", "PtyResult", "ScriptedSource", "VirtualClock", "run_in_pty"]
+
+
+class VirtualClock:
+    """A clock that jumps: `sleep_until(t)` sets the time to `t` at once.
+
+    Every sleep is recorded in `sleeps`. Time never goes backwards.
+    """
+
+    def __init__(self, start: float = 0.0) -> None:
+        self._now = start
+        self.sleeps: list[float] = []
+
+    def now(self) -> float:
+        return self._now
+
+    def sleep_until(self, t: float) -> None:
+        self.sleeps.append(t)
+        if t > self._now:
+            self._now = t
+
+    async def asleep_until(self, t: float) -> None:
+        self.sleep_until(t)
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("time can't go backwards")
+        self._now += seconds
+
+    def set(self, t: float) -> None:
+        if t < self._now:
+            raise ValueError("time can't go backwards")
+        self._now = t
+
+
+class ScriptedSource:
+    """A source that gives each chunk at its scripted time, on the driver's clock.
+
+    Args:
+        script: ``(t, chunk)`` pairs, ``t`` in seconds from the stream's start
+            and non-decreasing; a chunk that is an exception makes the source
+            fail at that time.
+        end: when the source ends; by default, with its last chunk.
+
+    The driver's clock must be a `VirtualClock` (or any clock whose
+    `sleep_until` returns at the time asked): the source sleeps until each
+    chunk is due, so a test runs in no real time and every arrival is exact.
+    """
+
+    def __init__(self, script: Iterable[tuple[float, object]], *, end: float | None = None) -> None:
+        self.script = list(script)
+        times = [t for t, _ in self.script]
+        if any(b < a for a, b in itertools.pairwise(times)):
+            raise ValueError("script times must not decrease")
+        self.end = end if end is not None else (times[-1] if times else 0.0)
+        if times and self.end < times[-1]:
+            raise ValueError("the end comes before the last chunk")
+        self._t0: float | None = None
+        self._next = 0
+        self._ended = False
+
+    def get(self, until: float | None, clock: object) -> Batch:
+        now_fn = clock.now  # type: ignore[attr-defined]
+        if self._t0 is None:
+            self._t0 = now_fn()
+        t0 = self._t0
+        if self._ended:
+            if until is not None:
+                clock.sleep_until(until)  # type: ignore[attr-defined]
+            return Batch()
+        due = t0 + (self.script[self._next][0] if self._next < len(self.script) else self.end)
+        if until is not None and until < due:
+            clock.sleep_until(until)  # type: ignore[attr-defined]
+            return Batch()
+        clock.sleep_until(due)  # type: ignore[attr-defined]
+        batch = Batch()
+        script = self.script
+        while self._next < len(script) and t0 + script[self._next][0] <= due:
+            t, chunk = script[self._next]
+            self._next += 1
+            if isinstance(chunk, BaseException):
+                batch.end = Failed(t=t0 + t, error=chunk)
+                self._ended = True
+                return batch
+            batch.chunks.append(chunk)
+            batch.times.append(t0 + t)
+        if self._next == len(script) and t0 + self.end <= due:
+            batch.end = End(t=t0 + self.end)
+            self._ended = True
+        return batch
+
+    async def aget(self, until: float | None, clock: object) -> Batch:
+        return self.get(until, clock)
+
+    def close(self) -> None:
+        self._ended = True
+
+    async def aclose(self) -> None:
+        self._ended = True
+
+
+class MemorySink:
+    """A text stream that remembers each write with its time on `clock`.
+
+    Args:
+        clock: stamps the writes; without one they are stamped 0.0.
+        terminal: what `isatty()` answers.
+    """
+
+    def __init__(self, clock: object | None = None, *, terminal: bool = False) -> None:
+        self._clock = clock
+        self._terminal = terminal
+        self.writes: list[tuple[float, str]] = []
+        self.n_flushes = 0
+        self.closed = False
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        t = self._clock.now() if self._clock is not None else 0.0  # type: ignore[attr-defined]
+        self.writes.append((t, text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.n_flushes += 1
+
+    def isatty(self) -> bool:
+        return self._terminal
+
+    def getvalue(self) -> str:
+        return "".join(text for _, text in self.writes)
+
+
+# --- a pseudo-terminal, for what needs a real terminal ---
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PtyResult:
+    """What a program run on a pty did: its exit code and every byte it wrote."""
+
+    returncode: int
+    output: bytes
+
+
+def run_in_pty(
+    argv: Sequence[str],
+    *,
+    rows: int = 24,
+    cols: int = 80,
+    stdin: bytes | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 20.0,
+    interrupt_after: bytes | None = None,
+) -> PtyResult:
+    """Run `argv` with stdout and stderr on a new pty of `rows`×`cols`.
+
+    Args:
+        argv: the program and its arguments, e.g. ``[sys.executable, "-m", "outstream", ...]``.
+        stdin: bytes fed through a pipe (None: the pty is stdin too).
+        env: the child's environment (``os.environ`` by default).
+        timeout: the child is killed past this many seconds.
+        interrupt_after: send SIGINT once the output contains these bytes.
+
+    Reading the pty's master end gives ``EIO`` once the child has closed the
+    slave: that is EOF, not an error.
+    """
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    child_env = dict(os.environ if env is None else env)
+    child_env.setdefault("TERM", "xterm-256color")
+    proc = subprocess.Popen(
+        list(argv),
+        stdin=subprocess.PIPE if stdin is not None else slave,
+        stdout=slave,
+        stderr=slave,
+        env=child_env,
+        start_new_session=True,
+        close_fds=True,
+    )
+    os.close(slave)
+    if stdin is not None and proc.stdin is not None:
+        proc.stdin.write(stdin)
+        proc.stdin.close()
+    output = bytearray()
+    deadline = time.monotonic() + timeout
+    interrupted = False
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                proc.kill()
+                raise TimeoutError(f"{argv[0]} did not finish within {timeout} s")
+            ready, _, _ = select.select([master], [], [], min(remaining, 0.1))
+            if ready:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:  # EIO: the slave side is closed
+                    break
+                if not data:
+                    break
+                output += data
+                if interrupt_after is not None and not interrupted and interrupt_after in output:
+                    os.kill(proc.pid, signal.SIGINT)
+                    interrupted = True
+            elif proc.poll() is not None:
+                # The child is gone; take what is still buffered, then stop.
+                while select.select([master], [], [], 0)[0]:
+                    try:
+                        data = os.read(master, 65536)
+                    except OSError:
+                        data = b""
+                    if not data:
+                        break
+                    output += data
+                break
+        returncode = proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return PtyResult(returncode=returncode, output=bytes(output))
