@@ -5,10 +5,6 @@ result = outstream.stream(llm_text_chunks)          # stdout, defaults by sink
 print(result.stats.format())
 """
 
-from __future__ import annotations
-
-import contextlib
-
 from ._version import __version__
 from .api import Result, Writer, astream, stream
 from .clock import Clock, SystemClock
@@ -39,7 +35,6 @@ __all__ = [
 # Reprs and docs show the public path (httpx does the same).
 for _name in __all__:
     _obj = globals()[_name]
-    if hasattr(_obj, "__module__") and not isinstance(_obj, str):
-        with contextlib.suppress(AttributeError, TypeError):
-            _obj.__module__ = "outstream"
+    if isinstance(_obj, type) or callable(_obj):
+        _obj.__module__ = "outstream"
 del _name, _obj

@@ -13,7 +13,7 @@ show comes out.
 # A terminal gives meaning to four kinds of code in its input; everything else
 # is text. ECMA-48 (5th ed., 1991) defines them:
 #
-# * C0 controls, U+0000-U+001F, and DEL, U+007F (5.2). LF and HT are layout
+# * C0 controls, U+0000-U+001F (5.2), and DEL, U+007F. LF and HT are layout
 #   and stay. CR is turned into LF: a bare CR returns to the start of the line,
 #   so that what follows overwrites what a reader already saw.
 # * C1 controls, U+0080-U+009F (5.3). Each one also has a 7-bit spelling,
@@ -49,10 +49,11 @@ show comes out.
 # a C0 control met inside a CSI and carry on, but we remove that control
 # anyway, and breaking off is the simpler rule to check. Or it grows past
 # `max_held_chars`: it is dropped and the parser returns to GROUND, so the rest
-# of an unterminated payload shows as text. That is safe, because the payload
-# cannot contain ESC or a C1 control, which would have ended it. An ESC inside
-# a string ends the string and starts a new sequence; when it is followed by
-# `\` that sequence is the two-character ST, removed like any other.
+# of an unterminated payload shows as text. That is safe: the rest goes through
+# GROUND like any text, where every control in it is still removed, and the
+# terminal never saw the introducer. An ESC inside a string ends the string
+# and starts a new sequence; when it is followed by `\` that sequence is the
+# two-character ST, removed like any other.
 #
 # Chunking: every decision depends only on the characters of the stream and
 # on how many characters the sequence in progress has, never on where a chunk
@@ -65,10 +66,16 @@ show comes out.
 # `max_held_chars`); the body of a string is never held, only counted, so a
 # long OSC split over many chunks costs linear time.
 #
+# Under "escape" nothing is parsed: each control is replaced by a visible
+# symbol, and only a CR at the end of a chunk is held, until the next chunk
+# says whether an LF follows it. "raw" passes everything through.
+#
 # Speed: in GROUND one precompiled character-class search finds the next
 # special character, and a chunk with none is returned as the same object.
-# Sequence bodies are consumed with anchored `match` calls rather than one
-# character at a time.
+# A sequence that lies whole inside the chunk is taken by one anchored regex
+# match; only one cut by a chunk boundary (or malformed, or too long) walks the
+# state machine, whose states consume runs with anchored `match` calls rather
+# than one character at a time.
 
 from __future__ import annotations
 
@@ -94,12 +101,12 @@ _ESC: Final = "\x1b"
 # Everything a terminal might act on: C0 except HT and LF (CR included), DEL,
 # C1, and the bidi embeddings/overrides (U+202A-U+202E) and isolates
 # (U+2066-U+2069) of UAX #9 that "Trojan Source" (CVE-2021-42574) abuses.
-_SPECIAL: Final = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_SPECIAL: Final = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 # Runs inside a sequence, matched at the current position (ECMA-48 5.4, 5.6).
-_PARAM_RUN: Final = re.compile("[\x30-\x3f]*")
-_INTER_RUN: Final = re.compile("[\x20-\x2f]*")
-_STRING_BODY_RUN: Final = re.compile("[^\x07\x1b\x9c]*")
+_PARAM_RUN: Final = re.compile(r"[\x30-\x3f]*")
+_INTER_RUN: Final = re.compile(r"[\x20-\x2f]*")
+_STRING_BODY_RUN: Final = re.compile(r"[^\x07\x1b\x9c]*")
 # SGR parameters as terminals accept them: numbers separated by ";", and ":"
 # for the ITU T.416 sub-parameters of 38/48 colours and underline styles.
 _SGR_PARAMS: Final = re.compile("[0-9;:]*")
@@ -109,7 +116,7 @@ _STRING_FE: Final = frozenset("]PX^_")  # OSC, DCS, SOS, PM, APC
 _STRING_C1: Final = frozenset("\x9d\x90\x98\x9e\x9f")  # OSC, DCS, SOS, PM, APC
 _CSI_C1: Final = "\x9b"
 _STRING_END: Final = frozenset("\x07\x9c")  # BEL, ST; ESC is handled apart
-_INTRODUCERS: Final = frozenset("\x1b\x9b\x90\x98\x9d\x9e\x9f")
+_INTRODUCERS: Final = frozenset({_ESC, _CSI_C1, *_STRING_C1})
 
 # A whole sequence in one piece, for the common case where it lies inside one
 # chunk. Matching it gives the same result as walking the state machine, as
@@ -117,10 +124,10 @@ _INTRODUCERS: Final = frozenset("\x1b\x9b\x90\x98\x9d\x9e\x9f")
 # two-character ESC Fp/Fe/Fs leaves out the Fe that open a CSI or a string;
 # a string ended by ESC \ is the string and then the ST, both removed.
 _WHOLE_SEQUENCE: Final = re.compile(
-    "(?P<sgr>\x1b\\[[0-9;:]*m)"
-    "|(?:\x1b\\[|\x9b)[\x30-\x3f]*+[\x20-\x2f]*+[\x40-\x7e]"
-    "|(?:\x1b[]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*+(?:[\x07\x9c]|\x1b\\\\)"
-    "|\x1b(?:[\x20-\x2f]++[\x30-\x7e]|[\x30-\x4f\x51-\x57\x59\x5a\x5c\x60-\x7e])"
+    r"(?P<sgr>\x1b\[[0-9;:]*m)"
+    r"|(?:\x1b\[|\x9b)[\x30-\x3f]*+[\x20-\x2f]*+[\x40-\x7e]"
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*+(?:[\x07\x9c]|\x1b\\)"
+    r"|\x1b(?:[\x20-\x2f]++[\x30-\x7e]|[\x30-\x4f\x51-\x57\x59\x5a\x5c\x60-\x7e])"
 )
 
 
@@ -326,8 +333,8 @@ class EscapeSanitizer:
                     elif text[i] == "\n":
                         i += 1
                 elif c == _CSI_C1:
-                    # Only the 7-bit spelling can be SGR: 8-bit controls
-                    # mean something else to a UTF-8 terminal, if anything.
+                    # Only the 7-bit spelling is ever kept as SGR: terminals
+                    # disagree on whether U+009B is a CSI at all.
                     self._state = _State.CSI_PARAM
                     self._n_seq_chars = 1
                 elif c in _STRING_C1:

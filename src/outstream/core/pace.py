@@ -227,6 +227,8 @@ class Smooth:
     _MAX_GAP = 1.0
     # The estimate is used once this much time has been seen.
     _MIN_SEEN = 0.05
+    # Time constant of the low-pass on the estimate.
+    _SETTLE = 0.5
 
     def __init__(self, lag: float = 0.5, *, margin: float = 1.05, memory: float = 2.0) -> None:
         if not (lag > 0 and math.isfinite(lag)):
@@ -244,6 +246,8 @@ class Smooth:
         self._t_prev = 0.0
         self._sum_units = 0.0
         self._sum_time = 0.0
+        self._raw: float | None = None  # the ratio of the decayed sums
+        self._estimate: float | None = None  # the same, low-passed
 
     def __repr__(self) -> str:
         return f"Smooth(lag={self.lag!r})"
@@ -255,9 +259,7 @@ class Smooth:
     @property
     def source_rate(self) -> float | None:
         """The estimated sustained rate of the source, units per second."""
-        if self._sum_time < self._MIN_SEEN:
-            return None
-        return self._sum_units / self._sum_time
+        return self._estimate
 
     def push(self, units: Sequence[str], now: float) -> None:
         if not units:
@@ -313,6 +315,15 @@ class Smooth:
         decay = math.exp(-gap / self.memory)
         self._sum_units = self._sum_units * decay + n_units
         self._sum_time = self._sum_time * decay + gap
+        # The ratio dips when a burst's first chunk brings the whole gap and
+        # few units, and recovers as the rest of the burst lands; a low-pass
+        # (time constant _SETTLE) keeps that sawtooth off the display.
+        if self._raw is not None and self._estimate is not None:
+            self._estimate += (self._raw - self._estimate) * (1 - math.exp(-gap / self._SETTLE))
+        if self._sum_time >= self._MIN_SEEN:
+            self._raw = self._sum_units / self._sum_time
+            if self._estimate is None:
+                self._estimate = self._raw
 
     def _target_rate(self, now: float) -> float:
         needed = 0.0

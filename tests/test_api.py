@@ -1,0 +1,293 @@
+"""The library API end to end, on a virtual clock: exact times, no sleeping."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import outstream
+from outstream.testing import MemorySink, ScriptedSource, VirtualClock
+
+
+def scripted(script, *, pace=None, terminal=False, **options):  # type: ignore[no-untyped-def]
+    clock = VirtualClock()
+    sink = MemorySink(clock, terminal=terminal)
+    result = outstream.stream(ScriptedSource(script), sink, pace=pace, clock=clock, **options)
+    return result, sink
+
+
+def test_typewriter_writes_each_unit_at_its_exact_time() -> None:
+    result, sink = scripted([(0.0, "Hello, "), (0.5, "world")], pace=outstream.Typewriter(cps=10))
+    assert result.text == "Hello, world"
+    assert sink.writes[:7] == [
+        (0.0, "H"),
+        (0.1, "e"),
+        (0.2, "l"),
+        (0.3, "l"),
+        (0.4, "o"),
+        (0.5, ","),
+        (0.6, " "),
+    ]
+    assert [t for t, _ in sink.writes[7:]] == [0.7, 0.8, 0.9, 1.0, 1.1]
+
+
+def test_a_high_rate_typewriter_writes_once_per_frame() -> None:
+    text = "x" * 20_000
+    result, sink = scripted([(0.0, text)], pace=outstream.Typewriter(cps=20_000), fps=60)
+    assert result.text == text
+    assert len(sink.writes) <= 61
+    assert sink.writes[-1][0] <= 1.0 + 1 / 60
+    gaps = [b[0] - a[0] for a, b in zip(sink.writes, sink.writes[1:], strict=False)]
+    assert min(gaps) >= 1 / 60 - 1e-12
+
+
+def test_instant_into_a_pipe_like_sink_writes_every_chunk_when_it_arrives() -> None:
+    result, sink = scripted([(0.0, "a\n"), (0.001, "b\n"), (0.002, "c\n")])
+    assert sink.writes == [(0.0, "a\n"), (0.001, "b\n"), (0.002, "c\n")]
+
+
+def test_instant_on_a_terminal_coalesces_per_frame() -> None:
+    script = [(i * 0.001, f"{i}\n") for i in range(40)]
+    result, sink = scripted(script, pace=outstream.Instant(), terminal=True, fps=60)
+    assert result.text == "".join(c for _, c in script)
+    assert [t for t, _ in sink.writes] == [0.0, 1 / 60, 2 / 60, 3 / 60]
+
+
+def test_default_pace_is_smooth_on_a_terminal_and_instant_elsewhere() -> None:
+    script = [(0.0, "x" * 100)]
+    _, pipe = scripted(script)
+    assert pipe.writes == [(0.0, "x" * 100)]
+    _, tty = scripted(script, terminal=True)
+    assert len(tty.writes) > 10  # paced over frames
+    assert tty.writes[-1][0] <= 0.5 + 1 / 60  # within the default lag
+
+
+def test_a_trailing_character_is_held_until_its_hold_passes() -> None:
+    result, sink = scripted([(0.0, "caf"), (3.0, "e\u0301!")], hold=0.05)
+    assert sink.writes == [(0.0, "ca"), (0.05, "f"), (3.0, "e\u0301!")]
+
+
+def test_a_split_accent_is_never_shown_apart() -> None:
+    result, sink = scripted([(0.0, "cafe"), (0.01, "\u0301")], hold=0.05)
+    assert [text for _, text in sink.writes] == ["caf", "e\u0301"]
+
+
+def test_bytes_split_inside_a_character_come_out_whole() -> None:
+    data = "naïve 日本 👩‍👩‍👧".encode()
+    script = [(i * 0.001, data[i : i + 1]) for i in range(len(data))]
+    result, sink = scripted(script)
+    assert result.text == data.decode()
+    assert all("\ufffd" not in text for _, text in sink.writes)
+
+
+def test_escapes_are_stripped_by_default_even_split_across_chunks() -> None:
+    result, _ = scripted([(0.0, "safe\x1b]0;pw"), (0.1, "ned\x07 text\x1b["), (0.2, "2J!")])
+    assert result.text == "safe text!"
+
+
+def test_escapes_policy_escape_shows_them() -> None:
+    result, _ = scripted([(0.0, "\x1b[31mred")], escapes="escape")
+    assert result.text == "␛[31mred"
+
+
+def test_strict_decoding_shows_everything_before_then_raises_with_the_offset() -> None:
+    clock = VirtualClock()
+    sink = MemorySink(clock)
+    with pytest.raises(outstream.DecodeError) as info:
+        outstream.stream(
+            ScriptedSource([(0.0, b"good "), (1.0, b"bad\xff")]), sink, clock=clock, errors="strict"
+        )
+    assert info.value.offset == 8
+    assert sink.getvalue() == "good bad"
+
+
+def test_a_failing_source_shows_what_came_before_at_once_then_its_error_is_re_raised() -> None:
+    clock = VirtualClock()
+    sink = MemorySink(clock)
+    boom = ConnectionError("dropped")
+    source = ScriptedSource([(0.0, "partial "), (0.1, "answer"), (0.2, boom)])
+    with pytest.raises(ConnectionError) as info:
+        outstream.stream(source, sink, pace=outstream.Typewriter(cps=1), clock=clock)
+    assert info.value is boom
+    assert sink.getvalue() == "partial answer"
+    assert sink.writes[-1][0] == 0.2  # drained at once when the error came, not paced
+
+
+def test_stats_on_the_virtual_clock_are_exact() -> None:
+    result, _ = scripted([(0.25, "one "), (0.5, "two "), (1.5, "three\n")])
+    stats = result.stats
+    assert stats.time_to_first_text == 0.25
+    assert stats.total_time == 1.5
+    assert (stats.n_chunks, stats.n_chars, stats.n_graphemes, stats.n_words) == (3, 14, 14, 3)
+    assert (stats.gap_p50, stats.gap_max) == (0.25, 1.0)
+    assert stats.lag_max == pytest.approx(0.05)  # "one " waited for its trailing space's hold
+    assert stats.n_writes == 5
+    assert "14 chars" in stats.format()
+
+
+def test_word_counts_join_words_split_across_writes() -> None:
+    result, _ = scripted([(0.0, "hel"), (0.01, "lo wor"), (0.02, "ld")])
+    assert result.stats.n_words == 2
+
+
+def test_the_source_is_not_stalled_by_pacing() -> None:
+    """A slow typewriter must not slow the reading: the whole source is read before the 3rd unit shows."""
+    state = {"finished": False}
+
+    def chunks():  # type: ignore[no-untyped-def]
+        try:
+            for _ in range(1000):
+                yield "abc"
+        finally:
+            state["finished"] = True
+
+    class Watcher(io.StringIO):
+        def write(self, s: str) -> int:
+            if len(self.getvalue()) >= 2:
+                # The 3rd unit is due 2/cps s after the 1st; by then the reader had all of it.
+                assert state["finished"]
+                raise BrokenPipeError
+            return super().write(s)
+
+    result = outstream.stream(chunks(), Watcher(), pace=outstream.Typewriter(cps=20))
+    assert result.reader_gone
+    assert state["finished"]
+
+
+def test_a_reader_going_away_closes_the_source() -> None:
+    state = {"closed": False}
+
+    def chunks():  # type: ignore[no-untyped-def]
+        try:
+            while True:
+                yield "data\n"
+        finally:
+            state["closed"] = True
+
+    class Gone(io.StringIO):
+        def write(self, s: str) -> int:
+            raise BrokenPipeError
+
+    result = outstream.stream(chunks(), Gone())
+    assert result.reader_gone
+    assert result.text == ""
+    for _ in range(1000):  # the reader thread closes it promptly
+        if state["closed"]:
+            break
+        import time
+
+        time.sleep(0.001)
+    assert state["closed"]
+
+
+def test_writer_returns_at_once_and_shows_everything_on_close() -> None:
+    sink = io.StringIO()
+    with outstream.Writer(sink, pace=outstream.Typewriter(cps=1_000_000)) as w:
+        for word in ["streamed ", "with ", "a ", "writer"]:
+            w.write(word)
+    assert sink.getvalue() == "streamed with a writer"
+    assert w.result.text == "streamed with a writer"
+    assert w.result.stats.n_chunks == 4
+
+
+def test_writer_result_before_close_is_an_error() -> None:
+    w = outstream.Writer(io.StringIO())
+    with pytest.raises(RuntimeError, match="still open"):
+        w.result  # noqa: B018
+    w.close()
+
+
+def test_writer_rejects_unknown_options_and_bad_chunks() -> None:
+    with pytest.raises(TypeError, match="colour"):
+        outstream.Writer(io.StringIO(), colour=True)
+    w = outstream.Writer(io.StringIO())
+    with pytest.raises(TypeError, match="int"):
+        w.write(42)  # type: ignore[arg-type]
+    w.close()
+
+
+def test_astream_on_the_virtual_clock() -> None:
+    clock = VirtualClock()
+    sink = MemorySink(clock)
+    source = ScriptedSource([(0.0, "ab"), (1.0, "c")])
+    result = asyncio.run(
+        outstream.astream(source, sink, pace=outstream.Typewriter(cps=2), clock=clock)
+    )
+    assert result.text == "abc"
+    assert sink.writes == [(0.0, "a"), (0.5, "b"), (1.0, "c")]
+
+
+def test_astream_of_an_async_generator() -> None:
+    async def chunks():  # type: ignore[no-untyped-def]
+        for word in ["async ", "stream"]:
+            await asyncio.sleep(0)
+            yield word
+
+    sink = io.StringIO()
+    result = asyncio.run(outstream.astream(chunks(), sink))
+    assert sink.getvalue() == result.text == "async stream"
+
+
+def test_astream_of_a_sync_iterable_and_stream_of_an_async_one() -> None:
+    async def achunks():  # type: ignore[no-untyped-def]
+        yield "from "
+        yield "async"
+
+    assert outstream.stream(achunks(), io.StringIO()).text == "from async"
+    assert asyncio.run(outstream.astream(["from ", "sync"], io.StringIO())).text == "from sync"
+
+
+def test_bad_options_are_value_errors() -> None:
+    with pytest.raises(ValueError, match="unit"):
+        outstream.stream("x", io.StringIO(), unit="sentence")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="escapes"):
+        outstream.stream("x", io.StringIO(), escapes="none")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="fps"):
+        outstream.stream("x", io.StringIO(), fps=0)
+
+
+def test_a_shared_pacer_instance_does_not_carry_state_between_streams() -> None:
+    pace = outstream.Typewriter(cps=10)
+    first, _ = scripted([(0.0, "ab")], pace=pace)
+    second, sink = scripted([(0.0, "cd")], pace=pace)
+    assert sink.writes == [(0.0, "c"), (0.1, "d")]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "a",
+                "é",
+                "\u0301",
+                "日",
+                "👩\u200d👧",
+                "\x1b[31m",
+                "\x1b]0;t\x07",
+                "\r\n",
+                "\r",
+                " ",
+                "\n",
+                "\x07",
+            ]
+        ),
+        max_size=25,
+    ).map("".join),
+    st.lists(st.integers(0, 200), max_size=8),
+    st.sampled_from(["strip", "escape", "sgr", "raw"]),
+)
+def test_what_is_shown_does_not_depend_on_chunking(
+    text: str, cuts: list[int], escapes: str
+) -> None:
+    data = text.encode()
+    points = sorted({min(c, len(data)) for c in cuts})
+    chunks = [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True)]
+    script = [(i * 0.01, c) for i, c in enumerate(chunks)]
+    whole, _ = scripted([(0.0, data)], escapes=escapes)
+    split, _ = scripted(script, escapes=escapes)
+    assert split.text == whole.text

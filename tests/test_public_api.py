@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import outstream
+import outstream.testing
+
+
+def test_all_is_sorted_and_complete() -> None:
+    assert outstream.__all__ == sorted(outstream.__all__)
+    public = {name for name in dir(outstream) if not name.startswith("_")}
+    submodules = {
+        "api",
+        "cli",
+        "clock",
+        "core",
+        "drive",
+        "errors",
+        "events",
+        "sinks",
+        "sources",
+        "testing",
+    }
+    assert public - submodules == set(outstream.__all__) - {"__version__"}
+
+
+def test_public_names_show_the_public_module() -> None:
+    assert repr(outstream.Typewriter(cps=40)) == "Typewriter(cps=40)"
+    assert outstream.Typewriter.__module__ == "outstream"
+    assert outstream.stream.__module__ == "outstream"
+
+
+def test_testing_kit_all_is_sorted() -> None:
+    assert outstream.testing.__all__ == sorted(outstream.testing.__all__)
+    for name in outstream.testing.__all__:
+        assert hasattr(outstream.testing, name)
+
+
+def test_importing_the_cli_does_not_import_heavy_modules() -> None:
+    code = "import sys, outstream.cli; print(sorted(m for m in ('asyncio', 'regex') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
