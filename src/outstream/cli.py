@@ -194,6 +194,13 @@ def _quiet_stdout() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # before streaming started, or after it ended
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -227,9 +234,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         code = EXIT_INTERRUPTED
     except OutstreamError as exc:
+        _end_line(sink)
         _fail(str(exc))
         code = EXIT_FAILED
     except Exception as exc:  # the source raised: say what, in one line
+        _end_line(sink)
         _fail(f"the source failed: {type(exc).__name__}: {exc}")
         code = EXIT_FAILED
     finally:
@@ -244,6 +253,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         _fail_free_write(stats.format())
     return code
+
+
+def _end_line(sink: Any) -> None:
+    """Before a message on a terminal, end the line the stream left open."""
+    if sink is not None and sink.is_terminal and not sink.ends_with_newline and not sink.closed:
+        try:
+            sink.write("\n")
+        except Exception:
+            pass
 
 
 def _fail_free_write(text: str) -> None:
