@@ -161,7 +161,11 @@ def _source(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Any:
 def _stdin(parser: argparse.ArgumentParser) -> Any:
     if sys.stdin is None:
         parser.error("there is no standard input to read")
-    return sys.stdin.buffer
+    # The raw file, not the BufferedReader: a reader thread blocked in the
+    # buffered layer holds its lock, and the interpreter's shutdown would
+    # then abort ("could not acquire lock ... at interpreter shutdown").
+    # Nothing has been read from stdin yet, so the buffer holds nothing.
+    return getattr(sys.stdin.buffer, "raw", sys.stdin.buffer)
 
 
 class _SourceUnavailable(Exception):
@@ -211,7 +215,7 @@ def _main(argv: Sequence[str] | None) -> int:
 
     from . import api, drive
     from .clock import SystemClock
-    from .errors import OutstreamError
+    from .errors import OutstreamError, SinkError
 
     clock = SystemClock()
     code = EXIT_OK
@@ -234,7 +238,10 @@ def _main(argv: Sequence[str] | None) -> int:
     except KeyboardInterrupt:
         code = EXIT_INTERRUPTED
     except OutstreamError as exc:
-        _end_line(sink)
+        if isinstance(exc, SinkError):
+            gone = True  # what stdout's buffer still holds cannot be written either
+        else:
+            _end_line(sink)
         _fail(str(exc))
         code = EXIT_FAILED
     except Exception as exc:  # the source raised: say what, in one line
@@ -243,7 +250,7 @@ def _main(argv: Sequence[str] | None) -> int:
         code = EXIT_FAILED
     finally:
         close = getattr(source, "close", None)
-        if callable(close) and source is not getattr(sys.stdin, "buffer", None):
+        if callable(close) and not _is_stdin(source):
             close()
     if gone:
         _quiet_stdout()
@@ -253,6 +260,11 @@ def _main(argv: Sequence[str] | None) -> int:
         )
         _fail_free_write(stats.format())
     return code
+
+
+def _is_stdin(source: Any) -> bool:
+    buffer = getattr(sys.stdin, "buffer", None)
+    return source is not None and source in (buffer, getattr(buffer, "raw", None))
 
 
 def _end_line(sink: Any) -> None:

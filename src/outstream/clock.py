@@ -27,10 +27,10 @@ class SystemClock:
     """
 
     def __init__(self, offset: float | None = None) -> None:
-        self._offset = random.uniform(10_000.0, 100_000.0) if offset is None else offset
+        self.monotonic_offset = random.uniform(10_000.0, 100_000.0) if offset is None else offset
 
     def now(self) -> float:
-        return time.monotonic() + self._offset
+        return time.monotonic() + self.monotonic_offset
 
     def sleep_until(self, t: float) -> None:
         delay = t - self.now()

@@ -14,9 +14,12 @@ memory bounded when piping a gigabyte into a slow reader.
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterator, Sequence
+from itertools import repeat, starmap
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -36,6 +39,7 @@ class Batch:
     chunks: list[object] = field(default_factory=list)
     times: list[float] = field(default_factory=list)
     end: End | Failed | None = None
+    offset: float = 0.0  # times + offset are times on the driver's clock
 
 
 class Inbox(Protocol):
@@ -61,20 +65,34 @@ def _len(chunk: object) -> int:
         return 0
 
 
+def _total_len(chunks: Sequence[object]) -> int:
+    try:
+        return sum(map(len, chunks))  # type: ignore[arg-type]
+    except TypeError:
+        return sum(map(_len, chunks))
+
+
 class Channel:
     """A one-way handover of chunks from a producer thread to the driver.
 
-    The producer calls `put`, then `end` or `fail`; the driver calls `get`.
-    `put` is cheap (a deque append), and wakes the driver only when it is
-    waiting. Bytes queued are counted on each side by one thread only, so the
-    count needs no lock.
+    The producer calls `put` (or `put_all`), then `end`; the driver calls
+    `get`. Putting is cheap (two deque appends: the arrival time, then the
+    chunk) and wakes the driver only when it is waiting. Bytes queued are
+    counted on each side by one thread only, so the count needs no lock; past
+    `max_bytes` the producer waits for the driver to take some (the output
+    is slower than the source), which bounds memory.
     """
 
     max_bytes = 8 * 1024 * 1024
 
     def __init__(self, clock: Clock) -> None:
-        self._clock = clock
-        self._items: deque[tuple[float, object]] = deque()
+        # A clock that can say how it relates to time.monotonic lets the hot
+        # path stamp arrivals with the C function and shift them in bulk.
+        offset = getattr(clock, "monotonic_offset", None)
+        self._stamp: Any = time.monotonic if offset is not None else clock.now
+        self._offset: float = offset or 0.0
+        self._times: deque[float] = deque()
+        self._chunks: deque[object] = deque()
         self._end: End | Failed | None = None
         self._wakeup = threading.Event()
         self._room = threading.Event()
@@ -82,7 +100,7 @@ class Channel:
         self._driver_waiting = False
         self._producer_waiting = False
         self._bytes_in = 0  # written by the producer only
-        self._bytes_out = 0  # written by the driver only
+        self._bytes_out = 0  # written by the driver only; -inf once closed
         self.closed = False  # the driver wants no more
 
     # --- producer side ---
@@ -91,31 +109,68 @@ class Channel:
         """Hand over one chunk; False once the driver wants no more."""
         if self.closed:
             return False
-        self._items.append((self._clock.now(), chunk))
+        self._times.append(self._stamp())
+        self._chunks.append(chunk)
         self._bytes_in += _len(chunk)
         if self._driver_waiting:
+            self._driver_waiting = False
             self._wakeup.set()
         if self._bytes_in - self._bytes_out > self.max_bytes:
-            self._room.clear()
-            self._producer_waiting = True
-            if self._bytes_in - self._bytes_out > self.max_bytes and not self.closed:
-                self._room.wait()
-            self._producer_waiting = False
+            self._wait_for_room()
         return not self.closed
 
+    def put_all(self, iterator: Iterator[object]) -> None:
+        """`put` every chunk of `iterator` until it ends or the driver closes the channel.
+
+        The same as calling `put` in a loop, with the loop's lookups hoisted:
+        this is the reader thread's hot path. Closing sets `_bytes_out` to
+        minus infinity, so one comparison per chunk catches both "too much
+        queued" and "closed".
+        """
+        stamp = self._stamp
+        append_time = self._times.append
+        append_chunk = self._chunks.append
+        wakeup = self._wakeup
+        max_bytes = self.max_bytes
+        bytes_in = self._bytes_in
+        for chunk in iterator:
+            append_time(stamp())
+            append_chunk(chunk)
+            try:
+                bytes_in += len(chunk)  # type: ignore[arg-type]
+            except TypeError:
+                pass  # not text: the pipeline reports it
+            if self._driver_waiting:
+                # Clear the flag here: the driver may take milliseconds to
+                # get the GIL back, and one wakeup is enough.
+                self._driver_waiting = False
+                wakeup.set()
+            if bytes_in - self._bytes_out > max_bytes:
+                self._bytes_in = bytes_in
+                if self.closed:
+                    return
+                self._wait_for_room()
+        self._bytes_in = bytes_in
+
+    def _wait_for_room(self) -> None:
+        self._room.clear()
+        self._producer_waiting = True
+        if self._bytes_in - self._bytes_out > self.max_bytes and not self.closed:
+            self._room.wait()
+        self._producer_waiting = False
+
     def end(self, error: BaseException | None = None) -> None:
-        t = self._clock.now()
+        t = self._stamp() + self._offset
         self._end = End(t=t) if error is None else Failed(t=t, error=error)
         self._wakeup.set()
 
     # --- driver side ---
 
     def get(self, until: float | None, clock: Clock) -> Batch:
-        items = self._items
-        if not items and self._end is None:
+        if not self._chunks and self._end is None:
             self._wakeup.clear()
             self._driver_waiting = True
-            if not items and self._end is None:
+            if not self._chunks and self._end is None:
                 timeout = None if until is None else max(until - clock.now(), 0.0)
                 self._wakeup.wait(timeout)
             self._driver_waiting = False
@@ -125,23 +180,23 @@ class Channel:
         # Read the end marker before draining: an item put before it cannot be missed.
         end = self._end
         batch = Batch(end=end)
-        items = self._items
-        n_bytes = 0
-        for _ in range(len(items)):
-            t, chunk = items.popleft()
-            batch.times.append(t)
-            batch.chunks.append(chunk)
-            n_bytes += _len(chunk)
-        self._bytes_out += n_bytes
+        n = len(self._chunks)  # the producer appends the time first: there are >= n times
+        if n:
+            # starmap(popleft, repeat(())) pops n items in C, not in a Python loop.
+            batch.chunks = list(starmap(self._chunks.popleft, repeat((), n)))
+            batch.times = list(starmap(self._times.popleft, repeat((), n)))
+            batch.offset = self._offset
+            self._bytes_out += _total_len(batch.chunks)
         if self._producer_waiting:
             self._room.set()
         if end is not None:
             self._end = None
-            self.closed = True
+            self.close()
         return batch
 
     def close(self) -> None:
         self.closed = True
+        self._bytes_out = -math.inf  # type: ignore[assignment]
         self._room.set()
 
 
@@ -157,9 +212,7 @@ class ThreadInbox:
     def _read(self) -> None:
         iterator, channel = self._iterator, self.channel
         try:
-            for chunk in iterator:
-                if not channel.put(chunk):
-                    break
+            channel.put_all(iterator)
         except BaseException as exc:
             channel.end(exc)
         else:
@@ -170,11 +223,18 @@ class ThreadInbox:
                 with contextlib.suppress(Exception):
                     close()
 
+    # How long `close` waits for the reader to close the source: long enough
+    # for a reader between chunks, short enough not to hang on one blocked
+    # inside the source (a socket that says nothing).
+    close_timeout = 0.25
+
     def get(self, until: float | None, clock: Clock) -> Batch:
         return self.channel.get(until, clock)
 
     def close(self) -> None:
         self.channel.close()
+        if self._thread is not threading.current_thread():
+            self._thread.join(self.close_timeout)
 
 
 def _async_to_sync(aiterator: AsyncIterator[object]) -> Iterator[object]:
@@ -300,7 +360,7 @@ class Outcome:
 
 def _feed(pipeline: Pipeline, batch: Batch, now: float) -> None:
     if batch.chunks:
-        pipeline.feed_chunks(batch.chunks, batch.times)
+        pipeline.feed_chunks(batch.chunks, batch.times, offset=batch.offset)
     if batch.end is not None:
         pipeline.feed(batch.end, now)
 

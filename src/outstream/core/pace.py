@@ -34,7 +34,13 @@ __all__ = ["Instant", "Pacer", "Smooth", "Typewriter"]
 
 
 class Pacer(Protocol):
-    """What the pipeline needs of a pacing policy."""
+    """What the pipeline needs of a pacing policy.
+
+    ``counts_units`` is False for a pacer that only passes text through
+    (`Instant`): the pipeline then skips cutting text into units.
+    """
+
+    counts_units: bool
 
     def push(self, units: Sequence[str], now: float) -> None: ...
 
@@ -119,6 +125,8 @@ class _Backlog:
 class Instant:
     """Every unit is due as soon as it arrives."""
 
+    counts_units = False
+
     def __init__(self) -> None:
         self._backlog = _Backlog()
 
@@ -149,6 +157,8 @@ class Typewriter:
         cps: units per second (characters per second with the default unit).
         delay: seconds per unit instead of `cps`; give one or the other.
     """
+
+    counts_units = True
 
     def __init__(self, cps: float | None = None, *, delay: float | None = None) -> None:
         if (cps is None) == (delay is None):
@@ -218,6 +228,8 @@ class Smooth:
             rate, so that it catches up instead of trailing by `lag`.
         memory: time constant, in seconds, of the source-rate estimate.
     """
+
+    counts_units = True
 
     # Arrivals this close to the stream's first one are its first burst: they
     # carry no information about the rate (there is no gap to divide by).

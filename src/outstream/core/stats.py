@@ -12,18 +12,33 @@ from .graphemes import count_graphemes
 
 __all__ = ["Stats", "StatsRecorder"]
 
+_SLICE = 1 << 16
+# Quantiles are taken over at most this many values, sampled evenly (every
+# k-th); the maxima are exact. Sorting a million gaps would cost more than
+# streaming them.
+_QUANTILE_SAMPLE = 100_000
 
-def _quantile(values: array[float], q: float) -> float | None:
-    """Nearest-rank quantile (the smallest value with at least q of them at or below)."""
-    if not values:
+
+def _quantile(ordered: Sequence[float], q: float) -> float | None:
+    """Nearest-rank quantile of sorted values (the smallest with at least q of them at or below)."""
+    if not ordered:
         return None
-    ordered = sorted(values)
     return ordered[max(math.ceil(q * len(ordered)) - 1, 0)]
+
+
+def _sample_sorted(values: Sequence[float], limit: int = _QUANTILE_SAMPLE) -> list[float]:
+    """`values` sorted; beyond `limit` of them, an even sample of them, sorted."""
+    if len(values) <= limit:
+        return sorted(values)
+    return sorted(values[:: math.ceil(len(values) / limit)])
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Stats:
     """What happened in one stream. Times in seconds; None where undefined.
+
+    Quantiles of more than 100,000 values are taken over an even sample of
+    them (every k-th); maxima are always exact.
 
     ``time_to_first_text`` runs from the start to the arrival of the first
     text; ``gap_*`` are the times between consecutive chunks' arrivals;
@@ -80,7 +95,7 @@ class StatsRecorder:
     def __init__(self, t_start: float) -> None:
         self.t_start = t_start
         self.t_first_text: float | None = None
-        self._times: array[float] = array("d")  # every chunk's arrival
+        self._times: list[float] = []  # every chunk's arrival
         self._n_chars_in = 0
         # (index one past a chunk's last char, its arrival time), oldest first
         self._pending: deque[tuple[int, float]] = deque()
@@ -91,7 +106,10 @@ class StatsRecorder:
         self._in_word = False
 
     def arrived(self, t: float, n_chars: int, times: Sequence[float] = ()) -> None:
-        """At `t`, `n_chars` of text became showable; `times` are the chunks' arrivals."""
+        """At `t`, `n_chars` of text became showable; `times` are the chunks' arrivals.
+
+        Only the differences of `times` are used, so they may be on a shifted timeline.
+        """
         if times:
             self._times.extend(times)
         if n_chars:
@@ -105,22 +123,37 @@ class StatsRecorder:
         if not text:
             return
         self.n_chars += len(text)
+        # Counting goes by slices cut after a newline (a grapheme never spans
+        # one, UAX #29 GB4), so that a large write does not build a list of
+        # every word or cluster in it.
+        start = 0
+        while len(text) - start > _SLICE:
+            end = text.rfind("\n", start, start + _SLICE) + 1 or start + _SLICE
+            self._count(text[start:end])
+            start = end
+        self._count(text[start:] if start else text)
+        pending = self._pending
+        while pending and pending[0][0] <= self.n_chars:
+            self._lags.append(now - pending.popleft()[1])
+
+    def _count(self, text: str) -> None:
         self.n_graphemes += count_graphemes(text)
         n_words = len(text.split())
         if n_words and self._in_word and not text[0].isspace():
             n_words -= 1
         self.n_words += n_words
         self._in_word = not text[-1].isspace()
-        pending = self._pending
-        while pending and pending[0][0] <= self.n_chars:
-            self._lags.append(now - pending.popleft()[1])
 
     def snapshot(self, now: float, *, n_writes: int = 0, n_flushes: int = 0) -> Stats:
         total = now - self.t_start
         first = None if self.t_first_text is None else self.t_first_text - self.t_start
         lags = self._lags
         times = self._times
-        gaps = array("d", map(float.__sub__, times[1:], times[:-1]))
+        gap_max = max(map(float.__sub__, times[1:], times[:-1])) if len(times) > 1 else None
+        step = math.ceil((len(times) - 1) / _QUANTILE_SAMPLE) if len(times) > 1 else 1
+        gaps = sorted([times[i + 1] - times[i] for i in range(0, len(times) - 1, step)])
+        lag_max = max(lags) if lags else None
+        lags_sorted = _sample_sorted(lags)
         return Stats(
             time_to_first_text=first,
             total_time=total,
@@ -131,10 +164,10 @@ class StatsRecorder:
             chars_per_s=self.n_chars / total if total > 0 else None,
             gap_p50=_quantile(gaps, 0.50),
             gap_p95=_quantile(gaps, 0.95),
-            gap_max=max(gaps) if gaps else None,
-            lag_p50=_quantile(lags, 0.50),
-            lag_p99=_quantile(lags, 0.99),
-            lag_max=max(lags) if lags else None,
+            gap_max=gap_max,
+            lag_p50=_quantile(lags_sorted, 0.50),
+            lag_p99=_quantile(lags_sorted, 0.99),
+            lag_max=lag_max,
             n_writes=n_writes,
             n_flushes=n_flushes,
         )

@@ -48,6 +48,14 @@ def _reader(file: Any) -> tuple[Callable[[int], Any], Any]:
     if isinstance(file, io.TextIOBase) and buffer is not None and encoding:
         # A text stream over a buffer: TextIOWrapper.read(n) waits for n
         # characters, so read the buffer underneath and decode ourselves.
+        # What the wrapper already read ahead (after a readline(), say) would
+        # be skipped; on a seekable file, seeking to tell() drops that
+        # read-ahead and puts the buffer at the next unread byte.
+        try:
+            if file.seekable():
+                file.seek(file.tell())
+        except (OSError, ValueError):
+            pass
         name = codecs.lookup(encoding).name
         decoder = None if name == "utf-8" else codecs.getincrementaldecoder(name)("replace")
         return _read_available(buffer), decoder
