@@ -46,7 +46,7 @@ def test_a_high_rate_typewriter_writes_once_per_frame() -> None:
 
 
 def test_instant_into_a_pipe_like_sink_writes_every_chunk_when_it_arrives() -> None:
-    result, sink = scripted([(0.0, "a\n"), (0.001, "b\n"), (0.002, "c\n")])
+    _, sink = scripted([(0.0, "a\n"), (0.001, "b\n"), (0.002, "c\n")])
     assert sink.writes == [(0.0, "a\n"), (0.001, "b\n"), (0.002, "c\n")]
 
 
@@ -67,12 +67,12 @@ def test_default_pace_is_smooth_on_a_terminal_and_instant_elsewhere() -> None:
 
 
 def test_a_trailing_character_is_held_until_its_hold_passes() -> None:
-    result, sink = scripted([(0.0, "caf"), (3.0, "e\u0301!")], hold=0.05)
+    _, sink = scripted([(0.0, "caf"), (3.0, "e\u0301!")], hold=0.05)
     assert sink.writes == [(0.0, "ca"), (0.05, "f"), (3.0, "e\u0301!")]
 
 
 def test_a_split_accent_is_never_shown_apart() -> None:
-    result, sink = scripted([(0.0, "cafe"), (0.01, "\u0301")], hold=0.05)
+    _, sink = scripted([(0.0, "cafe"), (0.01, "\u0301")], hold=0.05)
     assert [text for _, text in sink.writes] == ["caf", "e\u0301"]
 
 
@@ -252,8 +252,8 @@ def test_bad_options_are_value_errors() -> None:
 
 def test_a_shared_pacer_instance_does_not_carry_state_between_streams() -> None:
     pace = outstream.Typewriter(cps=10)
-    first, _ = scripted([(0.0, "ab")], pace=pace)
-    second, sink = scripted([(0.0, "cd")], pace=pace)
+    scripted([(0.0, "ab")], pace=pace)
+    _, sink = scripted([(0.0, "cd")], pace=pace)
     assert sink.writes == [(0.0, "c"), (0.1, "d")]
 
 

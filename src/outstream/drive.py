@@ -19,8 +19,8 @@ import threading
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterator, Sequence
-from itertools import repeat, starmap
 from dataclasses import dataclass, field
+from itertools import repeat, starmap
 from typing import Any, Protocol
 
 from .clock import Clock
