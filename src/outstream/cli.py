@@ -204,9 +204,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
+def _optional_lag(argv: Sequence[str]) -> list[str]:
+    """``--smooth TEXT`` means smooth pacing of TEXT, not a LAG of TEXT.
+
+    argparse would take any word after an option with an optional value as
+    that value; a word that is not a number is the text to stream.
+    """
+    args = list(argv)
+    for i, arg in enumerate(args[:-1]):
+        if arg == "--":
+            break
+        if arg == "--smooth":
+            try:
+                float(args[i + 1])
+            except ValueError:
+                if not args[i + 1].startswith("-") or args[i + 1] == "-":
+                    args[i] = "--smooth=0.5"
+    return args
+
+
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_optional_lag(sys.argv[1:] if argv is None else argv))
     try:
         source = _source(args, parser)
     except _SourceUnavailable as exc:

@@ -1,0 +1,101 @@
+"""End to end on a real pseudo-terminal: what the screen shows, and Ctrl-C.
+
+`outstream.testing.run_in_pty` runs ``python -m outstream`` with stdout and
+stderr on a new 80x24 pty; `pyte` plays the bytes it wrote on an emulated
+screen. Few tests, only for what needs a terminal.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+pytest.importorskip("pty")
+pyte = pytest.importorskip("pyte")
+
+from outstream.testing import run_in_pty  # noqa: E402 - after the skips
+
+pytestmark = pytest.mark.pty
+
+ROWS, COLS = 24, 80
+
+
+def child_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+
+
+def outstream_argv(*args: str) -> list[str]:
+    return [sys.executable, "-m", "outstream", *args]
+
+
+def screen_of(output: bytes) -> pyte.Screen:
+    screen = pyte.Screen(COLS, ROWS)
+    pyte.ByteStream(screen).feed(output)
+    return screen
+
+
+def shown_lines(screen: pyte.Screen) -> list[str]:
+    lines = [line.rstrip() for line in screen.display]
+    while lines and not lines[-1]:
+        lines.pop()
+    return lines
+
+
+def test_file_typed_out_shows_on_the_screen(tmp_path):
+    lines = [
+        "# A streamed answer",
+        "",
+        "Pacing on an absolute schedule — no drift.",
+        "Ünïcode, wide 日本語 and emoji 👍 stay whole.",
+        "Last line.",
+    ]
+    path = tmp_path / "answer.md"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run_in_pty(
+        outstream_argv("--cps", "2000", "-f", str(path)), rows=ROWS, cols=COLS, env=child_env()
+    )
+    assert result.returncode == 0, result.output
+    screen = screen_of(result.output)
+    assert shown_lines(screen) == lines
+    assert (screen.cursor.y, screen.cursor.x) == (len(lines), 0)
+
+
+def test_escape_sequences_from_the_text_do_not_reach_the_terminal(tmp_path):
+    path = tmp_path / "hostile.txt"
+    path.write_bytes(
+        b"line one\n"
+        b"line two\n"
+        b"\x1b]0;pwned\x07\x1b[2J\x1b[H"  # set the title, clear the screen, go home
+        b"\x1b]52;c;cHduZWQ=\x07"  # write the clipboard
+        b"line three\rover\n"
+    )
+    result = run_in_pty(
+        outstream_argv("--instant", "-f", str(path)), rows=ROWS, cols=COLS, env=child_env()
+    )
+    assert result.returncode == 0, result.output
+    assert b"\x1b]" not in result.output
+    assert b"\x1b[2J" not in result.output
+    screen = screen_of(result.output)
+    assert screen.title == ""
+    assert shown_lines(screen) == ["line one", "line two", "line three", "over"]
+
+
+def test_ctrl_c_exits_130_and_ends_the_line(tmp_path):
+    text = "This sentence types out slowly, so Ctrl-C comes while it is being shown."
+    result = run_in_pty(
+        outstream_argv("--cps", "20", text),
+        rows=ROWS,
+        cols=COLS,
+        env=child_env(),
+        interrupt_after=b"This",
+    )
+    assert result.returncode == 130, result.output
+    assert b"Traceback" not in result.output
+    assert b"KeyboardInterrupt" not in result.output
+    assert result.output.endswith(b"\n")
+    shown = shown_lines(screen_of(result.output))
+    assert len(shown) == 1
+    assert text.startswith(shown[0])
+    assert len(shown[0]) < len(text)
