@@ -291,3 +291,18 @@ def test_what_is_shown_does_not_depend_on_chunking(
     whole, _ = scripted([(0.0, data)], escapes=escapes)
     split, _ = scripted(script, escapes=escapes)
     assert split.text == whole.text
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet=" \t\n\x0b\x0c\x1cab.é日", max_size=30), max_size=6))
+def test_word_and_grapheme_counts_match_counting_the_whole_text(pieces: list[str]) -> None:
+    from outstream.core.graphemes import count_graphemes
+    from outstream.core.stats import StatsRecorder
+
+    recorder = StatsRecorder(0.0)
+    for piece in pieces:
+        recorder.shown(piece, 0.0)
+    stats = recorder.snapshot(1.0)
+    text = "".join(pieces)
+    assert stats.n_words == len(text.split())
+    assert stats.n_graphemes == count_graphemes(text)

@@ -60,6 +60,7 @@ def _pipeline(
     fps: float,
     hold: float,
     t_start: float,
+    count_text: bool = True,
 ) -> Pipeline:
     if unit not in UNITS:
         raise ValueError(f"unit must be one of {', '.join(UNITS)}, not {unit!r}")
@@ -81,6 +82,7 @@ def _pipeline(
         hold=hold,
         frame_interval=1.0 / fps if animated else 0.0,
         t_start=t_start,
+        count_text=count_text,
     )
 
 

@@ -251,6 +251,7 @@ def _main(argv: Sequence[str] | None) -> int:
             args.fps,
             0.05,
             clock.now(),
+            count_text=args.stats,
         )
         outcome = drive.run(pipeline, drive.open_inbox(source, clock), sink, clock, keep_text=False)
         gone = outcome.reader_gone

@@ -14,7 +14,11 @@ memory bounded when piping a gigabyte into a slow reader.
 from __future__ import annotations
 
 import contextlib
+import io
 import math
+import os
+import select
+import sys
 import threading
 import time
 from collections import deque
@@ -23,6 +27,7 @@ from dataclasses import dataclass, field
 from itertools import repeat, starmap
 from typing import Any, Protocol
 
+from ._pipes import PIPE_SIZE, grow_pipe
 from .clock import Clock
 from .core.pipeline import Pipeline
 from .core.stats import Stats
@@ -65,11 +70,17 @@ def _len(chunk: object) -> int:
         return 0
 
 
-def _total_len(chunks: Sequence[object]) -> int:
+# What a queued chunk costs beyond its characters (its arrival time, the
+# queue's slots), so that a flood of tiny chunks is bounded too.
+_ITEM_COST = 16
+
+
+def _total_cost(chunks: Sequence[object]) -> int:
     try:
-        return sum(map(len, chunks))  # type: ignore[arg-type]
+        n = sum(map(len, chunks))  # type: ignore[arg-type]
     except TypeError:
-        return sum(map(_len, chunks))
+        n = sum(map(_len, chunks))
+    return n + _ITEM_COST * len(chunks)
 
 
 class Channel:
@@ -77,13 +88,16 @@ class Channel:
 
     The producer calls `put` (or `put_all`), then `end`; the driver calls
     `get`. Putting is cheap (two deque appends: the arrival time, then the
-    chunk) and wakes the driver only when it is waiting. Bytes queued are
+    chunk) and wakes the driver only when it is waiting. What is queued is
     counted on each side by one thread only, so the count needs no lock; past
-    `max_bytes` the producer waits for the driver to take some (the output
-    is slower than the source), which bounds memory.
+    `max_bytes` (characters or bytes, plus a few per chunk) the producer
+    waits for the driver to take some: the output is slower than the
+    source, and memory stays bounded. The pipeline copies a batch a few
+    times on its way out, so this bound, not the size of the source, sets
+    the peak memory of a large copy.
     """
 
-    max_bytes = 8 * 1024 * 1024
+    max_bytes = 1024 * 1024
 
     def __init__(self, clock: Clock) -> None:
         # A clock that can say how it relates to time.monotonic lets the hot
@@ -97,7 +111,7 @@ class Channel:
         self._wakeup = threading.Event()
         self._room = threading.Event()
         self._room.set()
-        self._driver_waiting = False
+        self._attention = False  # the driver waits for a wakeup, or closed the channel
         self._producer_waiting = False
         self._bytes_in = 0  # written by the producer only
         self._bytes_out = 0  # written by the driver only; -inf once closed
@@ -111,9 +125,9 @@ class Channel:
             return False
         self._times.append(self._stamp())
         self._chunks.append(chunk)
-        self._bytes_in += _len(chunk)
-        if self._driver_waiting:
-            self._driver_waiting = False
+        self._bytes_in += _len(chunk) + _ITEM_COST
+        if self._attention:
+            self._attention = False
             self._wakeup.set()
         if self._bytes_in - self._bytes_out > self.max_bytes:
             self._wait_for_room()
@@ -123,9 +137,10 @@ class Channel:
         """`put` every chunk of `iterator` until it ends or the driver closes the channel.
 
         The same as calling `put` in a loop, with the loop's lookups hoisted:
-        this is the reader thread's hot path. Closing sets `_bytes_out` to
-        minus infinity, so one comparison per chunk catches both "too much
-        queued" and "closed".
+        this is the reader thread's hot path. Per chunk it reads one flag
+        (`_attention`: the driver waits, or closed the channel) and compares
+        with a local limit, refreshed from the driver's count only when it is
+        passed.
         """
         stamp = self._stamp
         append_time = self._times.append
@@ -133,23 +148,29 @@ class Channel:
         wakeup = self._wakeup
         max_bytes = self.max_bytes
         bytes_in = self._bytes_in
+        limit = self._bytes_out + max_bytes
         for chunk in iterator:
             append_time(stamp())
             append_chunk(chunk)
             try:
-                bytes_in += len(chunk)  # type: ignore[arg-type]
+                bytes_in += len(chunk) + _ITEM_COST  # type: ignore[arg-type]
             except TypeError:
                 pass  # not text: the pipeline reports it
-            if self._driver_waiting:
+            if self._attention:
                 # Clear the flag here: the driver may take milliseconds to
                 # get the GIL back, and one wakeup is enough.
-                self._driver_waiting = False
-                wakeup.set()
-            if bytes_in - self._bytes_out > max_bytes:
-                self._bytes_in = bytes_in
+                self._attention = False
                 if self.closed:
-                    return
-                self._wait_for_room()
+                    break
+                wakeup.set()
+            if bytes_in > limit:
+                self._bytes_in = bytes_in
+                limit = self._bytes_out + max_bytes
+                if bytes_in > limit:
+                    if self.closed:
+                        break
+                    self._wait_for_room()
+                    limit = self._bytes_out + max_bytes
         self._bytes_in = bytes_in
 
     def _wait_for_room(self) -> None:
@@ -169,11 +190,10 @@ class Channel:
     def get(self, until: float | None, clock: Clock) -> Batch:
         if not self._chunks and self._end is None:
             self._wakeup.clear()
-            self._driver_waiting = True
+            self._attention = True
             if not self._chunks and self._end is None:
                 timeout = None if until is None else max(until - clock.now(), 0.0)
                 self._wakeup.wait(timeout)
-            self._driver_waiting = False
         return self._take()
 
     def _take(self) -> Batch:
@@ -186,7 +206,7 @@ class Channel:
             batch.chunks = list(starmap(self._chunks.popleft, repeat((), n)))
             batch.times = list(starmap(self._times.popleft, repeat((), n)))
             batch.offset = self._offset
-            self._bytes_out += _total_len(batch.chunks)
+            self._bytes_out += _total_cost(batch.chunks)
         if self._producer_waiting:
             self._room.set()
         if end is not None:
@@ -196,6 +216,7 @@ class Channel:
 
     def close(self) -> None:
         self.closed = True
+        self._attention = True
         self._bytes_out = -math.inf  # type: ignore[assignment]
         self._room.set()
 
@@ -235,6 +256,49 @@ class ThreadInbox:
         self.channel.close()
         if self._thread is not threading.current_thread():
             self._thread.join(self.close_timeout)
+
+
+class FdInbox:
+    """Reads a raw file (`io.FileIO`: a pipe, stdin, a file) in the driver's own thread.
+
+    No thread is needed where the operating system can say whether data is
+    there: ``select`` waits for data *or* the pipeline's next deadline,
+    whichever comes first, and ``os.read`` takes what is there without
+    waiting for more. The source is thus read as soon as it writes, pacing or
+    not, and a fast copy pays no thread handoffs.
+    """
+
+    read_size = 256 * 1024
+    pipe_size = PIPE_SIZE  # so that the producer can run ahead while we work
+
+    def __init__(self, file: Any) -> None:
+        self._file = file
+        self._fd: int = file.fileno()
+        self._done = False
+        grow_pipe(self._fd, self.pipe_size)
+
+    def get(self, until: float | None, clock: Clock) -> Batch:
+        if self._done:
+            if until is not None:
+                clock.sleep_until(until)
+            return Batch()
+        timeout = None if until is None else max(until - clock.now(), 0.0)
+        ready, _, _ = select.select([self._fd], [], [], timeout)
+        if not ready:
+            return Batch()
+        try:
+            data = os.read(self._fd, self.read_size)
+        except OSError as exc:
+            self._done = True
+            return Batch(end=Failed(t=clock.now(), error=exc))
+        t = clock.now()
+        if not data:
+            self._done = True
+            return Batch(end=End(t=t))
+        return Batch(chunks=[data], times=[t])
+
+    def close(self) -> None:
+        self._done = True
 
 
 def _async_to_sync(aiterator: AsyncIterator[object]) -> Iterator[object]:
@@ -460,6 +524,8 @@ def open_inbox(source: Any, clock: Clock) -> Inbox:
     chunks = static_chunks(source)
     if chunks is not None:
         return StaticInbox(chunks, clock)
+    if isinstance(source, io.FileIO) and sys.platform != "win32":
+        return FdInbox(source)
     iterator = sync_iterator(source)
     if iterator is None:
         aiterator = async_iterator(source)

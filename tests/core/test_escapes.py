@@ -431,3 +431,29 @@ def test_simple_cases_match_reference_model(case: Case) -> None:
     for policy in ("strip", "sgr"):
         expected = reference(policy, case.text, case.max_held_chars)
         assert run(policy, [case.text], max_held_chars=case.max_held_chars) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.text(alphabet="ab \n\r\t\x1b[31m]0;\x07\\", max_size=12), max_size=8),
+    st.sampled_from(ESCAPE_POLICIES),
+)
+def test_the_ascii_fast_path_gives_what_feed_gives(chunks: list[str], policy: EscapePolicy) -> None:
+    """feed_ascii(bytes) is feed(text) whenever it answers, whatever came before."""
+    fast, slow = EscapeSanitizer(policy), EscapeSanitizer(policy)
+    out_fast, out_slow = [], []
+    for chunk in chunks:
+        text = fast.feed_ascii(chunk.encode("ascii"))
+        out_fast.append(fast.feed(chunk) if text is None else text)
+        out_slow.append(slow.feed(chunk))
+    assert "".join(out_fast) + fast.flush() == "".join(out_slow) + slow.flush()
+    assert fast.n_removed == slow.n_removed
+
+
+def test_the_ascii_fast_path_answers_for_clean_text_only() -> None:
+    sanitizer = EscapeSanitizer("strip")
+    assert sanitizer.feed_ascii(b"plain text\n") == "plain text\n"
+    assert sanitizer.feed_ascii(b"a\x1b[2Jb") is None
+    assert sanitizer.feed("x\r") == "x\n"
+    assert sanitizer.feed_ascii(b"\nnext") == "next"  # the LF of the CR LF, already shown
+    assert EscapeSanitizer("escape").feed_ascii(b"text") is None

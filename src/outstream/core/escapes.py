@@ -103,6 +103,10 @@ _ESC: Final = "\x1b"
 # (U+2066-U+2069) of UAX #9 that "Trojan Source" (CVE-2021-42574) abuses.
 _SPECIAL: Final = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
+# The same set within ASCII, one byte each: thirty `bytes.__contains__`
+# (memchr) scans of clean ASCII text cost a tenth of one regex scan.
+_ASCII_SPECIAL: Final = tuple(bytes([c]) for c in [*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F])
+
 # Runs inside a sequence, matched at the current position (ECMA-48 5.4, 5.6).
 _PARAM_RUN: Final = re.compile(r"[\x30-\x3f]*")
 _INTER_RUN: Final = re.compile(r"[\x20-\x2f]*")
@@ -235,6 +239,10 @@ class EscapeSanitizer:
             if text[0] == "\n":
                 start = 1
         if self._state is _State.GROUND:
+            if text.isascii():
+                data = text.encode("ascii")
+                if not any(c in data for c in _ASCII_SPECIAL):
+                    return text[start:] if start else text
             match = _SPECIAL.search(text, start)
             if match is None:
                 return text[start:] if start else text
@@ -245,6 +253,27 @@ class EscapeSanitizer:
             out = []
             self._sanitize(text, start, out)
         return "".join(out)
+
+    def feed_ascii(self, data: bytes | bytearray) -> str | None:
+        """The fast path for bytes: `feed` of ``data.decode("ascii")``, or None.
+
+        For ASCII bytes with no control character in them, arriving while no
+        sequence is in progress, sanitizing changes nothing (but a LF that
+        completes a CR shown already), so the text is returned without
+        decoding it first and scanning it again. None means "take the
+        general path": decode and `feed`. The caller checks `data.isascii()`.
+        """
+        if self._policy == "raw":
+            return data.decode("ascii")
+        if self._policy == "escape" or self._state is not _State.GROUND:
+            return None
+        if any(c in data for c in _ASCII_SPECIAL):
+            return None
+        if self._swallow_lf and data:
+            self._swallow_lf = False
+            if data[0] == 0x0A:  # the CR before it was counted already
+                data = data[1:]
+        return data.decode("ascii")
 
     def flush(self) -> str:
         """End the stream: resolve whatever is held, and reset.

@@ -50,7 +50,7 @@ def _clusters(text: str, pos: int = 0) -> list[str]:
 def count_graphemes(text: str) -> int:
     """How many extended grapheme clusters `text` holds (UAX #29)."""
     if text.isascii():
-        return len(text) - text.count("\r\n")
+        return len(text) - text.count("\r\n") if "\r" in text else len(text)
     return len(_clusters(text))
 
 

@@ -45,6 +45,8 @@ class Pipeline:
         hold: seconds an unfinished trailing unit waits for more text.
         frame_interval: least time between two releases of text, seconds.
         t_start: when the stream started, for the stats.
+        count_text: count graphemes and words for the stats (it costs a
+            pass over the text).
     """
 
     def __init__(
@@ -57,6 +59,7 @@ class Pipeline:
         hold: float = 0.05,
         frame_interval: float = 0.0,
         t_start: float = 0.0,
+        count_text: bool = True,
     ) -> None:
         if frame_interval < 0:
             raise ValueError(f"frame_interval must be >= 0, not {frame_interval!r}")
@@ -66,7 +69,7 @@ class Pipeline:
         # Units matter only to a pacer that counts them; for the others one
         # unit per feed is the same text with far less work.
         self._segmenter = Segmenter(unit if self.pacer.counts_units else "chunk", hold=hold)
-        self.stats = StatsRecorder(t_start)
+        self.stats = StatsRecorder(t_start, count_text=count_text)
         self.frame_interval = frame_interval
         self.error: BaseException | None = None
         self.ended = False  # the source has ended (or failed); no more feeds
@@ -127,6 +130,15 @@ class Pipeline:
     def _feed_data(self, data: str | bytes | bytearray, t: float, times: Sequence[float]) -> None:
         if isinstance(data, str):
             text = data
+        elif data.isascii() and self._utf8.idle:
+            # Most bytes are plain ASCII text: no decoding state to carry and,
+            # when the sanitizer agrees, nothing to change or scan twice.
+            clean = self._sanitizer.feed_ascii(data)
+            if clean is not None:
+                self._utf8.n_bytes += len(data)
+                self._push(clean, t, times, sanitized=True)
+                return
+            text = self._utf8.feed(data)
         else:
             try:
                 text = self._utf8.feed(data)
@@ -136,8 +148,10 @@ class Pipeline:
                 return
         self._push(text, t, times)
 
-    def _push(self, text: str, t: float, times: Sequence[float] = ()) -> None:
-        clean = self._sanitizer.feed(text) if text else ""
+    def _push(
+        self, text: str, t: float, times: Sequence[float] = (), *, sanitized: bool = False
+    ) -> None:
+        clean = text if sanitized or not text else self._sanitizer.feed(text)
         if times or clean:
             self.stats.arrived(t, len(clean), times)
         if clean:

@@ -13,6 +13,8 @@ from .graphemes import count_graphemes
 __all__ = ["Stats", "StatsRecorder"]
 
 _SLICE = 1 << 16
+# str.split()'s ASCII whitespace as b" ", everything else as b"x".
+_WORD_MARKS = bytes(0x20 if c in b" \t\n\v\f\r\x1c\x1d\x1e\x1f" else 0x78 for c in range(256))
 # Quantiles are taken over at most this many values, sampled evenly (every
 # k-th); the maxima are exact. Sorting a million gaps would cost more than
 # streaming them.
@@ -43,15 +45,16 @@ class Stats:
     ``time_to_first_text`` runs from the start to the arrival of the first
     text; ``gap_*`` are the times between consecutive chunks' arrivals;
     ``lag_*`` run from a chunk's arrival until its last character was
-    written; ``n_writes`` and ``n_flushes`` count the calls made on the sink.
+    written; ``n_graphemes`` and ``n_words`` are None when counting was
+    turned off; ``n_writes`` and ``n_flushes`` count the calls made on the sink.
     """
 
     time_to_first_text: float | None
     total_time: float
     n_chunks: int
     n_chars: int
-    n_graphemes: int
-    n_words: int
+    n_graphemes: int | None
+    n_words: int | None
     chars_per_s: float | None
     gap_p50: float | None
     gap_p95: float | None
@@ -68,14 +71,17 @@ class Stats:
         def ms(value: float | None) -> str:
             return "-" if value is None else f"{value * 1000:.0f} ms"
 
+        def count(value: int | None) -> str:
+            return "-" if value is None else f"{value:,}"
+
         def s(value: float | None) -> str:
             return "-" if value is None else f"{value:.3f} s"
 
         rate = "-" if self.chars_per_s is None else f"{self.chars_per_s:,.0f} chars/s"
         return "\n".join(
             [
-                f"outstream: {self.n_chars:,} chars, {self.n_graphemes:,} graphemes, "
-                f"{self.n_words:,} words in {self.n_chunks:,} chunks",
+                f"outstream: {self.n_chars:,} chars, {count(self.n_graphemes)} graphemes, "
+                f"{count(self.n_words)} words in {self.n_chunks:,} chunks",
                 f"  first text {s(self.time_to_first_text)}   total {s(self.total_time)}   {rate}",
                 f"  gaps  p50 {ms(self.gap_p50)}  p95 {ms(self.gap_p95)}  max {ms(self.gap_max)}",
                 f"  lag   p50 {ms(self.lag_p50)}  p99 {ms(self.lag_p99)}  max {ms(self.lag_max)}",
@@ -92,8 +98,9 @@ class StatsRecorder:
     the figure errs on the high side, never the low one.
     """
 
-    def __init__(self, t_start: float) -> None:
+    def __init__(self, t_start: float, *, count_text: bool = True) -> None:
         self.t_start = t_start
+        self.count_text = count_text
         self.t_first_text: float | None = None
         self._times: list[float] = []  # every chunk's arrival
         self._n_chars_in = 0
@@ -123,26 +130,38 @@ class StatsRecorder:
         if not text:
             return
         self.n_chars += len(text)
-        # Counting goes by slices cut after a newline (a grapheme never spans
-        # one, UAX #29 GB4), so that a large write does not build a list of
-        # every word or cluster in it.
-        start = 0
-        while len(text) - start > _SLICE:
-            end = text.rfind("\n", start, start + _SLICE) + 1 or start + _SLICE
-            self._count(text[start:end])
-            start = end
-        self._count(text[start:] if start else text)
+        if self.count_text:
+            self._count(text)
         pending = self._pending
         while pending and pending[0][0] <= self.n_chars:
             self._lags.append(now - pending.popleft()[1])
 
     def _count(self, text: str) -> None:
-        self.n_graphemes += count_graphemes(text)
-        n_words = len(text.split())
-        if n_words and self._in_word and not text[0].isspace():
-            n_words -= 1
-        self.n_words += n_words
-        self._in_word = not text[-1].isspace()
+        if text.isascii():
+            # Whitespace and the rest, mapped to two bytes; a word starts at
+            # each space followed by a non-space. No list of words is built.
+            marks = text.encode("ascii").translate(_WORD_MARKS)
+            n_words = marks.count(b" x")
+            if marks[0] == 0x78 and not self._in_word:  # "x"
+                n_words += 1
+            self.n_words += n_words
+            self._in_word = marks[-1] == 0x78
+            self.n_graphemes += count_graphemes(text)
+            return
+        # Other text goes by slices cut after a newline (a grapheme never
+        # spans one, UAX #29 GB4), so that a large write does not build a
+        # list of every word or cluster in it.
+        start = 0
+        while start < len(text):
+            end = text.rfind("\n", start, start + _SLICE) + 1 or start + _SLICE
+            piece = text[start:end] if start or end < len(text) else text
+            self.n_graphemes += count_graphemes(piece)
+            n_words = len(piece.split())
+            if n_words and self._in_word and not piece[0].isspace():
+                n_words -= 1
+            self.n_words += n_words
+            self._in_word = not piece[-1].isspace()
+            start = end
 
     def snapshot(self, now: float, *, n_writes: int = 0, n_flushes: int = 0) -> Stats:
         total = now - self.t_start
@@ -159,8 +178,8 @@ class StatsRecorder:
             total_time=total,
             n_chunks=len(times),
             n_chars=self.n_chars,
-            n_graphemes=self.n_graphemes,
-            n_words=self.n_words,
+            n_graphemes=self.n_graphemes if self.count_text else None,
+            n_words=self.n_words if self.count_text else None,
             chars_per_s=self.n_chars / total if total > 0 else None,
             gap_p50=_quantile(gaps, 0.50),
             gap_p95=_quantile(gaps, 0.95),

@@ -39,6 +39,11 @@ class Utf8Decoder:
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors)
         self.n_bytes = 0
 
+    @property
+    def idle(self) -> bool:
+        """No bytes of an unfinished character are held."""
+        return not self._decoder.getstate()[0]
+
     def feed(self, data: bytes | bytearray) -> str:
         held = self._decoder.getstate()[0]
         try:

@@ -15,6 +15,7 @@ import io
 from collections.abc import Mapping
 from typing import Any
 
+from .._pipes import grow_pipe
 from ..errors import SinkError
 from .detect import DEFAULT_FLUSH, FlushPolicy, SinkKind, is_terminal, sink_kind
 
@@ -72,6 +73,8 @@ class StreamSink:
         if self.is_terminal and self.kind not in (SinkKind.TTY, SinkKind.JUPYTER):
             self.kind = SinkKind.TTY
         self.flush_policy: FlushPolicy = DEFAULT_FLUSH[self.kind] if flush is None else flush
+        if self.kind is SinkKind.PIPE:
+            grow_pipe(file.fileno())
         self._binary = _is_binary(file)
         self._encoder = codecs.getincrementalencoder(encoding)("replace") if self._binary else None
         self.n_writes = 0
