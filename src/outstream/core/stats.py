@@ -81,7 +81,8 @@ class Stats:
         return "\n".join(
             [
                 f"outstream: {self.n_chars:,} chars, {count(self.n_graphemes)} graphemes, "
-                f"{count(self.n_words)} words in {self.n_chunks:,} chunks",
+                f"{count(self.n_words)} words in {self.n_chunks:,} "
+                f"chunk{'' if self.n_chunks == 1 else 's'}",
                 f"  first text {s(self.time_to_first_text)}   total {s(self.total_time)}   {rate}",
                 f"  gaps  p50 {ms(self.gap_p50)}  p95 {ms(self.gap_p95)}  max {ms(self.gap_max)}",
                 f"  lag   p50 {ms(self.lag_p50)}  p99 {ms(self.lag_p99)}  max {ms(self.lag_max)}",
