@@ -273,7 +273,7 @@ def test_stats_go_to_stderr_with_the_counts(capsys):
     assert ran.code == 0
     assert ran.out == "hello wörld\n"
     lines = ran.err.splitlines()
-    assert lines[0] == "outstream: 12 chars, 12 graphemes, 2 words in 1 chunks"
+    assert lines[0] == "outstream: 12 chars, 12 graphemes, 2 words in 1 chunk"
     for label in ("first text", "total", "chars/s", "gaps", "p50", "p95", "lag", "p99"):
         assert label in ran.err, label
     assert lines[-1].split()[0::2] == ["writes", "flushes"]
