@@ -48,6 +48,13 @@ class Batch:
 
 
 class Inbox(Protocol):
+    """Where a driver takes the source's output from.
+
+    A source object that is an inbox itself (`outstream.testing.ScriptedSource`)
+    says so with a true ``outstream_inbox`` attribute; anything else is read
+    through one of the inboxes here.
+    """
+
     def get(self, until: float | None, clock: Clock) -> Batch:
         """What arrived, waiting at most until `until` (None: until something comes)."""
         ...
@@ -519,7 +526,7 @@ def open_inbox(source: Any, clock: Clock) -> Inbox:
     """The inbox that reads `source` for `run`."""
     from .sources.plain import async_iterator, static_chunks, sync_iterator, unknown_source
 
-    if callable(getattr(source, "get", None)) and callable(getattr(source, "close", None)):
+    if getattr(source, "outstream_inbox", False):
         return source  # type: ignore[no-any-return]
     chunks = static_chunks(source)
     if chunks is not None:
@@ -539,7 +546,7 @@ def open_async_inbox(source: Any, clock: Clock) -> AsyncInbox:
     """The inbox that reads `source` for `arun`."""
     from .sources.plain import async_iterator, static_chunks, sync_iterator, unknown_source
 
-    if callable(getattr(source, "aget", None)) and callable(getattr(source, "aclose", None)):
+    if getattr(source, "outstream_inbox", False):
         return source  # type: ignore[no-any-return]
     chunks = static_chunks(source)
     if chunks is not None:

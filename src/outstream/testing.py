@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from .clock import Clock
 from .drive import Batch
 from .events import End, Failed
 
@@ -73,6 +74,8 @@ class ScriptedSource:
     chunk is due, so a test runs in no real time and every arrival is exact.
     """
 
+    outstream_inbox = True  # the drivers take it as it is, not as an iterable
+
     def __init__(self, script: Iterable[tuple[float, object]], *, end: float | None = None) -> None:
         self.script = list(script)
         times = [t for t, _ in self.script]
@@ -85,20 +88,20 @@ class ScriptedSource:
         self._next = 0
         self._ended = False
 
-    def get(self, until: float | None, clock: object) -> Batch:
-        now_fn = clock.now  # type: ignore[attr-defined]
+    def get(self, until: float | None, clock: Clock) -> Batch:
+        now_fn = clock.now
         if self._t0 is None:
             self._t0 = now_fn()
         t0 = self._t0
         if self._ended:
             if until is not None:
-                clock.sleep_until(until)  # type: ignore[attr-defined]
+                clock.sleep_until(until)
             return Batch()
         due = t0 + (self.script[self._next][0] if self._next < len(self.script) else self.end)
         if until is not None and until < due:
-            clock.sleep_until(until)  # type: ignore[attr-defined]
+            clock.sleep_until(until)
             return Batch()
-        clock.sleep_until(due)  # type: ignore[attr-defined]
+        clock.sleep_until(due)
         batch = Batch()
         script = self.script
         while self._next < len(script) and t0 + script[self._next][0] <= due:
@@ -115,7 +118,7 @@ class ScriptedSource:
             self._ended = True
         return batch
 
-    async def aget(self, until: float | None, clock: object) -> Batch:
+    async def aget(self, until: float | None, clock: Clock) -> Batch:
         return self.get(until, clock)
 
     def close(self) -> None:
@@ -133,7 +136,7 @@ class MemorySink:
         terminal: what `isatty()` answers.
     """
 
-    def __init__(self, clock: object | None = None, *, terminal: bool = False) -> None:
+    def __init__(self, clock: Clock | None = None, *, terminal: bool = False) -> None:
         self._clock = clock
         self._terminal = terminal
         self.writes: list[tuple[float, str]] = []
@@ -143,7 +146,7 @@ class MemorySink:
     def write(self, text: str) -> int:
         if not isinstance(text, str):
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
-        t = self._clock.now() if self._clock is not None else 0.0  # type: ignore[attr-defined]
+        t = self._clock.now() if self._clock is not None else 0.0
         self.writes.append((t, text))
         return len(text)
 
