@@ -8,7 +8,9 @@ a task (`arun`), into a `Channel`, so pacing never stalls it: a slow
 typewriter only grows the pacer's queue. The one thing that does slow the
 reader is the output itself: when the sink blocks and more than
 `Channel.max_bytes` wait in the channel, the reader waits too, which keeps
-memory bounded when piping a gigabyte into a slow reader.
+memory bounded when piping a gigabyte into a slow reader. A raw file or pipe
+needs no thread: `FdInbox` waits in ``select`` for its data or the next
+deadline, whichever comes first.
 """
 
 from __future__ import annotations
