@@ -25,6 +25,7 @@ __all__ = [
     "compile_package",
     "fmt_table",
     "outstream_exe",
+    "report",
     "spawn_measured",
     "verdict",
 ]
@@ -63,6 +64,17 @@ def outstream_exe() -> str:
     if exe is None:
         sys.exit("bench: the outstream console script is not installed (pip install -e .)")
     return exe
+
+
+def report(failures: list[str]) -> int:
+    """Print the closing verdict; the exit code: 1 if any goal failed."""
+    if failures:
+        print("\nFAIL:")
+        for failure in failures:
+            print("  " + failure)
+        return 1
+    print("\nPASS: every goal met")
+    return 0
 
 
 def verdict(ok: bool | None) -> str:

@@ -63,7 +63,7 @@ import tempfile
 import termios
 import time
 
-from _common import child_env, compile_package, fmt_table, outstream_exe, verdict
+from _common import child_env, compile_package, fmt_table, outstream_exe, report, verdict
 
 RATES = [200, 1_000, 2_000, 10_000, 20_000, 100_000]
 SECONDS = 2.5  # ideal length of each run
@@ -382,13 +382,7 @@ def main() -> int:
         "CPU stream: share of one core between the first and last byte (schedstat); "
         "CPU total: user+sys over the whole run, start-up included, / ideal span."
     )
-    if failures:
-        print("\nFAIL:")
-        for f in failures:
-            print("  " + f)
-        return 1
-    print("\nPASS: every goal met")
-    return 0
+    return report(failures)
 
 
 if __name__ == "__main__":

@@ -56,7 +56,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from _common import fmt_table, verdict
+from _common import fmt_table, report, verdict
 
 import outstream
 from outstream.testing import MemorySink, ScriptedSource, VirtualClock
@@ -362,13 +362,7 @@ def main() -> int:
         f"\ngoals (ours): p99 <= {GOAL_P99 * 1000:.0f}, no growth; CV <= {GOAL_CV} on A and B; "
         f"end <= {LAG * 1000:.0f}.  (ran in {time.perf_counter() - t_real:.1f} s of real time)"
     )
-    if failures:
-        print("\nFAIL:")
-        for f in failures:
-            print("  " + f)
-        return 1
-    print("\nPASS: every goal met")
-    return 0
+    return report(failures)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ import statistics
 import sys
 import time
 
-from _common import child_env, compile_package, fmt_table, outstream_exe, verdict
+from _common import child_env, compile_package, fmt_table, outstream_exe, report, verdict
 
 ROUNDS = 20
 GOAL_MS = 60.0
@@ -131,13 +131,7 @@ def main() -> int:
         "\n+median: median over rounds of (command - python -c pass) in the same round; "
         "+best: best - best; +CPU: median CPU - median CPU."
     )
-    if failures:
-        print("\nFAIL:")
-        for f in failures:
-            print("  " + f)
-        return 1
-    print("\nPASS: every goal met")
-    return 0
+    return report(failures)
 
 
 if __name__ == "__main__":

@@ -48,7 +48,15 @@ import threading
 import zlib
 from typing import Any
 
-from _common import child_env, compile_package, fmt_table, outstream_exe, spawn_measured, verdict
+from _common import (
+    child_env,
+    compile_package,
+    fmt_table,
+    outstream_exe,
+    report,
+    spawn_measured,
+    verdict,
+)
 
 N_CHUNKS = 1_000_000
 ROUNDS = 3
@@ -392,13 +400,7 @@ def main() -> int:
     failures: list[str] = []
     part_a(failures)
     part_b(failures, big)
-    if failures:
-        print("FAIL:")
-        for f in failures:
-            print("  " + f)
-        return 1
-    print("PASS: every goal met")
-    return 0
+    return report(failures)
 
 
 if __name__ == "__main__":
