@@ -51,6 +51,11 @@ def _sink(file: Any, terminal: bool | None, flush: FlushPolicy | None, env: Any)
     return StreamSink(file, terminal=terminal, flush=flush, env=env)
 
 
+def default_pace(terminal: bool) -> Pacer:
+    """The pacing used when none is given: `Smooth()` on a terminal, `Instant()` elsewhere."""
+    return Smooth() if terminal else Instant()
+
+
 def _pipeline(
     sink: StreamSink,
     pace: Pacer | None,
@@ -69,7 +74,7 @@ def _pipeline(
     if not fps > 0:
         raise ValueError(f"fps must be positive, not {fps!r}")
     if pace is None:
-        pacer: Pacer = Smooth() if sink.is_terminal else Instant()
+        pacer = default_pace(sink.is_terminal)
     else:
         # A pacer holds one stream's state; a shared instance must not carry it over.
         pacer = copy.deepcopy(pace)

@@ -12,9 +12,23 @@ import enum
 import os
 import stat
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 
-__all__ = ["DEFAULT_FLUSH", "FlushPolicy", "SinkKind", "is_terminal", "sink_kind"]
+__all__ = [
+    "COLOR_SYSTEMS",
+    "DEFAULT_FLUSH",
+    "FLUSH_POLICIES",
+    "ColorSystem",
+    "FlushPolicy",
+    "SinkKind",
+    "TerminalInfo",
+    "color_system",
+    "is_terminal",
+    "sink_kind",
+    "terminal_info",
+    "terminal_size",
+]
 
 
 class SinkKind(enum.Enum):
@@ -29,6 +43,7 @@ class SinkKind(enum.Enum):
 
 
 FlushPolicy = Literal["frame", "chunk", "line", "end"]
+FLUSH_POLICIES: tuple[FlushPolicy, ...] = ("frame", "chunk", "line", "end")
 
 # When each kind of sink is flushed: "frame" and "chunk" after every write
 # (on a terminal writes happen once per frame), "line" after a write holding
@@ -56,8 +71,10 @@ def is_terminal(
     """Whether `stream` shows on a terminal (so animating it makes sense).
 
     In order: `force` → a Jupyter stream (yes) → ``TTY_COMPATIBLE=1`` or
-    ``0`` → ``isatty()``, an error meaning no. ``TERM=dumb`` still counts
-    as a terminal here; it only limits what is drawn.
+    ``0`` → ``FORCE_COLOR`` set and not empty (yes, as rich does) →
+    ``isatty()``, an error meaning no. ``TERM=dumb`` still counts as a
+    terminal here; it only limits what is drawn. ``NO_COLOR`` changes the
+    colours (`color_system`), not this answer.
     """
     if force is not None:
         return force
@@ -67,10 +84,106 @@ def is_terminal(
     compatible = env.get("TTY_COMPATIBLE", "")
     if compatible in ("0", "1"):
         return compatible == "1"
+    if env.get("FORCE_COLOR"):
+        return True
     try:
         return bool(stream.isatty())
     except Exception:
         return False
+
+
+def _env_int(env: Mapping[str, str], name: str) -> int | None:
+    try:
+        value = int(env.get(name, ""))
+    except ValueError:
+        return None
+    return value if value > 0 else None
+
+
+def terminal_size(
+    stream: Any, env: Mapping[str, str] | None = None, *, fallback: tuple[int, int] = (80, 24)
+) -> tuple[int, int]:
+    """(columns, lines) of the terminal `stream` shows on.
+
+    ``COLUMNS`` and ``LINES`` win when they hold positive numbers (as in
+    `shutil.get_terminal_size`); then the terminal's own size; then `fallback`.
+    Asked again, it answers anew: after a resize (SIGWINCH) the new size.
+    """
+    env = os.environ if env is None else env
+    columns, lines = _env_int(env, "COLUMNS"), _env_int(env, "LINES")
+    if columns is None or lines is None:
+        try:
+            size = os.get_terminal_size(stream.fileno())
+            columns = columns or size.columns or None
+            lines = lines or size.lines or None
+        except Exception:
+            pass
+    return columns or fallback[0], lines or fallback[1]
+
+
+ColorSystem = Literal["none", "standard", "256", "truecolor"]
+COLOR_SYSTEMS: tuple[ColorSystem, ...] = ("none", "standard", "256", "truecolor")
+
+
+def color_system(
+    stream: Any, env: Mapping[str, str] | None = None, *, terminal: bool | None = None
+) -> ColorSystem:
+    """How many colours `stream` can show.
+
+    ``NO_COLOR`` set and not empty means none (no-color.org), whatever else
+    says; off a terminal, none unless ``FORCE_COLOR`` is set; a notebook
+    shows true colour; then ``COLORTERM=truecolor``/``24bit``, a ``TERM``
+    naming ``256color``, ``TERM=dumb`` (none, unless forced), and 16
+    standard colours for any other terminal.
+    """
+    env = os.environ if env is None else env
+    if env.get("NO_COLOR"):
+        return "none"
+    forced = bool(env.get("FORCE_COLOR"))
+    if not is_terminal(stream, env, force=terminal) and not forced:
+        return "none"
+    if _is_jupyter(stream):
+        return "truecolor"
+    if env.get("COLORTERM", "").lower() in ("truecolor", "24bit"):
+        return "truecolor"
+    term = env.get("TERM", "").lower()
+    if term in ("dumb", "unknown") and not forced:
+        return "none"
+    if "256color" in term:
+        return "256"
+    return "standard"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TerminalInfo:
+    """What a stream is, as far as showing text on it goes."""
+
+    kind: SinkKind
+    is_terminal: bool
+    width: int
+    height: int
+    color_system: ColorSystem
+    term: str | None
+    dumb: bool  # TERM=dumb: no cursor movement
+
+
+def terminal_info(
+    stream: Any, env: Mapping[str, str] | None = None, *, terminal: bool | None = None
+) -> TerminalInfo:
+    """Every answer about `stream` at once."""
+    env = os.environ if env is None else env
+    tty = is_terminal(stream, env, force=terminal)
+    width, height = terminal_size(stream, env)
+    term = env.get("TERM")
+    return TerminalInfo(
+        kind=sink_kind(stream),
+        is_terminal=tty,
+        width=width,
+        height=height,
+        color_system=color_system(stream, env, terminal=terminal),
+        term=term,
+        dumb=(term or "").lower() == "dumb",
+    )
 
 
 def sink_kind(stream: Any) -> SinkKind:
