@@ -73,11 +73,8 @@ def _pipeline(
         raise ValueError(f"escapes must be one of {', '.join(ESCAPE_POLICIES)}, not {escapes!r}")
     if not fps > 0:
         raise ValueError(f"fps must be positive, not {fps!r}")
-    if pace is None:
-        pacer = default_pace(sink.is_terminal)
-    else:
-        # A pacer holds one stream's state; a shared instance must not carry it over.
-        pacer = copy.deepcopy(pace)
+    # A pacer holds one stream's state: a shared instance must not carry it over.
+    pacer = default_pace(sink.is_terminal) if pace is None else copy.deepcopy(pace)
     animated = sink.is_terminal or not isinstance(pacer, Instant)
     return Pipeline(
         pacer=pacer,
