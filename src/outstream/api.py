@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 import sys
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from .clock import Clock, SystemClock
@@ -16,15 +16,21 @@ from .core.pace import Instant, Pacer, Smooth
 from .core.pipeline import Pipeline
 from .core.stats import Stats
 from .core.utf8 import DecodeErrors
-from .drive import Channel, Outcome, open_async_inbox, open_inbox, run
+from .drive import BackgroundSink, Channel, Lane, open_async_inbox, open_inbox, run
 from .drive import arun as _arun
 from .errors import SinkError
-from .sinks.detect import FlushPolicy
-from .sinks.stream import StreamSink
+from .sinks.detect import FLUSH_POLICIES, FlushPolicy, SinkKind
+from .sinks.stream import EncodingErrors, StreamSink
 
-__all__ = ["Result", "Writer", "astream", "stream"]
+__all__ = ["DEFAULT_ESCAPES", "Options", "Result", "Writer", "astream", "default_pace", "stream"]
 
 DEFAULT_FPS = 60.0
+
+# The escape policy an output gets when none is asked for: a file keeps the
+# text as received (it is a record, not a screen); anything that may end on
+# a screen is stripped.
+DEFAULT_ESCAPES: Mapping[SinkKind, EscapePolicy] = {SinkKind.FILE: "raw"}
+_FALLBACK_ESCAPES: EscapePolicy = "strip"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -32,23 +38,20 @@ class Result:
     """What a stream did.
 
     Attributes:
-        text: everything written, as text (empty with ``keep_text=False``).
-        stats: the numbers: time to first text, rates, gaps, lag, writes.
-        reader_gone: the output's reader went away before the end (``| head``);
-            the source was closed and the rest not shown. Not an error.
+        text: everything written to the first output, as text (empty with
+            ``keep_text=False``).
+        stats: the numbers for the first output: time to first text, rates,
+            gaps, lag, writes.
+        reader_gone: the first output's reader went away before the end
+            (``| head``); the rest was not shown there. Not an error.
+        sink_errors: outputs of a tee that failed and were dropped while the
+            others went on (a failure of every output raises instead).
     """
 
     text: str
     stats: Stats
     reader_gone: bool = False
-
-
-def _sink(file: Any, terminal: bool | None, flush: FlushPolicy | None, env: Any) -> StreamSink:
-    if file is None:
-        file = sys.stdout
-        if file is None:  # pythonw, or stdout closed by the embedding program
-            raise SinkError("cannot write to stdout: there is none")
-    return StreamSink(file, terminal=terminal, flush=flush, env=env)
+    sink_errors: tuple[SinkError, ...] = field(default=())
 
 
 def default_pace(terminal: bool) -> Pacer:
@@ -56,36 +59,103 @@ def default_pace(terminal: bool) -> Pacer:
     return Smooth() if terminal else Instant()
 
 
-def _pipeline(
-    sink: StreamSink,
-    pace: Pacer | None,
-    unit: UnitName,
-    escapes: EscapePolicy,
-    errors: DecodeErrors,
-    fps: float,
-    hold: float,
-    t_start: float,
-    count_text: bool = True,
-) -> Pipeline:
-    if unit not in UNITS:
-        raise ValueError(f"unit must be one of {', '.join(UNITS)}, not {unit!r}")
-    if escapes not in ESCAPE_POLICIES:
-        raise ValueError(f"escapes must be one of {', '.join(ESCAPE_POLICIES)}, not {escapes!r}")
-    if not fps > 0:
-        raise ValueError(f"fps must be positive, not {fps!r}")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Options:
+    """Everything `stream`, `astream` and `Writer` take besides the source and the outputs."""
+
+    pace: Pacer | None = None
+    unit: UnitName = "grapheme"
+    escapes: EscapePolicy | None = None
+    errors: DecodeErrors = "replace"
+    fps: float = DEFAULT_FPS
+    hold: float = 0.05
+    terminal: bool | None = None
+    flush: FlushPolicy | None = None
+    encoding: str = "utf-8"
+    encoding_errors: EncodingErrors = "replace"
+    fsync: bool = False
+    keep_text: bool = True
+    count_text: bool = True
+    env: Mapping[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.unit not in UNITS:
+            raise ValueError(f"unit must be one of {', '.join(UNITS)}, not {self.unit!r}")
+        if self.escapes is not None and self.escapes not in ESCAPE_POLICIES:
+            raise ValueError(
+                f"escapes must be one of {', '.join(ESCAPE_POLICIES)}, not {self.escapes!r}"
+            )
+        if self.flush is not None and self.flush not in FLUSH_POLICIES:
+            raise ValueError(
+                f"flush must be one of {', '.join(FLUSH_POLICIES)}, not {self.flush!r}"
+            )
+        if not self.fps > 0:
+            raise ValueError(f"fps must be positive, not {self.fps!r}")
+
+
+def _outputs(file: Any) -> list[Any]:
+    files = list(file) if isinstance(file, list | tuple) else [file]
+    if not files:
+        raise ValueError("file is an empty list: give at least one output")
+    outputs = []
+    for f in files:
+        if f is None:
+            f = sys.stdout
+            if f is None:  # pythonw, or stdout closed by the embedding program
+                raise SinkError("cannot write to stdout: there is none")
+        outputs.append(f)
+    return outputs
+
+
+def _sink(file: Any, options: Options) -> StreamSink:
+    return StreamSink(
+        file,
+        terminal=options.terminal,
+        flush=options.flush,
+        encoding=options.encoding,
+        encoding_errors=options.encoding_errors,
+        fsync=options.fsync,
+        env=options.env,
+    )
+
+
+def _pipeline(sink: StreamSink, options: Options, t_start: float) -> Pipeline:
     # A pacer holds one stream's state: a shared instance must not carry it over.
+    pace = options.pace
     pacer = default_pace(sink.is_terminal) if pace is None else copy.deepcopy(pace)
+    escapes = options.escapes or DEFAULT_ESCAPES.get(sink.kind, _FALLBACK_ESCAPES)
     animated = sink.is_terminal or not isinstance(pacer, Instant)
     return Pipeline(
         pacer=pacer,
-        unit=unit,
+        unit=options.unit,
         escapes=escapes,
-        errors=errors,
-        hold=hold,
-        frame_interval=1.0 / fps if animated else 0.0,
+        errors=options.errors,
+        hold=options.hold,
+        frame_interval=1.0 / options.fps if animated else 0.0,
         t_start=t_start,
-        count_text=count_text,
+        count_text=options.count_text,
     )
+
+
+def lanes_for(file: Any, options: Options, t_start: float) -> list[Lane]:
+    """One lane per output; with several, each writes from a thread of its own (a tee)."""
+    sinks = [_sink(f, options) for f in _outputs(file)]
+    tee = len(sinks) > 1
+    return [
+        Lane(
+            _pipeline(sink, options, t_start),
+            BackgroundSink(sink) if tee else sink,
+            keep_text=options.keep_text and i == 0,
+        )
+        for i, sink in enumerate(sinks)
+    ]
+
+
+def result_of(lanes: Sequence[Lane], now: float) -> Result:
+    """The `Result` of a run: the first output's text and stats, every output's failure."""
+    first = lanes[0].outcome(now)
+    errors = tuple(lane.error for lane in lanes if lane.error is not None)
+    return Result(text=first.text, stats=first.stats, reader_gone=first.reader_gone, sink_errors=errors)
 
 
 def stream(
@@ -94,12 +164,15 @@ def stream(
     *,
     pace: Pacer | None = None,
     unit: UnitName = "grapheme",
-    escapes: EscapePolicy = "strip",
+    escapes: EscapePolicy | None = None,
     errors: DecodeErrors = "replace",
     fps: float = DEFAULT_FPS,
     hold: float = 0.05,
     terminal: bool | None = None,
     flush: FlushPolicy | None = None,
+    encoding: str = "utf-8",
+    encoding_errors: EncodingErrors = "replace",
+    fsync: bool = False,
     keep_text: bool = True,
     clock: Clock | None = None,
     env: Mapping[str, str] | None = None,
@@ -110,15 +183,20 @@ def stream(
         source: a str or bytes; an iterable or async iterable of str/bytes
             chunks (an LLM SDK's text stream, a generator); a file object
             opened for reading, text or binary, such as ``sys.stdin``. It is
-            read as fast as it produces, in a thread, whatever the pacing.
-        file: where to write: a text or binary file object; stdout by default.
+            read as fast as it produces, whatever the pacing.
+        file: where to write: a text or binary file object, or a list of them
+            (a tee: each gets its own pacing, escapes and flushing by its
+            kind, and a failing one is dropped while the others go on);
+            stdout by default.
         pace: `Instant()`, `Typewriter(cps=...)` or `Smooth(lag=...)`. None
             picks `Smooth()` on a terminal and `Instant()` anywhere else.
         unit: what the pacer counts: ``"grapheme"``, ``"word"``, ``"line"``
             or ``"chunk"``.
-        escapes: ``"strip"`` (default) removes control characters and escape
+        escapes: ``"strip"`` removes control characters and escape
             sequences; ``"escape"`` shows them visibly; ``"sgr"`` keeps only
-            colours and styles; ``"raw"`` trusts the source.
+            colours and styles; ``"raw"`` trusts the source. None: ``"raw"``
+            into a regular file (a record of what was received), ``"strip"``
+            anywhere else.
         errors: invalid UTF-8 in bytes becomes U+FFFD (``"replace"``) or
             stops the stream with `DecodeError` naming the byte offset
             (``"strict"``).
@@ -127,6 +205,11 @@ def stream(
         terminal: force the answer to "is `file` a terminal?".
         flush: force the flush policy (``"frame"``, ``"chunk"``, ``"line"``,
             ``"end"``); by default chosen by what `file` is.
+        encoding: for binary outputs.
+        encoding_errors: what a character an output's encoding cannot hold
+            becomes: ``"replace"`` (``?``), ``"namereplace"`` or
+            ``"backslashreplace"``.
+        fsync: make a regular file durable (``os.fsync``) at the end.
         keep_text: keep the shown text for `Result.text`.
         clock: the time source; `SystemClock()` by default, a
             `outstream.testing.VirtualClock` in tests.
@@ -138,19 +221,20 @@ def stream(
     Raises:
         Whatever the source raised, re-raised after everything it produced
         before was written and flushed. `DecodeError` likewise, with
-        ``errors="strict"``. `SinkError` when the output fails (a reader
-        going away is not a failure: see `Result.reader_gone`).
+        ``errors="strict"``. `SinkError` when the output fails (with a tee:
+        when every output failed; see `Result.sink_errors`). A reader going
+        away is not a failure: see `Result.reader_gone`.
         `KeyboardInterrupt` after writing what was due.
     """
+    options = Options(
+        pace=pace, unit=unit, escapes=escapes, errors=errors, fps=fps, hold=hold,
+        terminal=terminal, flush=flush, encoding=encoding, encoding_errors=encoding_errors,
+        fsync=fsync, keep_text=keep_text, env=env,
+    )  # fmt: skip
     clock = SystemClock() if clock is None else clock
-    sink = _sink(file, terminal, flush, env)
-    pipeline = _pipeline(sink, pace, unit, escapes, errors, fps, hold, clock.now())
-    outcome = run(pipeline, open_inbox(source, clock), sink, clock, keep_text=keep_text)
-    return _result(outcome)
-
-
-def _result(outcome: Outcome) -> Result:
-    return Result(text=outcome.text, stats=outcome.stats, reader_gone=outcome.reader_gone)
+    lanes = lanes_for(file, options, clock.now())
+    run(lanes, open_inbox(source, clock), clock)
+    return result_of(lanes, clock.now())
 
 
 async def astream(
@@ -159,12 +243,15 @@ async def astream(
     *,
     pace: Pacer | None = None,
     unit: UnitName = "grapheme",
-    escapes: EscapePolicy = "strip",
+    escapes: EscapePolicy | None = None,
     errors: DecodeErrors = "replace",
     fps: float = DEFAULT_FPS,
     hold: float = 0.05,
     terminal: bool | None = None,
     flush: FlushPolicy | None = None,
+    encoding: str = "utf-8",
+    encoding_errors: EncodingErrors = "replace",
+    fsync: bool = False,
     keep_text: bool = True,
     clock: Clock | None = None,
     env: Mapping[str, str] | None = None,
@@ -175,12 +262,15 @@ async def astream(
     task; a sync one by a thread. Writes to `file` are made from the event
     loop (they are short: one per frame).
     """
+    options = Options(
+        pace=pace, unit=unit, escapes=escapes, errors=errors, fps=fps, hold=hold,
+        terminal=terminal, flush=flush, encoding=encoding, encoding_errors=encoding_errors,
+        fsync=fsync, keep_text=keep_text, env=env,
+    )  # fmt: skip
     clock = SystemClock() if clock is None else clock
-    sink = _sink(file, terminal, flush, env)
-    pipeline = _pipeline(sink, pace, unit, escapes, errors, fps, hold, clock.now())
-    inbox = open_async_inbox(source, clock)
-    outcome = await _arun(pipeline, inbox, sink, clock, keep_text=keep_text)
-    return _result(outcome)
+    lanes = lanes_for(file, options, clock.now())
+    await _arun(lanes, open_async_inbox(source, clock), clock)
+    return result_of(lanes, clock.now())
 
 
 class Writer:
@@ -200,31 +290,10 @@ class Writer:
     Takes the same keyword arguments as `stream`.
     """
 
-    def __init__(self, file: Any = None, **options: Any) -> None:
-        clock = options.pop("clock", None)
+    def __init__(self, file: Any = None, *, clock: Clock | None = None, **options: Any) -> None:
         self._clock: Clock = SystemClock() if clock is None else clock
-        keep_text = options.pop("keep_text", True)
-        sink_options = {k: options.pop(k, None) for k in ("terminal", "flush", "env")}
-        defaults: dict[str, Any] = {
-            "pace": None,
-            "unit": "grapheme",
-            "escapes": "strip",
-            "errors": "replace",
-            "fps": DEFAULT_FPS,
-            "hold": 0.05,
-        }
-        unknown = set(options) - set(defaults)
-        if unknown:
-            raise TypeError(
-                f"Writer() got unexpected keyword arguments: {', '.join(sorted(unknown))}"
-            )
-        defaults.update(options)
-        self._sink = _sink(
-            file, sink_options["terminal"], sink_options["flush"], sink_options["env"]
-        )
-        self._pipeline = _pipeline(self._sink, t_start=self._clock.now(), **defaults)
+        self._lanes = lanes_for(file, Options(**options), self._clock.now())
         self._channel = Channel(self._clock)
-        self._keep_text = keep_text
         self._result: Result | None = None
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
@@ -249,13 +318,11 @@ class Writer:
 
     def _drive(self) -> None:
         try:
-            outcome = run(
-                self._pipeline, self._channel, self._sink, self._clock, keep_text=self._keep_text
-            )
+            run(self._lanes, self._channel, self._clock)
         except BaseException as exc:
             self._error = exc
         else:
-            self._result = _result(outcome)
+            self._result = result_of(self._lanes, self._clock.now())
 
     def write(self, chunk: str | bytes) -> None:
         """Hand over a chunk; returns at once. After the reader went away, does nothing."""

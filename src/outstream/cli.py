@@ -1,9 +1,9 @@
 """The command line: argv → options → `api.stream`; exit codes.
 
 Exit codes: 0 done (also when the reader went away, as with ``| head``);
-1 the source or the output failed (a one-line message on stderr, after
+1 the source or an output failed (a one-line message on stderr, after
 everything received before the failure was shown); 2 a usage error;
-130 interrupted (Ctrl-C).
+130 interrupted (Ctrl-C); 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
 
 _DESCRIPTION = """\
 Stream text to the terminal (or anywhere) the way it should be done: smooth,
@@ -47,10 +48,12 @@ examples:
   outstream --unit word --cps 8 "one word at a time"
   curl -sN URL | outstream --escapes escape    show control codes, not run them
   outstream --instant --stats < big.log > copy.log
+  llm "..." | outstream --to stdout --to answer.txt   show it and keep it
 
 exit status:
   0 done (also when the reader went away, e.g. '| head'), 1 the source or
-  the output failed, 2 usage error, 130 interrupted (Ctrl-C).
+  an output failed (the other outputs went on), 2 usage error,
+  130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
 """
 
 
@@ -109,9 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     text.add_argument(
         "--escapes",
         choices=("strip", "escape", "sgr", "raw"),
-        default="strip",
+        default=None,
         help="control characters and escape sequences from the source: strip them "
-        "(default), escape them visibly, keep only colours (sgr), or pass them raw",
+        "(default; files given to --to get the text as received), escape them "
+        "visibly, keep only colours (sgr), or pass them raw",
     )
     text.add_argument(
         "--strict",
@@ -125,6 +129,40 @@ def build_parser() -> argparse.ArgumentParser:
         default=60.0,
         metavar="N",
         help="at most N writes a second on a terminal or when paced (default 60)",
+    )
+    out.add_argument(
+        "--to",
+        action="append",
+        metavar="TARGET",
+        help="write to TARGET: stdout, stderr or a file path (created or truncated); "
+        "repeat to write to several at once, each paced and flushed for what it is "
+        "(default: stdout)",
+    )
+    out.add_argument(
+        "--append", action="store_true", help="append to --to files instead of truncating them"
+    )
+    out.add_argument(
+        "--flush",
+        choices=("auto", "frame", "chunk", "line", "end"),
+        default="auto",
+        help="when to flush: auto (default: per frame on a terminal, per chunk into a "
+        "pipe, at the end into a file), or force one for every output",
+    )
+    out.add_argument(
+        "--fsync", action="store_true", help="make files durable (fsync) when the stream ends"
+    )
+    out.add_argument(
+        "--encoding",
+        default="utf-8",
+        metavar="ENC",
+        help="encoding of the bytes written to files (default utf-8)",
+    )
+    out.add_argument(
+        "--encoding-errors",
+        choices=("replace", "namereplace", "backslashreplace"),
+        default="replace",
+        help="what a character the output's encoding cannot hold becomes: "
+        "? (replace, default), \\N{NAME} (namereplace) or \\xNN (backslashreplace)",
     )
     out.add_argument(
         "--stats", action="store_true", help="print time to first text, rates, lag… to stderr"
@@ -231,54 +269,106 @@ def _main(argv: Sequence[str] | None) -> int:
     except _SourceUnavailable as exc:
         _fail(str(exc))
         return EXIT_FAILED
+    try:
+        return _stream(args, source)
+    finally:
+        close = getattr(source, "close", None)
+        if callable(close) and not _is_stdin(source):
+            close()
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is (what was due is written, the terminal restored)."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
+def _open_targets(args: argparse.Namespace) -> tuple[list[Any], list[str]]:
+    """The outputs named by --to (stdout without any), and a message for each that failed."""
+    outputs: list[Any] = []
+    failures: list[str] = []
+    for target in args.to or ["stdout"]:
+        if target in ("stdout", "-"):
+            if sys.stdout is None:
+                failures.append("cannot write to stdout: there is none (is it closed?)")
+            else:
+                outputs.append(sys.stdout)
+        elif target == "stderr":
+            if sys.stderr is not None:
+                outputs.append(sys.stderr)
+        else:
+            try:
+                outputs.append(open(target, "ab" if args.append else "wb"))  # noqa: SIM115
+            except OSError as exc:
+                failures.append(f"cannot write to {target}: {exc.strerror}")
+    return outputs, failures
+
+
+def _stream(args: argparse.Namespace, source: Any) -> int:
+    import signal
 
     from . import api, drive
     from .clock import SystemClock
     from .errors import OutstreamError, SinkError
 
+    outputs, failures = _open_targets(args)
+    for message in failures:
+        _fail(message)
+    if not outputs:
+        return EXIT_FAILED
     clock = SystemClock()
-    code = EXIT_OK
-    pipeline = sink = None
-    gone = False
+    code = EXIT_FAILED if failures else EXIT_OK
+    lanes: list[drive.Lane] = []
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        sink = api._sink(None, None, None, None)
-        pipeline = api._pipeline(
-            sink,
-            _pacer(args),
-            args.unit,
-            args.escapes,
-            "strict" if args.strict else "replace",
-            args.fps,
-            0.05,
-            clock.now(),
+        options = api.Options(
+            pace=_pacer(args),
+            unit=args.unit,
+            escapes=args.escapes,
+            errors="strict" if args.strict else "replace",
+            fps=args.fps,
+            flush=None if args.flush == "auto" else args.flush,
+            encoding=args.encoding,
+            encoding_errors=args.encoding_errors,
+            fsync=args.fsync,
+            keep_text=False,
             count_text=args.stats,
         )
-        outcome = drive.run(pipeline, drive.open_inbox(source, clock), sink, clock, keep_text=False)
-        gone = outcome.reader_gone
+        lanes = api.lanes_for(outputs, options, clock.now())
+        drive.run(lanes, drive.open_inbox(source, clock), clock)
+    except _Terminated:
+        code = EXIT_TERMINATED
     except KeyboardInterrupt:
         code = EXIT_INTERRUPTED
     except OutstreamError as exc:
-        if isinstance(exc, SinkError):
-            gone = True  # what stdout's buffer still holds cannot be written either
-        else:
-            _end_line(sink)
-        _fail(str(exc))
+        if not isinstance(exc, SinkError):
+            _end_lines(lanes)
+            _fail(str(exc))
         code = EXIT_FAILED
     except Exception as exc:  # the source raised: say what, in one line
-        _end_line(sink)
+        _end_lines(lanes)
         _fail(f"the source failed: {type(exc).__name__}: {exc}")
         code = EXIT_FAILED
     finally:
-        close = getattr(source, "close", None)
-        if callable(close) and not _is_stdin(source):
-            close()
-    if gone:
-        _quiet_stdout()
-    if args.stats and pipeline is not None and sink is not None:
-        stats = pipeline.stats.snapshot(
-            clock.now(), n_writes=sink.n_writes, n_flushes=sink.n_flushes
-        )
-        _fail_free_write(stats.format())
+        signal.signal(signal.SIGTERM, previous)
+        for output in outputs:
+            if output not in (sys.stdout, sys.stderr):
+                try:
+                    output.close()
+                except OSError:
+                    pass  # its failure was met, and is reported, below
+    for lane in lanes:
+        if lane.error is not None:
+            _fail(str(lane.error))
+            code = EXIT_FAILED
+        if (lane.gone or lane.error is not None) and lane.sink.is_stdout:
+            # What stdout's buffer still holds cannot be written either: let
+            # the interpreter's last flush go nowhere instead of failing.
+            _quiet_stdout()
+    if args.stats and lanes:
+        _fail_free_write(lanes[0].outcome(clock.now()).stats.format())
     return code
 
 
@@ -287,13 +377,16 @@ def _is_stdin(source: Any) -> bool:
     return source is not None and source in (buffer, getattr(buffer, "raw", None))
 
 
-def _end_line(sink: Any) -> None:
+def _end_lines(lanes: Sequence[Any]) -> None:
     """Before a message on a terminal, end the line the stream left open."""
-    if sink is not None and sink.is_terminal and not sink.ends_with_newline and not sink.closed:
-        try:
-            sink.write("\n")
-        except Exception:
-            pass
+    for lane in lanes:
+        sink = lane.sink
+        if sink.is_terminal and not sink.ends_with_newline and not lane.gone and lane.error is None:
+            try:
+                sink.write("\n")
+                sink.close()
+            except Exception:
+                pass
 
 
 def _fail_free_write(text: str) -> None:

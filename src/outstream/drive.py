@@ -34,9 +34,21 @@ from .clock import Clock
 from .core.pipeline import Pipeline
 from .core.stats import Stats
 from .events import End, Failed
+from .errors import SinkError
 from .sinks.stream import ReaderGone, StreamSink
 
-__all__ = ["AsyncInbox", "Batch", "Channel", "Inbox", "Outcome", "arun", "run"]
+__all__ = [
+    "AsyncInbox",
+    "BackgroundSink",
+    "Batch",
+    "Channel",
+    "Inbox",
+    "Lane",
+    "Outcome",
+    "Sink",
+    "arun",
+    "run",
+]
 
 
 @dataclass(slots=True)
@@ -424,104 +436,269 @@ class TaskInbox:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Outcome:
-    """How a run ended: what was shown, the stats, whether the reader went away."""
+    """How one output ended: what was shown, the stats, what became of its reader."""
 
     text: str
     stats: Stats
     reader_gone: bool = False
+    error: SinkError | None = None
 
 
-def _feed(pipeline: Pipeline, batch: Batch, now: float) -> None:
-    if batch.chunks:
-        pipeline.feed_chunks(batch.chunks, batch.times, offset=batch.offset)
-    if batch.end is not None:
-        pipeline.feed(batch.end, now)
+class Lane:
+    """One output: a pipeline and the sink it writes to. A tee has several lanes.
+
+    Each lane has its own pacing, escapes and flushing; they all take the
+    same batches from the source. A lane whose reader went away or whose
+    sink failed is finished, and the others go on.
+    """
+
+    def __init__(self, pipeline: Pipeline, sink: Sink, *, keep_text: bool = False) -> None:
+        self.pipeline = pipeline
+        self.sink = sink
+        self.finished = False
+        self.gone = False
+        self.error: SinkError | None = None
+        self._shown: list[str] | None = [] if keep_text else None
+
+    def step(self, batch: Batch, now: float) -> None:
+        """Feed the batch, then write what is due."""
+        if self.finished:
+            return
+        pipeline = self.pipeline
+        if batch.chunks:
+            pipeline.feed_chunks(batch.chunks, batch.times, offset=batch.offset)
+        if batch.end is not None:
+            pipeline.feed(batch.end, now)
+        text = pipeline.poll(now)
+        try:
+            if text:
+                self.sink.write(text)
+                if self._shown is not None:
+                    self._shown.append(text)
+            if pipeline.done:
+                self.finished = True
+                self.sink.close()
+        except ReaderGone:
+            self.finished = self.gone = True
+        except SinkError as exc:
+            self.finished = True
+            self.error = exc
+
+    def next_deadline(self) -> float | None:
+        return None if self.finished else self.pipeline.next_deadline()
+
+    def settle(self) -> None:
+        """After the run: wait for a sink that writes in the background."""
+        if self.gone or self.error is not None:
+            return
+        try:
+            self.sink.wait()
+        except ReaderGone:
+            self.gone = True
+        except SinkError as exc:
+            self.error = exc
+
+    def interrupt(self, now: float) -> None:
+        """Ctrl-C: write what is due, end a terminal's line, restore it, flush."""
+        if self.finished:
+            return
+        self.finished = True
+        sink = self.sink
+        try:
+            text = self.pipeline.abort(now)
+            if text:
+                sink.write(text)
+            if sink.is_terminal and not sink.ends_with_newline:
+                sink.write("\n")
+            sink.close()
+            # What was received is kept: a file behind a background writer
+            # gets its queue, unless that takes long.
+            sink.wait(timeout=1.0)
+        except Exception:
+            pass
+
+    def outcome(self, now: float) -> Outcome:
+        sink = self.sink
+        stats = self.pipeline.stats.snapshot(now, n_writes=sink.n_writes, n_flushes=sink.n_flushes)
+        text = "".join(self._shown) if self._shown is not None else ""
+        return Outcome(text=text, stats=stats, reader_gone=self.gone, error=self.error)
 
 
-def _interrupted(pipeline: Pipeline, sink: StreamSink, now: float) -> None:
-    """Ctrl-C: write what is due, end a terminal's line, and flush."""
-    try:
-        text = pipeline.abort(now)
-        if text:
-            sink.write(text)
-        if sink.is_terminal and not sink.ends_with_newline:
-            sink.write("\n")
-        sink.close()
-    except Exception:
-        pass
+def _next_deadline(lanes: Sequence[Lane]) -> float | None:
+    deadlines = [d for lane in lanes if (d := lane.next_deadline()) is not None]
+    return min(deadlines) if deadlines else None
 
 
-def _outcome(
-    pipeline: Pipeline, sink: StreamSink, shown: list[str], now: float, gone: bool
-) -> Outcome:
-    stats = pipeline.stats.snapshot(now, n_writes=sink.n_writes, n_flushes=sink.n_flushes)
-    return Outcome(text="".join(shown), stats=stats, reader_gone=gone)
+def _raise_failure(lanes: Sequence[Lane]) -> None:
+    """After the run: the source's error if some lane saw it through; a sink's if all failed."""
+    shown = [lane for lane in lanes if not lane.gone and lane.error is None]
+    error = lanes[0].pipeline.error
+    if error is not None and shown:
+        raise error
+    if not shown and lanes[0].error is not None and all(lane.error for lane in lanes):
+        raise lanes[0].error
 
 
-def run(
-    pipeline: Pipeline, inbox: Inbox, sink: StreamSink, clock: Clock, *, keep_text: bool = True
-) -> Outcome:
-    """Drive `pipeline` from `inbox` to `sink` until the source ends and all is shown.
+def run(lanes: Sequence[Lane], inbox: Inbox, clock: Clock) -> None:
+    """Drive every lane from `inbox` until the source ends and all is shown (or no lane is left).
+
+    Outcomes are read from the lanes afterwards (`Lane.outcome`).
 
     Raises:
         The source's own exception, or `DecodeError`, after everything that
-        came before it was written; `SinkError`; `KeyboardInterrupt` after
-        writing what was due.
+        came before it was written; `SinkError` when every output failed;
+        `KeyboardInterrupt` after writing what was due.
     """
-    shown: list[str] = []
-    gone = False
     try:
-        while not pipeline.done:
-            batch = inbox.get(pipeline.next_deadline(), clock)
+        while not all(lane.finished for lane in lanes):
+            batch = inbox.get(_next_deadline(lanes), clock)
             now = clock.now()
-            _feed(pipeline, batch, now)
-            text = pipeline.poll(now)
-            if text:
-                sink.write(text)
-                if keep_text:
-                    shown.append(text)
-        sink.close()
-    except ReaderGone:
-        gone = True
+            for lane in lanes:
+                lane.step(batch, now)
     except KeyboardInterrupt:
-        _interrupted(pipeline, sink, clock.now())
+        now = clock.now()
+        for lane in lanes:
+            lane.interrupt(now)
         raise
     finally:
         inbox.close()
-    if pipeline.error is not None and not gone:
-        raise pipeline.error
-    return _outcome(pipeline, sink, shown, clock.now(), gone)
+    for lane in lanes:
+        lane.settle()
+    _raise_failure(lanes)
 
 
-async def arun(
-    pipeline: Pipeline, inbox: AsyncInbox, sink: StreamSink, clock: Clock, *, keep_text: bool = True
-) -> Outcome:
+async def arun(lanes: Sequence[Lane], inbox: AsyncInbox, clock: Clock) -> None:
     """`run`, awaiting the source instead of blocking on it."""
     import asyncio
 
-    shown: list[str] = []
-    gone = False
     try:
-        while not pipeline.done:
-            batch = await inbox.aget(pipeline.next_deadline(), clock)
+        while not all(lane.finished for lane in lanes):
+            batch = await inbox.aget(_next_deadline(lanes), clock)
             now = clock.now()
-            _feed(pipeline, batch, now)
-            text = pipeline.poll(now)
-            if text:
-                sink.write(text)
-                if keep_text:
-                    shown.append(text)
-        sink.close()
-    except ReaderGone:
-        gone = True
+            for lane in lanes:
+                lane.step(batch, now)
     except (KeyboardInterrupt, asyncio.CancelledError):
-        _interrupted(pipeline, sink, clock.now())
+        now = clock.now()
+        for lane in lanes:
+            lane.interrupt(now)
         raise
     finally:
         await inbox.aclose()
-    if pipeline.error is not None and not gone:
-        raise pipeline.error
-    return _outcome(pipeline, sink, shown, clock.now(), gone)
+    for lane in lanes:
+        lane.settle()
+    _raise_failure(lanes)
+
+
+# --- a sink that cannot hold the others up ---
+
+
+class Sink(Protocol):
+    """What a lane writes to: `StreamSink`, or a `BackgroundSink` around one."""
+
+    @property
+    def is_terminal(self) -> bool: ...
+
+    @property
+    def is_stdout(self) -> bool: ...
+
+    @property
+    def ends_with_newline(self) -> bool: ...
+
+    @property
+    def n_writes(self) -> int: ...
+
+    @property
+    def n_flushes(self) -> int: ...
+
+    def write(self, text: str) -> None: ...
+
+    def close(self) -> None: ...
+
+    def wait(self, timeout: float | None = None) -> None: ...
+
+
+class BackgroundSink:
+    """A `StreamSink` written by a thread of its own, for a tee.
+
+    `write` queues and returns, so one slow output (a pipe nobody reads
+    fast, a file on a slow disk) does not hold up the others, up to
+    `max_chars` queued; past that, `write` waits (memory stays bounded). An
+    error met by the thread is raised by the next `write` or by `close`.
+    """
+
+    max_chars = 16 * 1024 * 1024
+
+    def __init__(self, sink: StreamSink) -> None:
+        self.inner = sink
+        self.is_terminal = sink.is_terminal
+        self.is_stdout = sink.is_stdout
+        self.ends_with_newline = True
+        self._queue: deque[str | None] = deque()  # None: close
+        self._n_queued = 0
+        self._cond = threading.Condition()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._drain, name="outstream-sink", daemon=True)
+        self._thread.start()
+
+    @property
+    def n_writes(self) -> int:
+        return self.inner.n_writes
+
+    @property
+    def n_flushes(self) -> int:
+        return self.inner.n_flushes
+
+    def write(self, text: str) -> None:
+        with self._cond:
+            self._raise_error()
+            while self._n_queued > self.max_chars and self._error is None:
+                self._cond.wait()
+            self._raise_error()
+            self._queue.append(text)
+            self._n_queued += len(text)
+            self._cond.notify_all()
+        self.ends_with_newline = text.endswith("\n")
+
+    def close(self) -> None:
+        """Queue the close and return; `wait` sees it done."""
+        with self._cond:
+            self._raise_error()
+            self._queue.append(None)
+            self._cond.notify_all()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait until everything queued is written and closed; raise what went wrong."""
+        self._thread.join(timeout)
+        with self._cond:
+            self._raise_error()
+
+    def _raise_error(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def _drain(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue:
+                    self._cond.wait()
+                item = self._queue.popleft()
+            try:
+                if item is None:
+                    self.inner.close()
+                    return
+                self.inner.write(item)
+            except BaseException as exc:
+                with self._cond:
+                    self._error = exc
+                    self._queue.clear()
+                    self._cond.notify_all()
+                return
+            finally:
+                if item is not None:
+                    with self._cond:
+                        self._n_queued -= len(item)
+                        self._cond.notify_all()
 
 
 def open_inbox(source: Any, clock: Clock) -> Inbox:

@@ -12,14 +12,16 @@ from __future__ import annotations
 import codecs
 import errno
 import io
+import os
+import sys
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from .._pipes import grow_pipe
 from ..errors import SinkError
 from .detect import DEFAULT_FLUSH, FlushPolicy, SinkKind, is_terminal, sink_kind
 
-__all__ = ["ReaderGone", "StreamSink"]
+__all__ = ["ENCODING_ERRORS", "EncodingErrors", "ReaderGone", "StreamSink"]
 
 
 class ReaderGone(Exception):
@@ -43,6 +45,14 @@ def _name(file: Any) -> str:
     return str(name) if name is not None else type(file).__name__
 
 
+EncodingErrors = Literal["replace", "namereplace", "backslashreplace"]
+ENCODING_ERRORS: tuple[EncodingErrors, ...] = ("replace", "namereplace", "backslashreplace")
+
+# SGR 0: what a terminal is left with when a stream that let colours through
+# (escapes "sgr" or "raw") ends or is interrupted mid-colour.
+_RESET_ATTRIBUTES = "\x1b[0m"
+
+
 class StreamSink:
     """A file object as the pipeline's output.
 
@@ -52,6 +62,12 @@ class StreamSink:
         flush: when to flush; None picks by the stream's kind (`DEFAULT_FLUSH`).
         terminal: force the terminal answer; None detects it.
         encoding: for binary streams.
+        encoding_errors: what a character the encoding cannot represent
+            becomes: ``"replace"`` (``?``), ``"namereplace"`` (``\\N{...}``)
+            or ``"backslashreplace"`` (``\\xNN``). Applies to text streams
+            too, whatever their own ``errors`` say: never a crash.
+        fsync: after the last flush, ``os.fsync`` a stream that has a
+            file descriptor, for durability.
         env: the environment to detect with; `os.environ` by default.
     """
 
@@ -62,12 +78,19 @@ class StreamSink:
         flush: FlushPolicy | None = None,
         terminal: bool | None = None,
         encoding: str = "utf-8",
+        encoding_errors: EncodingErrors = "replace",
+        fsync: bool = False,
         env: Mapping[str, str] | None = None,
     ) -> None:
         if not callable(getattr(file, "write", None)):
             raise TypeError(f"cannot write to a {type(file).__name__}: it has no write() method")
+        if encoding_errors not in ENCODING_ERRORS:
+            raise ValueError(
+                f"encoding_errors must be one of {', '.join(ENCODING_ERRORS)}, not {encoding_errors!r}"
+            )
         self.file = file
         self.name = _name(file)
+        self.is_stdout = file is sys.stdout or file is sys.__stdout__
         self.kind: SinkKind = sink_kind(file)
         self.is_terminal = is_terminal(file, env, force=terminal)
         if self.is_terminal and self.kind not in (SinkKind.TTY, SinkKind.JUPYTER):
@@ -76,11 +99,16 @@ class StreamSink:
         if self.kind is SinkKind.PIPE:
             grow_pipe(file.fileno())
         self._binary = _is_binary(file)
-        self._encoder = codecs.getincrementalencoder(encoding)("replace") if self._binary else None
+        self.encoding_errors = encoding_errors
+        self._encoder = (
+            codecs.getincrementalencoder(encoding)(encoding_errors) if self._binary else None
+        )
+        self.fsync = fsync
         self.n_writes = 0
         self.n_flushes = 0
         self.closed = False
         self.ends_with_newline = True
+        self._wrote_escape = False
 
     def write(self, text: str) -> None:
         if not text:
@@ -89,14 +117,26 @@ class StreamSink:
             if self._encoder is not None:
                 self._write_all(self._encoder.encode(text))
             else:
-                self.file.write(text)
+                self._write_text(text)
             self.n_writes += 1
             self.ends_with_newline = text.endswith("\n")
+            if "\x1b" in text:
+                self._wrote_escape = True
             policy = self.flush_policy
             if policy in ("frame", "chunk") or (policy == "line" and "\n" in text):
                 self._flush()
         except Exception as exc:
             raise self._translate(exc) from exc
+
+    def _write_text(self, text: str) -> None:
+        try:
+            self.file.write(text)
+        except UnicodeEncodeError as exc:
+            # A stream whose encoding cannot hold the text (ASCII under
+            # LANG=C, a lone surrogate): TextIOWrapper encodes before it
+            # writes, so nothing was written; write it again, representable.
+            encoding = exc.encoding
+            self.file.write(text.encode(encoding, self.encoding_errors).decode(encoding))
 
     def _write_all(self, data: bytes) -> None:
         view = memoryview(data)
@@ -112,15 +152,35 @@ class StreamSink:
             flush()
             self.n_flushes += 1
 
+    def restore(self) -> None:
+        """Leave a terminal as it was found: attributes reset if colours went through."""
+        if self.is_terminal and self._wrote_escape and not self.closed:
+            self._wrote_escape = False
+            self.write(_RESET_ATTRIBUTES)
+
     def close(self) -> None:
-        """Flush what is buffered; the file object itself stays open (it is the caller's)."""
+        """Restore the terminal, flush, fsync if asked; the file object stays open (it is the caller's)."""
         if self.closed:
             return
-        self.closed = True
         try:
+            self.restore()
+            self.closed = True
             self._flush()
+            if self.fsync and self.kind is SinkKind.FILE:
+                self._fsync()
         except Exception as exc:
+            self.closed = True
             raise self._translate(exc) from exc
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Nothing to wait for: writes are done when `write` returns."""
+
+    def _fsync(self) -> None:
+        try:
+            fd = self.file.fileno()
+        except Exception:
+            return  # nothing on disk to make durable
+        os.fsync(fd)
 
     def _translate(self, exc: BaseException) -> BaseException:
         if isinstance(exc, BrokenPipeError) or (
