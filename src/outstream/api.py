@@ -155,7 +155,9 @@ def result_of(lanes: Sequence[Lane], now: float) -> Result:
     """The `Result` of a run: the first output's text and stats, every output's failure."""
     first = lanes[0].outcome(now)
     errors = tuple(lane.error for lane in lanes if lane.error is not None)
-    return Result(text=first.text, stats=first.stats, reader_gone=first.reader_gone, sink_errors=errors)
+    return Result(
+        text=first.text, stats=first.stats, reader_gone=first.reader_gone, sink_errors=errors
+    )
 
 
 def stream(

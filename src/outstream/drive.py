@@ -33,8 +33,8 @@ from ._pipes import PIPE_SIZE, grow_pipe
 from .clock import Clock
 from .core.pipeline import Pipeline
 from .core.stats import Stats
-from .events import End, Failed
 from .errors import SinkError
+from .events import End, Failed
 from .sinks.stream import ReaderGone, StreamSink
 
 __all__ = [

@@ -180,6 +180,7 @@ def run_in_pty(
     env: Mapping[str, str] | None = None,
     timeout: float = 20.0,
     interrupt_after: bytes | None = None,
+    interrupt_signal: int = signal.SIGINT,
 ) -> PtyResult:
     """Run `argv` with stdout and stderr on a new pty of `rows`×`cols`.
 
@@ -188,7 +189,9 @@ def run_in_pty(
         stdin: bytes fed through a pipe (None: the pty is stdin too).
         env: the child's environment (``os.environ`` by default).
         timeout: the child is killed past this many seconds.
-        interrupt_after: send SIGINT once the output contains these bytes.
+        interrupt_after: send `interrupt_signal` (SIGINT, as Ctrl-C does) once
+            the output contains these bytes.
+        interrupt_signal: the signal `interrupt_after` sends.
 
     Reading the pty's master end gives ``EIO`` once the child has closed the
     slave: that is EOF, not an error.
@@ -234,7 +237,7 @@ def run_in_pty(
                     break
                 output += data
                 if interrupt_after is not None and not interrupted and interrupt_after in output:
-                    os.kill(proc.pid, signal.SIGINT)
+                    os.kill(proc.pid, interrupt_signal)
                     interrupted = True
             elif proc.poll() is not None:
                 # The child is gone; take what is still buffered, then stop.

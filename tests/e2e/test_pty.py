@@ -99,3 +99,39 @@ def test_ctrl_c_exits_130_and_ends_the_line(tmp_path):
     assert len(shown) == 1
     assert text.startswith(shown[0])
     assert len(shown[0]) < len(text)
+
+
+def test_sigterm_exits_143_ends_the_line_and_still_prints_stats(tmp_path):
+    import signal
+
+    text = "This sentence types out slowly, so SIGTERM comes while it is being shown."
+    result = run_in_pty(
+        outstream_argv("--cps", "20", "--stats", text),
+        rows=ROWS,
+        cols=COLS,
+        env=child_env(),
+        interrupt_after=b"This",
+        interrupt_signal=signal.SIGTERM,
+    )
+    assert result.returncode == 143, result.output
+    assert b"Traceback" not in result.output
+    shown = shown_lines(screen_of(result.output))
+    assert text.startswith(shown[0]) and len(shown[0]) < len(text)
+    assert shown[1].startswith("outstream: ")  # the stats block, on a line of its own
+
+
+def test_ctrl_c_mid_colour_leaves_the_terminal_attributes_reset(tmp_path):
+    source = tmp_path / "colour.txt"
+    source.write_bytes(b"\x1b[31mred text that goes on and on, slowly enough to be interrupted")
+    result = run_in_pty(
+        outstream_argv("--cps", "20", "--escapes", "sgr", "-f", str(source)),
+        rows=ROWS,
+        cols=COLS,
+        env=child_env(),
+        interrupt_after=b"red",
+    )
+    assert result.returncode == 130, result.output
+    screen = screen_of(result.output)
+    assert screen.buffer[0][0].fg == "red"  # the colour went through...
+    assert screen.cursor.attrs.fg == "default"  # ...and was reset when it stopped
+    assert screen.cursor.x == 0  # on a fresh line

@@ -114,19 +114,31 @@ class StreamSink:
         if not text:
             return
         try:
-            if self._encoder is not None:
-                self._write_all(self._encoder.encode(text))
+            if self.flush_policy == "line":
+                # Complete lines are flushed; a partial line waits for its
+                # newline (or the end), as a reader of whole lines wants.
+                end = text.rfind("\n") + 1
+                if end:
+                    self._put(text[:end])
+                    self._flush()
+                if end < len(text):
+                    self._put(text[end:])
             else:
-                self._write_text(text)
-            self.n_writes += 1
-            self.ends_with_newline = text.endswith("\n")
-            if "\x1b" in text:
-                self._wrote_escape = True
-            policy = self.flush_policy
-            if policy in ("frame", "chunk") or (policy == "line" and "\n" in text):
-                self._flush()
+                self._put(text)
+                if self.flush_policy in ("frame", "chunk"):
+                    self._flush()
         except Exception as exc:
             raise self._translate(exc) from exc
+
+    def _put(self, text: str) -> None:
+        if self._encoder is not None:
+            self._write_all(self._encoder.encode(text))
+        else:
+            self._write_text(text)
+        self.n_writes += 1
+        self.ends_with_newline = text.endswith("\n")
+        if "\x1b" in text:
+            self._wrote_escape = True
 
     def _write_text(self, text: str) -> None:
         try:

@@ -1,0 +1,138 @@
+"""--to, --append, --flush, --fsync, --encoding: where the command line writes, and how."""
+
+from __future__ import annotations
+
+import os
+import select
+import subprocess
+import sys
+
+import pytest
+
+from outstream.cli import main
+
+
+def child_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+
+
+def test_to_stdout_and_a_file_writes_both(capsys, tmp_path):
+    path = tmp_path / "answer.txt"
+    assert main(["--to", "stdout", "--to", str(path), "hello", "tee"]) == 0
+    assert capsys.readouterr().out == "hello tee\n"
+    assert path.read_text() == "hello tee\n"
+
+
+def test_a_file_target_is_truncated_and_append_appends(tmp_path):
+    path = tmp_path / "log.txt"
+    path.write_text("old content\n")
+    assert main(["--to", str(path), "first"]) == 0
+    assert path.read_text() == "first\n"
+    assert main(["--to", str(path), "--append", "second"]) == 0
+    assert path.read_text() == "first\nsecond\n"
+
+
+def test_to_stderr(capsys):
+    assert main(["--to", "stderr", "to the error stream"]) == 0
+    captured = capsys.readouterr()
+    assert (captured.out, captured.err) == ("", "to the error stream\n")
+
+
+def test_a_file_target_gets_the_text_as_received(capsys, tmp_path, monkeypatch):
+    path = tmp_path / "record.txt"
+    assert main(["--to", "stdout", "--to", str(path), "\x1b[1mbold\x1b[0m"]) == 0
+    assert capsys.readouterr().out == "bold\n"
+    assert path.read_bytes() == b"\x1b[1mbold\x1b[0m\n"
+
+
+def test_a_target_that_cannot_be_opened_is_reported_and_the_others_go_on(capsys, tmp_path):
+    good = tmp_path / "good.txt"
+    code = main(["--to", str(tmp_path), "--to", str(good), "still written"])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert good.read_text() == "still written\n"
+    assert captured.err.count("\n") == 1
+    assert captured.err.startswith(f"outstream: cannot write to {tmp_path}: ")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_full_disk_target_is_reported_once_and_the_others_go_on(capsys, tmp_path):
+    good = tmp_path / "good.txt"
+    code = main(["--to", "/dev/full", "--to", str(good), "--to", "stdout", "kept"])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert good.read_text() == "kept\n"
+    assert captured.out == "kept\n"
+    assert captured.err == "outstream: cannot write to /dev/full: No space left on device\n"
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected"),
+    [
+        ("replace", b"caf\xe9 ? ok\n"),
+        ("namereplace", b"caf\xe9 \\N{EURO SIGN} ok\n"),
+        ("backslashreplace", b"caf\xe9 \\u20ac ok\n"),
+    ],
+)
+def test_characters_the_encoding_cannot_hold_never_crash(tmp_path, policy, expected):
+    path = tmp_path / "latin1.txt"
+    assert (
+        main(["--to", str(path), "--encoding", "latin-1", "--encoding-errors", policy, "café € ok"])
+        == 0
+    )
+    assert path.read_bytes() == expected
+
+
+def test_stdout_in_an_encoding_that_cannot_hold_the_text(tmp_path):
+    env = {**child_env(), "PYTHONIOENCODING": "ascii"}
+    out = subprocess.run(
+        [sys.executable, "-m", "outstream", "naïve ☃"], capture_output=True, env=env, timeout=20
+    )
+    assert (out.returncode, out.stdout, out.stderr) == (0, b"na?ve ?\n", b"")
+
+
+def test_fsync_on_a_file_and_on_a_pipe(tmp_path):
+    path = tmp_path / "durable.txt"
+    out = subprocess.run(
+        [sys.executable, "-m", "outstream", "--fsync", "--to", str(path), "--to", "stdout", "kept"],
+        capture_output=True,
+        env=child_env(),
+        timeout=20,
+    )
+    assert (out.returncode, out.stdout, out.stderr) == (0, b"kept\n", b"")
+    assert path.read_text() == "kept\n"
+
+
+def test_flush_line_into_a_pipe_holds_a_partial_line_until_its_newline():
+    with subprocess.Popen(
+        [sys.executable, "-m", "outstream", "--flush", "line"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=child_env(),
+    ) as proc:
+        assert proc.stdin is not None and proc.stdout is not None
+        _talk(proc)
+
+
+def _talk(proc: subprocess.Popen[bytes]) -> None:
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        os.write(proc.stdin.fileno(), b"a whole line\npart")
+        assert os.read(proc.stdout.fileno(), 100) == b"a whole line\n"
+        # "part" is written to the pipe's buffer but not flushed: nothing to read yet.
+        # Ending the input ends the stream, and the end flushes.
+        proc.stdin.close()
+        ready, _, _ = select.select([proc.stdout], [], [], 20)
+        assert ready
+        assert proc.stdout.read() == b"part"
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_flush_option_values_are_checked(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--flush", "sometimes", "x"])
+    assert info.value.code == 2
+    assert "--flush" in capsys.readouterr().err
