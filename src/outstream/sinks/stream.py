@@ -111,6 +111,8 @@ class StreamSink:
         self._wrote_escape = False
 
     def write(self, text: str) -> None:
+        if self.closed:
+            raise SinkError(f"cannot write to {self.name}: the stream has ended")
         if not text:
             return
         try:
