@@ -90,3 +90,14 @@ def test_stream_into_a_closed_or_missing_stdout_is_a_sink_error(monkeypatch):
     monkeypatch.setattr(sys, "stdout", None)
     with pytest.raises(outstream.SinkError, match="there is none"):
         outstream.stream("text")
+
+
+def test_a_notebook_stream_has_the_notebook_size_not_the_servers_terminal(tty):
+    class OutStream:  # what ipykernel's stream looks like to detection
+        def fileno(self) -> int:
+            return tty.fileno()  # a kernel's fileno() is the server's terminal
+
+    OutStream.__module__ = "ipykernel.iostream"
+    assert terminal_size(OutStream(), env={}) == (115, 100)
+    assert terminal_size(OutStream(), env={"JUPYTER_COLUMNS": "90"}) == (90, 100)
+    assert terminal_info(OutStream(), env={"TERM": "xterm"}).term is None

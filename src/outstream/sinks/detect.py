@@ -100,17 +100,27 @@ def _env_int(env: Mapping[str, str], name: str) -> int | None:
     return value if value > 0 else None
 
 
+_JUPYTER_SIZE = (115, 100)
+
+
 def terminal_size(
     stream: Any, env: Mapping[str, str] | None = None, *, fallback: tuple[int, int] = (80, 24)
 ) -> tuple[int, int]:
     """(columns, lines) of the terminal `stream` shows on.
 
     ``COLUMNS`` and ``LINES`` win when they hold positive numbers (as in
-    `shutil.get_terminal_size`); then the terminal's own size; then `fallback`.
+    `shutil.get_terminal_size`); then the terminal's own size (in a notebook,
+    ``JUPYTER_COLUMNS``/``JUPYTER_LINES`` or 115×100, as rich does); then
+    `fallback`.
     Asked again, it answers anew: after a resize (SIGWINCH) the new size.
     """
     env = os.environ if env is None else env
     columns, lines = _env_int(env, "COLUMNS"), _env_int(env, "LINES")
+    if _is_jupyter(stream):
+        # A kernel's fileno() is the terminal Jupyter was started from, not the
+        # notebook; rich's JUPYTER_COLUMNS/LINES and their defaults stand in.
+        columns = columns or _env_int(env, "JUPYTER_COLUMNS") or _JUPYTER_SIZE[0]
+        lines = lines or _env_int(env, "JUPYTER_LINES") or _JUPYTER_SIZE[1]
     if columns is None or lines is None:
         try:
             size = os.get_terminal_size(stream.fileno())
@@ -174,7 +184,7 @@ def terminal_info(
     env = os.environ if env is None else env
     tty = is_terminal(stream, env, force=terminal)
     width, height = terminal_size(stream, env)
-    term = env.get("TERM")
+    term = None if _is_jupyter(stream) else env.get("TERM")
     return TerminalInfo(
         kind=sink_kind(stream),
         is_terminal=tty,

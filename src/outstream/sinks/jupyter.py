@@ -82,8 +82,10 @@ class LiveDisplay:
     with the text already shown sends nothing. Pacing is the caller's job:
     each `update` sends at once, so call it at most once per frame.
 
-    Not thread-safe: call it from one thread at a time (any thread; ipykernel
-    sends from its IOPub thread whichever thread asks).
+    Meant for a notebook (see `in_notebook`): in terminal IPython every
+    update is printed anew. Not thread-safe: call it from one thread at a
+    time (any thread; ipykernel sends from its IOPub thread whichever
+    thread asks).
 
     Args:
         kind: ``"text"`` shows the text as it is (``text/plain``);
@@ -129,6 +131,8 @@ class LiveDisplay:
             if display is None:
                 raise SinkError("cannot show a live display: the program does not run in IPython")
             handle = display.display(bundle, raw=True, display_id=True)
+            if handle is None:  # IPython printed it: it has no display to update
+                raise SinkError("cannot show a live display: IPython has no display here")
             self.display_id = str(handle.display_id)
             self._handle = handle
         else:
