@@ -11,11 +11,14 @@ from .clock import Clock, SystemClock
 from .core.pace import Instant, Pacer, Smooth, Typewriter
 from .core.stats import Stats
 from .errors import DecodeError, OutstreamError, SinkError, SourceError, UsageError
+from .sinks.inspect import Inspection, Layer, inspect
 
 __all__ = [
     "Clock",
     "DecodeError",
+    "Inspection",
     "Instant",
+    "Layer",
     "OutstreamError",
     "Pacer",
     "Result",
@@ -29,6 +32,7 @@ __all__ = [
     "Writer",
     "__version__",
     "astream",
+    "inspect",
     "stream",
 ]
 

@@ -22,7 +22,16 @@ from .errors import SinkError
 from .sinks.detect import FLUSH_POLICIES, FlushPolicy, SinkKind
 from .sinks.stream import EncodingErrors, StreamSink
 
-__all__ = ["DEFAULT_ESCAPES", "Options", "Result", "Writer", "astream", "default_pace", "stream"]
+__all__ = [
+    "DEFAULT_ESCAPES",
+    "Options",
+    "Result",
+    "Writer",
+    "astream",
+    "default_escapes",
+    "default_pace",
+    "stream",
+]
 
 DEFAULT_FPS = 60.0
 
@@ -31,6 +40,11 @@ DEFAULT_FPS = 60.0
 # a screen is stripped.
 DEFAULT_ESCAPES: Mapping[SinkKind, EscapePolicy] = {SinkKind.FILE: "raw"}
 _FALLBACK_ESCAPES: EscapePolicy = "strip"
+
+
+def default_escapes(kind: SinkKind) -> EscapePolicy:
+    """The escape policy an output of `kind` gets when none is asked for."""
+    return DEFAULT_ESCAPES.get(kind, _FALLBACK_ESCAPES)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -123,7 +137,7 @@ def _pipeline(sink: StreamSink, options: Options, t_start: float) -> Pipeline:
     # A pacer holds one stream's state: a shared instance must not carry it over.
     pace = options.pace
     pacer = default_pace(sink.is_terminal) if pace is None else copy.deepcopy(pace)
-    escapes = options.escapes or DEFAULT_ESCAPES.get(sink.kind, _FALLBACK_ESCAPES)
+    escapes = options.escapes or default_escapes(sink.kind)
     animated = sink.is_terminal or not isinstance(pacer, Instant)
     return Pipeline(
         pacer=pacer,

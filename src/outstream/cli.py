@@ -50,6 +50,12 @@ examples:
   outstream --instant --stats < big.log > copy.log
   llm "..." | outstream --to stdout --to answer.txt   show it and keep it
 
+commands:
+  outstream inspect [stdout|stderr|PATH] [--json]
+                  the layers of a stream (TextIOWrapper, BufferedWriter,
+                  FileIO, the fd) and what outstream does with it, and why.
+                  ('outstream -- inspect' streams the word itself.)
+
 exit status:
   0 done (also when the reader went away, e.g. '| head'), 1 the source or
   an output failed (the other outputs went on), 2 usage error,
@@ -236,6 +242,11 @@ def _quiet_stdout() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args[:1] == ["inspect"]:
+        from .sinks.inspect import main as inspect_main
+
+        return inspect_main(args[1:])
     try:
         return _main(argv)
     except KeyboardInterrupt:  # before streaming started, or after it ended

@@ -289,7 +289,9 @@ class FdInbox:
     not, and a fast copy pays no thread handoffs.
     """
 
-    read_size = 256 * 1024
+    # 64 KiB, a pipe's default capacity: larger reads make larger strings,
+    # which malloc maps and unmaps one by one (page faults on every copy).
+    read_size = 64 * 1024
     pipe_size = PIPE_SIZE  # so that the producer can run ahead while we work
 
     def __init__(self, file: Any) -> None:

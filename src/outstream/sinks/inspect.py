@@ -18,29 +18,30 @@ opened for writing.
 
 from __future__ import annotations
 
-import argparse
 import enum
 import io
-import json
 import os
 import stat
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .api import DEFAULT_FPS, default_pace
-from .core.pace import Instant, Pacer, Smooth, Typewriter
-from .errors import OutstreamError, SinkError
-from .sinks.detect import (
+from ..api import DEFAULT_FPS, default_escapes, default_pace
+from ..core.escapes import EscapePolicy
+from ..core.pace import Instant, Pacer, Smooth, Typewriter
+from ..errors import OutstreamError, SinkError
+from .detect import (
     DEFAULT_FLUSH,
     ColorSystem,
     FlushPolicy,
     SinkKind,
     TerminalInfo,
-    sink_kind,
     terminal_info,
 )
+
+if TYPE_CHECKING:
+    import argparse
 
 __all__ = [
     "FLUSH_WORDS",
@@ -67,6 +68,10 @@ _TEXT_CHUNK_SIZE = 8192
 
 # A chain longer than this is a loop or something exotic; stop walking.
 _MAX_LAYERS = 8
+
+# Explanations are wrapped at this many columns, whatever the terminal's width,
+# so that the report is the same wherever it is printed.
+_REPORT_WIDTH = 100
 
 
 # --- values ---
@@ -101,8 +106,9 @@ class Situation(enum.Enum):
 
 # One line of explanation per situation, filled in from the facts with
 # str.format: {name}, {held} (how much output waits before reaching the
-# descriptor), {interval} (a notebook's flush interval), {original} (what
-# sys.__stdout__ is), {variable} (the setting that forces a terminal).
+# descriptor), {chunk} (how much a TextIOWrapper collects), {interval} (a
+# notebook's flush interval), {original} (what sys.__stdout__ is), {variable}
+# (the setting that forces a terminal).
 WHY: Mapping[Situation, str] = {
     Situation.MISSING: (
         "there is no {name} (None: pythonw, or removed by the embedding program): "
@@ -117,7 +123,7 @@ WHY: Mapping[Situation, str] = {
     Situation.CLOSED: "it is closed: any write raises ValueError; outstream stops with an error",
     Situation.TTY: (
         "a tty is line-buffered by Python: each line shows as it ends; a pipe or file is "
-        "block-buffered ({held}) unless -u / PYTHONUNBUFFERED"
+        "block-buffered ({chunk}) unless -u / PYTHONUNBUFFERED"
     ),
     Situation.TTY_NOT_LINE_BUFFERED: (
         "a tty, but this text layer is not line-buffered: text waits until {held} collect or "
@@ -131,8 +137,7 @@ WHY: Mapping[Situation, str] = {
     ),
     Situation.FIFO: "a FIFO: opening it for writing waits until a reader opens it",
     Situation.FILE: (
-        "a regular file is block-buffered by Python ({held}); outstream flushes it once, "
-        "at the end"
+        "a regular file is block-buffered by Python ({held}); outstream flushes it once, at the end"
     ),
     Situation.NEW_FILE: "it does not exist yet: open(PATH, 'w') creates it as a regular file",
     Situation.CHARDEV: (
@@ -158,16 +163,16 @@ WHY: Mapping[Situation, str] = {
         "below still holds it until {held} collect or flush()"
     ),
     Situation.JUPYTER: (
-        "a notebook's OutStream buffers and sends what it holds on its own every "
-        "{interval} (its flush_interval); outstream flushes per frame, so text shows at once"
+        "a notebook's OutStream buffers and sends what it holds on its own, every "
+        "{interval}; outstream flushes per frame, so text shows at once"
     ),
     Situation.MEMORY: (
         "in memory: nothing reaches a file descriptor; whoever made it reads it "
         "(pytest's capsys, redirect_stdout to a StringIO)"
     ),
     Situation.UNKNOWN: (
-        "no file descriptor and no layers outstream knows: it calls write(), then flush() "
-        "if there is one, after each write"
+        "not an output outstream knows: it calls write(), then flush() if there is one, "
+        "after each write"
     ),
     Situation.FORCED_TERMINAL: (
         "{variable} makes outstream treat it as a terminal: paced, flushed per frame"
@@ -222,7 +227,7 @@ class Plan:
         pace: the default pacing, e.g. ``"smooth(0.5 s)"`` or ``"instant"``.
         flush: the flush policy, from `DEFAULT_FLUSH`.
         flush_text: the same in words, e.g. ``"per frame (60/s)"``.
-        escapes: the escape policy.
+        escapes: the escape policy (`api.default_escapes`: a file gets the text as received).
         color_system: how many colours it would use.
         width_cells: the width it would assume, in terminal columns.
     """
@@ -231,7 +236,7 @@ class Plan:
     pace: str
     flush: FlushPolicy
     flush_text: str
-    escapes: str
+    escapes: EscapePolicy
     color_system: ColorSystem
     width_cells: int
 
@@ -298,8 +303,17 @@ class Inspection:
                 f"outstream: pace={w.pace}  flush={w.flush_text}  escapes={w.escapes}  "
                 f"colour={w.color_system}  width={w.width_cells}"
             )
+        import textwrap
+
         for i, text in enumerate(self.why):
-            lines.append(("why: " if i == 0 else "     ") + text)
+            lines += textwrap.wrap(
+                text,
+                width=_REPORT_WIDTH,
+                initial_indent="why: " if i == 0 else "     ",
+                subsequent_indent="       ",
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
         return "\n".join(lines)
 
     def _header(self) -> str:
@@ -316,6 +330,8 @@ class Inspection:
             return "None: no stream"
         if Situation.CLOSED in situations:
             return "closed"
+        if Situation.MEMORY in situations:
+            return _KIND_WORDS[SinkKind.MEMORY]
         kind = self.kind
         if kind is SinkKind.TTY:
             t = self.terminal
@@ -520,19 +536,22 @@ class _Buffering:
     memory: bool
     line_buffering: bool
     write_through: bool
+    chunk_bytes: int  # how much the text layer collects before passing it down
     held_bytes: int | None  # how much collects before it reaches the descriptor
 
     @classmethod
     def of(cls, layers: Sequence[Layer]) -> _Buffering:
         text = next((la for la in layers if la.get("line_buffering") is not None), None)
-        sizes = [la.get("buffer_size") for la in layers if any(k == "buffer_size" for k, _ in la.details)]
+        sizes = [
+            la.get("buffer_size") for la in layers if any(k == "buffer_size" for k, _ in la.details)
+        ]
         buffer_size = next((s for s in sizes if isinstance(s, int)), None)
         write_through = text is not None and text.get("write_through") is True
+        chunk = _TEXT_CHUNK_SIZE if text is None else text.get("chunk_size", _TEXT_CHUNK_SIZE)
+        chunk_bytes = chunk if isinstance(chunk, int) else _TEXT_CHUNK_SIZE
         held = [buffer_size] if isinstance(buffer_size, int) else []
         if text is not None and not write_through:
-            chunk = text.get("chunk_size", _TEXT_CHUNK_SIZE)
-            if isinstance(chunk, int):
-                held.append(chunk)
+            held.append(chunk_bytes)
         return cls(
             text=text is not None,
             buffered=bool(sizes),
@@ -540,6 +559,7 @@ class _Buffering:
             memory=bool(layers) and layers[-1].name in ("StringIO", "BytesIO"),
             line_buffering=text is not None and text.get("line_buffering") is True,
             write_through=write_through,
+            chunk_bytes=chunk_bytes,
             held_bytes=max(held) if held else None,
         )
 
@@ -558,15 +578,15 @@ def _situations(
     buffering: _Buffering,
     env: Mapping[str, str],
     *,
-    fd: int | None,
+    has_fd: bool,
 ) -> list[Situation]:
     """The situations that hold for a stream that can be written to."""
     found: list[Situation] = []
     if kind is SinkKind.JUPYTER:
         found.append(Situation.JUPYTER)
-    elif kind is SinkKind.MEMORY or (fd is None and buffering.memory):
+    elif kind is SinkKind.MEMORY or (not has_fd and buffering.memory):
         found.append(Situation.MEMORY)
-    elif fd is None and not buffering.raw:
+    elif not has_fd and not buffering.raw:
         found.append(Situation.UNKNOWN)
     elif buffering.raw and not buffering.buffered:
         found.append(Situation.UNBUFFERED)
@@ -605,7 +625,12 @@ def _size_words(n_bytes: int | None) -> str:
     return f"{n_bytes:,} bytes"
 
 
-def _explain(situations: Sequence[Situation], **facts: object) -> tuple[str, ...]:
+def _explain(
+    situations: Sequence[Situation], buffering: _Buffering | None, **facts: str
+) -> tuple[str, ...]:
+    if buffering is not None:
+        facts["held"] = _size_words(buffering.held_bytes)
+        facts["chunk"] = _size_words(buffering.chunk_bytes)
     return tuple(WHY[s].format(**facts) for s in situations)
 
 
@@ -635,7 +660,7 @@ def _plan(kind: SinkKind, terminal: TerminalInfo) -> Plan:
         pace=_pace_words(default_pace(terminal.is_terminal)),
         flush=flush,
         flush_text=FLUSH_WORDS[flush].format(fps=DEFAULT_FPS),
-        escapes="strip",
+        escapes=default_escapes(kind),
         color_system=terminal.color_system,
         width_cells=terminal.width,
     )
@@ -691,10 +716,10 @@ def _inspect(
             would=None,
             problem=f"cannot write to {label}: there is none",
             situations=(Situation.MISSING,),
-            why=_explain([Situation.MISSING], name=label),
+            why=_explain([Situation.MISSING], None, name=label),
         )
-    redirected = std is not None and stream is _attr(sys, std) and stream is not _attr(
-        sys, f"__{std}__"
+    redirected = (
+        std is not None and stream is _attr(sys, std) and stream is not _attr(sys, f"__{std}__")
     )
     fd = _fileno(stream)
     layers = tuple(Layer(name=_type_name(o), details=_details(o)) for o in _chain(stream))
@@ -708,7 +733,7 @@ def _inspect(
         problem = f"cannot write to {label}: it is closed"
     buffering = _Buffering.of(layers)
     if problem is None:
-        situations += _situations(terminal.kind, terminal, buffering, env, fd=fd)
+        situations += _situations(terminal.kind, terminal, buffering, env, has_fd=fd is not None)
     interval = layers[0].get("flush_interval") if layers else None
     return Inspection(
         name=label,
@@ -723,10 +748,12 @@ def _inspect(
         situations=tuple(situations),
         why=_explain(
             situations,
+            buffering,
             name=label if std is None else std,
-            held=_size_words(buffering.held_bytes),
             interval=(
-                f"{interval:g} s" if isinstance(interval, float) else "flush_interval seconds"
+                f"{interval:g} s (its flush_interval)"
+                if isinstance(interval, float)
+                else "flush_interval seconds (0.2 s by default)"
             ),
             original=_describe_original(std),
             variable=_forcing_variable(env),
@@ -736,14 +763,10 @@ def _inspect(
 
 def _stream_name(stream: Any) -> str:
     name = _attr(stream, "name")
-    if name in (1, "<stdout>"):
-        return "stdout"
-    if name in (2, "<stderr>"):
-        return "stderr"
     if isinstance(name, int) and not isinstance(name, bool):
-        return f"fd {name}"
+        return {1: "stdout", 2: "stderr"}.get(name, f"fd {name}")
     if isinstance(name, str) and name:
-        return name
+        return {"<stdout>": "stdout", "<stderr>": "stderr"}.get(name, name)
     return type(stream).__name__
 
 
@@ -808,7 +831,9 @@ def _is_tty_device(rdev: int) -> bool:
     return False
 
 
-def inspect_path(path: str | os.PathLike[str], *, env: Mapping[str, str] | None = None) -> Inspection:
+def inspect_path(
+    path: str | os.PathLike[str], *, env: Mapping[str, str] | None = None
+) -> Inspection:
     """Describe what writing to `path` would meet, without opening it for writing.
 
     The layers are those ``open(path, "w")`` would build; nothing is created or
@@ -827,10 +852,14 @@ def inspect_path(path: str | os.PathLike[str], *, env: Mapping[str, str] | None 
     """
     env = os.environ if env is None else env
     text = os.fspath(path)
+    if not text:
+        raise SinkError("cannot write to '': the path is empty")
     new = False
     try:
         st = os.stat(text)
     except FileNotFoundError:
+        if text.endswith(("/", os.sep)):
+            raise SinkError(f"cannot write to {text}: no such directory") from None
         parent = os.path.dirname(os.path.abspath(text))
         if not os.path.isdir(parent):
             raise SinkError(f"cannot write to {text}: no such directory: {parent}") from None
@@ -866,8 +895,8 @@ def inspect_path(path: str | os.PathLike[str], *, env: Mapping[str, str] | None 
     if kind is SinkKind.PIPE:
         situations.append(Situation.FIFO)
     buffering = _Buffering.of(layers)
-    # fd=-1: the descriptor open() would give; it has one, unlike a memory stream.
-    situations += _situations(kind, terminal, buffering, env, fd=-1)
+    # open() would give it a descriptor, unlike a stream in memory.
+    situations += _situations(kind, terminal, buffering, env, has_fd=True)
     return Inspection(
         name=text,
         fd=None,
@@ -879,8 +908,8 @@ def inspect_path(path: str | os.PathLike[str], *, env: Mapping[str, str] | None 
         situations=tuple(situations),
         why=_explain(
             situations,
+            buffering,
             name=text,
-            held=_size_words(buffering.held_bytes),
             interval="",
             original="",
             variable=_forcing_variable(env),
@@ -958,13 +987,16 @@ exit status:
 """
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> Any:  # argparse's own format, our exit code
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
-
-
 def _build_parser() -> argparse.ArgumentParser:
+    # Imported here: `import outstream` loads this module, and only the
+    # command line needs argparse.
+    import argparse
+
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> Any:  # argparse's own format, our exit code
+            self.print_usage(sys.stderr)
+            self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
     parser = _Parser(
         prog="outstream inspect",
         description=_DESCRIPTION,
@@ -1003,7 +1035,12 @@ def main(argv: Sequence[str]) -> int:
     except OutstreamError as exc:
         _fail(str(exc))
         return EXIT_FAILED
-    text = json.dumps(result.to_dict(), indent=2) if args.json else result.format()
+    if args.json:
+        import json
+
+        text = json.dumps(result.to_dict(), indent=2)
+    else:
+        text = result.format()
     return _print(text + "\n")
 
 
@@ -1020,8 +1057,10 @@ def _print(text: str) -> int:
         if isinstance(encoding, str):
             try:
                 text.encode(encoding)
-            except (UnicodeEncodeError, LookupError):
-                text = text.translate(_ASCII)
+            except UnicodeEncodeError:
+                text = text.translate(_ASCII).encode(encoding, "replace").decode(encoding)
+            except LookupError:
+                pass
         out.write(text)
         out.flush()
     except BrokenPipeError:  # `outstream inspect | head -1`: the reader has enough
