@@ -300,3 +300,25 @@ def test_word_and_grapheme_counts_match_counting_the_whole_text(pieces: list[str
     text = "".join(pieces)
     assert stats.n_words == len(text.split())
     assert stats.n_graphemes == count_graphemes(text)
+
+
+def test_wrapping_typed_text_never_breaks_a_word_that_fits() -> None:
+    result, sink = scripted(
+        [(0.0, "the quick brown fox jumps")], pace=outstream.Typewriter(cps=100), wrap=10
+    )
+    assert result.text == "the quick\nbrown fox\njumps"
+    # The soft break is decided before "brown" is drawn: no write ends inside a word then jumps.
+    assert all(not w.startswith("b") or w == "b" for _, w in sink.writes)
+
+
+def test_a_word_whose_end_has_not_arrived_waits_for_it() -> None:
+    _, sink = scripted([(0.0, "one two thr"), (2.0, "ee four")], pace=outstream.Instant(), wrap=9)
+    assert sink.writes == [(0.0, "one two\n"), (2.0, "three\nfour")]
+
+
+def test_wrap_is_on_by_default_only_on_a_real_terminal() -> None:
+    text = "word " * 30
+    result, _ = scripted([(0.0, text)], terminal=False)
+    assert "\n" not in result.text
+    result, _ = scripted([(0.0, text)], terminal=False, wrap=20)
+    assert max(len(line) for line in result.text.split("\n")) <= 20

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +19,7 @@ from .core.utf8 import DecodeErrors
 from .drive import BackgroundSink, Channel, Lane, open_async_inbox, open_inbox, run
 from .drive import arun as _arun
 from .errors import SinkError
-from .sinks.detect import FLUSH_POLICIES, FlushPolicy, SinkKind
+from .sinks.detect import FLUSH_POLICIES, FlushPolicy, SinkKind, terminal_size
 from .sinks.stream import EncodingErrors, StreamSink
 
 __all__ = [
@@ -90,6 +90,7 @@ class Options:
     fsync: bool = False
     keep_text: bool = True
     count_text: bool = True
+    wrap: bool | int | None = None
     env: Mapping[str, str] | None = None
 
     def __post_init__(self) -> None:
@@ -105,6 +106,8 @@ class Options:
             )
         if not self.fps > 0:
             raise ValueError(f"fps must be positive, not {self.fps!r}")
+        if not isinstance(self.wrap, bool) and self.wrap is not None and self.wrap < 1:
+            raise ValueError(f"wrap must be a width of at least 1 cell, not {self.wrap!r}")
 
 
 def _outputs(file: Any) -> list[Any]:
@@ -133,6 +136,28 @@ def _sink(file: Any, options: Options) -> StreamSink:
     )
 
 
+def _wrap_width(sink: StreamSink, options: Options) -> tuple[int | None, Callable[[], int] | None]:
+    """The width to wrap at, and where to read it again after a resize (None: it is fixed).
+
+    By default words are wrapped on a real terminal only (not in a notebook,
+    which wraps by itself, nor into a pipe or file); ``wrap=N`` wraps at N
+    anywhere, ``wrap=False`` never.
+    """
+    wrap = options.wrap
+    if wrap is False:
+        return None, None
+    if wrap is not None and wrap is not True:
+        return int(wrap), None
+    if sink.kind is not SinkKind.TTY and wrap is None:
+        return None, None
+    file, env = sink.file, options.env
+
+    def width() -> int:
+        return terminal_size(file, env)[0]
+
+    return width(), width
+
+
 def _pipeline(sink: StreamSink, options: Options, t_start: float) -> Pipeline:
     # A pacer holds one stream's state: a shared instance must not carry it over.
     pace = options.pace
@@ -148,6 +173,7 @@ def _pipeline(sink: StreamSink, options: Options, t_start: float) -> Pipeline:
         frame_interval=1.0 / options.fps if animated else 0.0,
         t_start=t_start,
         count_text=options.count_text,
+        wrap_width=_wrap_width(sink, options)[0],
     )
 
 
@@ -160,6 +186,7 @@ def lanes_for(file: Any, options: Options, t_start: float) -> list[Lane]:
             _pipeline(sink, options, t_start),
             BackgroundSink(sink) if tee else sink,
             keep_text=options.keep_text and i == 0,
+            width=_wrap_width(sink, options)[1],
         )
         for i, sink in enumerate(sinks)
     ]
@@ -189,6 +216,7 @@ def stream(
     encoding: str = "utf-8",
     encoding_errors: EncodingErrors = "replace",
     fsync: bool = False,
+    wrap: bool | int | None = None,
     keep_text: bool = True,
     clock: Clock | None = None,
     env: Mapping[str, str] | None = None,
@@ -226,6 +254,10 @@ def stream(
             becomes: ``"replace"`` (``?``), ``"namereplace"`` or
             ``"backslashreplace"``.
         fsync: make a regular file durable (``os.fsync``) at the end.
+        wrap: soft word wrap: None wraps on a terminal at its width (read
+            again after a resize, used from the next line on); an int wraps
+            at that many cells anywhere; True at the terminal's width
+            anywhere; False never.
         keep_text: keep the shown text for `Result.text`.
         clock: the time source; `SystemClock()` by default, a
             `outstream.testing.VirtualClock` in tests.
@@ -245,7 +277,7 @@ def stream(
     options = Options(
         pace=pace, unit=unit, escapes=escapes, errors=errors, fps=fps, hold=hold,
         terminal=terminal, flush=flush, encoding=encoding, encoding_errors=encoding_errors,
-        fsync=fsync, keep_text=keep_text, env=env,
+        fsync=fsync, wrap=wrap, keep_text=keep_text, env=env,
     )  # fmt: skip
     clock = SystemClock() if clock is None else clock
     lanes = lanes_for(file, options, clock.now())
@@ -268,6 +300,7 @@ async def astream(
     encoding: str = "utf-8",
     encoding_errors: EncodingErrors = "replace",
     fsync: bool = False,
+    wrap: bool | int | None = None,
     keep_text: bool = True,
     clock: Clock | None = None,
     env: Mapping[str, str] | None = None,
@@ -281,7 +314,7 @@ async def astream(
     options = Options(
         pace=pace, unit=unit, escapes=escapes, errors=errors, fps=fps, hold=hold,
         terminal=terminal, flush=flush, encoding=encoding, encoding_errors=encoding_errors,
-        fsync=fsync, keep_text=keep_text, env=env,
+        fsync=fsync, wrap=wrap, keep_text=keep_text, env=env,
     )  # fmt: skip
     clock = SystemClock() if clock is None else clock
     lanes = lanes_for(file, options, clock.now())

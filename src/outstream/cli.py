@@ -83,6 +83,18 @@ def _positive(kind: str) -> Any:
     return parse
 
 
+def _cells(text: str) -> int | bool:
+    if text == "auto":
+        return True
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--wrap takes a width in cells, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"--wrap takes a width of at least 1, not {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="outstream",
@@ -123,6 +135,18 @@ def build_parser() -> argparse.ArgumentParser:
         "(default; files given to --to get the text as received), escape them "
         "visibly, keep only colours (sgr), or pass them raw",
     )
+    wrap = text.add_mutually_exclusive_group()
+    wrap.add_argument(
+        "--wrap",
+        type=_cells,
+        nargs="?",
+        const=True,
+        default=None,
+        metavar="N",
+        help="soft-wrap words at N cells, or at the terminal's width without N "
+        "(default: on a terminal, at its width, following resizes)",
+    )
+    wrap.add_argument("--no-wrap", dest="wrap", action="store_false", help="never wrap")
     text.add_argument(
         "--strict",
         action="store_true",
@@ -253,8 +277,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
-def _optional_lag(argv: Sequence[str]) -> list[str]:
-    """``--smooth TEXT`` means smooth pacing of TEXT, not a LAG of TEXT.
+# Options whose value is optional, and what they mean without one.
+_OPTIONAL_VALUES = {"--smooth": "--smooth=0.5", "--wrap": "--wrap=auto"}
+
+
+def _optional_values(argv: Sequence[str]) -> list[str]:
+    """``--smooth TEXT`` means smooth pacing of TEXT, not a LAG of TEXT (and so for --wrap).
 
     argparse would take any word after an option with an optional value as
     that value; a word that is not a number is the text to stream.
@@ -263,18 +291,18 @@ def _optional_lag(argv: Sequence[str]) -> list[str]:
     for i, arg in enumerate(args[:-1]):
         if arg == "--":
             break
-        if arg == "--smooth":
+        if arg in _OPTIONAL_VALUES:
             try:
                 float(args[i + 1])
             except ValueError:
                 if not args[i + 1].startswith("-") or args[i + 1] == "-":
-                    args[i] = "--smooth=0.5"
+                    args[i] = _OPTIONAL_VALUES[arg]
     return args
 
 
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
-    args = parser.parse_args(_optional_lag(sys.argv[1:] if argv is None else argv))
+    args = parser.parse_args(_optional_values(sys.argv[1:] if argv is None else argv))
     try:
         source = _source(args, parser)
     except _SourceUnavailable as exc:
@@ -346,6 +374,7 @@ def _stream(args: argparse.Namespace, source: Any) -> int:
             fsync=args.fsync,
             keep_text=False,
             count_text=args.stats,
+            wrap=args.wrap,
         )
         lanes = api.lanes_for(outputs, options, clock.now())
         drive.run(lanes, drive.open_inbox(source, clock), clock)

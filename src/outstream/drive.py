@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat, starmap
 from typing import Any, Protocol
@@ -454,9 +454,18 @@ class Lane:
     sink failed is finished, and the others go on.
     """
 
-    def __init__(self, pipeline: Pipeline, sink: Sink, *, keep_text: bool = False) -> None:
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        sink: Sink,
+        *,
+        keep_text: bool = False,
+        width: Callable[[], int] | None = None,
+    ) -> None:
         self.pipeline = pipeline
         self.sink = sink
+        self._width = width  # reads the terminal's width again, for wrapping
+        self._last_width = width() if width is not None else None
         self.finished = False
         self.gone = False
         self.error: SinkError | None = None
@@ -471,6 +480,11 @@ class Lane:
             pipeline.feed_chunks(batch.chunks, batch.times, offset=batch.offset)
         if batch.end is not None:
             pipeline.feed(batch.end, now)
+        if self._width is not None:
+            width = self._width()  # one ioctl: cheaper than a SIGWINCH handler, and no signals
+            if width != self._last_width:
+                self._last_width = width
+                pipeline.set_wrap_width(width)
         text = pipeline.poll(now)
         try:
             if text:

@@ -259,6 +259,8 @@ def run_in_pty(
     timeout: float = 20.0,
     interrupt_after: bytes | None = None,
     interrupt_signal: int = signal.SIGINT,
+    resize_after: bytes | None = None,
+    resize_to: tuple[int, int] | None = None,
 ) -> PtyResult:
     """Run `argv` with stdout and stderr on a new pty of `rows`×`cols`.
 
@@ -270,6 +272,8 @@ def run_in_pty(
         interrupt_after: send `interrupt_signal` (SIGINT, as Ctrl-C does) once
             the output contains these bytes.
         interrupt_signal: the signal `interrupt_after` sends.
+        resize_after: resize the terminal to `resize_to` (rows, cols) once the
+            output contains these bytes, as a user dragging the window does.
 
     Reading the pty's master end gives ``EIO`` once the child has closed the
     slave: that is EOF, not an error.
@@ -314,6 +318,12 @@ def run_in_pty(
                 if not data:
                     break
                 output += data
+                if resize_after is not None and resize_to is not None and resize_after in output:
+                    rows_now, cols_now = resize_to
+                    fcntl.ioctl(
+                        master, termios.TIOCSWINSZ, struct.pack("HHHH", rows_now, cols_now, 0, 0)
+                    )
+                    resize_after = None
                 if interrupt_after is not None and not interrupted and interrupt_after in output:
                     os.kill(proc.pid, interrupt_signal)
                     interrupted = True

@@ -135,3 +135,23 @@ def test_ctrl_c_mid_colour_leaves_the_terminal_attributes_reset(tmp_path):
     assert screen.buffer[0][0].fg == "red"  # the colour went through...
     assert screen.cursor.attrs.fg == "default"  # ...and was reset when it stopped
     assert screen.cursor.x == 0  # on a fresh line
+
+
+def test_words_wrap_at_the_terminal_width_and_a_resize_applies_from_the_next_line(tmp_path):
+    words = " ".join(f"word{i:02d}" for i in range(60))  # 6 cells a word, 419 in all
+    source = tmp_path / "words.txt"
+    source.write_text(words)
+    result = run_in_pty(
+        outstream_argv("--cps", "400", "-f", str(source)),
+        rows=ROWS,
+        cols=40,
+        env=child_env(),
+        resize_after=b"word05",
+        resize_to=(ROWS, 20),
+    )
+    assert result.returncode == 0, result.output
+    lines = result.output.decode().split("\r\n")
+    assert " ".join(" ".join(lines).split()) == words  # every word, none broken
+    assert len(lines[0]) > 20 and all(len(line) <= 40 for line in lines)
+    assert all(len(line) <= 20 for line in lines[2:])  # the line in progress kept its width
+    assert max(len(line) for line in lines[2:]) > 13  # and the new one is used

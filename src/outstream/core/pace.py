@@ -50,6 +50,10 @@ class Pacer(Protocol):
 
     def next_deadline(self) -> float | None: ...
 
+    def peek(self, limit: int) -> str:
+        """What waits at the front, up to its first whitespace or `limit` characters."""
+        ...
+
     @property
     def n_waiting(self) -> int: ...
 
@@ -113,6 +117,18 @@ class _Backlog:
         for group in self._groups:
             yield group.t, len(group.units) - group.start
 
+    def peek(self, limit: int) -> str:
+        """The waiting text from the front, up to its first whitespace or `limit` characters."""
+        out: list[str] = []
+        n = 0
+        for group in self._groups:
+            for unit in group.units[group.start :]:
+                out.append(unit)
+                n += len(unit)
+                if n >= limit or " " in unit or "\n" in unit or "\t" in unit:
+                    return "".join(out)
+        return "".join(out)
+
     def count_arrived_by(self, t_cut: float) -> int:
         n = 0
         for t, n_group in self.groups():
@@ -145,6 +161,9 @@ class Instant:
 
     def drain(self) -> list[str]:
         return self._backlog.take(len(self._backlog))
+
+    def peek(self, limit: int) -> str:
+        return self._backlog.peek(limit)
 
     def next_deadline(self) -> float | None:
         return self._backlog.oldest()
@@ -213,6 +232,9 @@ class Typewriter:
         n = len(self._backlog)
         self._k += n
         return self._backlog.take(n)
+
+    def peek(self, limit: int) -> str:
+        return self._backlog.peek(limit)
 
     def next_deadline(self) -> float | None:
         return self.due_at(self._k) if self._backlog else None
@@ -304,6 +326,9 @@ class Smooth:
     def drain(self) -> list[str]:
         self._credit = 0.0
         return self._backlog.take(len(self._backlog))
+
+    def peek(self, limit: int) -> str:
+        return self._backlog.peek(limit)
 
     def next_deadline(self) -> float | None:
         oldest = self._backlog.oldest()

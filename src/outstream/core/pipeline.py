@@ -28,6 +28,7 @@ from .graphemes import Segmenter, UnitName
 from .pace import Instant, Pacer
 from .stats import StatsRecorder
 from .utf8 import DecodeErrors, Utf8Decoder
+from .wrap import SoftWrap
 
 __all__ = ["Pipeline"]
 
@@ -47,6 +48,7 @@ class Pipeline:
         t_start: when the stream started, for the stats.
         count_text: count graphemes and words for the stats (it costs a
             pass over the text).
+        wrap_width: soft-wrap words at this many cells (None: no wrapping).
     """
 
     def __init__(
@@ -60,6 +62,7 @@ class Pipeline:
         frame_interval: float = 0.0,
         t_start: float = 0.0,
         count_text: bool = True,
+        wrap_width: int | None = None,
     ) -> None:
         if frame_interval < 0:
             raise ValueError(f"frame_interval must be >= 0, not {frame_interval!r}")
@@ -70,6 +73,7 @@ class Pipeline:
         # unit per feed is the same text with far less work.
         self._segmenter = Segmenter(unit if self.pacer.counts_units else "chunk", hold=hold)
         self.stats = StatsRecorder(t_start, count_text=count_text)
+        self._wrap = SoftWrap(wrap_width) if wrap_width is not None else None
         self.frame_interval = frame_interval
         self.error: BaseException | None = None
         self.ended = False  # the source has ended (or failed); no more feeds
@@ -175,6 +179,11 @@ class Pipeline:
         self.ended = True
         self._release_all = True
 
+    def set_wrap_width(self, width: int) -> None:
+        """The line is now `width` cells wide (a resize); used from the next line on."""
+        if self._wrap is not None:
+            self._wrap.set_width(width)
+
     # --- output ---
 
     def poll(self, now: float) -> str:
@@ -185,25 +194,48 @@ class Pipeline:
         released = self._segmenter.poll(now)
         if released:
             self.pacer.push(released, now)
+        gated = not self._release_all and now < self._last_release + self.frame_interval
         if self._release_all:
             units = self.pacer.drain()
-        elif now < self._last_release + self.frame_interval:
+        elif gated:
             units = []
         else:
             units = self.pacer.due(now)
         text = "".join(units)
+        if self._wrap is not None and not gated and (text or self._wrap.held):
+            text = self._render_wrapped(text)
         if text:
             self._last_release = now
             self.stats.shown(text, now)
-        if self.ended and not self.pacer.n_waiting and not self._segmenter.held:
+        if (
+            self.ended
+            and not self.pacer.n_waiting
+            and not self._segmenter.held
+            and not self._held()
+        ):
             self.done = True
         return text
+
+    def _render_wrapped(self, text: str) -> str:
+        """Wrap the due text, looking at what is queued behind it to see where a word ends."""
+        assert self._wrap is not None
+        ahead = self.pacer.peek(4 * self._wrap.width)
+        if not self.pacer.n_waiting or not ahead or ahead[-1] not in " \t\n":
+            ahead += self._segmenter.held
+        # `final`: nothing comes after `ahead` (which reaches the end of what
+        # waits whenever its last word's end matters: see SoftWrap.feed).
+        return self._wrap.feed(text, ahead=ahead, final=self.ended)
+
+    def _held(self) -> str:
+        return self._wrap.held if self._wrap is not None else ""
 
     def next_deadline(self) -> float | None:
         """When to poll next; None means nothing will be due until the source speaks."""
         if self.done:
             return None
         if self._release_all or (self.ended and not self.pacer.n_waiting):
+            if self._held():  # the last held word, at the next frame
+                return max(self._now, self._last_release + self.frame_interval)
             return self._now
         deadline = self.pacer.next_deadline()
         if deadline is not None:
@@ -216,6 +248,8 @@ class Pipeline:
     def abort(self, now: float) -> str:
         """Stop (Ctrl-C): return what is due at `now` and nothing after it."""
         text = "" if self.done else "".join(self.pacer.due(max(now, self._now)))
+        if self._wrap is not None:
+            text = self._wrap.feed(text) + self._wrap.flush()
         if text:
             self.stats.shown(text, now)
         self.ended = self.done = True

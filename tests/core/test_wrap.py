@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from outstream.core.wrap import SoftWrap, width_cells
+
+
+def wrap(chunks: list[str], width: int) -> str:
+    w = SoftWrap(width)
+    return "".join(w.feed(c) for c in chunks) + w.flush()
+
+
+CASES = [
+    # (text, width, expected)
+    ("the quick brown fox jumps", 10, "the quick\nbrown fox\njumps"),
+    ("a b c", 80, "a b c"),
+    ("exactly10!", 10, "exactly10!"),
+    ("exactly10! next", 10, "exactly10!\nnext"),
+    ("supercalifragilistic", 8, "supercal\nifragili\nstic"),
+    ("go supercalifragilistic", 8, "go\nsupercal\nifragili\nstic"),
+    ("keep\n\nnewlines\n", 20, "keep\n\nnewlines\n"),
+    ("    indented text here", 14, "    indented\ntext here"),
+    ("日本語 日本語", 8, "日本語\n日本語"),  # six cells each: wide characters count two
+    (
+        "👩\u200d👩\u200d👧 family 👩\u200d👩\u200d👧",
+        10,
+        "👩\u200d👩\u200d👧 family\n👩\u200d👩\u200d👧",
+    ),
+    ("\x1b[31mred\x1b[0m words here", 9, "\x1b[31mred\x1b[0m words\nhere"),  # colours take no cells
+    ("tab\there", 20, "tab\there"),
+]
+
+
+@pytest.mark.parametrize(("text", "width", "expected"), CASES)
+def test_wrap_cases_whole_and_split_at_every_point(text: str, width: int, expected: str) -> None:
+    assert wrap([text], width) == expected
+    import regex
+
+    for m in regex.finditer(r"\X", text):
+        i = m.end()
+        assert wrap([text[:i], text[i:]], width) == expected
+    assert wrap(regex.findall(r"\X", text), width) == expected
+
+
+def test_a_word_is_held_until_it_is_known_to_fit() -> None:
+    w = SoftWrap(10)
+    assert w.feed("hello wor") == "hello"
+    assert w.held == " wor"
+    assert w.feed("ld") == "\n"  # "world" would overflow: it moves down before it is drawn
+    assert w.held == "world"
+    assert w.feed(" ok") == "world"
+
+
+def test_a_new_width_applies_from_the_next_line() -> None:
+    w = SoftWrap(20)
+    first = w.feed("one two three four five six ")
+    w.set_width(10)
+    rest = w.feed("seven eight nine ten eleven") + w.flush()
+    lines = (first + rest).split("\n")
+    assert lines[:2] == ["one two three four", "five six seven eight"]  # the line in progress
+    assert all(width_cells(line) <= 10 for line in lines[2:])
+
+
+def test_bad_widths() -> None:
+    with pytest.raises(ValueError):
+        SoftWrap(0)
+    with pytest.raises(ValueError):
+        SoftWrap(5).set_width(0)
+
+
+def line_cells(line: str) -> int:
+    """Cells a line takes on a terminal: tabs go to the next multiple of 8."""
+    col = 0
+    for piece in line.split("\t")[:-1]:
+        col += width_cells(piece)
+        col += 8 - col % 8
+    return col + width_cells(line.split("\t")[-1])
+
+
+words = st.lists(
+    st.one_of(
+        st.text(alphabet="abcdefghij", min_size=1, max_size=14),
+        st.sampled_from(["日本", "👩\u200d👧", "e\u0301", " ", "  ", "\n", "\t"]),
+    ),
+    max_size=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(words.map("".join), st.integers(4, 30), st.lists(st.integers(0, 200), max_size=6))
+def test_properties(text: str, width: int, cuts: list[int]) -> None:
+    # The pipeline feeds whole grapheme clusters (the segmenter holds a split one).
+    import regex
+
+    bounds = [0, *(m.end() for m in regex.finditer(r"\X", text))]
+    points = sorted({bounds[c % len(bounds)] for c in cuts})
+    chunks = [text[a:b] for a, b in zip([0, *points], [*points, len(text)], strict=True)]
+    out = wrap(chunks, width)
+    assert out == wrap([text], width)  # chunking does not matter
+    assert all(line_cells(line) <= width for line in out.split("\n"))
+    if all(width_cells(word) <= width for word in text.split()):
+        assert out.split() == text.split()  # no word broken, none lost
+    assert "".join(out.split()) == "".join(text.split())  # nothing but whitespace changes
