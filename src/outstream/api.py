@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -150,12 +151,23 @@ def _wrap_width(sink: StreamSink, options: Options) -> tuple[int | None, Callabl
         return int(wrap), None
     if sink.kind is not SinkKind.TTY and wrap is None:
         return None, None
-    file, env = sink.file, options.env
+    columns = terminal_size(sink.file, options.env)[0]
+    env = os.environ if options.env is None else options.env
+    if env.get("COLUMNS", "").strip().isdigit():
+        return columns, None  # the user said how wide: it stays so
+    try:
+        fd = sink.file.fileno()
+    except Exception:
+        return columns, None
 
     def width() -> int:
-        return terminal_size(file, env)[0]
+        # Asked once per step: one ioctl, no environment lookups.
+        try:
+            return os.get_terminal_size(fd).columns or columns
+        except OSError:
+            return columns
 
-    return width(), width
+    return columns, width
 
 
 def _pipeline(sink: StreamSink, options: Options, t_start: float) -> Pipeline:

@@ -103,3 +103,45 @@ def test_properties(text: str, width: int, cuts: list[int]) -> None:
     if all(width_cells(word) <= width for word in text.split()):
         assert out.split() == text.split()  # no word broken, none lost
     assert "".join(out.split()) == "".join(text.split())  # nothing but whitespace changes
+
+
+@settings(max_examples=300, deadline=None)
+@given(words.map("".join), st.integers(4, 30), st.integers(1, 5))
+def test_drawing_a_few_clusters_at_a_time_with_the_rest_ahead(
+    text: str, width: int, step: int
+) -> None:
+    """How the pipeline drives it: due clusters, with what is queued behind them as `ahead`."""
+    import regex
+
+    clusters = regex.findall(r"\X", text)
+    w = SoftWrap(width)
+    out = []
+    for i in range(0, len(clusters), step):
+        due = "".join(clusters[i : i + step])
+        ahead = "".join(clusters[i + step :])
+        out.append(w.feed(due, ahead=ahead, final=True))
+    out.append(w.flush())
+    assert "".join(out) == wrap([text], width)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.sampled_from(["a", "bb", "ccc", "dddddddddddd", " ", "  ", "\n"]), max_size=40).map(
+        "".join
+    ),
+    st.integers(1, 16),
+    st.integers(1, 7),
+)
+def test_the_ascii_path_places_exactly_as_the_word_by_word_one(
+    text: str, width: int, step: int
+) -> None:
+    def run(fast: bool) -> str:
+        w = SoftWrap(width)
+        w.fast_ascii = fast
+        out = [
+            w.feed(text[i : i + step], ahead=text[i + step :], final=True)
+            for i in range(0, len(text), step)
+        ]
+        return "".join(out) + w.flush()
+
+    assert run(True) == run(False)

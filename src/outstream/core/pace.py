@@ -122,7 +122,9 @@ class _Backlog:
         out: list[str] = []
         n = 0
         for group in self._groups:
-            for unit in group.units[group.start :]:
+            units = group.units
+            for i in range(group.start, len(units)):
+                unit = units[i]
                 out.append(unit)
                 n += len(unit)
                 if n >= limit or " " in unit or "\n" in unit or "\t" in unit:
