@@ -192,8 +192,14 @@ def sources() -> list[Source]:
 def run_ours(source: Source) -> list[tuple[float, str]]:
     clock = VirtualClock()
     sink = MemorySink(clock, terminal=True)
+    # Pacing is measured on the text as it came: no soft wrap, which a
+    # terminal sink gets by default and which would add line breaks.
     outstream.stream(
-        ScriptedSource(source.script), sink, pace=outstream.Smooth(lag=LAG), clock=clock
+        ScriptedSource(source.script),
+        sink,
+        pace=outstream.Smooth(lag=LAG),
+        clock=clock,
+        wrap=False,
     )
     return sink.writes
 
