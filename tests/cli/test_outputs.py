@@ -136,3 +136,14 @@ def test_flush_option_values_are_checked(capsys):
         main(["--flush", "sometimes", "x"])
     assert info.value.code == 2
     assert "--flush" in capsys.readouterr().err
+
+
+def test_stdout_closed_before_the_start_is_one_line_and_exit_1():
+    out = subprocess.run(
+        ["sh", "-c", f'exec "{sys.executable}" -m outstream "some text" 1>&-'],
+        capture_output=True,
+        env=child_env(),
+        timeout=20,
+    )
+    assert out.returncode == 1
+    assert out.stderr == b"outstream: cannot write to stdout: there is none (is it closed?)\n"
