@@ -9,7 +9,6 @@ everything received before the failure was shown); 2 a usage error;
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -254,16 +253,6 @@ def _pacer(args: argparse.Namespace) -> Any:
     return None
 
 
-def _quiet_stdout() -> None:
-    """After the reader went away, make the interpreter's final flush of stdout harmless."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except Exception:
-        pass
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = sys.argv[1:] if argv is None else list(argv)
@@ -351,6 +340,7 @@ def _stream(args: argparse.Namespace, source: Any) -> int:
     from . import api, drive
     from .clock import SystemClock
     from .errors import OutstreamError, SinkError
+    from .sinks.stream import quiet_stdout
 
     outputs, failures = _open_targets(args)
     for message in failures:
@@ -406,7 +396,7 @@ def _stream(args: argparse.Namespace, source: Any) -> int:
         if (lane.gone or lane.error is not None) and lane.sink.is_stdout:
             # What stdout's buffer still holds cannot be written either: let
             # the interpreter's last flush go nowhere instead of failing.
-            _quiet_stdout()
+            quiet_stdout()
     if args.stats and lanes:
         _fail_free_write(lanes[0].outcome(clock.now()).stats.format())
     return code

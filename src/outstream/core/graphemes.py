@@ -23,27 +23,16 @@ from __future__ import annotations
 
 from typing import Literal
 
+from ._lazy_regex import pattern
+
 __all__ = ["UNITS", "Segmenter", "UnitName", "count_graphemes"]
 
 UnitName = Literal["grapheme", "word", "line", "chunk"]
 UNITS: tuple[UnitName, ...] = ("grapheme", "word", "line", "chunk")
 
-_patterns: dict[str, object] = {}
-
-
-def _regex(name: str, pattern: str):  # type: ignore[no-untyped-def]
-    # `regex` is imported on first use: it costs start-up time that
-    # `outstream --help` should not pay.
-    compiled = _patterns.get(name)
-    if compiled is None:
-        import regex
-
-        compiled = _patterns[name] = regex.compile(pattern)
-    return compiled
-
 
 def _clusters(text: str, pos: int = 0) -> list[str]:
-    result: list[str] = _regex("X", r"\X").findall(text, pos)
+    result: list[str] = pattern(r"\X").findall(text, pos)
     return result
 
 
@@ -135,7 +124,7 @@ class Segmenter:
             end = final.rfind("\n") + 1
             lines = [line + "\n" for line in final[: end - 1].split("\n")] if end else []
             return lines, final[end:]
-        words: list[str] = _regex("word", r"\S*\s+|\S+").findall(final)
+        words: list[str] = pattern(r"\S*\s+|\S+").findall(final)
         if not final[-1].isspace():
             return words[:-1], words[-1]
         return words, ""

@@ -15,24 +15,15 @@ next word. Newlines and a line's leading indentation are kept. A new width
 
 from __future__ import annotations
 
+from ._lazy_regex import pattern
+
 __all__ = ["SoftWrap", "width_cells"]
-
-_patterns: dict[str, object] = {}
-
-
-def _regex(name: str, pattern: str):  # type: ignore[no-untyped-def]
-    compiled = _patterns.get(name)
-    if compiled is None:
-        import regex
-
-        compiled = _patterns[name] = regex.compile(pattern)
-    return compiled
 
 
 def width_cells(text: str) -> int:
     """How many terminal cells `text` takes: wide characters two, SGR sequences none."""
     if "\x1b" in text:
-        text = _regex("sgr", r"\x1b\[[0-9;:]*m").sub("", text)
+        text = pattern(r"\x1b\[[0-9;:]*m").sub("", text)
     if text.isascii():
         return len(text)
     from wcwidth import wcswidth
@@ -111,7 +102,7 @@ class SoftWrap:
 
     def _feed_tokens(self, s: str, ahead: str, final: bool, out: list[str]) -> None:
         """The general case: word by word, measuring each in cells."""
-        tokens: list[str] = _regex("tokens", r"\n|[ \t]+|[^ \t\n]+").findall(s)
+        tokens: list[str] = pattern(r"\n|[ \t]+|[^ \t\n]+").findall(s)
         last = len(tokens) - 1
         for i, token in enumerate(tokens):
             if token == "\n":
@@ -289,7 +280,7 @@ class SoftWrap:
             out.append(token)
             self.col += cells
             return
-        clusters: list[str] = _regex("X", r"\X").findall(token)
+        clusters: list[str] = pattern(r"\X").findall(token)
         piece: list[str] = []
         for cluster in clusters:
             n = width_cells(cluster)

@@ -39,6 +39,7 @@ from .detect import (
     TerminalInfo,
     terminal_info,
 )
+from .stream import quiet_stdout
 
 if TYPE_CHECKING:
     import argparse
@@ -1064,23 +1065,13 @@ def _print(text: str) -> int:
         out.write(text)
         out.flush()
     except BrokenPipeError:  # `outstream inspect | head -1`: the reader has enough
-        _quiet_stdout()
+        quiet_stdout()
         return EXIT_OK
     except (OSError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         _fail(f"cannot print the report to stdout: {reason}")
         return EXIT_FAILED
     return EXIT_OK
-
-
-def _quiet_stdout() -> None:
-    """After the reader went away, make the interpreter's final flush of stdout harmless."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except Exception:
-        pass
 
 
 def _fail(message: str) -> None:

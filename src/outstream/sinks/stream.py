@@ -21,7 +21,22 @@ from .._pipes import grow_pipe
 from ..errors import SinkError
 from .detect import DEFAULT_FLUSH, FlushPolicy, SinkKind, is_terminal, sink_kind
 
-__all__ = ["ENCODING_ERRORS", "EncodingErrors", "ReaderGone", "StreamSink"]
+__all__ = ["ENCODING_ERRORS", "EncodingErrors", "ReaderGone", "StreamSink", "quiet_stdout"]
+
+
+def quiet_stdout() -> None:
+    """After stdout's reader went away (or stdout failed), make the interpreter's last flush harmless.
+
+    What stdout's buffer still holds can never be written; at exit Python
+    would try, and print "Exception ignored ... BrokenPipeError". Pointing
+    the descriptor at /dev/null lets that flush succeed, writing nothing.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except Exception:
+        pass
 
 
 class ReaderGone(Exception):
