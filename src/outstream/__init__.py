@@ -11,6 +11,7 @@ from .clock import Clock, SystemClock
 from .core.pace import Instant, Pacer, Smooth, Typewriter
 from .core.stats import Stats
 from .errors import DecodeError, OutstreamError, SinkError, SourceError, UsageError
+from .events import Other, Usage
 from .sinks.inspect import Inspection, Layer, inspect
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "Inspection",
     "Instant",
     "Layer",
+    "Other",
     "OutstreamError",
     "Pacer",
     "Result",
@@ -28,6 +30,7 @@ __all__ = [
     "Stats",
     "SystemClock",
     "Typewriter",
+    "Usage",
     "UsageError",
     "Writer",
     "__version__",

@@ -14,12 +14,13 @@ from .clock import Clock, SystemClock
 from .core.escapes import ESCAPE_POLICIES, EscapePolicy
 from .core.graphemes import UNITS, UnitName
 from .core.pace import Instant, Pacer, Smooth
-from .core.pipeline import Pipeline
+from .core.pipeline import Pipeline, ReasoningMode
 from .core.stats import Stats
 from .core.utf8 import DecodeErrors
 from .drive import BackgroundSink, Channel, Lane, open_async_inbox, open_inbox, run
 from .drive import arun as _arun
 from .errors import SinkError
+from .events import Other, Usage
 from .sinks.detect import FLUSH_POLICIES, FlushPolicy, SinkKind, terminal_size
 from .sinks.stream import EncodingErrors, StreamSink
 
@@ -61,12 +62,27 @@ class Result:
             (``| head``); the rest was not shown there. Not an error.
         sink_errors: outputs of a tee that failed and were dropped while the
             others went on (a failure of every output raises instead).
+        reasoning: a model's reasoning ("thinking") text, kept apart from
+            the answer (unless ``reasoning="show"``).
+        events: what else a model's stream sent, in order: tool calls and
+            other non-text events, never shown as text.
+        usage: token counts, when the provider reported them.
+        complete: for a model's stream, whether its protocol's end marker
+            came (``[DONE]`` or a finish reason, ``response.completed``,
+            ``message_stop``, ``done: true``); False means the stream
+            stopped short, as a dropped connection does. None for plain text,
+            which has no end marker. A stream that stopped short is not an
+            exception: check this flag.
     """
 
     text: str
     stats: Stats
     reader_gone: bool = False
     sink_errors: tuple[SinkError, ...] = field(default=())
+    reasoning: str = ""
+    events: tuple[Other, ...] = ()
+    usage: Usage | None = None
+    complete: bool | None = None
 
 
 def default_pace(terminal: bool) -> Pacer:
@@ -92,6 +108,7 @@ class Options:
     keep_text: bool = True
     count_text: bool = True
     wrap: bool | int | None = None
+    reasoning: ReasoningMode = "hide"
     env: Mapping[str, str] | None = None
 
     def __post_init__(self) -> None:
@@ -107,6 +124,8 @@ class Options:
             )
         if not self.fps > 0:
             raise ValueError(f"fps must be positive, not {self.fps!r}")
+        if self.reasoning not in ("hide", "show"):
+            raise ValueError(f"reasoning must be 'hide' or 'show', not {self.reasoning!r}")
         if not isinstance(self.wrap, bool) and self.wrap is not None and self.wrap < 1:
             raise ValueError(f"wrap must be a width of at least 1 cell, not {self.wrap!r}")
 
@@ -186,6 +205,7 @@ def _pipeline(sink: StreamSink, options: Options, t_start: float) -> Pipeline:
         t_start=t_start,
         count_text=options.count_text,
         wrap_width=_wrap_width(sink, options)[0],
+        reasoning=options.reasoning,
     )
 
 
@@ -206,10 +226,18 @@ def lanes_for(file: Any, options: Options, t_start: float) -> list[Lane]:
 
 def result_of(lanes: Sequence[Lane], now: float) -> Result:
     """The `Result` of a run: the first output's text and stats, every output's failure."""
-    first = lanes[0].outcome(now)
-    errors = tuple(lane.error for lane in lanes if lane.error is not None)
+    lane = lanes[0]
+    first = lane.outcome(now)
+    pipeline = lane.pipeline
     return Result(
-        text=first.text, stats=first.stats, reader_gone=first.reader_gone, sink_errors=errors
+        text=first.text,
+        stats=first.stats,
+        reader_gone=first.reader_gone,
+        sink_errors=tuple(lane.error for lane in lanes if lane.error is not None),
+        reasoning="".join(pipeline.reasoning_text),
+        events=tuple(pipeline.events),
+        usage=pipeline.usage,
+        complete=(pipeline.finish_reason is not None) if lane.structured else None,
     )
 
 
@@ -229,6 +257,7 @@ def stream(
     encoding_errors: EncodingErrors = "replace",
     fsync: bool = False,
     wrap: bool | int | None = None,
+    reasoning: ReasoningMode = "hide",
     keep_text: bool = True,
     clock: Clock | None = None,
     env: Mapping[str, str] | None = None,
@@ -270,6 +299,9 @@ def stream(
             again after a resize, used from the next line on); an int wraps
             at that many cells anywhere; True at the terminal's width
             anywhere; False never.
+        reasoning: a model's reasoning ("thinking") text: kept apart in
+            `Result.reasoning` (``"hide"``) or shown before the answer's text
+            as it comes (``"show"``).
         keep_text: keep the shown text for `Result.text`.
         clock: the time source; `SystemClock()` by default, a
             `outstream.testing.VirtualClock` in tests.
@@ -289,7 +321,7 @@ def stream(
     options = Options(
         pace=pace, unit=unit, escapes=escapes, errors=errors, fps=fps, hold=hold,
         terminal=terminal, flush=flush, encoding=encoding, encoding_errors=encoding_errors,
-        fsync=fsync, wrap=wrap, keep_text=keep_text, env=env,
+        fsync=fsync, wrap=wrap, reasoning=reasoning, keep_text=keep_text, env=env,
     )  # fmt: skip
     clock = SystemClock() if clock is None else clock
     lanes = lanes_for(file, options, clock.now())
@@ -313,6 +345,7 @@ async def astream(
     encoding_errors: EncodingErrors = "replace",
     fsync: bool = False,
     wrap: bool | int | None = None,
+    reasoning: ReasoningMode = "hide",
     keep_text: bool = True,
     clock: Clock | None = None,
     env: Mapping[str, str] | None = None,
@@ -326,7 +359,7 @@ async def astream(
     options = Options(
         pace=pace, unit=unit, escapes=escapes, errors=errors, fps=fps, hold=hold,
         terminal=terminal, flush=flush, encoding=encoding, encoding_errors=encoding_errors,
-        fsync=fsync, wrap=wrap, keep_text=keep_text, env=env,
+        fsync=fsync, wrap=wrap, reasoning=reasoning, keep_text=keep_text, env=env,
     )  # fmt: skip
     clock = SystemClock() if clock is None else clock
     lanes = lanes_for(file, options, clock.now())

@@ -59,6 +59,7 @@ class Batch:
     times: list[float] = field(default_factory=list)
     end: End | Failed | None = None
     offset: float = 0.0  # times + offset are times on the driver's clock
+    structured: bool = False  # it came from a model's stream objects, not plain text
 
 
 class Inbox(Protocol):
@@ -468,6 +469,7 @@ class Lane:
         self._last_width = width() if width is not None else None
         self.finished = False
         self.gone = False
+        self.structured = False  # the source sent a model's stream objects
         self.error: SinkError | None = None
         self._shown: list[str] | None = [] if keep_text else None
 
@@ -476,6 +478,8 @@ class Lane:
         if self.finished:
             return
         pipeline = self.pipeline
+        if batch.structured:
+            self.structured = pipeline.stats.from_model = True
         if batch.chunks:
             pipeline.feed_chunks(batch.chunks, batch.times, offset=batch.offset)
         if batch.end is not None:
@@ -540,6 +544,36 @@ class Lane:
         return Outcome(text=text, stats=stats, reader_gone=self.gone, error=self.error)
 
 
+_TEXT = (str, bytes, bytearray)
+
+
+def _normalized(batch: Batch) -> Batch:
+    """A batch of an LLM SDK's stream objects, as text and events (`sources.llm.items_of`).
+
+    A batch of plain text (the first and last chunks tell: a source does not
+    mix the two) passes as it is, at no cost. An object of an unknown shape
+    ends the stream with its TypeError, after what came before it.
+    """
+    chunks = batch.chunks
+    if not chunks or (isinstance(chunks[0], _TEXT) and isinstance(chunks[-1], _TEXT)):
+        return batch
+    from .sources.llm import items_of
+
+    out = Batch(end=batch.end, offset=batch.offset, structured=True)
+    for chunk, t in zip(chunks, batch.times, strict=True):
+        if isinstance(chunk, _TEXT):
+            items: list[object] = [chunk]
+        else:
+            try:
+                items = list(items_of(chunk))
+            except TypeError as exc:
+                out.end = Failed(t=t + batch.offset, error=exc)
+                break
+        out.chunks += items
+        out.times += [t] * len(items)
+    return out
+
+
 def _next_deadline(lanes: Sequence[Lane]) -> float | None:
     deadlines = [d for lane in lanes if (d := lane.next_deadline()) is not None]
     return min(deadlines) if deadlines else None
@@ -567,7 +601,7 @@ def run(lanes: Sequence[Lane], inbox: Inbox, clock: Clock) -> None:
     """
     try:
         while not all(lane.finished for lane in lanes):
-            batch = inbox.get(_next_deadline(lanes), clock)
+            batch = _normalized(inbox.get(_next_deadline(lanes), clock))
             now = clock.now()
             for lane in lanes:
                 lane.step(batch, now)
@@ -589,7 +623,7 @@ async def arun(lanes: Sequence[Lane], inbox: AsyncInbox, clock: Clock) -> None:
 
     try:
         while not all(lane.finished for lane in lanes):
-            batch = await inbox.aget(_next_deadline(lanes), clock)
+            batch = _normalized(await inbox.aget(_next_deadline(lanes), clock))
             now = clock.now()
             for lane in lanes:
                 lane.step(batch, now)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Delta", "End", "Event", "Failed"]
+__all__ = ["Delta", "End", "Event", "Failed", "Finish", "Other", "Reasoning", "SideEvent", "Usage"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,4 +39,66 @@ class Failed:
     error: BaseException
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reasoning:
+    """Reasoning ("thinking") text from the model: a channel of its own, not the answer."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Usage:
+    """Token counts the provider reported; None where it did not say.
+
+    ``generation_seconds`` is the provider's own measure of generation time
+    when it gives one (Ollama's ``eval_duration``).
+    """
+
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    total_tokens: int | None = None
+    generation_seconds: float | None = None
+
+    def merged(self, other: Usage) -> Usage:
+        """These counts, updated with what `other` says."""
+        return Usage(
+            prompt_tokens=other.prompt_tokens
+            if other.prompt_tokens is not None
+            else self.prompt_tokens,
+            completion_tokens=(
+                other.completion_tokens
+                if other.completion_tokens is not None
+                else self.completion_tokens
+            ),
+            total_tokens=other.total_tokens
+            if other.total_tokens is not None
+            else self.total_tokens,
+            generation_seconds=(
+                other.generation_seconds
+                if other.generation_seconds is not None
+                else self.generation_seconds
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Other:
+    """Something the source sent that is not text (a tool call's delta, say): kept, never shown.
+
+    ``kind`` names it (``"tool_call"``, the provider's event type...);
+    ``value`` is the provider's own object.
+    """
+
+    kind: str
+    value: object
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finish:
+    """The source's protocol said the answer is complete (``[DONE]``, a finish reason...)."""
+
+    reason: str | None = None
+
+
+SideEvent = Reasoning | Usage | Other | Finish
 Event = Delta | End | Failed

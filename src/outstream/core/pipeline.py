@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Literal
 
 from ..errors import DecodeError, SourceError
-from ..events import Delta, End, Event, Failed
+from ..events import Delta, End, Event, Failed, Finish, Other, Reasoning, SideEvent, Usage
 from .escapes import EscapePolicy, EscapeSanitizer
 from .graphemes import Segmenter, UnitName
 from .pace import Instant, Pacer
@@ -30,7 +31,10 @@ from .stats import StatsRecorder
 from .utf8 import DecodeErrors, Utf8Decoder
 from .wrap import SoftWrap
 
-__all__ = ["Pipeline"]
+__all__ = ["SIDE_EVENTS", "Pipeline", "ReasoningMode"]
+
+ReasoningMode = Literal["hide", "show"]
+SIDE_EVENTS = (Reasoning, Usage, Other, Finish)
 
 
 class Pipeline:
@@ -49,6 +53,8 @@ class Pipeline:
         count_text: count graphemes and words for the stats (it costs a
             pass over the text).
         wrap_width: soft-wrap words at this many cells (None: no wrapping).
+        reasoning: a model's reasoning text is kept apart (``"hide"``; it
+            is in `reasoning_text`) or shown with the answer (``"show"``).
     """
 
     def __init__(
@@ -63,6 +69,7 @@ class Pipeline:
         t_start: float = 0.0,
         count_text: bool = True,
         wrap_width: int | None = None,
+        reasoning: ReasoningMode = "hide",
     ) -> None:
         if frame_interval < 0:
             raise ValueError(f"frame_interval must be >= 0, not {frame_interval!r}")
@@ -74,6 +81,11 @@ class Pipeline:
         self._segmenter = Segmenter(unit if self.pacer.counts_units else "chunk", hold=hold)
         self.stats = StatsRecorder(t_start, count_text=count_text)
         self._wrap = SoftWrap(wrap_width) if wrap_width is not None else None
+        self.reasoning = reasoning
+        self.reasoning_text: list[str] = []  # what a model said while reasoning, kept apart
+        self.events: list[Other] = []  # what else it sent: tool calls and the like
+        self.usage: Usage | None = None  # token counts, when the provider reports them
+        self.finish_reason: str | None = None  # set when the protocol said the answer ended
         self.frame_interval = frame_interval
         self.error: BaseException | None = None
         self.ended = False  # the source has ended (or failed); no more feeds
@@ -121,15 +133,37 @@ class Pipeline:
             self._feed_data(data, t, times)
             return
         for chunk, t_chunk in zip(chunks, times, strict=True):  # mixed, or not text
+            at = max(t_chunk + offset, t)
+            if isinstance(chunk, SIDE_EVENTS):
+                self._side(chunk, at)
+                continue
             if not isinstance(chunk, str | bytes | bytearray):
                 error = SourceError(
                     f"the source gave a {type(chunk).__name__}; expected str or bytes"
                 )
-                self._fail(error, max(t_chunk + offset, t))
+                self._fail(error, at)
                 return
-            self._feed_data(chunk, max(t_chunk + offset, t), (t_chunk,))
+            self._feed_data(chunk, at, (t_chunk,))
             if self.ended:
                 return
+
+    def _side(self, event: SideEvent, t: float) -> None:
+        """What a model's stream says besides the answer's text."""
+        if isinstance(event, Reasoning):
+            if self.reasoning == "show":
+                self._push(event.text, t)
+            else:
+                self.reasoning_text.append(event.text)
+        elif isinstance(event, Usage):
+            self.usage = event if self.usage is None else self.usage.merged(event)
+            self.stats.usage = self.usage
+        elif isinstance(event, Other):
+            # Something else comes (a tool call): the text before it is a
+            # finished run, so nothing of it stays held back.
+            self.pacer.push(self._segmenter.flush(), t)
+            self.events.append(event)
+        else:
+            self.finish_reason = event.reason or ""
 
     def _feed_data(self, data: str | bytes | bytearray, t: float, times: Sequence[float]) -> None:
         if isinstance(data, str):

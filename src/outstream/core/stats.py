@@ -8,6 +8,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..events import Usage
 from .graphemes import count_graphemes
 
 __all__ = ["Stats", "StatsRecorder"]
@@ -64,6 +65,10 @@ class Stats:
     lag_max: float | None
     n_writes: int
     n_flushes: int
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    tokens_per_s: float | None = None
+    from_model: bool = False
 
     def format(self) -> str:
         """The compact block that ``--stats`` prints."""
@@ -87,8 +92,17 @@ class Stats:
                 f"  gaps  p50 {ms(self.gap_p50)}  p95 {ms(self.gap_p95)}  max {ms(self.gap_max)}",
                 f"  lag   p50 {ms(self.lag_p50)}  p99 {ms(self.lag_p99)}  max {ms(self.lag_max)}",
                 f"  writes {self.n_writes:,}   flushes {self.n_flushes:,}",
+                *([self._format_tokens()] if self.from_model else []),
             ]
         )
+
+    def _format_tokens(self) -> str:
+        if self.prompt_tokens is None and self.completion_tokens is None:
+            return "  tokens: not reported by the source"
+        rate = "" if self.tokens_per_s is None else f"   {self.tokens_per_s:,.1f} tokens/s"
+        prompt = "-" if self.prompt_tokens is None else f"{self.prompt_tokens:,}"
+        completion = "-" if self.completion_tokens is None else f"{self.completion_tokens:,}"
+        return f"  tokens  prompt {prompt}  completion {completion}{rate}"
 
 
 class StatsRecorder:
@@ -112,6 +126,9 @@ class StatsRecorder:
         self.n_graphemes = 0
         self.n_words = 0
         self._in_word = False
+        self.usage: Usage | None = None  # what the provider reported, if it did
+        self.from_model = False  # the source is a model's stream (so tokens may be reported)
+        self._t_last_text: float | None = None
 
     def arrived(self, t: float, n_chars: int, times: Sequence[float] = ()) -> None:
         """At `t`, `n_chars` of text became showable; `times` are the chunks' arrivals.
@@ -121,6 +138,7 @@ class StatsRecorder:
         if times:
             self._times.extend(times)
         if n_chars:
+            self._t_last_text = t
             if self.t_first_text is None:
                 self.t_first_text = t
             self._n_chars_in += n_chars
@@ -190,4 +208,19 @@ class StatsRecorder:
             lag_max=lag_max,
             n_writes=n_writes,
             n_flushes=n_flushes,
+            prompt_tokens=self.usage.prompt_tokens if self.usage else None,
+            completion_tokens=self.usage.completion_tokens if self.usage else None,
+            tokens_per_s=self._tokens_per_s(),
+            from_model=self.from_model,
         )
+
+    def _tokens_per_s(self) -> float | None:
+        """Completion tokens per second of generation: the provider's own time if it gave one,
+        else from the first text to the last."""
+        usage = self.usage
+        if usage is None or not usage.completion_tokens:
+            return None
+        seconds = usage.generation_seconds
+        if seconds is None and self.t_first_text is not None and self._t_last_text is not None:
+            seconds = self._t_last_text - self.t_first_text
+        return usage.completion_tokens / seconds if seconds else None

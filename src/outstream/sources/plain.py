@@ -89,17 +89,36 @@ def is_file(source: object) -> bool:
     return callable(getattr(source, "read", None)) and not isinstance(source, str | bytes)
 
 
+def _entered(manager: Any) -> Iterator[Any]:
+    # A stream that must be entered first (Anthropic's messages.stream()):
+    # enter it, read it, and leave it when done or closed early.
+    with manager as stream:
+        yield from stream
+
+
+async def _aentered(manager: Any) -> AsyncIterator[Any]:
+    async with manager as stream:
+        async for item in stream:
+            yield item
+
+
 def sync_iterator(source: object) -> Iterator[Any] | None:
     if is_file(source):
         return iter_file(source)
     if isinstance(source, Iterable):
         return iter(source)
+    if callable(getattr(source, "__enter__", None)) and callable(getattr(source, "__exit__", None)):
+        return _entered(source)
     return None
 
 
 def async_iterator(source: object) -> AsyncIterator[Any] | None:
     if isinstance(source, AsyncIterable):
         return aiter(source)
+    if callable(getattr(source, "__aenter__", None)) and callable(
+        getattr(source, "__aexit__", None)
+    ):
+        return _aentered(source)
     return None
 
 

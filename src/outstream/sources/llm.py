@@ -1,0 +1,289 @@
+"""Text out of any LLM SDK's stream objects, recognised by shape; no SDK is imported.
+
+Theory of operation: `items_of(chunk)` turns one object from a provider's
+stream into what outstream needs — text, and the values of `events`
+(`Reasoning`, `Usage`, `Other`, `Finish`) — by looking at its attributes or
+keys, never its class, so the SDKs stay optional and a plain dict decoded
+from the same wire format works too. The shapes, and where their text is:
+
+========================  ==================================================
+OpenAI Chat Completions   ``choices[0].delta.content`` (``refusal`` too);
+                          ``reasoning_content``/``reasoning``; ``usage``;
+                          ``finish_reason`` ends it
+OpenAI Responses          ``type == "response.output_text.delta"`` →
+                          ``delta``; reasoning summary/text deltas;
+                          ``response.completed`` ends it, with usage
+Anthropic raw events      ``content_block_delta``: ``text_delta.text``,
+                          ``thinking_delta.thinking``; ``message_start`` and
+                          ``message_delta`` usage; ``message_stop`` ends it.
+                          The ``messages.stream()`` helper also yields
+                          ``text``/``thinking`` events derived from the raw
+                          ones: they are skipped, so text comes out once
+LangChain                 ``AIMessageChunk.content``, a str or a list of
+                          blocks (``text``, ``reasoning``/``thinking``);
+                          ``usage_metadata``; tool call chunks
+Ollama                    ``message.content``/``message.thinking`` (chat),
+                          ``response``/``thinking`` (generate); ``done``
+                          ends it, with ``eval_count``/``eval_duration``
+Hugging Face              ``TextIteratorStreamer`` yields ``str``
+========================  ==================================================
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..events import Finish, Other, Reasoning, SideEvent, Usage
+
+__all__ = ["SHAPES", "Item", "items_of"]
+
+Item = str | SideEvent
+
+SHAPES = (
+    "OpenAI chat completion chunks, OpenAI Responses stream events, Anthropic message "
+    "stream events, LangChain message chunks, Ollama chat/generate responses (objects "
+    "or dicts of any of these), or str/bytes"
+)
+
+# Anthropic's messages.stream() helper derives these from the raw events it
+# also yields: taking both would show the text twice.
+_DERIVED_ANTHROPIC = frozenset({"text", "thinking", "input_json", "citation", "signature"})
+# Events that say where a Responses stream is, not what it says.
+_RESPONSES_LIFECYCLE = frozenset(
+    {
+        "response.created",
+        "response.in_progress",
+        "response.queued",
+        "response.output_item.added",
+        "response.output_item.done",
+        "response.content_part.added",
+        "response.content_part.done",
+        "response.output_text.done",
+        "response.reasoning_summary_part.added",
+        "response.reasoning_summary_part.done",
+        "response.reasoning_summary_text.done",
+        "response.reasoning_text.done",
+    }
+)
+
+
+def _get(obj: Any, name: str) -> Any:
+    if isinstance(obj, dict):
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def items_of(chunk: Any) -> list[Item]:
+    """What one object from an LLM stream says, in order.
+
+    Raises:
+        TypeError: `chunk` has none of the known shapes (see `SHAPES`).
+    """
+    kind = _get(chunk, "type")
+    if _get(chunk, "choices") is not None:
+        return _openai_chat(chunk)
+    if isinstance(kind, str):
+        if kind.startswith("response.") or kind == "error":
+            return _openai_responses(chunk, kind)
+        if kind in _ANTHROPIC or kind in _DERIVED_ANTHROPIC:
+            return _anthropic(chunk, kind)
+        if kind in ("AIMessageChunk", "ai", "AIMessage") or kind.endswith("MessageChunk"):
+            return _langchain(chunk)
+    has_text = _get(chunk, "message") is not None or _get(chunk, "response") is not None
+    if has_text and (_get(chunk, "done") is not None or _get(chunk, "model") is not None):
+        return _ollama(chunk)
+    if _get(chunk, "content") is not None and _get(chunk, "usage_metadata") is not None:
+        return _langchain(chunk)
+    if hasattr(chunk, "content") and type(chunk).__name__.endswith("MessageChunk"):
+        return _langchain(chunk)
+    raise TypeError(f"cannot stream a {type(chunk).__name__} chunk: expected {SHAPES}")
+
+
+# --- OpenAI ---
+
+
+def _openai_chat(chunk: Any) -> list[Item]:
+    items: list[Item] = []
+    for choice in _get(chunk, "choices") or ():
+        if (_get(choice, "index") or 0) != 0:
+            continue  # n > 1: the first choice is the one shown
+        delta = _get(choice, "delta") or {}
+        for name in ("reasoning_content", "reasoning"):
+            reasoning = _get(delta, name)
+            if isinstance(reasoning, str) and reasoning:
+                items.append(Reasoning(text=reasoning))
+        for name in ("content", "refusal"):
+            text = _get(delta, name)
+            if isinstance(text, str) and text:
+                items.append(text)
+        tool_calls = _get(delta, "tool_calls")
+        if tool_calls:
+            items.append(Other(kind="tool_call", value=tool_calls))
+        reason = _get(choice, "finish_reason")
+        if reason:
+            items.append(Finish(reason=str(reason)))
+    usage = _get(chunk, "usage")
+    if usage is not None:
+        items.append(
+            Usage(
+                prompt_tokens=_int(_get(usage, "prompt_tokens")),
+                completion_tokens=_int(_get(usage, "completion_tokens")),
+                total_tokens=_int(_get(usage, "total_tokens")),
+            )
+        )
+    return items
+
+
+def _openai_responses(event: Any, kind: str) -> list[Item]:
+    if kind == "response.output_text.delta":
+        delta = _get(event, "delta")
+        return [delta] if isinstance(delta, str) and delta else []
+    if kind in ("response.reasoning_summary_text.delta", "response.reasoning_text.delta"):
+        delta = _get(event, "delta")
+        return [Reasoning(text=delta)] if isinstance(delta, str) and delta else []
+    if kind in ("response.completed", "response.incomplete"):
+        items: list[Item] = []
+        usage = _get(_get(event, "response"), "usage")
+        if usage is not None:
+            items.append(
+                Usage(
+                    prompt_tokens=_int(_get(usage, "input_tokens")),
+                    completion_tokens=_int(_get(usage, "output_tokens")),
+                    total_tokens=_int(_get(usage, "total_tokens")),
+                )
+            )
+        if kind == "response.completed":
+            items.append(Finish(reason="completed"))
+        return items
+    if kind in _RESPONSES_LIFECYCLE:
+        return []
+    return [Other(kind=kind, value=event)]
+
+
+# --- Anthropic ---
+
+_ANTHROPIC = frozenset(
+    {
+        "message_start",
+        "message_delta",
+        "message_stop",
+        "content_block_start",
+        "content_block_delta",
+        "content_block_stop",
+        "ping",
+    }
+)
+
+
+def _anthropic(event: Any, kind: str) -> list[Item]:
+    if kind in _DERIVED_ANTHROPIC or kind in ("ping", "content_block_stop"):
+        return []
+    if kind == "content_block_delta":
+        delta = _get(event, "delta")
+        delta_type = _get(delta, "type")
+        if delta_type == "text_delta":
+            text = _get(delta, "text")
+            return [text] if isinstance(text, str) and text else []
+        if delta_type == "thinking_delta":
+            thinking = _get(delta, "thinking")
+            return [Reasoning(text=thinking)] if isinstance(thinking, str) and thinking else []
+        if delta_type == "signature_delta":
+            return []
+        return [Other(kind=str(delta_type), value=delta)]
+    if kind == "content_block_start":
+        block = _get(event, "content_block")
+        if _get(block, "type") in ("text", "thinking", "redacted_thinking"):
+            return []
+        return [Other(kind=str(_get(block, "type")), value=block)]
+    if kind == "message_start":
+        usage = _get(_get(event, "message"), "usage")
+        if usage is None:
+            return []
+        return [Usage(prompt_tokens=_int(_get(usage, "input_tokens")))]
+    if kind == "message_delta":
+        usage = _get(event, "usage")
+        items: list[Item] = []
+        if usage is not None:
+            items.append(Usage(completion_tokens=_int(_get(usage, "output_tokens"))))
+        return items
+    return [Finish(reason=str(_get(_get(event, "message"), "stop_reason") or "message_stop"))]
+
+
+# --- LangChain ---
+
+
+def _langchain(chunk: Any) -> list[Item]:
+    items: list[Item] = []
+    content = _get(chunk, "content")
+    if isinstance(content, str):
+        if content:
+            items.append(content)
+    elif isinstance(content, list):
+        for block in content:
+            if isinstance(block, str):
+                if block:
+                    items.append(block)
+                continue
+            block_type = _get(block, "type")
+            if block_type == "text":
+                text = _get(block, "text")
+                if isinstance(text, str) and text:
+                    items.append(text)
+            elif block_type in ("reasoning", "thinking"):
+                text = _get(block, block_type) or _get(block, "text")
+                if isinstance(text, str) and text:
+                    items.append(Reasoning(text=text))
+    additional = _get(chunk, "additional_kwargs") or {}
+    reasoning = _get(additional, "reasoning_content")
+    if isinstance(reasoning, str) and reasoning:
+        items.insert(0, Reasoning(text=reasoning))
+    tool_calls = _get(chunk, "tool_call_chunks")
+    if tool_calls:
+        items.append(Other(kind="tool_call", value=tool_calls))
+    usage = _get(chunk, "usage_metadata")
+    if usage:
+        items.append(
+            Usage(
+                prompt_tokens=_int(_get(usage, "input_tokens")),
+                completion_tokens=_int(_get(usage, "output_tokens")),
+                total_tokens=_int(_get(usage, "total_tokens")),
+            )
+        )
+    reason = _get(_get(chunk, "response_metadata") or {}, "finish_reason")
+    if reason:
+        items.append(Finish(reason=str(reason)))
+    return items
+
+
+# --- Ollama ---
+
+
+def _ollama(chunk: Any) -> list[Item]:
+    items: list[Item] = []
+    message = _get(chunk, "message")
+    if message is not None:
+        thinking, text = _get(message, "thinking"), _get(message, "content")
+        tool_calls = _get(message, "tool_calls")
+    else:
+        thinking, text, tool_calls = _get(chunk, "thinking"), _get(chunk, "response"), None
+    if isinstance(thinking, str) and thinking:
+        items.append(Reasoning(text=thinking))
+    if isinstance(text, str) and text:
+        items.append(text)
+    if tool_calls:
+        items.append(Other(kind="tool_call", value=tool_calls))
+    if _get(chunk, "done"):
+        duration = _int(_get(chunk, "eval_duration"))
+        items.append(
+            Usage(
+                prompt_tokens=_int(_get(chunk, "prompt_eval_count")),
+                completion_tokens=_int(_get(chunk, "eval_count")),
+                generation_seconds=duration / 1e9 if duration else None,
+            )
+        )
+        items.append(Finish(reason=str(_get(chunk, "done_reason") or "done")))
+    return items
