@@ -109,6 +109,7 @@ class Options:
     count_text: bool = True
     wrap: bool | int | None = None
     reasoning: ReasoningMode = "hide"
+    on_reasoning: Callable[[str], None] | None = None
     env: Mapping[str, str] | None = None
 
     def __post_init__(self) -> None:
@@ -206,6 +207,7 @@ def _pipeline(sink: StreamSink, options: Options, t_start: float) -> Pipeline:
         count_text=options.count_text,
         wrap_width=_wrap_width(sink, options)[0],
         reasoning=options.reasoning,
+        on_reasoning=options.on_reasoning,
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from ._version import __version__
 
@@ -50,6 +50,9 @@ examples:
   llm "..." | outstream --to stdout --to answer.txt   show it and keep it
 
 commands:
+  outstream ask [PROMPT ...] [--model M] [--base-url URL] ...
+                  ask a model (any OpenAI-compatible endpoint) and stream the
+                  answer; 'outstream ask --help' for more.
   outstream inspect [stdout|stderr|PATH] [--json]
                   the layers of a stream (TextIOWrapper, BufferedWriter,
                   FileIO, the fd) and what outstream does with it, and why.
@@ -105,6 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-f", "--file", metavar="FILE", help="stream the contents of FILE ('-' for stdin)"
     )
+    _add_stream_options(parser)
+    parser.add_argument("--version", action="version", version=f"outstream {__version__}")
+    return parser
+
+
+def _add_stream_options(parser: argparse.ArgumentParser) -> None:
+    """Pacing, text and output options: the same for streaming text and for `ask`."""
     pacing = parser.add_argument_group("pacing").add_mutually_exclusive_group()
     pacing.add_argument("--cps", type=_positive("--cps"), metavar="N", help="units per second")
     pacing.add_argument(
@@ -196,8 +206,6 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument(
         "--stats", action="store_true", help="print time to first text, rates, lag… to stderr"
     )
-    parser.add_argument("--version", action="version", version=f"outstream {__version__}")
-    return parser
 
 
 def _fail(message: str) -> None:
@@ -260,6 +268,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .sinks.inspect import main as inspect_main
 
         return inspect_main(args[1:])
+    if args[:1] == ["ask"]:
+        try:
+            return _ask(args[1:])
+        except KeyboardInterrupt:
+            return EXIT_INTERRUPTED
     try:
         return _main(argv)
     except KeyboardInterrupt:  # before streaming started, or after it ended
@@ -287,6 +300,146 @@ def _optional_values(argv: Sequence[str]) -> list[str]:
                 if not args[i + 1].startswith("-") or args[i + 1] == "-":
                     args[i] = _OPTIONAL_VALUES[arg]
     return args
+
+
+_ASK_DESCRIPTION = """\
+Ask a model through any OpenAI-compatible Chat Completions endpoint (OpenAI,
+Ollama, vLLM, llama.cpp's server, LM Studio...) and stream its answer, paced,
+sanitized and flushed as outstream does. Text piped in is added to the prompt.
+"""
+
+_ASK_EPILOG = """\
+configuration (flags win):
+  --base-url   then OUTSTREAM_BASE_URL, OPENAI_BASE_URL; with none, a local
+               Ollama at http://localhost:11434/v1 is tried
+  --model      then OUTSTREAM_MODEL
+  --api-key    then OPENAI_API_KEY (never printed, logged or recorded)
+
+examples:
+  outstream ask --model llama3.2 "why is the sky blue?"
+  git diff | outstream ask --model gpt-4o-mini --base-url https://api.openai.com/v1 "review this"
+  outstream ask --model qwen3 --reasoning show "think it through: 17 * 23"
+
+exit status:
+  0 done, 1 the model could not be asked or its answer stopped short (one line
+  on stderr saying what to do; what arrived stays shown), 2 usage error,
+  130 interrupted (Ctrl-C closes the connection), 143 terminated.
+"""
+
+
+def build_ask_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="outstream ask",
+        description=_ASK_DESCRIPTION,
+        epilog=_ASK_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("prompt", nargs="*", metavar="PROMPT", help="what to ask")
+    model = parser.add_argument_group("model")
+    model.add_argument("--model", metavar="M", help="the model to ask")
+    model.add_argument(
+        "--base-url", metavar="URL", help="the endpoint, e.g. http://localhost:8000/v1"
+    )
+    model.add_argument("--api-key", metavar="KEY", help="the API key (default: $OPENAI_API_KEY)")
+    model.add_argument("--system", metavar="TEXT", help="a system prompt")
+    model.add_argument("--temperature", type=float, metavar="T", help="sampling temperature")
+    model.add_argument(
+        "--max-tokens", type=_count("--max-tokens"), metavar="N", help="at most N tokens"
+    )
+    model.add_argument(
+        "--timeout",
+        type=_positive("--timeout"),
+        default=60.0,
+        metavar="S",
+        help="give up when the server sends nothing for S seconds (default 60)",
+    )
+    model.add_argument(
+        "--connect-timeout",
+        type=_positive("--connect-timeout"),
+        default=10.0,
+        metavar="S",
+        help="give up when the server does not accept the connection in S seconds (default 10)",
+    )
+    model.add_argument(
+        "--reasoning",
+        choices=("hide", "show", "stderr"),
+        default=None,
+        help="the model's reasoning: hidden, shown before the answer, or dimmed on stderr "
+        "(default: stderr on a terminal, hidden otherwise)",
+    )
+    _add_stream_options(parser)
+    return parser
+
+
+def _count(kind: str) -> Any:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{kind} must be a whole number, not {text!r}"
+            ) from None
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"{kind} must be at least 1, not {text!r}")
+        return value
+
+    return parse
+
+
+def _ask(argv: Sequence[str]) -> int:
+    import os
+
+    from .sources.openai_http import ChatRequest, chat_stream, settings_from
+
+    parser = build_ask_parser()
+    args = parser.parse_args(_optional_values(argv))
+    prompt = " ".join(args.prompt)
+    if sys.stdin is not None and not sys.stdin.isatty():
+        piped = sys.stdin.read()
+        if piped.strip():
+            prompt = f"{prompt}\n\n{piped}" if prompt else piped
+    if not prompt.strip():
+        parser.error("nothing to ask: give a PROMPT, or pipe text in")
+    base_url, model, api_key, note = settings_from(
+        os.environ, base_url=args.base_url, model=args.model, api_key=args.api_key
+    )
+    if not model:
+        parser.error("which model? give --model M or set OUTSTREAM_MODEL")
+    if note:
+        _fail(note)
+    messages = [{"role": "system", "content": args.system}] if args.system else []
+    messages.append({"role": "user", "content": prompt})
+    request = ChatRequest(
+        base_url=base_url,
+        model=model,
+        messages=messages,
+        api_key=api_key,
+        temperature=args.temperature,
+        max_tokens=args.max_tokens,
+        connect_timeout=args.connect_timeout,
+        read_timeout=args.timeout,
+    )
+    return _stream(args, chat_stream(request))
+
+
+def _reasoning_writer(mode: str | None) -> tuple[Literal["hide", "show"], Any]:
+    """The pipeline's reasoning mode, and what shows reasoning kept apart (on stderr)."""
+    stderr = sys.stderr
+    tty = stderr is not None and stderr.isatty()
+    if mode == "show":
+        return "show", None
+    if mode == "hide" or (mode is None and not tty) or stderr is None:
+        return "hide", None
+    dim, reset = ("\x1b[2m", "\x1b[0m") if tty else ("", "")
+
+    def write(text: str) -> None:
+        try:
+            stderr.write(f"{dim}{text}{reset}")
+            stderr.flush()
+        except Exception:
+            pass
+
+    return "hide", write
 
 
 def _main(argv: Sequence[str] | None) -> int:
@@ -350,6 +503,7 @@ def _stream(args: argparse.Namespace, source: Any) -> int:
     clock = SystemClock()
     code = EXIT_FAILED if failures else EXIT_OK
     lanes: list[drive.Lane] = []
+    reasoning, on_reasoning = _reasoning_writer(getattr(args, "reasoning", "hide"))
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         options = api.Options(
@@ -365,6 +519,8 @@ def _stream(args: argparse.Namespace, source: Any) -> int:
             keep_text=False,
             count_text=args.stats,
             wrap=args.wrap,
+            reasoning=reasoning,
+            on_reasoning=on_reasoning,
         )
         lanes = api.lanes_for(outputs, options, clock.now())
         drive.run(lanes, drive.open_inbox(source, clock), clock)
@@ -397,8 +553,16 @@ def _stream(args: argparse.Namespace, source: Any) -> int:
             # What stdout's buffer still holds cannot be written either: let
             # the interpreter's last flush go nowhere instead of failing.
             quiet_stdout()
-    if args.stats and lanes:
-        _fail_free_write(lanes[0].outcome(clock.now()).stats.format())
+    first = lanes[0] if lanes else None
+    if code == EXIT_OK and first and first.structured and first.pipeline.finish_reason is None:
+        _end_lines(lanes)
+        _fail(
+            "the answer stopped before its end marker ([DONE] or a finish reason): "
+            "the connection may have dropped; what arrived is shown"
+        )
+        code = EXIT_FAILED
+    if args.stats and first:
+        _fail_free_write(first.outcome(clock.now()).stats.format())
     return code
 
 

@@ -560,8 +560,10 @@ def _normalized(batch: Batch) -> Batch:
     from .sources.llm import items_of
 
     out = Batch(end=batch.end, offset=batch.offset, structured=True)
+    from .core.pipeline import SIDE_EVENTS
+
     for chunk, t in zip(chunks, batch.times, strict=True):
-        if isinstance(chunk, _TEXT):
+        if isinstance(chunk, (*_TEXT, *SIDE_EVENTS)):
             items: list[object] = [chunk]
         else:
             try:

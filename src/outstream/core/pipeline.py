@@ -19,7 +19,7 @@ re-raises it after writing. `abort(now)` (Ctrl-C) releases only what is due.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 from ..errors import DecodeError, SourceError
@@ -55,6 +55,8 @@ class Pipeline:
         wrap_width: soft-wrap words at this many cells (None: no wrapping).
         reasoning: a model's reasoning text is kept apart (``"hide"``; it
             is in `reasoning_text`) or shown with the answer (``"show"``).
+        on_reasoning: called with each piece of reasoning kept apart, as it
+            arrives (the CLI shows it on stderr).
     """
 
     def __init__(
@@ -70,6 +72,7 @@ class Pipeline:
         count_text: bool = True,
         wrap_width: int | None = None,
         reasoning: ReasoningMode = "hide",
+        on_reasoning: Callable[[str], None] | None = None,
     ) -> None:
         if frame_interval < 0:
             raise ValueError(f"frame_interval must be >= 0, not {frame_interval!r}")
@@ -82,6 +85,7 @@ class Pipeline:
         self.stats = StatsRecorder(t_start, count_text=count_text)
         self._wrap = SoftWrap(wrap_width) if wrap_width is not None else None
         self.reasoning = reasoning
+        self.on_reasoning = on_reasoning
         self.reasoning_text: list[str] = []  # what a model said while reasoning, kept apart
         self.events: list[Other] = []  # what else it sent: tool calls and the like
         self.usage: Usage | None = None  # token counts, when the provider reports them
@@ -154,6 +158,8 @@ class Pipeline:
                 self._push(event.text, t)
             else:
                 self.reasoning_text.append(event.text)
+                if self.on_reasoning is not None:
+                    self.on_reasoning(event.text)
         elif isinstance(event, Usage):
             self.usage = event if self.usage is None else self.usage.merged(event)
             self.stats.usage = self.usage
