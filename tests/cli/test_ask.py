@@ -1,0 +1,136 @@
+"""`outstream ask` end to end, against the loopback LLM server over real HTTP."""
+
+from __future__ import annotations
+
+import io
+import socket
+
+import pytest
+
+from outstream.cli import main
+
+server_module = pytest.importorskip("outstream._llm_server")
+LLMServer, Script = server_module.LLMServer, server_module.Script
+
+KEY = "sk-test-0123456789-secret"
+
+
+@pytest.fixture
+def env(monkeypatch):
+    for name in ("OUTSTREAM_BASE_URL", "OPENAI_BASE_URL", "OUTSTREAM_MODEL", "OPENAI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))  # a pipe with nothing in it
+    return monkeypatch
+
+
+def ask(capsys, server, *argv):
+    try:
+        code = main(
+            ["ask", "--base-url", server.openai_base_url, "--model", "m", "--instant", *argv]
+        )
+    except SystemExit as exc:
+        code = exc.code
+    out, err = capsys.readouterr()
+    assert KEY not in out and KEY not in err  # never, in any case
+    return code, out, err
+
+
+def test_ask_streams_the_answer_and_sends_a_proper_request(capsys, env):
+    with LLMServer(Script(["The sky ", "is blue ", "because…"], usage=(9, 3))) as server:
+        code, out, err = ask(capsys, server, "--stats", "why", "blue?")
+        request = server.requests[0]
+    assert (code, out) == (0, "The sky is blue because…")
+    assert request.body["messages"] == [{"role": "user", "content": "why blue?"}]
+    assert request.body["stream"] is True
+    assert request.headers["authorization"] == f"Bearer {KEY}"
+    assert "tokens  prompt 9  completion 3" in err
+
+
+def test_stdin_joins_the_prompt(capsys, env):
+    env.setattr("sys.stdin", io.StringIO("diff --git a b\n"))
+    with LLMServer(Script(["ok"])) as server:
+        code, out, _ = ask(capsys, server, "--system", "be brief", "review this")
+        messages = server.requests[0].body["messages"]
+    assert (code, out) == (0, "ok")
+    assert messages == [
+        {"role": "system", "content": "be brief"},
+        {"role": "user", "content": "review this\n\ndiff --git a b\n"},
+    ]
+
+
+def test_reasoning_is_hidden_off_a_terminal_and_shown_when_asked(capsys, env):
+    script = Script(["42"], reasoning=["Let me ", "think. "])
+    with LLMServer(script) as server:
+        assert ask(capsys, server, "q")[:2] == (0, "42")
+        assert ask(capsys, server, "--reasoning", "show", "q")[:2] == (0, "Let me think. 42")
+        code, out, err = ask(capsys, server, "--reasoning", "stderr", "q")
+    assert (code, out, err) == (0, "42", "Let me think. ")
+
+
+def test_nothing_listening_names_the_url_and_the_setting(capsys, env):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    code = main(["ask", "--base-url", f"http://127.0.0.1:{port}/v1", "--model", "m", "hi"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err == (
+        f"outstream: nothing is listening at http://127.0.0.1:{port}/v1: start the server, "
+        "or point --base-url (or OUTSTREAM_BASE_URL) at one\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("fail", "words"),
+    [
+        ("http_401", ["refused the API key", "HTTP 401", "OPENAI_API_KEY"]),
+        ("http_403", ["refused the API key", "HTTP 403"]),
+        ("http_404_model", ["has no model 'm'", "HTTP 404", "--model"]),
+        ("http_429", ["HTTP 429"]),
+        ("http_500", ["HTTP 500"]),
+    ],
+)
+def test_http_errors_are_one_line_that_says_what_to_do(capsys, env, fail, words):
+    with LLMServer(Script(fail=fail)) as server:
+        code, out, err = ask(capsys, server, "hi")
+    assert (code, out) == (1, "")
+    assert err.count("\n") == 1 and err.startswith("outstream: ")
+    for word in words:
+        assert word in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("fail", "words"),
+    [
+        ("disconnect", ["dropped"]),
+        ("malformed", ["malformed event stream"]),
+        ("error_event", ["sent an error"]),
+    ],
+)
+def test_a_stream_failing_midway_keeps_what_arrived(capsys, env, fail, words):
+    script = Script(["first ", "second ", "third"], fail=fail, fail_after=2)
+    with LLMServer(script) as server:
+        code, out, err = ask(capsys, server, "hi")
+    assert code == 1
+    assert out.startswith("first second ")
+    assert err.count("\n") == 1
+    for word in words:
+        assert word in err
+
+
+def test_no_model_is_a_usage_error(capsys, env):
+    with pytest.raises(SystemExit) as info:
+        main(["ask", "--base-url", "http://127.0.0.1:9/v1", "hi"])
+    assert info.value.code == 2
+    assert "--model" in capsys.readouterr().err
+
+
+def test_with_nothing_set_a_local_ollama_is_tried_and_said_so(capsys, env):
+    env.delenv("OPENAI_API_KEY")
+    env.setenv("OUTSTREAM_MODEL", "llama3.2")
+    code = main(["ask", "--connect-timeout", "2", "hi"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "trying a local Ollama at http://localhost:11434/v1" in err
