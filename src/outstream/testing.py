@@ -21,14 +21,20 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from ._llm_server import Ending, LLMServer, RecordedRequest
+from ._llm_server import Script as LLMScript
 from .clock import Clock
 from .drive import Batch
 from .events import End, Failed
 
 __all__ = [
+    "Ending",
+    "LLMScript",
+    "LLMServer",
     "MemorySink",
     "Output",
     "PtyResult",
+    "RecordedRequest",
     "ScriptedSource",
     "VirtualClock",
     "check_sink",
