@@ -134,3 +134,33 @@ def test_with_nothing_set_a_local_ollama_is_tried_and_said_so(capsys, env):
     err = capsys.readouterr().err
     assert code == 1
     assert "trying a local Ollama at http://localhost:11434/v1" in err
+
+
+def test_a_server_that_goes_quiet_times_out_with_what_arrived_shown(capsys, env):
+    script = Script(["before ", "the stall"]).stalled(after=1, seconds=30)
+    with LLMServer(script) as server:
+        code, out, err = ask(capsys, server, "--timeout", "0.3", "hi")
+    assert (code, out) == (1, "before ")
+    assert "sent nothing for 0.3 s (raise --timeout)" in err
+
+
+@pytest.mark.pty
+def test_ctrl_c_closes_the_connection_and_exits_130(env):
+    import os
+    import sys
+
+    from outstream.testing import Ending, run_in_pty
+
+    script = Script.steady([f"word{i} " for i in range(200)], rate=20)
+    child_env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    with LLMServer(script) as server:
+        result = run_in_pty(
+            [sys.executable, "-m", "outstream", "ask", "--base-url", server.openai_base_url,
+             "--model", "m", "hi"],
+            env=child_env,
+            interrupt_after=b"word3",
+        )  # fmt: skip
+        assert result.returncode == 130, result.output
+        assert server.requests[0].wait(timeout=10) is Ending.CLIENT_CLOSED  # the server saw it go
+    assert b"Traceback" not in result.output
+    assert KEY.encode() not in result.output
