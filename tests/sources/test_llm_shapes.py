@@ -238,3 +238,30 @@ def test_a_stream_that_must_be_entered_first_is_entered_and_left():
 
     shown, result = run(Manager())
     assert (shown, result.complete, state) == ("entered and left", True, ["entered", "left"])
+
+
+def test_a_hugging_face_text_iterator_streamer():
+    """transformers' own TextIteratorStreamer, fed token ids as model.generate() feeds it."""
+    import threading
+
+    np = pytest.importorskip("numpy")
+    transformers = pytest.importorskip("transformers")
+
+    class CharTokenizer:  # one token per character: enough for the streamer's decoding
+        def decode(self, ids, **kwargs):
+            return chr(ids) if isinstance(ids, int) else "".join(map(chr, ids))
+
+    streamer = transformers.TextIteratorStreamer(CharTokenizer(), timeout=10)
+    text = "Hugging Face streams, word by word.\n"
+
+    def generate():
+        for c in text:
+            streamer.put(np.array([[ord(c)]]))
+        streamer.end()
+
+    thread = threading.Thread(target=generate)
+    thread.start()
+    shown, result = run(streamer)
+    thread.join()
+    assert shown == text
+    assert result.complete is None  # plain text: no protocol to end
