@@ -108,7 +108,7 @@ class Options:
     keep_text: bool = True
     count_text: bool = True
     wrap: bool | int | None = None
-    reasoning: ReasoningMode = "hide"
+    reasoning: ReasoningMode | Any = "hide"
     on_reasoning: Callable[[str], None] | None = None
     env: Mapping[str, str] | None = None
 
@@ -125,8 +125,12 @@ class Options:
             )
         if not self.fps > 0:
             raise ValueError(f"fps must be positive, not {self.fps!r}")
-        if self.reasoning not in ("hide", "show"):
-            raise ValueError(f"reasoning must be 'hide' or 'show', not {self.reasoning!r}")
+        if self.reasoning not in ("hide", "show") and not callable(
+            getattr(self.reasoning, "write", None)
+        ):
+            raise ValueError(
+                f"reasoning must be 'hide', 'show' or a file to write it to, not {self.reasoning!r}"
+            )
         if not isinstance(self.wrap, bool) and self.wrap is not None and self.wrap < 1:
             raise ValueError(f"wrap must be a width of at least 1 cell, not {self.wrap!r}")
 
@@ -206,9 +210,24 @@ def _pipeline(sink: StreamSink, options: Options, t_start: float) -> Pipeline:
         t_start=t_start,
         count_text=options.count_text,
         wrap_width=_wrap_width(sink, options)[0],
-        reasoning=options.reasoning,
-        on_reasoning=options.on_reasoning,
+        reasoning="show" if options.reasoning == "show" else "hide",
+        on_reasoning=_reasoning_to(options),
     )
+
+
+def _reasoning_to(options: Options) -> Callable[[str], None] | None:
+    """Where reasoning kept apart goes as it arrives: the caller's callback, or a file."""
+    if isinstance(options.reasoning, str):
+        return options.on_reasoning
+    file = options.reasoning
+
+    def write(text: str) -> None:
+        file.write(text)
+        flush = getattr(file, "flush", None)
+        if flush is not None:
+            flush()
+
+    return write
 
 
 def lanes_for(file: Any, options: Options, t_start: float) -> list[Lane]:
@@ -259,7 +278,7 @@ def stream(
     encoding_errors: EncodingErrors = "replace",
     fsync: bool = False,
     wrap: bool | int | None = None,
-    reasoning: ReasoningMode = "hide",
+    reasoning: ReasoningMode | Any = "hide",
     keep_text: bool = True,
     clock: Clock | None = None,
     env: Mapping[str, str] | None = None,
@@ -302,8 +321,9 @@ def stream(
             at that many cells anywhere; True at the terminal's width
             anywhere; False never.
         reasoning: a model's reasoning ("thinking") text: kept apart in
-            `Result.reasoning` (``"hide"``) or shown before the answer's text
-            as it comes (``"show"``).
+            `Result.reasoning` (``"hide"``), shown before the answer's text
+            as it comes (``"show"``), or written to a file object as it
+            comes (and kept in `Result.reasoning` too).
         keep_text: keep the shown text for `Result.text`.
         clock: the time source; `SystemClock()` by default, a
             `outstream.testing.VirtualClock` in tests.
@@ -347,7 +367,7 @@ async def astream(
     encoding_errors: EncodingErrors = "replace",
     fsync: bool = False,
     wrap: bool | int | None = None,
-    reasoning: ReasoningMode = "hide",
+    reasoning: ReasoningMode | Any = "hide",
     keep_text: bool = True,
     clock: Clock | None = None,
     env: Mapping[str, str] | None = None,

@@ -265,3 +265,13 @@ def test_a_hugging_face_text_iterator_streamer():
     thread.join()
     assert shown == text
     assert result.complete is None  # plain text: no protocol to end
+
+
+def test_reasoning_can_go_to_a_file_as_it_comes():
+    thoughts = io.StringIO()
+    shown, result = run(
+        [chat_chunk(None, reasoning="step one. "), chat_chunk("Answer")], reasoning=thoughts
+    )
+    assert (shown, thoughts.getvalue(), result.reasoning) == ("Answer", "step one. ", "step one. ")
+    with pytest.raises(ValueError, match="reasoning must be"):
+        run(["x"], reasoning="loud")
