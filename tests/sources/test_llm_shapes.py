@@ -275,3 +275,24 @@ def test_reasoning_can_go_to_a_file_as_it_comes():
     assert (shown, thoughts.getvalue(), result.reasoning) == ("Answer", "step one. ", "step one. ")
     with pytest.raises(ValueError, match="reasoning must be"):
         run(["x"], reasoning="loud")
+
+
+def test_a_tool_call_ends_the_run_of_text_before_it():
+    from outstream.testing import MemorySink, ScriptedSource, VirtualClock
+
+    call = [
+        {"index": 0, "id": "t1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+    ]
+    clock = VirtualClock()
+    sink = MemorySink(clock)
+    script = [
+        (0.0, chat_chunk("Let me look")),
+        (0.5, chat_chunk(None, tool_calls=call)),
+        (0.5, chat_chunk(None, finish="tool_calls")),
+    ]
+    result = outstream.stream(
+        ScriptedSource(script), sink, pace=outstream.Typewriter(cps=2), clock=clock
+    )
+    assert sink.getvalue() == "Let me look"
+    assert sink.writes[-1][0] == 0.5  # at the tool call, the rest of the text at once: not at 5.0
+    assert [e.kind for e in result.events] == ["tool_call"]

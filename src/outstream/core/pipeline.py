@@ -97,6 +97,7 @@ class Pipeline:
         self._now = t_start
         self._last_release = -math.inf
         self._release_all = False
+        self._drain_once = False  # show everything waiting at the next poll (a run of text ended)
 
     # --- input ---
 
@@ -165,8 +166,10 @@ class Pipeline:
             self.stats.usage = self.usage
         elif isinstance(event, Other):
             # Something else comes (a tool call): the text before it is a
-            # finished run, so nothing of it stays held back.
+            # finished run: nothing of it stays held back, and the pacer
+            # shows it all at the next poll, before anything that follows.
             self.pacer.push(self._segmenter.flush(), t)
+            self._drain_once = True
             self.events.append(event)
         else:
             self.finish_reason = event.reason or ""
@@ -234,8 +237,12 @@ class Pipeline:
         released = self._segmenter.poll(now)
         if released:
             self.pacer.push(released, now)
-        gated = not self._release_all and now < self._last_release + self.frame_interval
-        if self._release_all:
+        gated = (
+            not (self._release_all or self._drain_once)
+            and now < self._last_release + self.frame_interval
+        )
+        if self._release_all or self._drain_once:
+            self._drain_once = False
             units = self.pacer.drain()
         elif gated:
             units = []
@@ -273,6 +280,8 @@ class Pipeline:
         """When to poll next; None means nothing will be due until the source speaks."""
         if self.done:
             return None
+        if self._drain_once:
+            return self._now
         if self._release_all or (self.ended and not self.pacer.n_waiting):
             if self._held():  # the last held word, at the next frame
                 return max(self._now, self._last_release + self.frame_interval)
