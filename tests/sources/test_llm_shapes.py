@@ -296,3 +296,31 @@ def test_a_tool_call_ends_the_run_of_text_before_it():
     assert sink.getvalue() == "Let me look"
     assert sink.writes[-1][0] == 0.5  # at the tool call, the rest of the text at once: not at 5.0
     assert [e.kind for e in result.events] == ["tool_call"]
+
+
+def test_plain_dicts_decoded_from_each_wire_format():
+    import json
+
+    wire = {
+        "openai chat": [
+            '{"choices":[{"index":0,"delta":{"content":"from "},"finish_reason":null}]}',
+            '{"choices":[{"index":0,"delta":{"content":"json"},"finish_reason":"stop"}]}',
+        ],
+        "openai responses": [
+            '{"type":"response.output_text.delta","delta":"from "}',
+            '{"type":"response.output_text.delta","delta":"json"}',
+            '{"type":"response.completed","response":{"usage":{"input_tokens":1,"output_tokens":2}}}',
+        ],
+        "anthropic": [
+            '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"from "}}',
+            '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"json"}}',
+            '{"type":"message_stop"}',
+        ],
+        "ollama chat": [
+            '{"model":"m","message":{"role":"assistant","content":"from "},"done":false}',
+            '{"model":"m","message":{"role":"assistant","content":"json"},"done":true,"eval_count":2}',
+        ],
+    }
+    for name, lines in wire.items():
+        shown, result = run([json.loads(line) for line in lines])
+        assert (shown, result.complete) == ("from json", True), name
