@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 __all__ = ["Delta", "End", "Event", "Failed", "Finish", "Other", "Reasoning", "SideEvent", "Usage"]
 
@@ -61,24 +61,11 @@ class Usage:
 
     def merged(self, other: Usage) -> Usage:
         """These counts, updated with what `other` says."""
-        return Usage(
-            prompt_tokens=other.prompt_tokens
-            if other.prompt_tokens is not None
-            else self.prompt_tokens,
-            completion_tokens=(
-                other.completion_tokens
-                if other.completion_tokens is not None
-                else self.completion_tokens
-            ),
-            total_tokens=other.total_tokens
-            if other.total_tokens is not None
-            else self.total_tokens,
-            generation_seconds=(
-                other.generation_seconds
-                if other.generation_seconds is not None
-                else self.generation_seconds
-            ),
-        )
+        values = {}
+        for f in fields(self):
+            value = getattr(other, f.name)
+            values[f.name] = getattr(self, f.name) if value is None else value
+        return Usage(**values)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -77,6 +77,15 @@ def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _usage(usage: Any, prompt: str, completion: str, total: str = "total_tokens") -> Usage:
+    """A provider's usage object or dict, its fields named as that provider names them."""
+    return Usage(
+        prompt_tokens=_int(_get(usage, prompt)),
+        completion_tokens=_int(_get(usage, completion)),
+        total_tokens=_int(_get(usage, total)),
+    )
+
+
 def items_of(chunk: Any) -> list[Item]:
     """What one object from an LLM stream says, in order.
 
@@ -128,13 +137,7 @@ def _openai_chat(chunk: Any) -> list[Item]:
             items.append(Finish(reason=str(reason)))
     usage = _get(chunk, "usage")
     if usage is not None:
-        items.append(
-            Usage(
-                prompt_tokens=_int(_get(usage, "prompt_tokens")),
-                completion_tokens=_int(_get(usage, "completion_tokens")),
-                total_tokens=_int(_get(usage, "total_tokens")),
-            )
-        )
+        items.append(_usage(usage, "prompt_tokens", "completion_tokens"))
     return items
 
 
@@ -149,13 +152,7 @@ def _openai_responses(event: Any, kind: str) -> list[Item]:
         items: list[Item] = []
         usage = _get(_get(event, "response"), "usage")
         if usage is not None:
-            items.append(
-                Usage(
-                    prompt_tokens=_int(_get(usage, "input_tokens")),
-                    completion_tokens=_int(_get(usage, "output_tokens")),
-                    total_tokens=_int(_get(usage, "total_tokens")),
-                )
-            )
+            items.append(_usage(usage, "input_tokens", "output_tokens"))
         if kind == "response.completed":
             items.append(Finish(reason="completed"))
         return items
@@ -246,13 +243,7 @@ def _langchain(chunk: Any) -> list[Item]:
         items.append(Other(kind="tool_call", value=tool_calls))
     usage = _get(chunk, "usage_metadata")
     if usage:
-        items.append(
-            Usage(
-                prompt_tokens=_int(_get(usage, "input_tokens")),
-                completion_tokens=_int(_get(usage, "output_tokens")),
-                total_tokens=_int(_get(usage, "total_tokens")),
-            )
-        )
+        items.append(_usage(usage, "input_tokens", "output_tokens"))
     reason = _get(_get(chunk, "response_metadata") or {}, "finish_reason")
     if reason:
         items.append(Finish(reason=str(reason)))
