@@ -323,7 +323,8 @@ def stream(
         reasoning: a model's reasoning ("thinking") text: kept apart in
             `Result.reasoning` (``"hide"``), shown before the answer's text
             as it comes (``"show"``), or written to a file object as it
-            comes (and kept in `Result.reasoning` too).
+            comes, its last line ended when the answer begins (and kept in
+            `Result.reasoning` too).
         keep_text: keep the shown text for `Result.text`.
         clock: the time source; `SystemClock()` by default, a
             `outstream.testing.VirtualClock` in tests.

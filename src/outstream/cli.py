@@ -554,8 +554,9 @@ def _stream(args: argparse.Namespace, source: Any) -> int:
             # the interpreter's last flush go nowhere instead of failing.
             quiet_stdout()
     first = lanes[0] if lanes else None
-    if code == EXIT_OK and first and first.structured and first.pipeline.finish_reason is None:
+    if code == EXIT_OK:
         _end_lines(lanes)
+    if code == EXIT_OK and first and first.structured and first.pipeline.finish_reason is None:
         _fail(
             "the answer stopped before its end marker ([DONE] or a finish reason): "
             "the connection may have dropped; what arrived is shown"
@@ -572,13 +573,17 @@ def _is_stdin(source: Any) -> bool:
 
 
 def _end_lines(lanes: Sequence[Any]) -> None:
-    """Before a message on a terminal, end the line the stream left open."""
+    """On a terminal, end the line the stream left open: the prompt or a message comes next.
+
+    Only terminals: into a pipe or a file the text stays exactly as it came.
+    """
     for lane in lanes:
         sink = lane.sink
         if sink.is_terminal and not sink.ends_with_newline and not lane.gone and lane.error is None:
+            file = getattr(sink, "inner", sink).file  # past the sink: it may be closed already
             try:
-                sink.write("\n")
-                sink.close()
+                file.write("\n")
+                file.flush()
             except Exception:
                 pass
 

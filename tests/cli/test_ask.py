@@ -65,7 +65,7 @@ def test_reasoning_is_hidden_off_a_terminal_and_shown_when_asked(capsys, env):
         assert ask(capsys, server, "q")[:2] == (0, "42")
         assert ask(capsys, server, "--reasoning", "show", "q")[:2] == (0, "Let me think. 42")
         code, out, err = ask(capsys, server, "--reasoning", "stderr", "q")
-    assert (code, out, err) == (0, "42", "Let me think. ")
+    assert (code, out, err) == (0, "42", "Let me think. \n")  # its line ends as the answer begins
 
 
 def test_nothing_listening_names_the_url_and_the_setting(capsys, env):

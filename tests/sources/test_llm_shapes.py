@@ -272,7 +272,12 @@ def test_reasoning_can_go_to_a_file_as_it_comes():
     shown, result = run(
         [chat_chunk(None, reasoning="step one. "), chat_chunk("Answer")], reasoning=thoughts
     )
-    assert (shown, thoughts.getvalue(), result.reasoning) == ("Answer", "step one. ", "step one. ")
+    # A newline ends the reasoning's line when the answer begins.
+    assert (shown, thoughts.getvalue(), result.reasoning) == (
+        "Answer",
+        "step one. \n",
+        "step one. ",
+    )
     with pytest.raises(ValueError, match="reasoning must be"):
         run(["x"], reasoning="loud")
 

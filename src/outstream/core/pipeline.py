@@ -86,6 +86,7 @@ class Pipeline:
         self._wrap = SoftWrap(wrap_width) if wrap_width is not None else None
         self.reasoning = reasoning
         self.on_reasoning = on_reasoning
+        self._reasoning_open = False  # reasoning shown apart ended mid-line
         self.reasoning_text: list[str] = []  # what a model said while reasoning, kept apart
         self.events: list[Other] = []  # what else it sent: tool calls and the like
         self.usage: Usage | None = None  # token counts, when the provider reports them
@@ -161,6 +162,7 @@ class Pipeline:
                 self.reasoning_text.append(event.text)
                 if self.on_reasoning is not None:
                     self.on_reasoning(event.text)
+                    self._reasoning_open = not event.text.endswith("\n")
         elif isinstance(event, Usage):
             self.usage = event if self.usage is None else self.usage.merged(event)
             self.stats.usage = self.usage
@@ -198,6 +200,11 @@ class Pipeline:
     def _push(
         self, text: str, t: float, times: Sequence[float] = (), *, sanitized: bool = False
     ) -> None:
+        if self._reasoning_open and text and self.on_reasoning is not None:
+            # The answer begins: the reasoning shown apart ends its line first,
+            # so that the two do not share one on a terminal.
+            self._reasoning_open = False
+            self.on_reasoning("\n")
         clean = text if sanitized or not text else self._sanitizer.feed(text)
         if times or clean:
             self.stats.arrived(t, len(clean), times)
