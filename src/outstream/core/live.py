@@ -1,0 +1,100 @@
+"""A live region at the bottom of a terminal: lines written for good above, lines redrawn below.
+
+Theory of operation: `update(committed, live)` returns the text that turns
+the screen from its last state into the new one: the cursor goes back up to
+the top of the live region it drew last (``CSI n A`` after a carriage
+return, ECMA-48 8.3.22), the screen is cleared from there down (``CSI J``,
+8.3.29), the newly committed lines are written (they scroll into the
+scrollback and are never touched again), then the live lines. How far up to
+go is computed from what was drawn — every line's width in cells, wrapped
+at the terminal's width — not from what was meant, so nothing is duplicated
+or left behind. The live region never exceeds the screen: lines beyond
+``height - 1`` at its top are committed. The cursor is hidden while a
+region is live (``CSI ? 25 l``) and shown again by `close` (``CSI ? 25 h``),
+which the caller also sends on Ctrl-C or an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .wrap import width_cells
+
+__all__ = ["HIDE_CURSOR", "SHOW_CURSOR", "LiveRegion"]
+
+HIDE_CURSOR = "\x1b[?25l"
+SHOW_CURSOR = "\x1b[?25h"
+_RESET = "\x1b[0m"
+
+
+class LiveRegion:
+    """Draws committed lines and a redrawn live region for a `width`×`height` terminal."""
+
+    def __init__(self, width: int, height: int) -> None:
+        if width < 1 or height < 2:
+            raise ValueError(
+                f"a live region needs a terminal of at least 1×2, not {width}×{height}"
+            )
+        self.width = width
+        self.height = height
+        self._rows = 0  # terminal rows the live region takes now
+        self._cursor_hidden = False
+        self.n_committed = 0
+        # Lines at the top of the caller's live region already written for
+        # good because the region outgrew the screen: skipped from then on.
+        self._forced = 0
+
+    def resize(self, width: int, height: int) -> None:
+        """The terminal changed size; the next update draws for the new one."""
+        self.width, self.height = max(width, 1), max(height, 2)
+
+    def _rows_of(self, line: str) -> int:
+        cells = width_cells(line)
+        return max(1, -(-cells // self.width))
+
+    def update(self, committed: Sequence[str], live: Sequence[str]) -> str:
+        """The text that writes `committed` for good and shows `live` below it.
+
+        `live` is the whole open block each time; `committed`, the lines that
+        became final since the last update (a finished block, all of it).
+        """
+        live = list(live)
+        committed = list(committed)
+        if self._forced:
+            # The block whose top was forced out is either still live (skip
+            # that top there) or now committed (skip it there), once.
+            if committed:
+                committed = committed[self._forced :]
+                self._forced = 0
+            else:
+                live = live[self._forced :]
+        room = self.height - 1
+        rows = [self._rows_of(line) for line in live]
+        while live and sum(rows) > room:  # the region may not outgrow the screen
+            committed.append(live.pop(0))
+            rows.pop(0)
+            self._forced += 1
+        out: list[str] = []
+        if self._rows:
+            out.append("\r")
+            if self._rows > 1:
+                out.append(f"\x1b[{self._rows - 1}A")
+            out.append("\x1b[J")
+        elif live and not self._cursor_hidden:
+            out.append(HIDE_CURSOR)
+            self._cursor_hidden = True
+        for line in committed:
+            out.append(line + _RESET + "\n")
+        self.n_committed += len(committed)
+        out.append("\n".join(line + _RESET for line in live))
+        self._rows = sum(rows)
+        return "".join(out)
+
+    def close(self) -> str:
+        """End: the live region stays as drawn, the cursor goes below it and is shown again."""
+        out = "\n" if self._rows else ""
+        self._rows = 0
+        if self._cursor_hidden:
+            out += SHOW_CURSOR
+            self._cursor_hidden = False
+        return out
