@@ -1,0 +1,359 @@
+"""Incremental Markdown: finished blocks rendered once, only the open block redrawn.
+
+Theory of operation: the text received so far is split in two. Everything
+before the *open region* has been rendered and given back as committed lines,
+for good. The open region starts at the first top-level block that may still
+change. Each `feed` appends to it, parses it (and only it) with markdown-it
+configured as rich's `Markdown` configures it, and groups the tokens into
+top-level blocks by their nesting level. A block is finished when the start
+of a later block lies on a complete line: CommonMark parses block structure
+forwards, line by line, so a later line can change a paragraph into a setext
+heading or a table only while that paragraph is the last block. Finished
+blocks are rendered from their tokens with rich, committed, and cut off the
+open region; the blocks left are rendered again as the live region. This is
+what Textual's ``Markdown.append`` does, and it keeps the total work linear
+in the answer's length as long as blocks are short.
+
+Rendering whole and rendering block by block agree because rich's `Markdown`
+renders each top-level element on its own and puts a blank line before an
+element when the previous one's ``new_line`` says so (a horizontal rule's
+says not): the separator is added here by the same rule. Link reference
+definitions are global: those in committed text are kept in the parser's
+`env` for every later parse. A definition that comes *after* a committed
+block using it cannot change that block any more (see the tests).
+
+The stage is pure: rich renders into a `Console` that writes to a list,
+with its width, height, colours and environment all given explicitly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+__all__ = ["ColorSystem", "Frame", "MarkdownRenderer", "render_markdown"]
+
+ColorSystem = Literal["standard", "256", "truecolor"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Frame:
+    """What a feed changed: lines to write for good, and the live region now.
+
+    Attributes:
+        committed: new lines that will not change (ANSI text, no newline).
+        live: the whole live region as it is now: it replaces the last one.
+    """
+
+    committed: tuple[str, ...] = ()
+    live: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if any("\n" in line for line in self.committed + self.live):
+            raise ValueError("a Frame's lines hold no newline")
+
+
+@dataclass(slots=True)
+class _Block:
+    """One top-level block of the open region: its first line and its tokens."""
+
+    line: int
+    tokens: list[Token] = field(default_factory=list)
+
+
+class _Sink:
+    """Where the rich Console writes: a list, not a file."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.parts.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return True
+
+    def take(self) -> str:
+        text = "".join(self.parts)
+        self.parts.clear()
+        return text
+
+
+def _parser() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
+    # rich.markdown.Markdown.__init__ parses with exactly this configuration.
+    return MarkdownIt().enable("strikethrough").enable("table")
+
+
+def _console(width: int, color_system: ColorSystem | None, sink: _Sink) -> Console:
+    from rich.console import Console
+
+    return Console(
+        file=sink,  # type: ignore[arg-type]  # a write/flush object is all rich uses
+        width=width,
+        height=25,  # given, so that rich never asks the terminal (Markdown ignores it)
+        color_system=color_system,
+        force_terminal=True,
+        force_jupyter=False,
+        force_interactive=False,
+        legacy_windows=False,
+        _environ={},
+    )
+
+
+def _separator() -> Token:
+    """An empty HTML block: rich renders nothing for it but sets its ``new_line``.
+
+    Rendering blocks on their own, rich starts as if nothing came before;
+    this token makes it start as it would after a block whose element says
+    to leave a blank line, which is where rich puts that line (a list gets
+    its blank line from its own items, a paragraph from the block before).
+    """
+    from markdown_it.token import Token
+
+    return Token("html_block", "", 0)
+
+
+def _lines(text: str) -> tuple[str, ...]:
+    if not text:
+        return ()
+    return tuple(text.removesuffix("\n").split("\n"))
+
+
+def _normalize_newlines(text: str) -> str:
+    # markdown-it turns \r\n and a lone \r into \n before parsing
+    # (markdown_it.rules_core.normalize); line numbers must count the same.
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def render_markdown(
+    source: str,
+    width: int,
+    *,
+    color_system: ColorSystem | None = "standard",
+    code_theme: str = "monokai",
+) -> tuple[str, ...]:
+    """Render a whole Markdown text at once, as rich does: the lines `MarkdownRenderer` matches.
+
+    Args:
+        source: the Markdown text.
+        width: the line's width in cells.
+        color_system: rich's colour system, or None for no escape sequences.
+        code_theme: the Pygments style for fenced code.
+
+    Returns:
+        The lines, as ANSI text without their newlines.
+    """
+    from rich.markdown import Markdown
+
+    sink = _Sink()
+    console = _console(width, color_system, sink)
+    console.print(Markdown(source, code_theme=code_theme, hyperlinks=False), soft_wrap=False)
+    return _lines(sink.take())
+
+
+class MarkdownRenderer:
+    """Renders a streamed Markdown answer: finished blocks once, the open one live.
+
+    Args:
+        width: the line's width in cells (at least 1).
+        color_system: rich's colour system, or None for no escape sequences.
+        hyperlinks: must be False: links are printed as their text and URL.
+            OSC 8 hyperlinks are not supported (rich gives each one a random
+            id, so the output would not even be reproducible).
+        code_theme: the Pygments style for fenced code.
+        render_live: False when there is no live region to draw (off a tty,
+            finished blocks are printed as they complete): the open block is
+            then never rendered before it is finished, and `Frame.live` is
+            always empty.
+
+    Raises:
+        ValueError: for a width under 1, or hyperlinks.
+    """
+
+    def __init__(
+        self,
+        width: int,
+        *,
+        color_system: ColorSystem | None = "standard",
+        hyperlinks: bool = False,
+        code_theme: str = "monokai",
+        render_live: bool = True,
+    ) -> None:
+        if width < 1:
+            raise ValueError(f"width must be at least 1, not {width!r}")
+        if hyperlinks:
+            raise ValueError("OSC 8 hyperlinks are not supported: links are shown with their URL")
+        self.width = width
+        self.color_system: ColorSystem | None = color_system
+        self.code_theme = code_theme
+        self.render_live = render_live
+        self._open = ""  # the source from the first block not yet committed
+        self._cr = False  # the last feed ended in \r: a \n may follow
+        self._env: dict[str, Any] = {}  # link reference definitions of committed text
+        self._separate = False  # the last committed block wants a blank line after it
+        self._n_lines_skipped = 0  # lines of the open region committed early (commit_live)
+        self._live: tuple[str, ...] = ()
+        self._md: MarkdownIt | None = None
+        self._markdown: Markdown | None = None
+        self._sink = _Sink()
+        self._console_: Console | None = None
+        self._console_width = 0
+        self.n_renders = 0  # how many times rich rendered something (for tests)
+        self.n_chars_rendered = 0  # source characters rendered, summed over renders
+        self.n_chars_parsed = 0  # source characters parsed, summed over parses
+
+    @property
+    def live(self) -> tuple[str, ...]:
+        """The live region as the last frame left it."""
+        return self._live
+
+    def set_width(self, width: int) -> None:
+        """Render at `width` from now on (the live region at the next feed)."""
+        if width < 1:
+            raise ValueError(f"width must be at least 1, not {width!r}")
+        self.width = width
+
+    # --- feeding ---
+
+    def feed(self, text: str) -> Frame:
+        """Take more of the answer; return the lines finished by it and the live region.
+
+        Args:
+            text: the next piece of the Markdown source, cut anywhere.
+        """
+        if self._cr:
+            text = "\r" + text
+        self._cr = text.endswith("\r")
+        if self._cr:
+            text = text[:-1]
+        self._open += _normalize_newlines(text)
+        return self._update(final=False)
+
+    def flush(self) -> Frame:
+        """The answer ended: commit everything; the live region is empty."""
+        if self._cr:
+            self._cr = False
+            self._open += "\n"
+        return self._update(final=True)
+
+    def commit_live(self, n_lines: int) -> Frame:
+        """Commit the first `n_lines` of the live region now (they scroll off a short screen).
+
+        The open block goes on growing, and its first lines are not drawn
+        again. Should they still change (a table's columns widen, text
+        rewraps after `set_width`), the scrollback keeps the old ones:
+        commit only what is out of sight.
+        """
+        n_lines = max(0, min(n_lines, len(self._live)))
+        committed, self._live = self._live[:n_lines], self._live[n_lines:]
+        self._n_lines_skipped += n_lines
+        return Frame(committed=committed, live=self._live)
+
+    # --- blocks ---
+
+    def _update(self, *, final: bool) -> Frame:
+        blocks = self._parse(self._open) if self._open else []
+        n_done = len(blocks) if final else self._n_finished(blocks)
+        committed: list[str] = []
+        if n_done:
+            done, open_blocks = blocks[:n_done], blocks[n_done:]
+            cut = self._line_offset(open_blocks[0].line) if open_blocks else len(self._open)
+            committed.extend(self._render(done, n_chars=cut))
+            self._separate = self._separates(done[-1])
+            self._remember_references(self._open[:cut])
+            self._open = self._open[cut:]
+            blocks = open_blocks
+        live: list[str] = []
+        if blocks and self.render_live:
+            live = self._render(blocks, n_chars=len(self._open))
+        if self._n_lines_skipped:
+            n_skip = min(self._n_lines_skipped, len(committed))
+            del committed[:n_skip]
+            self._n_lines_skipped -= n_skip
+            n_skip = min(self._n_lines_skipped, len(live))
+            del live[:n_skip]
+            if final:
+                self._n_lines_skipped = 0
+        self._live = tuple(live)
+        return Frame(committed=tuple(committed), live=self._live)
+
+    def _n_finished(self, blocks: list[_Block]) -> int:
+        """How many blocks are finished: those before the last block that starts on a full line."""
+        n_full_lines = self._open.count("\n")
+        for i in range(len(blocks) - 1, 0, -1):
+            if blocks[i].line < n_full_lines:
+                return i
+        return 0
+
+    def _parse(self, source: str) -> list[_Block]:
+        if self._md is None:
+            self._md = _parser()
+        env = dict(self._env)
+        if "references" in env:
+            env["references"] = dict(env["references"])  # the open region's own are not kept
+        self.n_chars_parsed += len(source)
+        blocks: list[_Block] = []
+        for token in self._md.parse(source, env):
+            if token.level == 0 and token.nesting >= 0:
+                assert token.map is not None, token
+                blocks.append(_Block(token.map[0]))
+            blocks[-1].tokens.append(token)
+        return blocks
+
+    def _remember_references(self, committed_source: str) -> None:
+        """Keep the link reference definitions of text now committed, for later blocks."""
+        if "]:" not in committed_source:  # a definition is "[label]:" (CommonMark 4.7)
+            return
+        if self._md is None:
+            self._md = _parser()
+        self.n_chars_parsed += len(committed_source)
+        self._md.parse(committed_source, self._env)
+
+    def _line_offset(self, line: int) -> int:
+        offset = 0
+        for _ in range(line):
+            offset = self._open.index("\n", offset) + 1
+        return offset
+
+    @staticmethod
+    def _separates(block: _Block) -> bool:
+        """Whether rich puts a blank line after this block, before the next one."""
+        from rich.markdown import Markdown, UnknownElement
+
+        element = Markdown.elements.get(block.tokens[0].type, UnknownElement)
+        return element.new_line
+
+    # --- rendering ---
+
+    def _console(self) -> Console:
+        if self._console_ is None or self._console_width != self.width:
+            self._console_ = _console(self.width, self.color_system, self._sink)
+            self._console_width = self.width
+        return self._console_
+
+    def _render(self, blocks: list[_Block], *, n_chars: int) -> list[str]:
+        """Render consecutive blocks (with the blank line due before the first)."""
+        from rich.markdown import Markdown
+
+        if self._markdown is None or self._markdown.code_theme != self.code_theme:
+            self._markdown = Markdown("", code_theme=self.code_theme, hyperlinks=False)
+        tokens = [token for block in blocks for token in block.tokens]
+        if self._separate:
+            tokens.insert(0, _separator())
+        self._markdown.parsed = tokens
+        self.n_renders += 1
+        self.n_chars_rendered += n_chars
+        self._console().print(self._markdown, soft_wrap=False)
+        return list(_lines(self._sink.take()))

@@ -1,0 +1,235 @@
+from __future__ import annotations
+
+import pathlib
+import random
+from collections.abc import Iterable
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rich.console import Console
+from rich.markdown import Markdown
+
+from outstream.core.markdown import Frame, MarkdownRenderer, render_markdown
+
+ANSWERS = sorted((pathlib.Path(__file__).parents[1] / "data" / "answers").glob("*.md"))
+WIDTHS = (40, 80, 120)
+
+
+class _ListFile:
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.parts.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def rich_whole(source: str, width: int) -> list[str]:
+    """The reference: rich renders the whole answer once (rich's create_capture_console settings)."""
+    out = _ListFile()
+    console = Console(
+        file=out,  # type: ignore[arg-type]
+        width=width,
+        height=25,
+        color_system="standard",
+        force_terminal=True,
+        legacy_windows=False,
+        _environ={},
+    )
+    console.print(Markdown(source, hyperlinks=False), soft_wrap=False)
+    text = "".join(out.parts)
+    return text.removesuffix("\n").split("\n") if text else []
+
+
+def run(
+    source: str, cuts: Iterable[int], width: int, *, render_live: bool = True
+) -> tuple[list[str], MarkdownRenderer]:
+    renderer = MarkdownRenderer(width, render_live=render_live)
+    committed: list[str] = []
+    start = 0
+    for cut in [*cuts, len(source)]:
+        frame = renderer.feed(source[start:cut])
+        committed += frame.committed
+        start = cut
+    last = renderer.flush()
+    assert last.live == ()
+    committed += last.committed
+    return committed, renderer
+
+
+def random_cuts(n_chars: int, seed: int) -> list[int]:
+    rng = random.Random(seed)
+    return sorted(rng.sample(range(1, n_chars), min(n_chars - 1, rng.randint(1, 40))))
+
+
+@pytest.fixture(scope="module")
+def answers() -> dict[str, str]:
+    return {path.name: path.read_text(encoding="utf-8") for path in ANSWERS}
+
+
+def test_the_corpus_is_varied():
+    assert len(ANSWERS) >= 20
+    text = "".join(path.read_text(encoding="utf-8") for path in ANSWERS)
+    for construct in ("```python", "```bash", "\n---\n", "|---|", "> ", "10. ", "](", "==="):
+        assert construct in text, construct
+    assert not ANSWERS[15].read_text().endswith("\n")
+
+
+def test_render_markdown_is_what_rich_renders(answers):
+    for source in answers.values():
+        assert list(render_markdown(source, 80)) == rich_whole(source, 80)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("path", ANSWERS, ids=lambda p: p.stem)
+def test_any_chunking_gives_the_whole_render(path: pathlib.Path, width: int, answers) -> None:
+    source = answers[path.name]
+    expected = rich_whole(source, width)
+    assert run(source, [], width)[0] == expected  # whole
+    # 4-char chunks, as a model sends tokens; the live region is left out, as
+    # off a tty: redrawing a long code block 500 times takes seconds.
+    assert run(source, range(4, len(source), 4), width, render_live=False)[0] == expected
+    for seed in range(3):
+        assert run(source, random_cuts(len(source), seed), width)[0] == expected, seed
+
+
+@pytest.mark.parametrize(
+    "name", ["04_numbered_long.md", "11_rule.md", "23_setext_table_interrupt.md", "13_cjk.md"]
+)
+def test_character_by_character_gives_the_whole_render(name: str, answers) -> None:
+    source = answers[name]
+    assert run(source, range(1, len(source)), 60)[0] == rich_whole(source, 60)
+
+
+def test_finished_blocks_are_committed_before_the_end():
+    renderer = MarkdownRenderer(40)
+    assert renderer.feed("# Title\n").committed == ()  # the heading may still be the last block
+    frame = renderer.feed("Some text\n")
+    assert [line.strip() for line in frame.committed] == ["\x1b[1;4mTitle\x1b[0m"]
+    assert frame.live == ("", "Some text" + " " * 31)
+
+
+def test_a_list_stays_open_while_its_items_arrive():
+    renderer = MarkdownRenderer(40, color_system=None)
+    committed: list[str] = []
+    for item in range(1, 13):
+        frame = renderer.feed(f"{item}. item\n")
+        committed += frame.committed
+    assert committed == []
+    assert [line.rstrip() for line in frame.live][-1] == " 12 item"
+    frame = renderer.feed("\nafter\n")
+    assert len(frame.committed) == 13  # a blank line, then the twelve items
+
+
+def test_a_partial_line_is_live_at_once():
+    renderer = MarkdownRenderer(40, color_system=None)
+    frame = renderer.feed("Hello wor")
+    assert frame.committed == ()
+    assert [line.rstrip() for line in frame.live] == ["Hello wor"]
+    frame = renderer.feed("ld\n\n- a partial ite")
+    assert [line.rstrip() for line in frame.live][-1] == " • a partial ite"
+
+
+def test_without_a_live_region_the_open_block_is_never_rendered():
+    renderer = MarkdownRenderer(40, render_live=False)
+    assert renderer.feed("# Title\n\nSome te") == Frame()  # "Some te" may become a heading
+    frame = renderer.feed("xt\nmore")
+    assert frame == Frame(committed=(rich_whole("# Title", 40)[0],))
+    assert renderer.n_renders == 1
+    assert renderer.flush().committed == ("", "Some text more" + " " * 26)
+    assert renderer.n_renders == 2
+
+
+def test_crlf_split_across_feeds_is_one_newline():
+    source = "para one\r\n\r\npara two\r\n"
+    renderer = MarkdownRenderer(40)
+    lines: list[str] = []
+    for ch in source:
+        lines += renderer.feed(ch).committed
+    lines += renderer.flush().committed
+    assert lines == rich_whole(source.replace("\r\n", "\n"), 40)
+
+
+def test_links_show_their_url_and_never_osc8(answers):
+    for source in answers.values():
+        committed, _ = run(source, random_cuts(len(source), 7), 80)
+        assert not any("\x1b]8;" in line for line in committed)
+    committed, _ = run(answers["12_links.md"], [], 200)
+    text = "\n".join(committed)
+    for url in ("https://example.com/docs", "https://example.org/path?q=1", "example.com/ref"):
+        assert url in text
+
+
+def test_hyperlinks_are_refused():
+    with pytest.raises(ValueError, match="OSC 8"):
+        MarkdownRenderer(80, hyperlinks=True)
+
+
+def test_a_reference_defined_after_its_use_cannot_change_a_committed_block():
+    """The known difference: a forward reference is resolved only in a whole render."""
+    source = "See [ref].\n\nNext paragraph.\n\n[ref]: https://example.com\n"
+    assert "https://example.com" in "".join(rich_whole(source, 80))
+    committed, _ = run(source, range(1, len(source)), 80)
+    assert "https://example.com" not in "".join(committed)
+    assert committed[0].startswith("See [ref].")
+
+
+def test_work_is_linear_in_the_length_of_the_answer(answers):
+    def work(n_copies: int) -> tuple[int, int]:
+        names = [name for name in sorted(answers) if "unclosed" not in answers[name]]
+        source = "\n".join(answers[name] for name in names * n_copies)
+        _, renderer = run(source, range(64, len(source), 64), 80)
+        return renderer.n_chars_rendered, len(source)
+
+    rendered_1, n_chars_1 = work(1)
+    rendered_4, n_chars_4 = work(4)
+    # Each block is rendered about (its length / 64) times: bounded by the
+    # longest block (the 40-line program), not by the answer.
+    assert rendered_1 <= 12 * n_chars_1
+    assert rendered_4 / n_chars_4 <= 1.1 * rendered_1 / n_chars_1
+
+
+def test_a_tall_block_can_be_committed_as_it_scrolls_off():
+    source = (
+        "Intro.\n\n```python\n" + "".join(f"x_{i} = {i}\n" for i in range(60)) + "```\n\nEnd.\n"
+    )
+    renderer = MarkdownRenderer(40)
+    committed: list[str] = []
+    for line in source.splitlines(keepends=True):
+        frame = renderer.feed(line)
+        committed += frame.committed
+        if len(frame.live) > 10:  # a 10-row screen
+            frame = renderer.commit_live(len(frame.live) - 10)
+            committed += frame.committed
+        assert len(frame.live) <= 10 + 1
+    committed += renderer.flush().committed
+    assert committed == rich_whole(source, 40)
+
+
+def test_set_width_applies_to_what_is_rendered_next():
+    renderer = MarkdownRenderer(40, color_system=None)
+    frame = renderer.feed("first paragraph\n\n")
+    renderer.set_width(20)
+    frame = renderer.feed("second\n\nthird\n")
+    assert [len(line) for line in frame.committed] == [20, 0, 20]  # first, blank, second
+    assert renderer.flush() == Frame(committed=("", "third" + " " * 15))
+
+
+def test_frames_refuse_newlines():
+    with pytest.raises(ValueError):
+        Frame(live=("a\nb",))
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_hypothesis_chunkings(data):
+    name = data.draw(
+        st.sampled_from(["07_table.md", "17_mixed.md", "23_setext_table_interrupt.md"])
+    )
+    source = ANSWERS[0].with_name(name).read_text(encoding="utf-8")
+    cuts = data.draw(st.lists(st.integers(1, len(source) - 1), max_size=30).map(sorted))
+    assert run(source, cuts, 50)[0] == rich_whole(source, 50)
