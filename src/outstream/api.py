@@ -8,20 +8,20 @@ import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from .clock import Clock, SystemClock
 from .core.escapes import ESCAPE_POLICIES, EscapePolicy
 from .core.graphemes import UNITS, UnitName
 from .core.pace import Instant, Pacer, Smooth
-from .core.pipeline import Pipeline, ReasoningMode
+from .core.pipeline import MarkdownOutput, Pipeline, ReasoningMode
 from .core.stats import Stats
 from .core.utf8 import DecodeErrors
 from .drive import BackgroundSink, Channel, Lane, open_async_inbox, open_inbox, run
 from .drive import arun as _arun
 from .errors import SinkError
 from .events import Other, Usage
-from .sinks.detect import FLUSH_POLICIES, FlushPolicy, SinkKind, terminal_size
+from .sinks.detect import FLUSH_POLICIES, FlushPolicy, SinkKind, color_system, terminal_size
 from .sinks.stream import EncodingErrors, StreamSink
 
 __all__ = [
@@ -36,6 +36,9 @@ __all__ = [
 ]
 
 DEFAULT_FPS = 60.0
+
+RenderMode = Literal["plain", "markdown"]
+ColorMode = Literal["auto", "always", "never"]
 
 # The escape policy an output gets when none is asked for: a file keeps the
 # text as received (it is a record, not a screen); anything that may end on
@@ -109,6 +112,8 @@ class Options:
     count_text: bool = True
     wrap: bool | int | None = None
     reasoning: ReasoningMode | Any = "hide"
+    render: RenderMode = "plain"
+    color: ColorMode = "auto"
     on_reasoning: Callable[[str], None] | None = None
     env: Mapping[str, str] | None = None
 
@@ -131,6 +136,10 @@ class Options:
             raise ValueError(
                 f"reasoning must be 'hide', 'show' or a file to write it to, not {self.reasoning!r}"
             )
+        if self.render not in ("plain", "markdown"):
+            raise ValueError(f"render must be 'plain' or 'markdown', not {self.render!r}")
+        if self.color not in ("auto", "always", "never"):
+            raise ValueError(f"color must be 'auto', 'always' or 'never', not {self.color!r}")
         if not isinstance(self.wrap, bool) and self.wrap is not None and self.wrap < 1:
             raise ValueError(f"wrap must be a width of at least 1 cell, not {self.wrap!r}")
 
@@ -194,6 +203,29 @@ def _wrap_width(sink: StreamSink, options: Options) -> tuple[int | None, Callabl
     return columns, width
 
 
+def _markdown_output(sink: StreamSink, options: Options) -> MarkdownOutput | None:
+    """How an output shows Markdown, or None to pass the Markdown source through.
+
+    On a terminal: rendered, with a live region as tall as the screen. Off a
+    terminal (a pipe wants the source), passed through unchanged unless
+    ``color="always"``; then rendered with finished blocks only.
+    ``NO_COLOR`` and ``color="never"`` render without colour.
+    """
+    if options.render != "markdown":
+        return None
+    env = os.environ if options.env is None else options.env
+    columns, lines = terminal_size(sink.file, options.env)
+    colors = color_system(sink.file, options.env, terminal=True)
+    if options.color == "never" or env.get("NO_COLOR"):
+        colors = "none"
+    palette = None if colors == "none" else colors
+    if sink.kind is SinkKind.TTY:
+        return MarkdownOutput(width=columns, height=lines, color_system=palette)
+    if options.color == "always":
+        return MarkdownOutput(width=columns, height=None, color_system=palette or "standard")
+    return None
+
+
 def _pipeline(sink: StreamSink, options: Options, t_start: float) -> Pipeline:
     # A pacer holds one stream's state: a shared instance must not carry it over.
     pace = options.pace
@@ -212,6 +244,7 @@ def _pipeline(sink: StreamSink, options: Options, t_start: float) -> Pipeline:
         wrap_width=_wrap_width(sink, options)[0],
         reasoning="show" if options.reasoning == "show" else "hide",
         on_reasoning=_reasoning_to(options),
+        markdown=_markdown_output(sink, options),
     )
 
 
@@ -279,6 +312,8 @@ def stream(
     fsync: bool = False,
     wrap: bool | int | None = None,
     reasoning: ReasoningMode | Any = "hide",
+    render: RenderMode = "plain",
+    color: ColorMode = "auto",
     keep_text: bool = True,
     clock: Clock | None = None,
     env: Mapping[str, str] | None = None,
@@ -325,6 +360,12 @@ def stream(
             as it comes (``"show"``), or written to a file object as it
             comes, its last line ended when the answer begins (and kept in
             `Result.reasoning` too).
+        render: ``"markdown"`` renders the text as Markdown on a terminal:
+            finished blocks written for good, the open one redrawn in a live
+            region at the bottom. Off a terminal the Markdown source passes
+            through unchanged, unless ``color="always"``.
+        color: ``"auto"``, ``"always"`` (render Markdown even off a
+            terminal) or ``"never"`` (no colour); ``NO_COLOR`` means never.
         keep_text: keep the shown text for `Result.text`.
         clock: the time source; `SystemClock()` by default, a
             `outstream.testing.VirtualClock` in tests.
@@ -344,7 +385,8 @@ def stream(
     options = Options(
         pace=pace, unit=unit, escapes=escapes, errors=errors, fps=fps, hold=hold,
         terminal=terminal, flush=flush, encoding=encoding, encoding_errors=encoding_errors,
-        fsync=fsync, wrap=wrap, reasoning=reasoning, keep_text=keep_text, env=env,
+        fsync=fsync, wrap=wrap, reasoning=reasoning, render=render, color=color,
+        keep_text=keep_text, env=env,
     )  # fmt: skip
     clock = SystemClock() if clock is None else clock
     lanes = lanes_for(file, options, clock.now())
@@ -369,6 +411,8 @@ async def astream(
     fsync: bool = False,
     wrap: bool | int | None = None,
     reasoning: ReasoningMode | Any = "hide",
+    render: RenderMode = "plain",
+    color: ColorMode = "auto",
     keep_text: bool = True,
     clock: Clock | None = None,
     env: Mapping[str, str] | None = None,
@@ -382,7 +426,8 @@ async def astream(
     options = Options(
         pace=pace, unit=unit, escapes=escapes, errors=errors, fps=fps, hold=hold,
         terminal=terminal, flush=flush, encoding=encoding, encoding_errors=encoding_errors,
-        fsync=fsync, wrap=wrap, reasoning=reasoning, keep_text=keep_text, env=env,
+        fsync=fsync, wrap=wrap, reasoning=reasoning, render=render, color=color,
+        keep_text=keep_text, env=env,
     )  # fmt: skip
     clock = SystemClock() if clock is None else clock
     lanes = lanes_for(file, options, clock.now())

@@ -144,6 +144,21 @@ def _add_stream_options(parser: argparse.ArgumentParser) -> None:
         "(default; files given to --to get the text as received), escape them "
         "visibly, keep only colours (sgr), or pass them raw",
     )
+    text.add_argument(
+        "-m",
+        "--markdown",
+        action="store_true",
+        default=None,
+        help="render Markdown on a terminal: finished blocks for good, the open one redrawn "
+        "below (off a terminal the source passes through, unless --color always)",
+    )
+    text.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour and Markdown rendering: auto (on a terminal), always (also into a pipe "
+        "or file), never; NO_COLOR means never",
+    )
     wrap = text.add_mutually_exclusive_group()
     wrap.add_argument(
         "--wrap",
@@ -419,6 +434,8 @@ def _ask(argv: Sequence[str]) -> int:
         connect_timeout=args.connect_timeout,
         read_timeout=args.timeout,
     )
+    if args.markdown is None:  # an answer is Markdown: render it on a terminal
+        args.markdown = sys.stdout is not None and sys.stdout.isatty()
     return _stream(args, chat_stream(request))
 
 
@@ -521,6 +538,8 @@ def _stream(args: argparse.Namespace, source: Any) -> int:
             wrap=args.wrap,
             reasoning=reasoning,
             on_reasoning=on_reasoning,
+            render="markdown" if args.markdown else "plain",
+            color=args.color,
         )
         lanes = api.lanes_for(outputs, options, clock.now())
         drive.run(lanes, drive.open_inbox(source, clock), clock)

@@ -147,3 +147,29 @@ def test_stdout_closed_before_the_start_is_one_line_and_exit_1():
     )
     assert out.returncode == 1
     assert out.stderr == b"outstream: cannot write to stdout: there is none (is it closed?)\n"
+
+
+def test_markdown_into_a_pipe_passes_the_source_through(capsys, tmp_path):
+    source = "# Title\n\nSome *emphasis* and a list:\n\n- one\n- two\n"
+    path = tmp_path / "answer.md"
+    path.write_text(source)
+    assert main(["-m", "-f", str(path)]) == 0
+    assert capsys.readouterr().out == source
+
+
+def test_markdown_color_always_renders_even_into_a_pipe(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "40")
+    path = tmp_path / "answer.md"
+    path.write_text("# Title\n\nSome *emphasis*.\n")
+    assert main(["-m", "--color", "always", "-f", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b[" in out and "# Title" not in out and "Title" in out
+    assert "\x1b[?25l" not in out  # no live region, no cursor movement off a terminal
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert main(["-m", "--color", "always", "-f", str(path)]) == 0
+    plain = capsys.readouterr().out
+    assert "Title" in plain and "emphasis" in plain
+    import re
+
+    params = [int(p) for sgr in re.findall(r"\x1b\[([0-9;]*)m", plain) for p in sgr.split(";") if p]
+    assert not [p for p in params if 30 <= p <= 49 or 90 <= p <= 107]  # styles, but no colour

@@ -155,3 +155,43 @@ def test_words_wrap_at_the_terminal_width_and_a_resize_applies_from_the_next_lin
     assert len(lines[0]) > 20 and all(len(line) <= 40 for line in lines)
     assert all(len(line) <= 20 for line in lines[2:])  # the line in progress kept its width
     assert max(len(line) for line in lines[2:]) > 13  # and the new one is used
+
+
+def _plain_lines(output: bytes, cols: int, rows: int) -> list[str]:
+    screen = pyte.HistoryScreen(cols, rows, history=10_000)
+    pyte.ByteStream(screen).feed(output)
+    history = ["".join(c.data for c in line.values()).rstrip() for line in screen.history.top]
+    lines = history + [line.rstrip() for line in screen.display]
+    while lines and not lines[-1]:
+        lines.pop()
+    return lines
+
+
+@pytest.mark.parametrize(
+    "name", ["01_headings.md", "07_table.md", "09_long_code.md", "13_cjk.md", "17_mixed.md"]
+)
+def test_markdown_on_a_terminal_ends_as_one_render_of_the_whole_answer(name):
+    """Scrollback plus screen, as a terminal emulator shows them, equal a one-shot render."""
+    import pathlib
+    import re
+
+    from outstream.core.markdown import render_markdown
+
+    path = pathlib.Path(__file__).parent.parent / "data" / "answers" / name
+    cols, rows = 80, 24
+    result = run_in_pty(
+        outstream_argv("-m", "--cps", "5000", "-f", str(path)),
+        rows=rows,
+        cols=cols,
+        env=child_env(),
+    )
+    assert result.returncode == 0, result.output
+    expected = [
+        re.sub(r"\x1b\[[0-9;]*m", "", line).rstrip()
+        for line in render_markdown(path.read_text(), cols)
+    ]
+    while expected and not expected[-1]:
+        expected.pop()
+    assert _plain_lines(result.output, cols, rows) == expected
+    # The cursor, hidden while the live region was drawn, is shown again at the end.
+    assert result.output.rindex(b"\x1b[?25h") > result.output.rindex(b"\x1b[?25l")

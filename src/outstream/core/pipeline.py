@@ -20,20 +20,35 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 from ..errors import DecodeError, SourceError
 from ..events import Delta, End, Event, Failed, Finish, Other, Reasoning, SideEvent, Usage
 from .escapes import EscapePolicy, EscapeSanitizer
 from .graphemes import Segmenter, UnitName
+from .live import LiveRegion
+from .markdown import ColorSystem, MarkdownRenderer
 from .pace import Instant, Pacer
 from .stats import StatsRecorder
 from .utf8 import DecodeErrors, Utf8Decoder
 from .wrap import SoftWrap
 
-__all__ = ["SIDE_EVENTS", "Pipeline", "ReasoningMode"]
+__all__ = ["SIDE_EVENTS", "MarkdownOutput", "Pipeline", "ReasoningMode"]
 
 ReasoningMode = Literal["hide", "show"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MarkdownOutput:
+    """How to show Markdown: at `width` cells, in `color_system` (None: no colour), with a
+    live region of `height` rows (None: off a terminal, finished blocks only)."""
+
+    width: int
+    height: int | None = None
+    color_system: ColorSystem | None = "standard"
+
+
 SIDE_EVENTS = (Reasoning, Usage, Other, Finish)
 
 
@@ -57,6 +72,9 @@ class Pipeline:
             is in `reasoning_text`) or shown with the answer (``"show"``).
         on_reasoning: called with each piece of reasoning kept apart, as it
             arrives (the CLI shows it on stderr).
+        markdown: render the text as Markdown (instead of wrapping it): on a
+            terminal with a live region of `MarkdownOutput.height` rows, or,
+            with no height, finished blocks only, with no cursor movement.
     """
 
     def __init__(
@@ -73,6 +91,7 @@ class Pipeline:
         wrap_width: int | None = None,
         reasoning: ReasoningMode = "hide",
         on_reasoning: Callable[[str], None] | None = None,
+        markdown: MarkdownOutput | None = None,
     ) -> None:
         if frame_interval < 0:
             raise ValueError(f"frame_interval must be >= 0, not {frame_interval!r}")
@@ -83,6 +102,17 @@ class Pipeline:
         # unit per feed is the same text with far less work.
         self._segmenter = Segmenter(unit if self.pacer.counts_units else "chunk", hold=hold)
         self.stats = StatsRecorder(t_start, count_text=count_text)
+        self._markdown: MarkdownRenderer | None = None
+        self._live: LiveRegion | None = None
+        if markdown is not None:
+            wrap_width = None  # the Markdown renderer wraps
+            self._markdown = MarkdownRenderer(
+                markdown.width,
+                color_system=markdown.color_system,
+                render_live=markdown.height is not None,
+            )
+            if markdown.height is not None:
+                self._live = LiveRegion(markdown.width, markdown.height)
         self._wrap = SoftWrap(wrap_width) if wrap_width is not None else None
         self.reasoning = reasoning
         self.on_reasoning = on_reasoning
@@ -233,6 +263,10 @@ class Pipeline:
         """The line is now `width` cells wide (a resize); used from the next line on."""
         if self._wrap is not None:
             self._wrap.set_width(width)
+        if self._markdown is not None:
+            self._markdown.set_width(width)
+            if self._live is not None:
+                self._live.resize(width, self._live.height)
 
     # --- output ---
 
@@ -261,14 +295,33 @@ class Pipeline:
         if text:
             self._last_release = now
             self.stats.shown(text, now)
-        if (
+        finished = (
             self.ended
             and not self.pacer.n_waiting
             and not self._segmenter.held
             and not self._held()
-        ):
+        )
+        if self._markdown is not None and (text or finished):
+            text = self._render_markdown(text, final=finished)
+        if finished:
             self.done = True
         return text
+
+    def _render_markdown(self, text: str, *, final: bool) -> str:
+        """The Markdown of `text` (and all before it), as what to write to move the screen there."""
+        assert self._markdown is not None
+        frames = [self._markdown.feed(text)] if text else []
+        if final:
+            frames.append(self._markdown.flush())
+        out: list[str] = []
+        for frame in frames:
+            if self._live is not None:
+                out.append(self._live.update(frame.committed, frame.live))
+            elif frame.committed:
+                out.append("".join(line + "\n" for line in frame.committed))
+        if final and self._live is not None:
+            out.append(self._live.close())
+        return "".join(out)
 
     def _render_wrapped(self, text: str) -> str:
         """Wrap the due text, looking at what is queued behind it to see where a word ends."""
@@ -306,6 +359,12 @@ class Pipeline:
         text = "" if self.done else "".join(self.pacer.due(max(now, self._now)))
         if self._wrap is not None:
             text = self._wrap.feed(text) + self._wrap.flush()
+        if self._markdown is not None and not self.done:
+            if text:
+                self.stats.shown(text, now)
+            text = self._render_markdown(text, final=True)
+            self.ended = self.done = True
+            return text
         if text:
             self.stats.shown(text, now)
         self.ended = self.done = True

@@ -185,7 +185,9 @@ class StreamSink:
         """Leave a terminal as it was found: attributes reset if colours went through."""
         if self.is_terminal and self._wrote_escape and not self.closed:
             self._wrote_escape = False
+            at_line_start = self.ends_with_newline
             self.write(_RESET_ATTRIBUTES)
+            self.ends_with_newline = at_line_start  # a reset moves no cursor
 
     def close(self) -> None:
         """Restore the terminal, flush, fsync if asked; the file object stays open (it is the caller's)."""
