@@ -226,6 +226,15 @@ def _markdown_output(sink: StreamSink, options: Options) -> MarkdownOutput | Non
     return None
 
 
+def _notebook_display(sink: StreamSink, options: Options) -> Any:
+    """In a notebook, Markdown goes to one display updated in place (once per frame)."""
+    if options.render != "markdown" or sink.kind is not SinkKind.JUPYTER:
+        return None
+    from .sinks.jupyter import LiveDisplay
+
+    return LiveDisplay("markdown")
+
+
 def _pipeline(sink: StreamSink, options: Options, t_start: float) -> Pipeline:
     # A pacer holds one stream's state: a shared instance must not carry it over.
     pace = options.pace
@@ -273,6 +282,7 @@ def lanes_for(file: Any, options: Options, t_start: float) -> list[Lane]:
             BackgroundSink(sink) if tee else sink,
             keep_text=options.keep_text and i == 0,
             width=_wrap_width(sink, options)[1],
+            display=_notebook_display(sink, options),
         )
         for i, sink in enumerate(sinks)
     ]

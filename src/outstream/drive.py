@@ -42,6 +42,7 @@ __all__ = [
     "BackgroundSink",
     "Batch",
     "Channel",
+    "Display",
     "Inbox",
     "Lane",
     "Outcome",
@@ -462,9 +463,14 @@ class Lane:
         *,
         keep_text: bool = False,
         width: Callable[[], int] | None = None,
+        display: Display | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.sink = sink
+        # A notebook's Markdown: one display updated in place with all the
+        # text so far (once per frame), instead of writes to the stream.
+        self.display = display
+        self._display_text: list[str] = []
         self._width = width  # reads the terminal's width again, for wrapping
         self._last_width = width() if width is not None else None
         self.finished = False
@@ -492,11 +498,17 @@ class Lane:
         text = pipeline.poll(now)
         try:
             if text:
-                self.sink.write(text)
+                if self.display is not None:
+                    self._display_text.append(text)
+                    self.display.update("".join(self._display_text))
+                else:
+                    self.sink.write(text)
                 if self._shown is not None:
                     self._shown.append(text)
             if pipeline.done:
                 self.finished = True
+                if self.display is not None:
+                    self.display.close()
                 self.sink.close()
         except ReaderGone:
             self.finished = self.gone = True
@@ -642,6 +654,14 @@ async def arun(lanes: Sequence[Lane], inbox: AsyncInbox, clock: Clock) -> None:
 
 
 # --- a sink that cannot hold the others up ---
+
+
+class Display(Protocol):
+    """A region redrawn in place (`outstream.sinks.jupyter.LiveDisplay`)."""
+
+    def update(self, text: str) -> None: ...
+
+    def close(self, text: str | None = None) -> None: ...
 
 
 class Sink(Protocol):

@@ -268,3 +268,20 @@ def test_live_display_kinds():
     assert LIVE_KINDS == ("text", "markdown")
     with pytest.raises(ValueError, match="kind must be one of text, markdown"):
         LiveDisplay("html")  # type: ignore[arg-type]
+
+
+def test_stream_renders_markdown_in_one_display_updated_in_place(kernel):
+    cell = kernel.run(
+        'md = ["# Title\\n", "\\n", "Some ", "**bold** ", "text.\\n"]\n'
+        "def slow_md():\n"
+        "    for piece in md:\n"
+        "        time.sleep(0.05)\n"
+        "        yield piece\n"
+        "r = outstream.stream(slow_md(), render='markdown')"
+    )
+    displays = cell.displays()
+    assert displays and displays[0].msg_type == "display_data"
+    assert len(displays) >= 3  # updated as the text came, not once at the end
+    assert {o.display_id for o in displays} == {displays[0].display_id}
+    assert displays[-1].data["text/markdown"] == "# Title\n\nSome **bold** text.\n"
+    assert cell.streams() == []  # nothing written to the stream itself
