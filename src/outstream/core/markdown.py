@@ -277,6 +277,7 @@ class MarkdownRenderer:
             blocks = open_blocks
         live: list[str] = []
         if blocks and self.render_live:
+            self._hold_partial_languages(blocks)
             live = self._render(blocks, n_chars=len(self._open))
         if self._n_lines_skipped:
             n_skip = min(self._n_lines_skipped, len(committed))
@@ -288,6 +289,24 @@ class MarkdownRenderer:
                 self._n_lines_skipped = 0
         self._live = tuple(live)
         return Frame(committed=tuple(committed), live=self._live)
+
+    def _hold_partial_languages(self, blocks: list[_Block]) -> None:
+        """A fence whose opening line is still arriving (```py...) is drawn without a language.
+
+        Its name may be cut short ("p" of "python"), and Pygments looks an
+        unknown name up in every installed plugin, which can take a quarter
+        of a second the first time.
+        """
+        n_full_lines = self._open.count("\n")
+        for block in blocks:
+            for i, token in enumerate(block.tokens):
+                if (
+                    token.type == "fence"
+                    and token.info
+                    and token.map
+                    and token.map[0] >= n_full_lines
+                ):
+                    block.tokens[i] = token.copy(info="")
 
     def _n_finished(self, blocks: list[_Block]) -> int:
         """How many blocks are finished: those before the last block that starts on a full line."""
