@@ -278,7 +278,7 @@ def part1(docs: dict[int, str], failures: list[str]) -> dict[int, int]:
     print()
     print(
         fmt_table(
-            ["goal", "measured", "target", "result"], [g[:3] + [verdict(g[3])] for g in goals]
+            ["goal", "measured", "target", "result"], [[*g[:3], verdict(g[3])] for g in goals]
         )
     )
     for g in goals:
