@@ -14,31 +14,14 @@ import select
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 
 import outstream
 from outstream.cli import main
+from tests.clirun import Ran, invoke
 
 # --- helpers ---
-
-
-@dataclass(frozen=True)
-class Ran:
-    code: int | str | None
-    out: str
-    err: str
-
-
-def invoke(capsys: pytest.CaptureFixture[str], *argv: str) -> Ran:
-    """Run the command line in-process; argparse's SystemExit becomes the exit code."""
-    try:
-        code: int | str | None = main(list(argv))
-    except SystemExit as exc:
-        code = exc.code
-    captured = capsys.readouterr()
-    return Ran(code=code, out=captured.out, err=captured.err)
 
 
 def assert_usage_error(ran: Ran, *words: str) -> None:

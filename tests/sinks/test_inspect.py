@@ -16,32 +16,21 @@ import select
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from outstream.sinks.detect import SinkKind
 from outstream.sinks.inspect import WHY, Inspection, Situation, inspect, inspect_path, main
+from tests.clirun import Ran
+from tests.clirun import invoke as run_cli
 
 # --- helpers ---
 
 
-@dataclass(frozen=True)
-class Ran:
-    code: int | str | None
-    out: str
-    err: str
-
-
 def invoke(capsys: pytest.CaptureFixture[str], *argv: str) -> Ran:
-    """Run ``outstream inspect`` in-process; argparse's SystemExit becomes the exit code."""
-    try:
-        code: int | str | None = main(list(argv))
-    except SystemExit as exc:
-        code = exc.code
-    captured = capsys.readouterr()
-    return Ran(code=code, out=captured.out, err=captured.err)
+    """Run ``outstream inspect ARGV`` in-process, through the command line's dispatch."""
+    return run_cli(capsys, "inspect", *argv)
 
 
 def assert_one_line_error(ran: Ran, *words: str) -> None:

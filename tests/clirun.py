@@ -1,0 +1,26 @@
+"""Running the command line in-process, as click's CliRunner does."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from outstream.cli import main
+
+
+@dataclass(frozen=True)
+class Ran:
+    code: int | str | None
+    out: str
+    err: str
+
+
+def invoke(capsys: pytest.CaptureFixture[str], *argv: str) -> Ran:
+    """Run ``outstream ARGV`` in-process; argparse's SystemExit becomes the exit code."""
+    try:
+        code: int | str | None = main(list(argv))
+    except SystemExit as exc:
+        code = exc.code
+    captured = capsys.readouterr()
+    return Ran(code=code, out=captured.out, err=captured.err)
