@@ -155,9 +155,9 @@ def in_code_at(doc: str) -> list[bool]:
 
 def ours_frame_once(doc: str, pos: int) -> tuple[float, int]:
     from outstream.core.live import LiveRegion
-    from outstream.core.markdown import MarkdownRenderer
+    from outstream.core.pipeline import MarkdownOutput
 
-    renderer = MarkdownRenderer(WIDTH, color_system="standard")
+    renderer = MarkdownOutput(width=WIDTH, height=HEIGHT).renderer()  # as `outstream -m` makes it
     region = LiveRegion(WIDTH, HEIGHT)
     for k in range(0, pos, PREFIX_PIECE):
         frame = renderer.feed(doc[k : min(k + PREFIX_PIECE, pos)])
@@ -293,9 +293,9 @@ def part1(docs: dict[int, str], failures: list[str]) -> dict[int, int]:
 
 def stream_ours(doc: str, open_check: dict[int, int] | None = None) -> dict[str, object]:
     from outstream.core.live import LiveRegion
-    from outstream.core.markdown import MarkdownRenderer
+    from outstream.core.pipeline import MarkdownOutput
 
-    renderer = MarkdownRenderer(WIDTH, color_system="standard")
+    renderer = MarkdownOutput(width=WIDTH, height=HEIGHT).renderer()  # as `outstream -m` makes it
     region = LiveRegion(WIDTH, HEIGHT)
     code = in_code_at(doc)
     frame_cpu: list[tuple[bool, float]] = []

@@ -233,3 +233,20 @@ def test_hypothesis_chunkings(data):
     source = ANSWERS[0].with_name(name).read_text(encoding="utf-8")
     cuts = data.draw(st.lists(st.integers(1, len(source) - 1), max_size=30).map(sorted))
     assert run(source, cuts, 50)[0] == rich_whole(source, 50)
+
+
+def test_a_long_open_code_block_is_drawn_by_its_tail_and_committed_whole():
+    code = "".join(f"x_{i} = {i} * 2  # line {i}\n" for i in range(200))
+    source = f"Some code:\n\n```python\n{code}```\n\nAfter it.\n"
+    renderer = MarkdownRenderer(60, live_lines=8)
+    committed: list[str] = []
+    tallest = 0
+    for i in range(0, len(source), 64):
+        frame = renderer.feed(source[i : i + 64])
+        committed += frame.committed
+        tallest = max(tallest, len(frame.live))
+    committed += renderer.flush().committed
+    assert committed == list(render_markdown(source, 60))  # the scrollback: the whole block
+    assert tallest <= 8 + 4  # the live region: its last lines, and the code block's padding
+    # Each frame drew a bounded tail, not the block so far: work stays linear.
+    assert renderer.n_chars_rendered < 20 * len(source)

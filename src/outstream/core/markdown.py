@@ -190,6 +190,7 @@ class MarkdownRenderer:
         hyperlinks: bool = False,
         code_theme: str = "monokai",
         render_live: bool = True,
+        live_lines: int | None = None,
     ) -> None:
         if width < 1:
             raise ValueError(f"width must be at least 1, not {width!r}")
@@ -199,6 +200,9 @@ class MarkdownRenderer:
         self.color_system: ColorSystem | None = color_system
         self.code_theme = code_theme
         self.render_live = render_live
+        # The most rows the live region can show: an open code block longer
+        # than that is drawn by its tail only (None: drawn whole).
+        self.live_lines = live_lines
         self._open = ""  # the source from the first block not yet committed
         self._cr = False  # the last feed ended in \r: a \n may follow
         self._env: dict[str, Any] = {}  # link reference definitions of committed text
@@ -278,7 +282,8 @@ class MarkdownRenderer:
         live: list[str] = []
         if blocks and self.render_live:
             self._hold_partial_languages(blocks)
-            live = self._render(blocks, n_chars=len(self._open))
+            removed = self._tail_of_long_code(blocks)
+            live = self._render(blocks, n_chars=len(self._open) - removed)
         if self._n_lines_skipped:
             n_skip = min(self._n_lines_skipped, len(committed))
             del committed[:n_skip]
@@ -307,6 +312,28 @@ class MarkdownRenderer:
                     and token.map[0] >= n_full_lines
                 ):
                     block.tokens[i] = token.copy(info="")
+
+    def _tail_of_long_code(self, blocks: list[_Block]) -> int:
+        """An open code block taller than the live region is drawn by its last lines only.
+
+        Redrawing (and re-highlighting) all of it on every frame would make
+        each frame cost more as the block grows, though only its tail can be
+        seen. Its lines above are drawn once, with the whole block, when it
+        is finished and committed; until then the live region scrolls
+        through it. Returns how many characters were left out.
+        """
+        if self.live_lines is None or not blocks:
+            return 0
+        tokens = blocks[-1].tokens
+        token = tokens[0]
+        if token.type not in ("fence", "code_block"):
+            return 0
+        lines = token.content.splitlines(keepends=True)
+        if len(lines) <= self.live_lines:
+            return 0
+        tail = "".join(lines[-self.live_lines :])
+        tokens[0] = token.copy(content=tail)
+        return len(token.content) - len(tail)
 
     def _n_finished(self, blocks: list[_Block]) -> int:
         """How many blocks are finished: those before the last block that starts on a full line."""

@@ -48,6 +48,16 @@ class MarkdownOutput:
     height: int | None = None
     color_system: ColorSystem | None = "standard"
 
+    def renderer(self) -> MarkdownRenderer:
+        """The renderer for this output: on a terminal, a long open code block is drawn by
+        its tail, leaving room in the screen for the block's padding lines."""
+        return MarkdownRenderer(
+            self.width,
+            color_system=self.color_system,
+            render_live=self.height is not None,
+            live_lines=None if self.height is None else max(self.height - 4, 1),
+        )
+
 
 SIDE_EVENTS = (Reasoning, Usage, Other, Finish)
 
@@ -106,11 +116,7 @@ class Pipeline:
         self._live: LiveRegion | None = None
         if markdown is not None:
             wrap_width = None  # the Markdown renderer wraps
-            self._markdown = MarkdownRenderer(
-                markdown.width,
-                color_system=markdown.color_system,
-                render_live=markdown.height is not None,
-            )
+            self._markdown = markdown.renderer()
             if markdown.height is not None:
                 self._live = LiveRegion(markdown.width, markdown.height)
         self._wrap = SoftWrap(wrap_width) if wrap_width is not None else None
