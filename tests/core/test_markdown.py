@@ -10,27 +10,15 @@ from hypothesis import strategies as st
 from rich.console import Console
 from rich.markdown import Markdown
 
-from outstream.core.markdown import Frame, MarkdownRenderer, render_markdown
+from outstream.core.markdown import Frame, MarkdownRenderer, _Sink, render_markdown
 
 ANSWERS = sorted((pathlib.Path(__file__).parents[1] / "data" / "answers").glob("*.md"))
 WIDTHS = (40, 80, 120)
 
 
-class _ListFile:
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-
-    def write(self, text: str) -> int:
-        self.parts.append(text)
-        return len(text)
-
-    def flush(self) -> None:
-        pass
-
-
 def rich_whole(source: str, width: int) -> list[str]:
     """The reference: rich renders the whole answer once (rich's create_capture_console settings)."""
-    out = _ListFile()
+    out = _Sink()
     console = Console(
         file=out,  # type: ignore[arg-type]
         width=width,

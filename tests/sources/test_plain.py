@@ -253,14 +253,19 @@ def test_generator_raising_midway_shows_the_text_before_then_reraises(run):
         yield "wörld.\n"
         raise error
 
+    assert shown_before_reraising(run, chunks(), error) == "Hello, wörld.\n"
+
+
+def shown_before_reraising(run, source, error) -> str:
+    """Stream `source`, which raises `error`: the same error comes out; what was shown before it."""
     out = io.StringIO()
     with pytest.raises(Boom) as caught:
         if run is run_sync:
-            outstream.stream(chunks(), file=out, env={})
+            outstream.stream(source, file=out, env={})
         else:
-            asyncio.run(outstream.astream(chunks(), file=out, env={}))
+            asyncio.run(outstream.astream(source, file=out, env={}))
     assert caught.value is error
-    assert out.getvalue() == "Hello, wörld.\n"
+    return out.getvalue()
 
 
 @pytest.mark.parametrize("run", RUNNERS)
@@ -273,14 +278,7 @@ def test_async_generator_raising_midway_shows_the_text_before_then_reraises(run)
         yield "answer"
         raise error
 
-    out = io.StringIO()
-    with pytest.raises(Boom) as caught:
-        if run is run_sync:
-            outstream.stream(chunks(), file=out, env={})
-        else:
-            asyncio.run(outstream.astream(chunks(), file=out, env={}))
-    assert caught.value is error
-    assert out.getvalue() == "partial answer"
+    assert shown_before_reraising(run, chunks(), error) == "partial answer"
 
 
 @pytest.mark.parametrize("run", RUNNERS)
