@@ -181,23 +181,6 @@ def test_work_is_linear_in_the_length_of_the_answer(answers):
     assert rendered_4 / n_chars_4 <= 1.1 * rendered_1 / n_chars_1
 
 
-def test_a_tall_block_can_be_committed_as_it_scrolls_off():
-    source = (
-        "Intro.\n\n```python\n" + "".join(f"x_{i} = {i}\n" for i in range(60)) + "```\n\nEnd.\n"
-    )
-    renderer = MarkdownRenderer(40)
-    committed: list[str] = []
-    for line in source.splitlines(keepends=True):
-        frame = renderer.feed(line)
-        committed += frame.committed
-        if len(frame.live) > 10:  # a 10-row screen
-            frame = renderer.commit_live(len(frame.live) - 10)
-            committed += frame.committed
-        assert len(frame.live) <= 10 + 1
-    committed += renderer.flush().committed
-    assert committed == rich_whole(source, 40)
-
-
 def test_set_width_applies_to_what_is_rendered_next():
     renderer = MarkdownRenderer(40, color_system=None)
     frame = renderer.feed("first paragraph\n\n")
@@ -223,18 +206,78 @@ def test_hypothesis_chunkings(data):
     assert run(source, cuts, 50)[0] == rich_whole(source, 50)
 
 
-def test_a_long_open_code_block_is_drawn_by_its_tail_and_committed_whole():
+def test_every_frame_shows_what_a_whole_render_of_the_text_so_far_shows(answers):
+    """Scrollback plus live region, after each 7-character feed, is rich rendering the prefix once.
+
+    Inside a code block this holds row by row, colours included: its lines
+    are lexed in order with the lexer's state carried over, rendered once
+    each, and its top rows committed early when it outgrows the live region.
+    """
+    for name in ("08_python.md", "09_long_code.md", "17_mixed.md", "13_cjk.md"):
+        source = answers[name]
+        for width in (40, 80):
+            renderer = MarkdownRenderer(width, live_lines=10)
+            committed: list[str] = []
+            for k in range(0, len(source), 7):
+                frame = renderer.feed(source[k : k + 7])
+                committed += frame.committed
+                shown = committed + list(frame.live)
+                expected = list(render_markdown(source[: k + 7], width))
+                assert shown == expected[: len(shown)], (name, width, k)
+                if frame.live:
+                    assert shown == expected, (name, width, k)
+            committed += renderer.flush().committed
+            assert committed == list(render_markdown(source, width))
+
+
+def test_a_long_open_code_block_stays_within_the_live_region_and_renders_each_line_once():
     code = "".join(f"x_{i} = {i} * 2  # line {i}\n" for i in range(200))
     source = f"Some code:\n\n```python\n{code}```\n\nAfter it.\n"
     renderer = MarkdownRenderer(60, live_lines=8)
     committed: list[str] = []
     tallest = 0
+    n_renders_in_code = 0
     for i in range(0, len(source), 64):
+        n_renders = renderer.n_renders
         frame = renderer.feed(source[i : i + 64])
+        if "```python\nx_0" in source[:i] and "```\n\nA" not in source[: i + 64]:
+            n_renders_in_code += renderer.n_renders - n_renders
         committed += frame.committed
         tallest = max(tallest, len(frame.live))
+        if "x_100 =" in source[i : i + 64]:
+            # its top is in the scrollback as soon as it leaves the live region
+            assert "x_90 " in "".join(committed)
     committed += renderer.flush().committed
-    assert committed == list(render_markdown(source, 60))  # the scrollback: the whole block
-    assert tallest <= 8 + 4  # the live region: its last lines, and the code block's padding
-    # Each frame drew a bounded tail, not the block so far: work stays linear.
-    assert renderer.n_chars_rendered < 20 * len(source)
+    assert committed == list(render_markdown(source, 60))
+    assert tallest == 8
+    assert n_renders_in_code == 0  # rich rendered no block: the view drew its new lines only
+
+
+def test_a_closed_code_fence_is_committed_without_waiting_for_the_next_block():
+    renderer = MarkdownRenderer(40)
+    renderer.feed("```python\nx = 1\n")
+    frame = renderer.feed("```\n")
+    assert len(frame.committed) == 3 and frame.live == ()  # padding, the line, padding
+
+
+def test_a_fence_closed_by_a_partial_line_is_not_finished_yet():
+    renderer = MarkdownRenderer(40, color_system=None)
+    renderer.feed("```\nx = 1\n```")
+    frame = renderer.feed("x\n")  # "```x" does not close the block: it is code
+    assert frame.committed == ()
+    assert [line.strip() for line in frame.live] == ["", "x = 1", "```x", ""]
+
+
+def test_the_width_of_a_code_block_committed_early_holds_until_it_ends():
+    code = "".join(f"y = {i}\n" for i in range(30))
+    source = f"```\n{code}```\n\nthe next paragraph here\n"
+    renderer = MarkdownRenderer(30, live_lines=5, color_system=None)
+    committed: list[str] = []
+    half = source.index("y = 15")
+    committed += renderer.feed(source[:half]).committed
+    renderer.set_width(20)
+    committed += renderer.feed(source[half:]).committed
+    committed += renderer.flush().committed
+    code_rows, rest = committed[:32], committed[32:]
+    assert code_rows == list(render_markdown(f"```\n{code}```\n", 30, color_system=None))
+    assert [len(row) for row in rest] == [0, 20, 20]  # then the new width: blank, 2 rows

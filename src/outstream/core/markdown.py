@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.markdown import Markdown
 
+    from .codeview import CodeView
+
 __all__ = ["ColorSystem", "Frame", "MarkdownRenderer", "render_markdown"]
 
 ColorSystem = Literal["standard", "256", "truecolor"]
@@ -61,9 +63,10 @@ class Frame:
 
 @dataclass(slots=True)
 class _Block:
-    """One top-level block of the open region: its first line and its tokens."""
+    """One top-level block of the open region: its first line, the line after it, its tokens."""
 
     line: int
+    end: int = 0
     tokens: list[Token] = field(default_factory=list)
 
 
@@ -207,7 +210,16 @@ class MarkdownRenderer:
         self._cr = False  # the last feed ended in \r: a \n may follow
         self._env: dict[str, Any] = {}  # link reference definitions of committed text
         self._separate = False  # the last committed block wants a blank line after it
-        self._n_lines_skipped = 0  # lines of the open region committed early (commit_live)
+        self._n_lines_skipped = 0  # lines of the open region committed early
+        self._next_width: int | None = None  # set_width waiting for a block to be committed
+        # The open region when it is one code fence still open (see _watch_open_fence):
+        self._code: CodeView | None = None
+        self._code_head: list[str] = []  # its rows above the code: blank line, padding
+        self._code_foot: list[str] = []  # and below: padding
+        self._code_final_rows = 0  # its rows from the top that will not change
+        self._code_start = 0  # where its code starts in the open region
+        self._code_seen = 0  # how much of the open region is known not to close it
+        self._fence_char = "`"
         self._live: tuple[str, ...] = ()
         self._md: MarkdownIt | None = None
         self._markdown: Markdown | None = None
@@ -224,10 +236,17 @@ class MarkdownRenderer:
         return self._live
 
     def set_width(self, width: int) -> None:
-        """Render at `width` from now on (the live region at the next feed)."""
+        """Render at `width` from now on (the live region at the next feed).
+
+        An open code block whose top rows were already committed keeps its
+        width until it is committed whole, so that its rows line up.
+        """
         if width < 1:
             raise ValueError(f"width must be at least 1, not {width!r}")
-        self.width = width
+        if self._n_lines_skipped:
+            self._next_width = width
+        else:
+            self.width, self._next_width = width, None
 
     # --- feeding ---
 
@@ -252,57 +271,65 @@ class MarkdownRenderer:
             self._open += "\n"
         return self._update(final=True)
 
-    def commit_live(self, n_lines: int) -> Frame:
-        """Commit the first `n_lines` of the live region now (they scroll off a short screen).
-
-        The open block goes on growing, and its first lines are not drawn
-        again. Should they still change (a table's columns widen, text
-        rewraps after `set_width`), the scrollback keeps the old ones:
-        commit only what is out of sight.
-        """
-        n_lines = max(0, min(n_lines, len(self._live)))
-        committed, self._live = self._live[:n_lines], self._live[n_lines:]
-        self._n_lines_skipped += n_lines
-        return Frame(committed=committed, live=self._live)
-
     # --- blocks ---
 
     def _update(self, *, final: bool) -> Frame:
-        blocks = self._parse(self._open) if self._open else []
-        n_done = len(blocks) if final else self._n_finished(blocks)
         committed: list[str] = []
-        if n_done:
-            done, open_blocks = blocks[:n_done], blocks[n_done:]
-            cut = self._line_offset(open_blocks[0].line) if open_blocks else len(self._open)
-            committed.extend(self._render(done, n_chars=cut))
-            self._separate = self._separates(done[-1])
-            self._remember_references(self._open[:cut])
-            self._open = self._open[cut:]
-            blocks = open_blocks
         live: list[str] = []
-        if blocks and self.render_live:
-            self._hold_partial_languages(blocks)
-            removed = self._tail_of_long_code(blocks)
-            live = self._render(blocks, n_chars=len(self._open) - removed)
-        if self._n_lines_skipped:
-            n_skip = min(self._n_lines_skipped, len(committed))
-            del committed[:n_skip]
-            self._n_lines_skipped -= n_skip
-            n_skip = min(self._n_lines_skipped, len(live))
-            del live[:n_skip]
-            if final:
-                self._n_lines_skipped = 0
+        if not final and self._fence_still_open():
+            live = self._code_rows()
+        else:
+            blocks = self._parse(self._open) if self._open else []
+            n_full_lines = self._open.count("\n")  # of the source the blocks' lines count in
+            n_done = len(blocks) if final else self._n_finished(blocks)
+            if n_done:
+                done, blocks = blocks[:n_done], blocks[n_done:]
+                cut = (
+                    len(self._open)
+                    if final
+                    else self._line_offset(blocks[0].line if blocks else done[-1].end)
+                )
+                committed = self._render(done, n_chars=cut)
+                self._separate = self._separates(done[-1])
+                self._remember_references(self._open[:cut])
+                self._open = self._open[cut:]
+                self._code = None
+            if blocks and self.render_live:
+                self._hold_partial_languages(blocks, n_full_lines)
+                if self._watch_open_fence(blocks):
+                    live = self._code_rows()
+                else:
+                    live = self._render(blocks, n_chars=len(self._open))
+        # Lines of the open region committed early are not written again:
+        # neither when its block is committed nor while it is live.
+        n_skip = min(self._n_lines_skipped, len(committed))
+        del committed[:n_skip]
+        self._n_lines_skipped -= n_skip
+        if committed or final:
+            self._n_lines_skipped = 0
+            if self._next_width is not None:
+                self.width, self._next_width = self._next_width, None
+        del live[: self._n_lines_skipped]
+        if self._code is not None and self.live_lines is not None:
+            # An open code block taller than the screen: its top rows,
+            # which no longer change, go to the scrollback now.
+            n_final = self._code_final_rows - self._n_lines_skipped
+            n_early = min(len(live) - self.live_lines, n_final)
+            if n_early > 0:
+                committed += live[:n_early]
+                del live[:n_early]
+                self._n_lines_skipped += n_early
         self._live = tuple(live)
         return Frame(committed=tuple(committed), live=self._live)
 
-    def _hold_partial_languages(self, blocks: list[_Block]) -> None:
+    @staticmethod
+    def _hold_partial_languages(blocks: list[_Block], n_full_lines: int) -> None:
         """A fence whose opening line is still arriving (```py...) is drawn without a language.
 
         Its name may be cut short ("p" of "python"), and Pygments looks an
         unknown name up in every installed plugin, which can take a quarter
         of a second the first time.
         """
-        n_full_lines = self._open.count("\n")
         for block in blocks:
             for i, token in enumerate(block.tokens):
                 if (
@@ -313,33 +340,69 @@ class MarkdownRenderer:
                 ):
                     block.tokens[i] = token.copy(info="")
 
-    def _tail_of_long_code(self, blocks: list[_Block]) -> int:
-        """An open code block taller than the live region is drawn by its last lines only.
+    # --- an open code block ---
 
-        Redrawing (and re-highlighting) all of it on every frame would make
-        each frame cost more as the block grows, though only its tail can be
-        seen. Its lines above are drawn once, with the whole block, when it
-        is finished and committed; until then the live region scrolls
-        through it. Returns how many characters were left out.
+    def _watch_open_fence(self, blocks: list[_Block]) -> bool:
+        """Whether the open region is one code fence still open, now drawn by a `CodeView`.
+
+        Such a block only grows until a line closes it, so until text with
+        its fence character arrives it need not be parsed again, and its
+        lines are rendered one by one as they are finished.
         """
-        if self.live_lines is None or not blocks:
-            return 0
-        tokens = blocks[-1].tokens
-        token = tokens[0]
-        if token.type not in ("fence", "code_block"):
-            return 0
-        lines = token.content.splitlines(keepends=True)
-        if len(lines) <= self.live_lines:
-            return 0
-        tail = "".join(lines[-self.live_lines :])
-        tokens[0] = token.copy(content=tail)
-        return len(token.content) - len(tail)
+        from .codeview import CodeView
+
+        token = blocks[0].tokens[0]
+        first_line, _, content = self._open.partition("\n")
+        if not (
+            len(blocks) == 1
+            and token.type == "fence"
+            and first_line.startswith(token.markup)  # not indented: content is the source
+            and token.content == content  # no closing line yet
+            and content.strip()
+        ):
+            self._code = None
+            return False
+        if self._code is None or (self._code.width != self.width and not self._n_lines_skipped):
+            lexer_name = token.info.partition(" ")[0] or "text"  # as rich's CodeBlock
+            self._code = CodeView(self._console(), lexer_name, self.code_theme, self.color_system)
+            sample = self._render([_Block(0, 0, [token.copy(content="x\n")])], n_chars=1)
+            self._code_head, self._code_foot = sample[:-2], sample[-1:]
+            self._fence_char = token.markup[0]
+        self._code_start = len(first_line) + 1
+        self._code_seen = len(self._open)
+        return True
+
+    def _fence_still_open(self) -> bool:
+        if self._code is None or not self.render_live:
+            return False
+        if self._fence_char in self._open[self._code_seen :]:
+            return False  # it may close: parse again
+        self._code_seen = len(self._open)
+        return True
+
+    def _code_rows(self) -> list[str]:
+        assert self._code is not None
+        rows = self._code.rows(self._open[self._code_start :])
+        self._code_final_rows = len(self._code_head) + self._code.n_final_rows
+        return [*self._code_head, *rows, *self._code_foot]
 
     def _n_finished(self, blocks: list[_Block]) -> int:
-        """How many blocks are finished: those before the last block that starts on a full line."""
+        """How many blocks are finished: those before the last block that starts on a full line.
+
+        A code fence whose closing line is complete is finished too: no
+        later line can change it (it is not a paragraph).
+        """
         n_full_lines = self._open.count("\n")
-        for i in range(len(blocks) - 1, 0, -1):
-            if blocks[i].line < n_full_lines:
+        for i in range(len(blocks) - 1, -1, -1):
+            block = blocks[i]
+            token = block.tokens[0]
+            if (
+                token.type == "fence"
+                and block.end <= n_full_lines
+                and block.end - block.line == token.content.count("\n") + 2
+            ):
+                return i + 1  # its closing line is complete
+            if i and block.line < n_full_lines:
                 return i
         return 0
 
@@ -354,7 +417,7 @@ class MarkdownRenderer:
         for token in self._md.parse(source, env):
             if token.level == 0 and token.nesting >= 0:
                 assert token.map is not None, token
-                blocks.append(_Block(token.map[0]))
+                blocks.append(_Block(token.map[0], token.map[1]))
             blocks[-1].tokens.append(token)
         return blocks
 

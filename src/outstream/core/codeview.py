@@ -1,0 +1,265 @@
+"""An open fenced code block drawn line by line: each finished line highlighted and rendered once.
+
+Theory of operation: rich draws a code block (``Syntax``, word-wrapped, with
+a padding of one cell) line by line: every source line becomes a `Text` of
+its own, wrapped at the width, padded with the background. So the rows of
+a code block are the rows of its lines, one after the other, between a
+blank top row and a blank bottom row, and a line's rows depend only on its
+text and its tokens. `CodeView` keeps the rows of the lines that can no
+longer change and renders only the last line on each frame, so a frame's
+cost does not grow with the block.
+
+A line can no longer change once text other than white space follows it
+(rich strips the code's trailing white space, so the last line that holds
+any text is the one still moving). Highlighting depends on what came
+before (a line inside a multi-line string), so lines are lexed in order,
+from where the last lexing stopped, with the lexer's state carried over:
+for Pygments' `RegexLexer` (Python, JavaScript, Bash, Rust, Go, SQL...) the
+state is its stack of states, and lexing resumes from it exactly. Lexers
+that work otherwise are run on each new stretch of lines alone; the block
+is drawn again whole, exactly, when it is finished, so what may differ is
+a colour in the live region, or in rows committed early because the block
+outgrew the screen.
+
+The tokens → rows step is rich's own: `Console.render_lines` on each line's
+`Text`, padded as ``Padding`` pads, the segments turned into ANSI text with
+`Style.render`. Tests compare every row with rich rendering the block whole.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pygments.lexer import Lexer
+    from rich.console import Console, ConsoleOptions
+    from rich.style import Style
+
+__all__ = ["CodeView"]
+
+_TAB_SIZE = 4  # rich's Syntax default, which rich.markdown's CodeBlock keeps
+_MAX_HELD = 20  # lines held back while the lexer finds errors in them (see CodeView._finish)
+
+
+class CodeView:
+    """The rows of one open code block, its finished lines rendered once.
+
+    Args:
+        console: the rich Console the block is rendered with (its width
+            and colour system); it is used only to lay out text.
+        lexer_name: the fence's language, as rich's ``CodeBlock`` takes it.
+        theme: the Pygments style.
+        color_system: rich's name of the colour system, or None.
+    """
+
+    def __init__(
+        self, console: Console, lexer_name: str, theme: str, color_system: str | None
+    ) -> None:
+        from rich.color import ColorSystem
+        from rich.segment import Segment
+        from rich.syntax import Syntax
+
+        syntax = Syntax("", lexer_name, theme=theme, word_wrap=True, padding=1, tab_size=_TAB_SIZE)
+        self._lexer: Lexer = syntax.lexer or syntax.default_lexer
+        self._resumable = _is_stock_regex_lexer(self._lexer)
+        self._base: Style = syntax._get_base_style()
+        self._style_of = syntax._theme.get_style_for_token
+        self._console = console
+        self.width = console.width
+        self._options: ConsoleOptions = console.options.update(
+            width=max(0, self.width - 2), height=None, justify="left"
+        )
+        self._pad = Segment(" ", self._base)
+        self._color_system = (
+            None
+            if color_system is None
+            else {
+                "standard": ColorSystem.STANDARD,
+                "256": ColorSystem.EIGHT_BIT,
+                "truecolor": ColorSystem.TRUECOLOR,
+            }[color_system]
+        )
+        self._transparent = self._base.transparent_background
+        self._rows: list[str] = []  # rows of the lines that can no longer change
+        self._n_done = 0  # characters of the content those lines take
+        self._stack: tuple[str, ...] = ("root",)  # the lexer's state after them
+        self._tail: tuple[str, list[str]] = ("\0", [])  # the last line and its rows
+
+    def rows(self, content: str) -> list[str]:
+        """The rows of the code so far (no padding rows above or below it).
+
+        Args:
+            content: the block's code so far; each call's content starts
+                with the last one's (the block only grows).
+        """
+        lines = content[self._n_done :].split("\n")
+        last = len(lines) - 1
+        while last > 0 and not lines[last].strip():
+            last -= 1
+        if last > 0:  # lines before the last that holds text may be final
+            n_final = self._finish(lines[:last])
+            del lines[:n_final]
+            last -= n_final
+        tail = "\n".join(lines[: last + 1]).rstrip()
+        if tail != self._tail[0]:
+            tokens, _ = self._lex(tail + "\n")
+            self._tail = (tail, self._render(tokens))
+        return self._rows + self._tail[1]
+
+    @property
+    def n_final_rows(self) -> int:
+        """How many rows, from the top, will not change any more."""
+        return len(self._rows)
+
+    def _finish(self, lines: list[str]) -> int:
+        """Render `lines` for good, up to any that the lexer could not make sense of yet.
+
+        A lexer's rule may match several lines at once (a ``/* ... */``
+        comment): until the closing line arrives, its first line lexes as
+        errors. Such a line and those after it are held back (up to
+        `_MAX_HELD` lines) and drawn again on each frame with the last line.
+        Returns how many lines were rendered for good.
+        """
+        from pygments.token import Error
+
+        text = "".join(line + "\n" for line in lines)
+        tokens, stack = self._lex(text)
+        n_final = len(lines)
+        if n_final < _MAX_HELD:
+            line = 0
+            for token_type, value in tokens:
+                if token_type in Error:
+                    n_final = line
+                    break
+                line += value.count("\n")
+            if n_final < len(lines):
+                text = text[: sum(len(line) + 1 for line in lines[:n_final])]
+                tokens, stack = self._lex(text) if n_final else ([], stack)
+        if n_final:
+            self._rows += self._render(tokens)
+            self._stack = stack
+            self._n_done += len(text)
+        return n_final
+
+    # --- lexing ---
+
+    def _lex(self, text: str) -> tuple[list[tuple[Any, str]], tuple[str, ...]]:
+        """Tokens of `text` (whole lines) lexed from the state the lines before left, and the state after."""
+        text = text.expandtabs(_TAB_SIZE)
+        if not self._n_done and text.startswith("\ufeff"):
+            text = text[1:]  # Pygments drops a byte order mark at the start
+        if not self._resumable:
+            return list(self._lexer.get_tokens(text)), self._stack
+        tokens: list[tuple[Any, str]] = []
+        stack = _lex_regex(self._lexer, text, self._stack, tokens)
+        return tokens, stack
+
+    # --- rendering ---
+
+    def _render(self, tokens: list[tuple[Any, str]]) -> list[str]:
+        from rich.segment import Segment
+        from rich.text import Text
+
+        style_of = self._style_of
+        line_tokens: list[list[tuple[str, Style]]] = [[]]
+        for token_type, value in tokens:
+            style = style_of(token_type)
+            parts = value.split("\n")
+            for i, part in enumerate(parts):
+                if i:
+                    line_tokens.append([])
+                if part:
+                    line_tokens[-1].append((part, style))
+        if not line_tokens[-1]:
+            line_tokens.pop()  # after the last newline
+        rows: list[str] = []
+        base, pad = self._base, self._pad
+        for parts_ in line_tokens:
+            text = Text(
+                justify="default" if self._transparent else "left",
+                style=base,
+                tab_size=_TAB_SIZE,
+                no_wrap=False,
+            )
+            text.append_tokens(parts_)
+            # Syntax pads a line with the background unless it is transparent,
+            # and Padding then pads it anyway, with the same style.
+            for line in self._console.render_lines(text, self._options, style=base, pad=True):
+                rows.append(self._ansi([pad, *Segment.apply_style(line, base), pad]))
+        return rows
+
+    def _ansi(self, segments: list[Any]) -> str:
+        color_system = self._color_system
+        return "".join(
+            style.render(text, color_system=color_system) if style else text
+            for text, style, _ in segments
+        )
+
+
+def _is_stock_regex_lexer(lexer: Lexer) -> bool:
+    from pygments.lexer import RegexLexer
+
+    return (
+        isinstance(lexer, RegexLexer)
+        and type(lexer).get_tokens_unprocessed is RegexLexer.get_tokens_unprocessed
+        and not lexer.filters
+    )
+
+
+def _lex_regex(
+    lexer: Any, text: str, stack: tuple[str, ...], out: list[tuple[Any, str]]
+) -> tuple[str, ...]:
+    """`RegexLexer.get_tokens_unprocessed`, started from `stack`, returning the stack at the end.
+
+    The loop is Pygments' own (pygments/lexer.py, BSD-2-Clause, © the
+    Pygments team); the only change is that it hands back its state.
+    """
+    from pygments.token import Error, Whitespace, _TokenType
+
+    pos = 0
+    tokendefs = lexer._tokens
+    statestack = list(stack)
+    statetokens = tokendefs[statestack[-1]]
+    append = out.append
+    while True:
+        for rexmatch, action, new_state in statetokens:
+            m = rexmatch(text, pos)
+            if m:
+                if action is not None:
+                    if type(action) is _TokenType:
+                        append((action, m.group()))
+                    else:
+                        out.extend((token, value) for _, token, value in action(lexer, m))
+                pos = m.end()
+                if new_state is not None:
+                    if isinstance(new_state, tuple):
+                        for state in new_state:
+                            if state == "#pop":
+                                if len(statestack) > 1:
+                                    statestack.pop()
+                            elif state == "#push":
+                                statestack.append(statestack[-1])
+                            else:
+                                statestack.append(state)
+                    elif isinstance(new_state, int):
+                        if abs(new_state) >= len(statestack):
+                            del statestack[1:]
+                        else:
+                            del statestack[new_state:]
+                    elif new_state == "#push":
+                        statestack.append(statestack[-1])
+                    else:
+                        raise AssertionError(f"wrong state def: {new_state!r}")
+                    statetokens = tokendefs[statestack[-1]]
+                break
+        else:
+            if pos >= len(text):
+                break
+            if text[pos] == "\n":
+                statestack = ["root"]  # at the end of a line, back to "root"
+                statetokens = tokendefs["root"]
+                append((Whitespace, "\n"))
+            else:
+                append((Error, text[pos]))
+            pos += 1
+    return tuple(statestack)
