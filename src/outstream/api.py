@@ -114,6 +114,7 @@ class Options:
     reasoning: ReasoningMode | Any = "hide"
     render: RenderMode = "plain"
     color: ColorMode = "auto"
+    hyperlinks: bool = False
     on_reasoning: Callable[[str], None] | None = None
     env: Mapping[str, str] | None = None
 
@@ -170,8 +171,8 @@ def _sink(file: Any, options: Options) -> StreamSink:
     )
 
 
-def _wrap_width(sink: StreamSink, options: Options) -> tuple[int | None, Callable[[], int] | None]:
-    """The width to wrap at, and where to read it again after a resize (None: it is fixed).
+def _wrap_width(sink: StreamSink, options: Options) -> int | None:
+    """The width to wrap at (None: no wrapping).
 
     By default words are wrapped on a real terminal only (not in a notebook,
     which wraps by itself, nor into a pipe or file); ``wrap=N`` wraps at N
@@ -179,28 +180,41 @@ def _wrap_width(sink: StreamSink, options: Options) -> tuple[int | None, Callabl
     """
     wrap = options.wrap
     if wrap is False:
-        return None, None
+        return None
     if wrap is not None and wrap is not True:
-        return int(wrap), None
+        return int(wrap)
     if sink.kind is not SinkKind.TTY and wrap is None:
-        return None, None
-    columns = terminal_size(sink.file, options.env)[0]
+        return None
+    return terminal_size(sink.file, options.env)[0]
+
+
+def _size_reader(sink: StreamSink, options: Options) -> Callable[[], tuple[int, int]] | None:
+    """Where to read the terminal's size again after a resize (None: it is fixed).
+
+    Wrapping at the terminal's width and Markdown's live region follow it;
+    ``COLUMNS`` in the environment, or ``wrap=N``, fix the width.
+    """
+    follows = _wrap_width(sink, options) is not None and options.wrap in (None, True)
+    if sink.kind is not SinkKind.TTY or not (follows or options.render == "markdown"):
+        return None
     env = os.environ if options.env is None else options.env
     if env.get("COLUMNS", "").strip().isdigit():
-        return columns, None  # the user said how wide: it stays so
+        return None  # the user said how wide: it stays so
+    columns, lines = terminal_size(sink.file, options.env)
     try:
         fd = sink.file.fileno()
     except Exception:
-        return columns, None
+        return None
 
-    def width() -> int:
+    def size() -> tuple[int, int]:
         # Asked once per step: one ioctl, no environment lookups.
         try:
-            return os.get_terminal_size(fd).columns or columns
+            now = os.get_terminal_size(fd)
         except OSError:
-            return columns
+            return columns, lines
+        return now.columns or columns, now.lines or lines
 
-    return columns, width
+    return size
 
 
 def _markdown_output(sink: StreamSink, options: Options) -> MarkdownOutput | None:
@@ -220,9 +234,16 @@ def _markdown_output(sink: StreamSink, options: Options) -> MarkdownOutput | Non
         colors = "none"
     palette = None if colors == "none" else colors
     if sink.kind is SinkKind.TTY:
-        return MarkdownOutput(width=columns, height=lines, color_system=palette)
+        return MarkdownOutput(
+            width=columns, height=lines, color_system=palette, hyperlinks=options.hyperlinks
+        )
     if options.color == "always":
-        return MarkdownOutput(width=columns, height=None, color_system=palette or "standard")
+        return MarkdownOutput(
+            width=columns,
+            height=None,
+            color_system=palette or "standard",
+            hyperlinks=options.hyperlinks,
+        )
     return None
 
 
@@ -250,7 +271,7 @@ def _pipeline(sink: StreamSink, options: Options, t_start: float) -> Pipeline:
         frame_interval=1.0 / options.fps if animated else 0.0,
         t_start=t_start,
         count_text=options.count_text,
-        wrap_width=_wrap_width(sink, options)[0],
+        wrap_width=_wrap_width(sink, options),
         reasoning="show" if options.reasoning == "show" else "hide",
         on_reasoning=_reasoning_to(options),
         markdown=_markdown_output(sink, options),
@@ -281,7 +302,7 @@ def lanes_for(file: Any, options: Options, t_start: float) -> list[Lane]:
             _pipeline(sink, options, t_start),
             BackgroundSink(sink) if tee else sink,
             keep_text=options.keep_text and i == 0,
-            width=_wrap_width(sink, options)[1],
+            size=_size_reader(sink, options),
             display=_notebook_display(sink, options),
         )
         for i, sink in enumerate(sinks)
@@ -324,6 +345,7 @@ def stream(
     reasoning: ReasoningMode | Any = "hide",
     render: RenderMode = "plain",
     color: ColorMode = "auto",
+    hyperlinks: bool = False,
     keep_text: bool = True,
     clock: Clock | None = None,
     env: Mapping[str, str] | None = None,
@@ -376,6 +398,9 @@ def stream(
             through unchanged, unless ``color="always"``.
         color: ``"auto"``, ``"always"`` (render Markdown even off a
             terminal) or ``"never"`` (no colour); ``NO_COLOR`` means never.
+        hyperlinks: with ``render="markdown"``, links become terminal
+            hyperlinks (OSC 8: the text is clickable, the URL not shown);
+            by default a link shows as its text and its URL in brackets.
         keep_text: keep the shown text for `Result.text`.
         clock: the time source; `SystemClock()` by default, a
             `outstream.testing.VirtualClock` in tests.
@@ -396,7 +421,7 @@ def stream(
         pace=pace, unit=unit, escapes=escapes, errors=errors, fps=fps, hold=hold,
         terminal=terminal, flush=flush, encoding=encoding, encoding_errors=encoding_errors,
         fsync=fsync, wrap=wrap, reasoning=reasoning, render=render, color=color,
-        keep_text=keep_text, env=env,
+        hyperlinks=hyperlinks, keep_text=keep_text, env=env,
     )  # fmt: skip
     clock = SystemClock() if clock is None else clock
     lanes = lanes_for(file, options, clock.now())
@@ -423,6 +448,7 @@ async def astream(
     reasoning: ReasoningMode | Any = "hide",
     render: RenderMode = "plain",
     color: ColorMode = "auto",
+    hyperlinks: bool = False,
     keep_text: bool = True,
     clock: Clock | None = None,
     env: Mapping[str, str] | None = None,
@@ -437,7 +463,7 @@ async def astream(
         pace=pace, unit=unit, escapes=escapes, errors=errors, fps=fps, hold=hold,
         terminal=terminal, flush=flush, encoding=encoding, encoding_errors=encoding_errors,
         fsync=fsync, wrap=wrap, reasoning=reasoning, render=render, color=color,
-        keep_text=keep_text, env=env,
+        hyperlinks=hyperlinks, keep_text=keep_text, env=env,
     )  # fmt: skip
     clock = SystemClock() if clock is None else clock
     lanes = lanes_for(file, options, clock.now())

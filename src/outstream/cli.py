@@ -159,6 +159,12 @@ def _add_stream_options(parser: argparse.ArgumentParser) -> None:
         help="colour and Markdown rendering: auto (on a terminal), always (also into a pipe "
         "or file), never; NO_COLOR means never",
     )
+    text.add_argument(
+        "--hyperlinks",
+        action="store_true",
+        help="with -m, make links clickable terminal hyperlinks (OSC 8) instead of showing "
+        "their URL after the text",
+    )
     wrap = text.add_mutually_exclusive_group()
     wrap.add_argument(
         "--wrap",
@@ -540,6 +546,7 @@ def _stream(args: argparse.Namespace, source: Any) -> int:
             on_reasoning=on_reasoning,
             render="markdown" if args.markdown else "plain",
             color=args.color,
+            hyperlinks=args.hyperlinks,
         )
         lanes = api.lanes_for(outputs, options, clock.now())
         drive.run(lanes, drive.open_inbox(source, clock), clock)

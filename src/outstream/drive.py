@@ -462,7 +462,7 @@ class Lane:
         sink: Sink,
         *,
         keep_text: bool = False,
-        width: Callable[[], int] | None = None,
+        size: Callable[[], tuple[int, int]] | None = None,
         display: Display | None = None,
     ) -> None:
         self.pipeline = pipeline
@@ -471,8 +471,8 @@ class Lane:
         # text so far (once per frame), instead of writes to the stream.
         self.display = display
         self._display_text: list[str] = []
-        self._width = width  # reads the terminal's width again, for wrapping
-        self._last_width = width() if width is not None else None
+        self._size = size  # reads the terminal's size again, for wrapping and Markdown
+        self._last_size = size() if size is not None else None
         self.finished = False
         self.gone = False
         self.structured = False  # the source sent a model's stream objects
@@ -490,11 +490,11 @@ class Lane:
             pipeline.feed_chunks(batch.chunks, batch.times, offset=batch.offset)
         if batch.end is not None:
             pipeline.feed(batch.end, now)
-        if self._width is not None:
-            width = self._width()  # one ioctl: cheaper than a SIGWINCH handler, and no signals
-            if width != self._last_width:
-                self._last_width = width
-                pipeline.set_wrap_width(width)
+        if self._size is not None:
+            size = self._size()  # one ioctl: cheaper than a SIGWINCH handler, and no signals
+            if size != self._last_size:
+                self._last_size = size
+                pipeline.resize(*size)
         text = pipeline.poll(now)
         try:
             if text:

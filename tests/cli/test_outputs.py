@@ -157,6 +157,18 @@ def test_markdown_into_a_pipe_passes_the_source_through(capsys, tmp_path):
     assert capsys.readouterr().out == source
 
 
+def test_hyperlinks_make_links_clickable_instead_of_showing_the_url(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "60")
+    path = tmp_path / "answer.md"
+    path.write_text("Read [the guide](https://example.com/guide) first.\n")
+    assert main(["-m", "--color", "always", "-f", str(path)]) == 0
+    assert "https://example.com/guide\x1b[0m) first." in capsys.readouterr().out
+    assert main(["-m", "--color", "always", "--hyperlinks", "-f", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b]8;;https://example.com/guide\x1b\\" in out
+    assert "(https://example.com/guide)" not in out
+
+
 def test_markdown_color_always_renders_even_into_a_pipe(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("COLUMNS", "40")
     path = tmp_path / "answer.md"

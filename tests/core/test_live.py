@@ -66,3 +66,36 @@ def test_wide_characters_and_long_lines_count_the_rows_they_take():
 def test_bad_sizes():
     with pytest.raises(ValueError):
         LiveRegion(0, 10)
+
+
+def shrink(screen: pyte.HistoryScreen, rows: int) -> None:
+    """The screen gets `rows` tall, as xterm does it: lines above the cursor go to the scrollback."""
+    while screen.cursor.y >= rows:
+        y, x = screen.cursor.y, screen.cursor.x
+        screen.cursor_position(screen.lines, 1)
+        screen.index()  # the top line into the history
+        screen.cursor_position(y, x + 1)  # one line up (1-based)
+    screen.lines = rows
+    screen.set_margins()
+
+
+def test_a_screen_made_shorter_mid_block_loses_and_repeats_no_line():
+    from outstream.core.markdown import MarkdownRenderer, render_markdown
+
+    source = "Intro.\n\n```\n" + "".join(f"x_{i} = {i}\n" for i in range(40)) + "```\n\n- a\n- b\n"
+    renderer = MarkdownRenderer(30, color_system=None, live_lines=11)
+    region = LiveRegion(30, 12)
+    screen = pyte.HistoryScreen(30, 12, history=1000)
+    stream = pyte.Stream(screen)
+    for k in range(0, len(source), 16):
+        if k <= source.index("x_15 =") < k + 16:
+            shrink(screen, 6)
+            renderer.live_lines = 5  # what Pipeline.resize does
+            region.resize(30, 6)
+        frame = renderer.feed(source[k : k + 16])
+        stream.feed(region.update(frame.committed, frame.live).replace("\n", "\r\n"))
+        assert screen.cursor.y < screen.lines
+    frame = renderer.flush()
+    stream.feed((region.update(frame.committed, frame.live) + region.close()).replace("\n", "\r\n"))
+    expected = [line.rstrip() for line in render_markdown(source, 30, color_system=None)]
+    assert everything(screen) == expected

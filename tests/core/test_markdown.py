@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markdown import Markdown
 
 from outstream.core.markdown import Frame, MarkdownRenderer, _Sink, render_markdown
+from outstream.core.wrap import width_cells
 
 ANSWERS = sorted((pathlib.Path(__file__).parents[1] / "data" / "answers").glob("*.md"))
 WIDTHS = (40, 80, 120)
@@ -152,9 +153,22 @@ def test_links_show_their_url_and_never_osc8(answers):
         assert url in text
 
 
-def test_hyperlinks_are_refused():
-    with pytest.raises(ValueError, match="OSC 8"):
-        MarkdownRenderer(80, hyperlinks=True)
+def test_hyperlinks_are_osc8_without_rich_s_random_ids(answers):
+    source = answers["12_links.md"]
+    expected = render_markdown(source, 80, hyperlinks=True)
+    assert expected == render_markdown(source, 80, hyperlinks=True)  # reproducible
+    text = "\n".join(expected)
+    assert "\x1b]8;;https://example.com/docs\x1b\\" in text and "id=" not in text
+    assert "(https://example.com/docs)" not in text  # the URL is in the link, not shown
+    renderer = MarkdownRenderer(80, hyperlinks=True)
+    committed = [
+        line
+        for k in range(0, len(source), 5)
+        for line in renderer.feed(source[k : k + 5]).committed
+    ]
+    committed += renderer.flush().committed
+    assert committed == list(expected)
+    assert all(width_cells(line) <= 80 for line in committed)  # OSC 8 takes no cells
 
 
 def test_a_reference_defined_after_its_use_cannot_change_a_committed_block():

@@ -43,9 +43,25 @@ class LiveRegion:
         # Lines at the top of the caller's live region already written for
         # good because the region outgrew the screen: skipped from then on.
         self._forced = 0
+        self._drawn: list[str] = []  # the live lines on the screen now
 
     def resize(self, width: int, height: int) -> None:
-        """The terminal changed size; the next update draws for the new one."""
+        """The terminal changed size; the next update draws for the new one.
+
+        A terminal made shorter than the live region keeps the cursor's row
+        and pushes the rows above the new top into the scrollback (xterm,
+        VTE): the live lines that went there are written for good now, and
+        skipped from then on like lines the region outgrew.
+        """
+        lost = self._rows - max(height, 2)
+        while lost > 0 and self._drawn:
+            rows = self._rows_of(self._drawn[0])
+            if rows > lost:
+                break
+            del self._drawn[0]
+            self._rows -= rows
+            self._forced += 1
+            lost -= rows
         self.width, self.height = max(width, 1), max(height, 2)
 
     def _rows_of(self, line: str) -> int:
@@ -61,13 +77,12 @@ class LiveRegion:
         live = list(live)
         committed = list(committed)
         if self._forced:
-            # The block whose top was forced out is either still live (skip
-            # that top there) or now committed (skip it there), once.
-            if committed:
-                committed = committed[self._forced :]
-                self._forced = 0
-            else:
-                live = live[self._forced :]
+            # The caller's lines begin with those forced out: they are
+            # committed now (skip them there, once) or still live (skip them).
+            n_skip = min(self._forced, len(committed))
+            del committed[:n_skip]
+            self._forced -= n_skip
+            del live[: self._forced]
         room = self.height - 1
         rows = [self._rows_of(line) for line in live]
         while live and sum(rows) > room:  # the region may not outgrow the screen
@@ -88,6 +103,7 @@ class LiveRegion:
         self.n_committed += len(committed)
         out.append("\n".join(line + _RESET for line in live))
         self._rows = sum(rows)
+        self._drawn = live
         return "".join(out)
 
     def close(self) -> str:

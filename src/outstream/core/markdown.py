@@ -134,6 +134,16 @@ def _lines(text: str) -> tuple[str, ...]:
     return tuple(text.removesuffix("\n").split("\n"))
 
 
+def _without_link_ids(text: str) -> str:
+    """OSC 8 hyperlinks without the random ``id=`` rich gives each (ECMA-48 OSC; the id is optional)."""
+    if "\x1b]8;id=" not in text:
+        return text
+    from ._lazy_regex import pattern
+
+    result: str = pattern(r"\x1b\]8;id=[^;\x07\x1b]*;").sub("\x1b]8;;", text)
+    return result
+
+
 def _normalize_newlines(text: str) -> str:
     # markdown-it turns \r\n and a lone \r into \n before parsing
     # (markdown_it.rules_core.normalize); line numbers must count the same.
@@ -146,6 +156,7 @@ def render_markdown(
     *,
     color_system: ColorSystem | None = "standard",
     code_theme: str = "monokai",
+    hyperlinks: bool = False,
 ) -> tuple[str, ...]:
     """Render a whole Markdown text at once, as rich does: the lines `MarkdownRenderer` matches.
 
@@ -154,6 +165,7 @@ def render_markdown(
         width: the line's width in cells.
         color_system: rich's colour system, or None for no escape sequences.
         code_theme: the Pygments style for fenced code.
+        hyperlinks: links as OSC 8 hyperlinks (without rich's random ids).
 
     Returns:
         The lines, as ANSI text without their newlines.
@@ -162,8 +174,8 @@ def render_markdown(
 
     sink = _Sink()
     console = _console(width, color_system, sink)
-    console.print(Markdown(source, code_theme=code_theme, hyperlinks=False), soft_wrap=False)
-    return _lines(sink.take())
+    console.print(Markdown(source, code_theme=code_theme, hyperlinks=hyperlinks), soft_wrap=False)
+    return _lines(_without_link_ids(sink.take()))
 
 
 class MarkdownRenderer:
@@ -172,9 +184,9 @@ class MarkdownRenderer:
     Args:
         width: the line's width in cells (at least 1).
         color_system: rich's colour system, or None for no escape sequences.
-        hyperlinks: must be False: links are printed as their text and URL.
-            OSC 8 hyperlinks are not supported (rich gives each one a random
-            id, so the output would not even be reproducible).
+        hyperlinks: links as OSC 8 terminal hyperlinks (the text clickable,
+            the URL not shown) instead of their text and URL. rich gives
+            each a random ``id``; it is left out, so output is reproducible.
         code_theme: the Pygments style for fenced code.
         render_live: False when there is no live region to draw (off a tty,
             finished blocks are printed as they complete): the open block is
@@ -182,7 +194,7 @@ class MarkdownRenderer:
             always empty.
 
     Raises:
-        ValueError: for a width under 1, or hyperlinks.
+        ValueError: for a width under 1.
     """
 
     def __init__(
@@ -197,11 +209,10 @@ class MarkdownRenderer:
     ) -> None:
         if width < 1:
             raise ValueError(f"width must be at least 1, not {width!r}")
-        if hyperlinks:
-            raise ValueError("OSC 8 hyperlinks are not supported: links are shown with their URL")
         self.width = width
         self.color_system: ColorSystem | None = color_system
         self.code_theme = code_theme
+        self.hyperlinks = hyperlinks
         self.render_live = render_live
         # The most rows the live region can show: an open code block longer
         # than that is drawn by its tail only (None: drawn whole).
@@ -456,8 +467,11 @@ class MarkdownRenderer:
         """Render consecutive blocks (with the blank line due before the first)."""
         from rich.markdown import Markdown
 
-        if self._markdown is None or self._markdown.code_theme != self.code_theme:
-            self._markdown = Markdown("", code_theme=self.code_theme, hyperlinks=False)
+        if self._markdown is None or (self._markdown.code_theme, self._markdown.hyperlinks) != (
+            self.code_theme,
+            self.hyperlinks,
+        ):
+            self._markdown = Markdown("", code_theme=self.code_theme, hyperlinks=self.hyperlinks)
         tokens = [token for block in blocks for token in block.tokens]
         if self._separate:
             tokens.insert(0, _separator())
@@ -465,4 +479,4 @@ class MarkdownRenderer:
         self.n_renders += 1
         self.n_chars_rendered += n_chars
         self._console().print(self._markdown, soft_wrap=False)
-        return list(_lines(self._sink.take()))
+        return list(_lines(_without_link_ids(self._sink.take())))

@@ -42,20 +42,23 @@ ReasoningMode = Literal["hide", "show"]
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MarkdownOutput:
     """How to show Markdown: at `width` cells, in `color_system` (None: no colour), with a
-    live region of `height` rows (None: off a terminal, finished blocks only)."""
+    live region of `height` rows (None: off a terminal, finished blocks only), links as
+    OSC 8 `hyperlinks` or as text and URL."""
 
     width: int
     height: int | None = None
     color_system: ColorSystem | None = "standard"
+    hyperlinks: bool = False
 
     def renderer(self) -> MarkdownRenderer:
-        """The renderer for this output: on a terminal, a long open code block is drawn by
-        its tail, leaving room in the screen for the block's padding lines."""
+        """The renderer for this output: on a terminal, a live region one row shorter than
+        the screen (the cursor's row stays below it)."""
         return MarkdownRenderer(
             self.width,
             color_system=self.color_system,
+            hyperlinks=self.hyperlinks,
             render_live=self.height is not None,
-            live_lines=None if self.height is None else max(self.height - 4, 1),
+            live_lines=None if self.height is None else max(self.height - 1, 1),
         )
 
 
@@ -265,14 +268,16 @@ class Pipeline:
         self.ended = True
         self._release_all = True
 
-    def set_wrap_width(self, width: int) -> None:
-        """The line is now `width` cells wide (a resize); used from the next line on."""
+    def resize(self, width: int, height: int) -> None:
+        """The terminal is now `width`×`height` cells: wrapping follows from the next line,
+        Markdown from the next block, the live region from the next frame."""
         if self._wrap is not None:
             self._wrap.set_width(width)
         if self._markdown is not None:
             self._markdown.set_width(width)
             if self._live is not None:
-                self._live.resize(width, self._live.height)
+                self._live.resize(width, height)
+                self._markdown.live_lines = max(height - 1, 1)
 
     # --- output ---
 

@@ -21,9 +21,9 @@ __all__ = ["SoftWrap", "width_cells"]
 
 
 def width_cells(text: str) -> int:
-    """How many terminal cells `text` takes: wide characters two, SGR sequences none."""
+    """How many terminal cells `text` takes: wide characters two, SGR and OSC 8 sequences none."""
     if "\x1b" in text:
-        text = pattern(r"\x1b\[[0-9;:]*m").sub("", text)
+        text = pattern(r"\x1b\[[0-9;:]*m|\x1b\]8;[^\x07\x1b]*(?:\x07|\x1b\\)").sub("", text)
     if text.isascii():
         return len(text)
     from wcwidth import wcswidth
