@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import pytest
@@ -24,3 +25,8 @@ def invoke(capsys: pytest.CaptureFixture[str], *argv: str) -> Ran:
         code = exc.code
     captured = capsys.readouterr()
     return Ran(code=code, out=captured.out, err=captured.err)
+
+
+def child_env() -> dict[str, str]:
+    """The environment for a child outstream: as users have it, without PYTHONUNBUFFERED."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}

@@ -13,6 +13,7 @@ from .core.stats import Stats
 from .errors import DecodeError, OutstreamError, SinkError, SourceError, UsageError
 from .events import Other, Usage
 from .sinks.inspect import Inspection, Layer, inspect
+from .sources.replay import replay
 
 __all__ = [
     "Clock",
@@ -36,6 +37,7 @@ __all__ = [
     "__version__",
     "astream",
     "inspect",
+    "replay",
     "stream",
 ]
 

@@ -17,7 +17,7 @@ from .core.pace import Instant, Pacer, Smooth
 from .core.pipeline import MarkdownOutput, Pipeline, ReasoningMode
 from .core.stats import Stats
 from .core.utf8 import DecodeErrors
-from .drive import BackgroundSink, Channel, Lane, open_async_inbox, open_inbox, run
+from .drive import BackgroundSink, Channel, Lane, Recorder, open_async_inbox, open_inbox, run
 from .drive import arun as _arun
 from .errors import SinkError
 from .events import Other, Usage
@@ -86,6 +86,7 @@ class Result:
     events: tuple[Other, ...] = ()
     usage: Usage | None = None
     complete: bool | None = None
+    recording_errors: tuple[str, ...] = ()
 
 
 def default_pace(terminal: bool) -> Pacer:
@@ -115,6 +116,8 @@ class Options:
     render: RenderMode = "plain"
     color: ColorMode = "auto"
     hyperlinks: bool = False
+    save_deltas: str | os.PathLike[str] | None = None
+    record: str | os.PathLike[str] | None = None
     on_reasoning: Callable[[str], None] | None = None
     env: Mapping[str, str] | None = None
 
@@ -309,7 +312,67 @@ def lanes_for(file: Any, options: Options, t_start: float) -> list[Lane]:
     ]
 
 
-def result_of(lanes: Sequence[Lane], now: float) -> Result:
+def recorders_for(
+    options: Options,
+    lanes: Sequence[Lane],
+    t_start: float,
+    *,
+    source: str,
+    model: str | None = None,
+) -> list[Recorder]:
+    """The recordings `options` ask for, opened now (an `OSError` if one cannot be).
+
+    ``save_deltas`` records the source; ``record``, what the first lane shows.
+    `source` and `model` describe the source in the deltas file's header:
+    never put a key or a header there.
+    """
+    import datetime
+
+    recorders: list[Recorder] = []
+    try:
+        if options.save_deltas is not None:
+            from .sources.replay import DeltaRecorder
+
+            started = (
+                datetime.datetime.now(datetime.UTC).astimezone().isoformat(timespec="milliseconds")
+            )
+            recorders.append(
+                DeltaRecorder(
+                    options.save_deltas, t0=t_start, started=started, source=source, model=model
+                )
+            )
+        if options.record is not None:
+            from .sinks.asciicast import CastRecorder
+
+            lane = lanes[0]
+            file: Any = getattr(lane.sink, "inner", lane.sink)
+            file = file.file
+            width, height = terminal_size(file, options.env)
+            env = os.environ if options.env is None else options.env
+            title = f"outstream: {source}" + (f" ({model})" if model else "")
+            lane.cast = CastRecorder(
+                options.record, width=width, height=height, t0=t_start, title=title, env=env
+            )
+            recorders.append(lane.cast)
+    except BaseException:
+        for recorder in recorders:
+            recorder.close()
+        raise
+    return recorders
+
+
+def describe_source(source: Any) -> str:
+    """A few words on what a source is, for a recording's header."""
+    if isinstance(source, str):
+        return "text"
+    kind = type(source)
+    name = getattr(source, "name", None)
+    if isinstance(name, str) and kind.__module__ in ("_io", "io"):
+        return f"file {name}"
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def result_of(lanes: Sequence[Lane], now: float, recorders: Sequence[Recorder] = ()) -> Result:
     """The `Result` of a run: the first output's text and stats, every output's failure."""
     lane = lanes[0]
     first = lane.outcome(now)
@@ -323,6 +386,7 @@ def result_of(lanes: Sequence[Lane], now: float) -> Result:
         events=tuple(pipeline.events),
         usage=pipeline.usage,
         complete=(pipeline.finish_reason is not None) if lane.structured else None,
+        recording_errors=tuple(e for r in recorders if (e := getattr(r, "error", None))),
     )
 
 
@@ -346,6 +410,8 @@ def stream(
     render: RenderMode = "plain",
     color: ColorMode = "auto",
     hyperlinks: bool = False,
+    save_deltas: str | os.PathLike[str] | None = None,
+    record: str | os.PathLike[str] | None = None,
     keep_text: bool = True,
     clock: Clock | None = None,
     env: Mapping[str, str] | None = None,
@@ -401,6 +467,11 @@ def stream(
         hyperlinks: with ``render="markdown"``, links become terminal
             hyperlinks (OSC 8: the text is clickable, the URL not shown);
             by default a link shows as its text and its URL in brackets.
+        save_deltas: a path: the source's deltas (text, reasoning, usage,
+            an error, the end) with their arrival times, one JSON line each,
+            written as they arrive. `outstream.replay` plays it back.
+        record: a path: what the (first) output showed, with its timing, as
+            an asciicast v2 file (``asciinema play`` plays it).
         keep_text: keep the shown text for `Result.text`.
         clock: the time source; `SystemClock()` by default, a
             `outstream.testing.VirtualClock` in tests.
@@ -421,12 +492,15 @@ def stream(
         pace=pace, unit=unit, escapes=escapes, errors=errors, fps=fps, hold=hold,
         terminal=terminal, flush=flush, encoding=encoding, encoding_errors=encoding_errors,
         fsync=fsync, wrap=wrap, reasoning=reasoning, render=render, color=color,
-        hyperlinks=hyperlinks, keep_text=keep_text, env=env,
+        hyperlinks=hyperlinks, save_deltas=save_deltas, record=record,
+        keep_text=keep_text, env=env,
     )  # fmt: skip
     clock = SystemClock() if clock is None else clock
-    lanes = lanes_for(file, options, clock.now())
-    run(lanes, open_inbox(source, clock), clock)
-    return result_of(lanes, clock.now())
+    t_start = clock.now()
+    lanes = lanes_for(file, options, t_start)
+    recorders = recorders_for(options, lanes, t_start, source=describe_source(source))
+    run(lanes, open_inbox(source, clock), clock, recorders)
+    return result_of(lanes, clock.now(), recorders)
 
 
 async def astream(
@@ -449,6 +523,8 @@ async def astream(
     render: RenderMode = "plain",
     color: ColorMode = "auto",
     hyperlinks: bool = False,
+    save_deltas: str | os.PathLike[str] | None = None,
+    record: str | os.PathLike[str] | None = None,
     keep_text: bool = True,
     clock: Clock | None = None,
     env: Mapping[str, str] | None = None,
@@ -463,12 +539,15 @@ async def astream(
         pace=pace, unit=unit, escapes=escapes, errors=errors, fps=fps, hold=hold,
         terminal=terminal, flush=flush, encoding=encoding, encoding_errors=encoding_errors,
         fsync=fsync, wrap=wrap, reasoning=reasoning, render=render, color=color,
-        hyperlinks=hyperlinks, keep_text=keep_text, env=env,
+        hyperlinks=hyperlinks, save_deltas=save_deltas, record=record,
+        keep_text=keep_text, env=env,
     )  # fmt: skip
     clock = SystemClock() if clock is None else clock
-    lanes = lanes_for(file, options, clock.now())
-    await _arun(lanes, open_async_inbox(source, clock), clock)
-    return result_of(lanes, clock.now())
+    t_start = clock.now()
+    lanes = lanes_for(file, options, t_start)
+    recorders = recorders_for(options, lanes, t_start, source=describe_source(source))
+    await _arun(lanes, open_async_inbox(source, clock), clock, recorders)
+    return result_of(lanes, clock.now(), recorders)
 
 
 class Writer:
@@ -490,7 +569,10 @@ class Writer:
 
     def __init__(self, file: Any = None, *, clock: Clock | None = None, **options: Any) -> None:
         self._clock: Clock = SystemClock() if clock is None else clock
-        self._lanes = lanes_for(file, Options(**options), self._clock.now())
+        t_start = self._clock.now()
+        self._options = Options(**options)
+        self._lanes = lanes_for(file, self._options, t_start)
+        self._recorders = recorders_for(self._options, self._lanes, t_start, source="Writer")
         self._channel = Channel(self._clock)
         self._result: Result | None = None
         self._error: BaseException | None = None
@@ -516,11 +598,11 @@ class Writer:
 
     def _drive(self) -> None:
         try:
-            run(self._lanes, self._channel, self._clock)
+            run(self._lanes, self._channel, self._clock, self._recorders)
         except BaseException as exc:
             self._error = exc
         else:
-            self._result = result_of(self._lanes, self._clock.now())
+            self._result = result_of(self._lanes, self._clock.now(), self._recorders)
 
     def write(self, chunk: str | bytes) -> None:
         """Hand over a chunk; returns at once. After the reader went away, does nothing."""

@@ -50,9 +50,14 @@ examples:
   llm "..." | outstream --to stdout --to answer.txt   show it and keep it
 
 commands:
+  outstream demo [--compare]
+                  replay a bundled answer: smooth pacing and Markdown (offline)
   outstream ask [PROMPT ...] [--model M] [--base-url URL] ...
                   ask a model (any OpenAI-compatible endpoint) and stream the
                   answer; 'outstream ask --help' for more.
+  outstream replay FILE [--speed X] [--max-idle S] [options]
+                  play a --save-deltas .jsonl (through any options) or a
+                  --record .cast back, with its timing.
   outstream inspect [stdout|stderr|PATH] [--json]
                   the layers of a stream (TextIOWrapper, BufferedWriter,
                   FileIO, the fd) and what outstream does with it, and why.
@@ -227,6 +232,19 @@ def _add_stream_options(parser: argparse.ArgumentParser) -> None:
     out.add_argument(
         "--stats", action="store_true", help="print time to first text, rates, lag… to stderr"
     )
+    record = parser.add_argument_group("recording")
+    record.add_argument(
+        "--save-deltas",
+        metavar="FILE.jsonl",
+        help="save the source's deltas with their arrival times, a JSON line each, as they "
+        "arrive ('outstream replay FILE.jsonl' plays them back)",
+    )
+    record.add_argument(
+        "--record",
+        metavar="FILE.cast",
+        help="record what is shown, with its timing, as asciicast v2 ('asciinema play' "
+        "or 'outstream replay FILE.cast' plays it)",
+    )
 
 
 def _fail(message: str) -> None:
@@ -289,9 +307,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .sinks.inspect import main as inspect_main
 
         return inspect_main(args[1:])
-    if args[:1] == ["ask"]:
+    commands = {"ask": _ask, "replay": _replay, "demo": _demo}
+    if args[:1] and args[0] in commands:
         try:
-            return _ask(args[1:])
+            return commands[args[0]](args[1:])
         except KeyboardInterrupt:
             return EXIT_INTERRUPTED
     try:
@@ -442,7 +461,194 @@ def _ask(argv: Sequence[str]) -> int:
     )
     if args.markdown is None:  # an answer is Markdown: render it on a terminal
         args.markdown = sys.stdout is not None and sys.stdout.isatty()
-    return _stream(args, chat_stream(request))
+    return _stream(
+        args, chat_stream(request), describe=f"outstream ask, {_safe_url(base_url)}", model=model
+    )
+
+
+def _safe_url(url: str) -> str:
+    """A URL without what may hold a secret: user and password, query, fragment."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if parts.port is not None:
+            host = f"{host}:{parts.port}"
+        return urlunsplit((parts.scheme, host, parts.path, "", ""))
+    except ValueError:
+        return "an endpoint"
+
+
+_REPLAY_DESCRIPTION = """\
+Play a recording back, with its timing.
+
+A .jsonl file of deltas (from --save-deltas) is fed back through any pacing,
+rendering and output options, as if its source were streaming again. A
+.cast file (from --record, or asciinema) is shown as it was recorded.
+"""
+
+_REPLAY_EPILOG = """\
+examples:
+  outstream ask "..." --save-deltas answer.jsonl      record an answer
+  outstream replay answer.jsonl                     as it arrived (smoothed)
+  outstream replay answer.jsonl -m --speed 2        Markdown, twice as fast
+  outstream replay answer.jsonl --cps 40 --stats    a typewriter, and the numbers
+  outstream replay answer.jsonl --instant --to answer.md   the text, at once
+  outstream replay session.cast --max-idle 1        what was shown, long pauses cut
+
+A recording cut short (a crash, Ctrl-C) plays up to its last complete line;
+a malformed one is refused with the number of its bad line (exit 1).
+"""
+
+
+def _speed(text: str) -> float:
+    return float(_positive("--speed")(text))
+
+
+def build_replay_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="outstream replay",
+        description=_REPLAY_DESCRIPTION,
+        epilog=_REPLAY_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("recording", metavar="FILE", help="a .jsonl of deltas or a .cast")
+    timing = parser.add_argument_group("timing")
+    timing.add_argument(
+        "--speed", type=_positive("--speed"), default=1.0, metavar="X", help="play X times faster"
+    )
+    timing.add_argument(
+        "--max-idle",
+        type=_positive("--max-idle"),
+        metavar="S",
+        help="shorten every pause longer than S seconds to S",
+    )
+    _add_stream_options(parser)
+    return parser
+
+
+def _replay(argv: Sequence[str]) -> int:
+    parser = build_replay_parser()
+    args = parser.parse_args(_optional_values(argv))
+    return _play_recording(args, parser)
+
+
+def _play_recording(
+    args: argparse.Namespace,
+    parser: argparse.ArgumentParser,
+    *,
+    keep_timing: bool = False,
+    stats_note: str = "",
+) -> int:
+    """Play ``args.recording``; `keep_timing` keeps its times even with --instant (demo --compare)."""
+    from .errors import SourceError
+    from .sources.replay import ScriptedSource, read_recording, retimed
+
+    try:
+        kind, script, end = read_recording(args.recording)
+    except OSError as exc:
+        _fail(f"cannot read {args.recording}: {exc.strerror}")
+        return EXIT_FAILED
+    except SourceError as exc:
+        _fail(str(exc))
+        return EXIT_FAILED
+    instant = args.instant and not keep_timing
+    if kind == "cast":
+        given = [
+            name
+            for name, value in (
+                ("--cps", args.cps),
+                ("--delay", args.delay),
+                ("--smooth", args.smooth),
+                ("--markdown", args.markdown),
+                ("--wrap", args.wrap),
+                ("--unit", args.unit != "grapheme"),
+                ("--save-deltas", args.save_deltas),
+            )
+            if value
+        ]
+        if given:
+            parser.error(
+                f"{', '.join(given)}: a .cast plays what was shown, as it was shown; "
+                "these apply to a .jsonl of deltas"
+            )
+        args.instant, args.escapes, args.wrap, args.markdown = True, "raw", False, False
+    script, end = retimed(script, end, speed=args.speed, max_idle=args.max_idle, instant=instant)
+    source = ScriptedSource(script, end=end)
+    return _stream(args, source, describe=f"replay of {args.recording}", stats_note=stats_note)
+
+
+_DEMO_DESCRIPTION = """\
+Replay an answer bundled with outstream (offline, about 9 seconds): Markdown
+with a heading, lists, a table, code, Japanese text and emoji, arriving as a
+hosted model's answer does behind a proxy — first token after 0.9 s, then
+bursts, and one stall. The timing is modelled (see the file's header).
+"""
+
+_DEMO_EPILOG = """\
+examples:
+  outstream demo                  smooth pacing and Markdown, then the numbers
+  outstream demo --compare        first as a naive print loop shows it, then outstream
+  outstream demo --speed 3        three times faster
+
+The answer is outstream/data/demo.jsonl in the installed package, a
+--save-deltas file: 'outstream replay' plays it with any other options.
+"""
+
+
+def build_demo_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="outstream demo",
+        description=_DEMO_DESCRIPTION,
+        epilog=_DEMO_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="play it twice: as 'print(chunk, end=\"\", flush=True)' shows it, then outstream",
+    )
+    parser.add_argument(
+        "--speed", type=_positive("--speed"), default=1.0, metavar="X", help="play X times faster"
+    )
+    parser.add_argument("--no-stats", action="store_true", help="leave out the numbers")
+    return parser
+
+
+def demo_recording() -> str:
+    """The path of the bundled demo answer (a deltas file)."""
+    import os
+
+    return os.path.join(os.path.dirname(__file__), "data", "demo.jsonl")
+
+
+def _demo(argv: Sequence[str]) -> int:
+    parser = build_demo_parser()
+    demo = parser.parse_args(argv)
+    tty = sys.stdout is not None and sys.stdout.isatty()
+    play = build_replay_parser()
+    common = [demo_recording(), "--speed", str(demo.speed)]
+    if demo.compare:
+        _announce("1/2  the naive loop: for chunk in stream: print(chunk, end='', flush=True)", tty)
+        args = play.parse_args([*common, "--instant", "--no-wrap"])
+        code = _play_recording(args, play, keep_timing=True)
+        if code != EXIT_OK:
+            return code
+        _announce("2/2  outstream: smooth pacing" + (", Markdown" if tty else ""), tty)
+    args = play.parse_args(
+        [*common, "--smooth", *(["-m"] if tty else []), *([] if demo.no_stats else ["--stats"])]
+    )
+    return _play_recording(args, play, stats_note="\n" if tty else "")
+
+
+def _announce(text: str, tty: bool) -> None:
+    line = f"\x1b[7m {text} \x1b[0m" if tty else f"== {text} =="
+    try:
+        sys.stdout.write(f"\n{line}\n\n")
+        sys.stdout.flush()
+    except Exception:
+        pass
 
 
 def _reasoning_writer(mode: str | None) -> tuple[Literal["hide", "show"], Any]:
@@ -510,7 +716,14 @@ def _open_targets(args: argparse.Namespace) -> tuple[list[Any], list[str]]:
     return outputs, failures
 
 
-def _stream(args: argparse.Namespace, source: Any) -> int:
+def _stream(
+    args: argparse.Namespace,
+    source: Any,
+    *,
+    describe: str = "",
+    model: str | None = None,
+    stats_note: str = "",
+) -> int:
     import signal
 
     from . import api, drive
@@ -526,6 +739,7 @@ def _stream(args: argparse.Namespace, source: Any) -> int:
     clock = SystemClock()
     code = EXIT_FAILED if failures else EXIT_OK
     lanes: list[drive.Lane] = []
+    recorders: list[Any] = []
     reasoning, on_reasoning = _reasoning_writer(getattr(args, "reasoning", "hide"))
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
@@ -547,9 +761,19 @@ def _stream(args: argparse.Namespace, source: Any) -> int:
             render="markdown" if args.markdown else "plain",
             color=args.color,
             hyperlinks=args.hyperlinks,
+            save_deltas=args.save_deltas,
+            record=args.record,
         )
-        lanes = api.lanes_for(outputs, options, clock.now())
-        drive.run(lanes, drive.open_inbox(source, clock), clock)
+        t_start = clock.now()
+        lanes = api.lanes_for(outputs, options, t_start)
+        try:
+            recorders = api.recorders_for(
+                options, lanes, t_start, source=describe or _describe(args), model=model
+            )
+        except OSError as exc:
+            _fail(f"cannot write to {exc.filename}: {exc.strerror}")
+            return EXIT_FAILED
+        drive.run(lanes, drive.open_inbox(source, clock), clock, recorders)
     except _Terminated:
         code = EXIT_TERMINATED
     except KeyboardInterrupt:
@@ -571,6 +795,10 @@ def _stream(args: argparse.Namespace, source: Any) -> int:
                     output.close()
                 except OSError:
                     pass  # its failure was met, and is reported, below
+    for recorder in recorders:
+        if recorder.error:
+            _fail(recorder.error)
+            code = EXIT_FAILED
     for lane in lanes:
         if lane.error is not None:
             _fail(str(lane.error))
@@ -589,8 +817,19 @@ def _stream(args: argparse.Namespace, source: Any) -> int:
         )
         code = EXIT_FAILED
     if args.stats and first:
-        _fail_free_write(first.outcome(clock.now()).stats.format())
+        _fail_free_write(stats_note + first.outcome(clock.now()).stats.format())
     return code
+
+
+def _describe(args: argparse.Namespace) -> str:
+    """The source in a few words, for a recording's header."""
+    import os
+
+    if getattr(args, "file", None) not in (None, "-"):
+        return f"file {os.path.basename(args.file)}"
+    if getattr(args, "text", None) and args.text != ["-"]:
+        return "text from the command line"
+    return "standard input"
 
 
 def _is_stdin(source: Any) -> bool:

@@ -471,6 +471,7 @@ class Lane:
         # text so far (once per frame), instead of writes to the stream.
         self.display = display
         self._display_text: list[str] = []
+        self.cast: Any = None  # a CastRecorder of what this lane shows (``--record``)
         self._size = size  # reads the terminal's size again, for wrapping and Markdown
         self._last_size = size() if size is not None else None
         self.finished = False
@@ -495,6 +496,8 @@ class Lane:
             if size != self._last_size:
                 self._last_size = size
                 pipeline.resize(*size)
+                if self.cast is not None:
+                    self.cast.resize(now, *size)
         text = pipeline.poll(now)
         try:
             if text:
@@ -503,6 +506,8 @@ class Lane:
                     self.display.update("".join(self._display_text))
                 else:
                     self.sink.write(text)
+                    if self.cast is not None:
+                        self.cast.output(now, text)
                 if self._shown is not None:
                     self._shown.append(text)
             if pipeline.done:
@@ -542,6 +547,9 @@ class Lane:
                 sink.write(text)
             if sink.is_terminal and not sink.ends_with_newline:
                 sink.write("\n")
+                text += "\n"
+            if self.cast is not None:
+                self.cast.output(now, text)
             sink.close()
             # What was received is kept: a file behind a background writer
             # gets its queue, unless that takes long.
@@ -603,10 +611,25 @@ def _raise_failure(lanes: Sequence[Lane]) -> None:
         raise lanes[0].error
 
 
-def run(lanes: Sequence[Lane], inbox: Inbox, clock: Clock) -> None:
+class Recorder(Protocol):
+    """Keeps a record of a run: the source's deltas, or what a lane showed."""
+
+    def batch(self, batch: Batch) -> None:
+        """What the source gave (before the lanes take it)."""
+        ...
+
+    def close(self) -> None:
+        """The run is over, however it ended: flush, sync, close."""
+        ...
+
+
+def run(
+    lanes: Sequence[Lane], inbox: Inbox, clock: Clock, recorders: Sequence[Recorder] = ()
+) -> None:
     """Drive every lane from `inbox` until the source ends and all is shown (or no lane is left).
 
-    Outcomes are read from the lanes afterwards (`Lane.outcome`).
+    Outcomes are read from the lanes afterwards (`Lane.outcome`). The
+    `recorders` see every batch, and are closed at the end, also on Ctrl-C.
 
     Raises:
         The source's own exception, or `DecodeError`, after everything that
@@ -616,6 +639,8 @@ def run(lanes: Sequence[Lane], inbox: Inbox, clock: Clock) -> None:
     try:
         while not all(lane.finished for lane in lanes):
             batch = _normalized(inbox.get(_next_deadline(lanes), clock))
+            for recorder in recorders:
+                recorder.batch(batch)
             now = clock.now()
             for lane in lanes:
                 lane.step(batch, now)
@@ -626,18 +651,24 @@ def run(lanes: Sequence[Lane], inbox: Inbox, clock: Clock) -> None:
         raise
     finally:
         inbox.close()
+        for recorder in recorders:
+            recorder.close()
     for lane in lanes:
         lane.settle()
     _raise_failure(lanes)
 
 
-async def arun(lanes: Sequence[Lane], inbox: AsyncInbox, clock: Clock) -> None:
+async def arun(
+    lanes: Sequence[Lane], inbox: AsyncInbox, clock: Clock, recorders: Sequence[Recorder] = ()
+) -> None:
     """`run`, awaiting the source instead of blocking on it."""
     import asyncio
 
     try:
         while not all(lane.finished for lane in lanes):
             batch = _normalized(await inbox.aget(_next_deadline(lanes), clock))
+            for recorder in recorders:
+                recorder.batch(batch)
             now = clock.now()
             for lane in lanes:
                 lane.step(batch, now)
@@ -648,6 +679,8 @@ async def arun(lanes: Sequence[Lane], inbox: AsyncInbox, clock: Clock) -> None:
         raise
     finally:
         await inbox.aclose()
+        for recorder in recorders:
+            recorder.close()
     for lane in lanes:
         lane.settle()
     _raise_failure(lanes)

@@ -12,20 +12,18 @@ exact times::
 
 from __future__ import annotations
 
-import itertools
 import os
 import select
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ._llm_server import Ending, LLMServer, RecordedRequest
 from ._llm_server import Script as LLMScript
 from .clock import Clock
-from .drive import Batch
-from .events import End, Failed
+from .sources.replay import ScriptedSource
 
 __all__ = [
     "Ending",
@@ -72,74 +70,6 @@ class VirtualClock:
         if t < self._now:
             raise ValueError("time can't go backwards")
         self._now = t
-
-
-class ScriptedSource:
-    """A source that gives each chunk at its scripted time, on the driver's clock.
-
-    Args:
-        script: ``(t, chunk)`` pairs, ``t`` in seconds from the stream's start
-            and non-decreasing; a chunk that is an exception makes the source
-            fail at that time.
-        end: when the source ends; by default, with its last chunk.
-
-    The driver's clock must be a `VirtualClock` (or any clock whose
-    `sleep_until` returns at the time asked): the source sleeps until each
-    chunk is due, so a test runs in no real time and every arrival is exact.
-    """
-
-    outstream_inbox = True  # the drivers take it as it is, not as an iterable
-
-    def __init__(self, script: Iterable[tuple[float, object]], *, end: float | None = None) -> None:
-        self.script = list(script)
-        times = [t for t, _ in self.script]
-        if any(b < a for a, b in itertools.pairwise(times)):
-            raise ValueError("script times must not decrease")
-        self.end = end if end is not None else (times[-1] if times else 0.0)
-        if times and self.end < times[-1]:
-            raise ValueError("the end comes before the last chunk")
-        self._t0: float | None = None
-        self._next = 0
-        self._ended = False
-
-    def get(self, until: float | None, clock: Clock) -> Batch:
-        now_fn = clock.now
-        if self._t0 is None:
-            self._t0 = now_fn()
-        t0 = self._t0
-        if self._ended:
-            if until is not None:
-                clock.sleep_until(until)
-            return Batch()
-        due = t0 + (self.script[self._next][0] if self._next < len(self.script) else self.end)
-        if until is not None and until < due:
-            clock.sleep_until(until)
-            return Batch()
-        clock.sleep_until(due)
-        batch = Batch()
-        script = self.script
-        while self._next < len(script) and t0 + script[self._next][0] <= due:
-            t, chunk = script[self._next]
-            self._next += 1
-            if isinstance(chunk, BaseException):
-                batch.end = Failed(t=t0 + t, error=chunk)
-                self._ended = True
-                return batch
-            batch.chunks.append(chunk)
-            batch.times.append(t0 + t)
-        if self._next == len(script) and t0 + self.end <= due:
-            batch.end = End(t=t0 + self.end)
-            self._ended = True
-        return batch
-
-    async def aget(self, until: float | None, clock: Clock) -> Batch:
-        return self.get(until, clock)
-
-    def close(self) -> None:
-        self._ended = True
-
-    async def aclose(self) -> None:
-        self._ended = True
 
 
 class MemorySink:

@@ -21,6 +21,8 @@ import outstream
 from outstream.cli import main
 from tests.clirun import Ran, invoke
 
+from ..clirun import child_env
+
 # --- helpers ---
 
 
@@ -35,10 +37,6 @@ def assert_usage_error(ran: Ran, *words: str) -> None:
     assert ran.err.endswith(errors[0] + "\n")
     for word in words:
         assert word in errors[0]
-
-
-def child_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
 
 
 def outstream_argv(*args: str) -> list[str]:

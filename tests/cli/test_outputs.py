@@ -11,9 +11,7 @@ import pytest
 
 from outstream.cli import main
 
-
-def child_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+from ..clirun import child_env
 
 
 def test_to_stdout_and_a_file_writes_both(capsys, tmp_path):

@@ -8,6 +8,7 @@ screen. Few tests, only for what needs a terminal.
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 import pytest
@@ -207,3 +208,40 @@ def test_markdown_on_a_terminal_ends_as_one_render_of_the_whole_answer(name):
         assert _plain_lines(result.output, cols, rows) == expected
     # The cursor, hidden while the live region was drawn, is shown again at the end.
     assert result.output.rindex(b"\x1b[?25h") > result.output.rindex(b"\x1b[?25l")
+
+
+def test_record_and_save_deltas_on_a_terminal_with_a_resize_and_ctrl_c(tmp_path):
+    """What was shown and what arrived are both kept, up to Ctrl-C, and both play back."""
+    import json
+
+    from outstream.sources.replay import read_deltas
+
+    deltas, cast = tmp_path / "a.jsonl", tmp_path / "a.cast"
+    words = " ".join(f"word{i:03d}" for i in range(400))
+    result = run_in_pty(
+        outstream_argv("--cps", "300", "--save-deltas", str(deltas), "--record", str(cast)),
+        rows=ROWS,
+        cols=40,
+        stdin=words.encode(),
+        env=child_env(),
+        resize_after=b"word010",
+        resize_to=(ROWS, 30),
+        interrupt_after=b"word030",
+    )
+    assert result.returncode == 130
+    header, *events = [json.loads(line) for line in cast.read_text().splitlines()]
+    assert (header["width"], header["height"]) == (40, ROWS)
+    assert [e[2] for e in events if e[1] == "r"] == ["30x24"]
+    shown = "".join(e[2] for e in events if e[1] == "o")
+    assert "word030" in shown and "word399" not in shown
+    assert shown.replace("\r\n", " ").split() == result.output.decode().replace("\r\n", " ").split()
+    script, _ = read_deltas(deltas)  # the source came in whole from the pipe: all of it
+    assert "".join(item for _, item in script if isinstance(item, str)) == words
+
+
+def test_the_demo_on_a_terminal_renders_markdown_and_ends_with_the_numbers():
+    result = run_in_pty(outstream_argv("demo", "--speed", "20"), rows=40, cols=100, env=child_env())
+    assert result.returncode == 0, result.output
+    text = re.sub(rb"\x1b\[[0-9;?]*[A-Za-z]", b"", result.output).decode()
+    assert "Streaming an answer, done right" in text and "# Streaming" not in text  # rendered
+    assert "first text" in text and "tokens  prompt 42" in text

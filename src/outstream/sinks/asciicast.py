@@ -1,0 +1,109 @@
+"""What was shown, recorded as asciicast v2 (``--record FILE.cast``), as it is shown.
+
+asciicast v2 (https://docs.asciinema.org/manual/asciicast/v2/) is JSON
+Lines: a header object (``version``, ``width``, ``height``, ``timestamp``,
+``env``, ``title``), then events ``[t, "o", data]`` for output and
+``[t, "r", "COLSxROWS"]`` for a resize, ``t`` in seconds from the start.
+The data is what a terminal receives: a newline goes out as CR LF, as a
+pty's line discipline (ONLCR) turns it. Each event is flushed as it is
+written; `close` syncs the file to the disk.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Mapping
+from typing import TextIO
+
+__all__ = ["CastRecorder"]
+
+_BARE_LF = re.compile(r"(?<!\r)\n")
+
+
+class CastRecorder:
+    """Writes an asciicast v2 file of a terminal session, event by event.
+
+    Args:
+        path: the file to write (replaced if it exists).
+        width, height: the terminal's size at the start.
+        t0: the start on the driver's clock; event times count from it.
+        title: the recording's title.
+        env: ``SHELL`` and ``TERM`` are kept from it, as asciinema keeps them.
+
+    A failure to write stops the recording, not the stream: `error` says
+    what happened.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        width: int,
+        height: int,
+        t0: float,
+        title: str,
+        env: Mapping[str, str],
+    ) -> None:
+        self.path = os.fspath(path)
+        self._file: TextIO | None = open(path, "w", encoding="utf-8")  # noqa: SIM115
+        self._t0 = t0
+        self._last_t = 0.0
+        self.error: str | None = None
+        header = {
+            "version": 2,
+            "width": width,
+            "height": height,
+            "timestamp": int(time.time()),
+            "env": {k: env[k] for k in ("SHELL", "TERM") if k in env},
+            "title": title,
+        }
+        self._write(header)
+
+    def output(self, now: float, text: str) -> None:
+        """`text` was written to the terminal at `now`."""
+        if text:
+            self._write([self._t(now), "o", _BARE_LF.sub("\r\n", text)])
+
+    def resize(self, now: float, width: int, height: int) -> None:
+        """The terminal became `width`×`height` at `now`."""
+        self._write([self._t(now), "r", f"{width}x{height}"])
+
+    def batch(self, batch: object) -> None:
+        """The source's deltas are not recorded here (see `DeltaRecorder`)."""
+
+    def _t(self, now: float) -> float:
+        self._last_t = max(self._last_t, round(now - self._t0, 6))
+        return self._last_t
+
+    def _write(self, record: object) -> None:
+        if self._file is None:
+            return
+        try:
+            self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
+            self._file.flush()
+        except OSError as exc:
+            self.error = f"the recording {self.path} stopped: {exc.strerror or exc}"
+            self._close_quietly()
+
+    def close(self) -> None:
+        """Sync the file to the disk and close it."""
+        if self._file is None:
+            return
+        try:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+        except OSError as exc:
+            self.error = self.error or f"the recording {self.path} stopped: {exc.strerror or exc}"
+        finally:
+            self._close_quietly()
+
+    def _close_quietly(self) -> None:
+        file, self._file = self._file, None
+        if file is not None:
+            try:
+                file.close()
+            except OSError:
+                pass
