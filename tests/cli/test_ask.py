@@ -145,22 +145,29 @@ def test_a_server_that_goes_quiet_times_out_with_what_arrived_shown(capsys, env)
 
 
 @pytest.mark.pty
-def test_ctrl_c_closes_the_connection_and_exits_130(env):
-    import os
+def test_ctrl_c_closes_the_connection_exits_130_and_keeps_the_recording(env, tmp_path):
     import sys
 
+    from outstream.sources.replay import read_deltas
     from outstream.testing import Ending, run_in_pty
 
+    from ..clirun import child_env
+
+    deltas = tmp_path / "a.jsonl"
     script = Script.steady([f"word{i} " for i in range(200)], rate=20)
-    child_env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
     with LLMServer(script) as server:
         result = run_in_pty(
             [sys.executable, "-m", "outstream", "ask", "--base-url", server.openai_base_url,
-             "--model", "m", "hi"],
-            env=child_env,
+             "--model", "m", "hi", "--save-deltas", str(deltas)],
+            env=child_env(),
             interrupt_after=b"word3",
         )  # fmt: skip
         assert result.returncode == 130, result.output
         assert server.requests[0].wait(timeout=10) is Ending.CLIENT_CLOSED  # the server saw it go
     assert b"Traceback" not in result.output
     assert KEY.encode() not in result.output
+    # What arrived before Ctrl-C was saved, and plays back: the words in order, no end line.
+    script_, _ = read_deltas(deltas)
+    text = "".join(item for _, item in script_ if isinstance(item, str))
+    assert text.startswith("word0 word1 word2 word3") and "word199" not in text
+    assert '"end": true' not in deltas.read_text()

@@ -11,9 +11,10 @@ import sys
 
 import pytest
 
+import outstream
 from outstream.cli import demo_recording
 from outstream.sources.replay import read_deltas
-from outstream.testing import LLMScript, LLMServer
+from outstream.testing import LLMScript, LLMServer, MemorySink, VirtualClock
 
 from ..clirun import child_env, invoke
 
@@ -57,6 +58,11 @@ def test_an_answer_recorded_from_a_server_replays_the_same(capsys, env, tmp_path
     assert "".join(texts) == "The sky is blue because…"
     times = [t for t, _ in script_]
     assert times == sorted(times) and times[0] >= 0.05 and end >= times[-1]
+    # on the virtual clock, a replay gives the same events at the same times
+    again = tmp_path / "again.jsonl"
+    clock = VirtualClock()
+    outstream.stream(outstream.replay(deltas), MemorySink(clock), clock=clock, save_deltas=again)
+    assert again.read_text().splitlines()[1:] == text.splitlines()[1:]
     # and back, through other options
     assert run(capsys, "replay", str(deltas), "--instant")[:2] == (0, "The sky is blue because…")
     code, out, err = run(capsys, "replay", str(deltas), "--speed", "50", "--cps", "2000", "--stats")
