@@ -27,7 +27,6 @@ the driver's clock, so a recording is a test fixture for the virtual clock
 from __future__ import annotations
 
 import itertools
-import json
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict
@@ -267,6 +266,8 @@ def read_cast(path: str | os.PathLike[str]) -> tuple[list[tuple[float, object]],
 
 def read_header(path: str | os.PathLike[str]) -> dict[str, Any]:
     """A recording's first line, as a JSON object."""
+    import json
+
     with open(path, encoding="utf-8", errors="replace") as file:
         line = file.readline()
     try:
@@ -283,6 +284,8 @@ def read_header(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 def _records(path: str | os.PathLike[str]) -> Iterator[tuple[int, Any]]:
     """The file's JSON lines, numbered from 1; a last line cut short (no newline) is left out."""
+    import json
+
     with open(path, encoding="utf-8", errors="replace") as file:
         for number, line in enumerate(file, 1):
             if not line.strip():
@@ -383,6 +386,8 @@ class DeltaRecorder:
             self._write(records)
 
     def _record(self, chunk: object) -> dict[str, Any] | None:
+        import json
+
         if isinstance(chunk, bytes | bytearray):
             chunk = self._decoder.feed(bytes(chunk))
         if isinstance(chunk, str):
@@ -409,6 +414,8 @@ class DeltaRecorder:
         return self._last_t
 
     def _write(self, records: list[dict[str, Any]]) -> None:
+        import json
+
         assert self._file is not None
         try:
             self._file.write(
