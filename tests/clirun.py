@@ -30,3 +30,6 @@ def invoke(capsys: pytest.CaptureFixture[str], *argv: str) -> Ran:
 def child_env() -> dict[str, str]:
     """The environment for a child outstream: as users have it, without PYTHONUNBUFFERED."""
     return {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+
+
+API_KEY = "sk-test-0123456789-secret"  # what the tests' model settings hold: never to be shown

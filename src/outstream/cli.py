@@ -76,6 +76,16 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
+def command_parser(prog: str, description: str, epilog: str) -> argparse.ArgumentParser:
+    """A parser for `prog` whose help keeps its texts' lines, and whose errors exit 2."""
+    return _Parser(
+        prog=prog,
+        description=description,
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
 def _positive(kind: str) -> Any:
     def parse(text: str) -> float:
         try:
@@ -103,12 +113,7 @@ def _cells(text: str) -> int | bool:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="outstream",
-        description=_DESCRIPTION,
-        epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = command_parser("outstream", _DESCRIPTION, _EPILOG)
     parser.add_argument("text", nargs="*", metavar="TEXT", help="text to stream; '-' reads stdin")
     parser.add_argument(
         "-f", "--file", metavar="FILE", help="stream the contents of FILE ('-' for stdin)"
@@ -368,12 +373,7 @@ exit status:
 
 
 def build_ask_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="outstream ask",
-        description=_ASK_DESCRIPTION,
-        epilog=_ASK_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = command_parser("outstream ask", _ASK_DESCRIPTION, _ASK_EPILOG)
     parser.add_argument("prompt", nargs="*", metavar="PROMPT", help="what to ask")
     model = parser.add_argument_group("model")
     model.add_argument("--model", metavar="M", help="the model to ask")
@@ -507,12 +507,7 @@ def _speed(text: str) -> float:
 
 
 def build_replay_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="outstream replay",
-        description=_REPLAY_DESCRIPTION,
-        epilog=_REPLAY_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = command_parser("outstream replay", _REPLAY_DESCRIPTION, _REPLAY_EPILOG)
     parser.add_argument("recording", metavar="FILE", help="a .jsonl of deltas or a .cast")
     timing = parser.add_argument_group("timing")
     timing.add_argument(
@@ -598,12 +593,7 @@ The answer is outstream/data/demo.jsonl in the installed package, a
 
 
 def build_demo_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="outstream demo",
-        description=_DEMO_DESCRIPTION,
-        epilog=_DEMO_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = command_parser("outstream demo", _DEMO_DESCRIPTION, _DEMO_EPILOG)
     parser.add_argument(
         "--compare",
         action="store_true",

@@ -9,19 +9,12 @@ import pytest
 
 from outstream.cli import main
 
+from ..clirun import API_KEY
+
 server_module = pytest.importorskip("outstream._llm_server")
 LLMServer, Script = server_module.LLMServer, server_module.Script
 
-KEY = "sk-test-0123456789-secret"
-
-
-@pytest.fixture
-def env(monkeypatch):
-    for name in ("OUTSTREAM_BASE_URL", "OPENAI_BASE_URL", "OUTSTREAM_MODEL", "OPENAI_API_KEY"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    monkeypatch.setattr("sys.stdin", io.StringIO(""))  # a pipe with nothing in it
-    return monkeypatch
+KEY = API_KEY
 
 
 def ask(capsys, server, *argv):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import itertools
 import json
 import shutil
@@ -16,19 +15,9 @@ from outstream.cli import demo_recording
 from outstream.sources.replay import read_deltas
 from outstream.testing import LLMScript, LLMServer, MemorySink, VirtualClock
 
-from ..clirun import child_env, invoke
+from ..clirun import API_KEY, child_env, invoke
 
-KEY = "sk-test-0123456789-secret"
-
-
-@pytest.fixture
-def env(monkeypatch):
-    for name in ("OUTSTREAM_BASE_URL", "OPENAI_BASE_URL", "OUTSTREAM_MODEL", "OPENAI_API_KEY"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    monkeypatch.setenv("COLUMNS", "72")
-    monkeypatch.setattr("sys.stdin", io.StringIO(""))
-    return monkeypatch
+KEY = API_KEY
 
 
 def run(capsys, *argv: str) -> tuple[int | str | None, str, str]:

@@ -11,12 +11,12 @@ written; `close` syncs the file to the disk.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import time
 from collections.abc import Mapping
-from typing import TextIO
+
+from .._jsonl import JsonLines
 
 __all__ = ["CastRecorder"]
 
@@ -47,11 +47,9 @@ class CastRecorder:
         title: str,
         env: Mapping[str, str],
     ) -> None:
-        self.path = os.fspath(path)
-        self._file: TextIO | None = open(path, "w", encoding="utf-8")  # noqa: SIM115
+        self._out = JsonLines(path)
         self._t0 = t0
         self._last_t = 0.0
-        self.error: str | None = None
         header = {
             "version": 2,
             "width": width,
@@ -60,16 +58,16 @@ class CastRecorder:
             "env": {k: env[k] for k in ("SHELL", "TERM") if k in env},
             "title": title,
         }
-        self._write(header)
+        self._out.write([header])
 
     def output(self, now: float, text: str) -> None:
         """`text` was written to the terminal at `now`."""
         if text:
-            self._write([self._t(now), "o", _BARE_LF.sub("\r\n", text)])
+            self._out.write([[self._t(now), "o", _BARE_LF.sub("\r\n", text)]])
 
     def resize(self, now: float, width: int, height: int) -> None:
         """The terminal became `width`×`height` at `now`."""
-        self._write([self._t(now), "r", f"{width}x{height}"])
+        self._out.write([[self._t(now), "r", f"{width}x{height}"]])
 
     def batch(self, batch: object) -> None:
         """The source's deltas are not recorded here (see `DeltaRecorder`)."""
@@ -78,32 +76,11 @@ class CastRecorder:
         self._last_t = max(self._last_t, round(now - self._t0, 6))
         return self._last_t
 
-    def _write(self, record: object) -> None:
-        if self._file is None:
-            return
-        try:
-            self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
-            self._file.flush()
-        except OSError as exc:
-            self.error = f"the recording {self.path} stopped: {exc.strerror or exc}"
-            self._close_quietly()
+    @property
+    def error(self) -> str | None:
+        """Why the recording stopped early, if it did."""
+        return self._out.error
 
     def close(self) -> None:
         """Sync the file to the disk and close it."""
-        if self._file is None:
-            return
-        try:
-            self._file.flush()
-            os.fsync(self._file.fileno())
-        except OSError as exc:
-            self.error = self.error or f"the recording {self.path} stopped: {exc.strerror or exc}"
-        finally:
-            self._close_quietly()
-
-    def _close_quietly(self) -> None:
-        file, self._file = self._file, None
-        if file is not None:
-            try:
-                file.close()
-            except OSError:
-                pass
+        self._out.close()

@@ -991,19 +991,9 @@ exit status:
 def _build_parser() -> argparse.ArgumentParser:
     # Imported here: `import outstream` loads this module, and only the
     # command line needs argparse.
-    import argparse
+    from ..cli import command_parser
 
-    class _Parser(argparse.ArgumentParser):
-        def error(self, message: str) -> Any:  # argparse's own format, our exit code
-            self.print_usage(sys.stderr)
-            self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
-
-    parser = _Parser(
-        prog="outstream inspect",
-        description=_DESCRIPTION,
-        epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = command_parser("outstream inspect", _DESCRIPTION, _EPILOG)
     parser.add_argument(
         "target",
         nargs="?",

@@ -30,8 +30,9 @@ import itertools
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any, Literal, TextIO
+from typing import TYPE_CHECKING, Any, Literal
 
+from .._jsonl import JsonLines
 from ..errors import SourceError, UsageError
 from ..events import End, Failed, Finish, Other, Reasoning, Usage
 
@@ -354,20 +355,18 @@ class DeltaRecorder:
     ) -> None:
         from ..core.utf8 import Utf8Decoder
 
-        self.path = os.fspath(path)
-        self._file: TextIO | None = open(path, "w", encoding="utf-8")  # noqa: SIM115
+        self._out = JsonLines(path)
         self._t0 = t0
         self._decoder = Utf8Decoder(errors="replace")
         self._last_t = 0.0
-        self.error: str | None = None
         header = {"format": FORMAT, "version": VERSION, "started": started, "source": source}
         header["model"] = model
         header.update(extra or {})
-        self._write([header])
+        self._out.write([header])
 
     def batch(self, batch: Batch) -> None:
         """Record what arrived; the lines are flushed before this returns."""
-        if self._file is None:
+        if self._out.closed:
             return
         records: list[dict[str, Any]] = []
         offset = batch.offset
@@ -382,8 +381,7 @@ class DeltaRecorder:
                 records.append({"t": t, "error": str(error), "type": type(error).__name__})
             else:
                 records.append({"t": t, "end": True})
-        if records:
-            self._write(records)
+        self._out.write(records)
 
     def _record(self, chunk: object) -> dict[str, Any] | None:
         import json
@@ -413,43 +411,13 @@ class DeltaRecorder:
         self._last_t = max(self._last_t, round(t - self._t0, 6))
         return self._last_t
 
-    def _write(self, records: list[dict[str, Any]]) -> None:
-        import json
-
-        assert self._file is not None
-        try:
-            self._file.write(
-                "".join(
-                    json.dumps(r, ensure_ascii=False, separators=(", ", ": ")) + "\n"
-                    for r in records
-                )
-            )
-            self._file.flush()
-        except OSError as exc:
-            self.error = f"the recording {self.path} stopped: {exc.strerror or exc}"
-            self._close_quietly()
+    @property
+    def error(self) -> str | None:
+        """Why the recording stopped early, if it did."""
+        return self._out.error
 
     def close(self) -> None:
-        """Flush, sync to the disk and close (what a decoder still holds is written first)."""
-        if self._file is None:
-            return
-        tail = self._decoder.flush()
-        if tail:
-            self._write([{"t": self._last_t, "text": tail}])
-        if self._file is None:
-            return
-        try:
-            self._file.flush()
-            os.fsync(self._file.fileno())
-        except OSError as exc:
-            self.error = self.error or f"the recording {self.path} stopped: {exc.strerror or exc}"
-        finally:
-            self._close_quietly()
-
-    def _close_quietly(self) -> None:
-        file, self._file = self._file, None
-        if file is not None:
-            try:
-                file.close()
-            except OSError:
-                pass
+        """Write what a decoder still holds, sync the file to the disk and close it."""
+        if not self._out.closed and (tail := self._decoder.flush()):
+            self._out.write([{"t": self._last_t, "text": tail}])
+        self._out.close()
