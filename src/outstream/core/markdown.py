@@ -231,6 +231,7 @@ class MarkdownRenderer:
         self._code_start = 0  # where its code starts in the open region
         self._code_seen = 0  # how much of the open region is known not to close it
         self._fence_char = "`"
+        self._code_frames: dict[tuple[int, str, bool], tuple[list[str], list[str]]] = {}
         self._live: tuple[str, ...] = ()
         self._md: MarkdownIt | None = None
         self._markdown: Markdown | None = None
@@ -376,8 +377,13 @@ class MarkdownRenderer:
         if self._code is None or (self._code.width != self.width and not self._n_lines_skipped):
             lexer_name = token.info.partition(" ")[0] or "text"  # as rich's CodeBlock
             self._code = CodeView(self._console(), lexer_name, self.code_theme, self.color_system)
-            sample = self._render([_Block(0, 0, [token.copy(content="x\n")])], n_chars=1)
-            self._code_head, self._code_foot = sample[:-2], sample[-1:]
+            # The rows around the code (a blank line, the padding) depend on
+            # the width, the theme and the block before: rendered once for each.
+            key = (self.width, self.code_theme, self._separate)
+            if key not in self._code_frames:
+                sample = self._render([_Block(0, 0, [token.copy(content="x\n")])], n_chars=1)
+                self._code_frames[key] = (sample[:-2], sample[-1:])
+            self._code_head, self._code_foot = self._code_frames[key]
             self._fence_char = token.markup[0]
         self._code_start = len(first_line) + 1
         self._code_seen = len(self._open)
