@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Sequence
 from typing import TextIO
 
@@ -46,12 +47,14 @@ class JsonLines:
             self._stopped(exc)
 
     def close(self) -> None:
-        """Flush, sync to the disk and close."""
+        """Flush, sync to the disk (a regular file: not a pipe or /dev/null) and close."""
         if self._file is None:
             return
         try:
             self._file.flush()
-            os.fsync(self._file.fileno())
+            fd = self._file.fileno()
+            if stat.S_ISREG(os.fstat(fd).st_mode):
+                os.fsync(fd)
         except OSError as exc:
             self._stopped(exc)
         self._close_quietly()

@@ -155,3 +155,11 @@ def test_the_demo_answer_has_what_it_promises_and_its_documented_length():
     assert 8.0 <= end <= 9.5  # "about 9 seconds" (README, --help)
     gaps = [b - a for (a, _), (b, _) in itertools.pairwise(script)]
     assert max(gaps) > 1.5  # the stall
+
+
+def test_a_recording_into_a_pipe_or_dev_null_is_not_an_error(capsys, env, tmp_path):
+    assert run(capsys, "hi", "--save-deltas", "/dev/null", "--record", "/dev/null") == (
+        0,
+        "hi\n",
+        "",
+    )
