@@ -15,10 +15,12 @@ Run: python scripts/make_demo.py   (deterministic: the same file every time)
 
 from __future__ import annotations
 
-import json
 import random
 import re
 from pathlib import Path
+
+from outstream._jsonl import JsonLines
+from outstream.sources.replay import FORMAT, VERSION
 
 TTFT = 0.9
 RATE = 75.0
@@ -100,8 +102,8 @@ def main() -> None:
     end = events[-1]["t"]
     n_words = len(ANSWER.split())
     header = {
-        "format": "outstream-deltas",
-        "version": 1,
+        "format": FORMAT,
+        "version": VERSION,
         "started": "2026-11-24T00:00:00.000+00:00",
         "source": "outstream demo: a modelled answer (scripts/make_demo.py)",
         "model": None,
@@ -122,12 +124,13 @@ def main() -> None:
     lines.append({"t": end, "finish": "stop"})
     lines.append({"t": end, "end": True})
     path = Path(__file__).resolve().parent.parent / "src" / "outstream" / "data" / "demo.jsonl"
-    path.write_text(
-        "".join(json.dumps(line, ensure_ascii=False, separators=(", ", ": ")) + "\n" for line in lines),
-        encoding="utf-8",
+    out = JsonLines(path)
+    out.write(lines)
+    out.close()
+    print(
+        f"{path}: {len(ANSWER)} characters, {len(pieces)} tokens, {len(events)} bursts, "
+        f"{end:.1f} s ({n_words} words)"
     )
-    print(f"{path}: {len(ANSWER)} characters, {len(pieces)} tokens, {len(events)} bursts, "
-          f"{end:.1f} s ({n_words} words)")
 
 
 if __name__ == "__main__":

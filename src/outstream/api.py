@@ -312,6 +312,19 @@ def lanes_for(file: Any, options: Options, t_start: float) -> list[Lane]:
     ]
 
 
+def start(
+    file: Any, options: Options, clock: Clock, *, source: str, model: str | None = None
+) -> tuple[list[Lane], list[Recorder]]:
+    """What a run needs, from one start time: its lanes, and the recordings asked for.
+
+    Raises:
+        OSError: a recording cannot be opened (nothing has been written yet).
+    """
+    t_start = clock.now()
+    lanes = lanes_for(file, options, t_start)
+    return lanes, recorders_for(options, lanes, t_start, source=source, model=model)
+
+
 def recorders_for(
     options: Options,
     lanes: Sequence[Lane],
@@ -345,9 +358,8 @@ def recorders_for(
             from .sinks.asciicast import CastRecorder
 
             lane = lanes[0]
-            file: Any = getattr(lane.sink, "inner", lane.sink)
-            file = file.file
-            width, height = terminal_size(file, options.env)
+            sink: Any = getattr(lane.sink, "inner", lane.sink)  # past a tee's BackgroundSink
+            width, height = terminal_size(sink.file, options.env)
             env = os.environ if options.env is None else options.env
             title = f"outstream: {source}" + (f" ({model})" if model else "")
             lane.cast = CastRecorder(
@@ -496,9 +508,7 @@ def stream(
         keep_text=keep_text, env=env,
     )  # fmt: skip
     clock = SystemClock() if clock is None else clock
-    t_start = clock.now()
-    lanes = lanes_for(file, options, t_start)
-    recorders = recorders_for(options, lanes, t_start, source=describe_source(source))
+    lanes, recorders = start(file, options, clock, source=describe_source(source))
     run(lanes, open_inbox(source, clock), clock, recorders)
     return result_of(lanes, clock.now(), recorders)
 
@@ -543,9 +553,7 @@ async def astream(
         keep_text=keep_text, env=env,
     )  # fmt: skip
     clock = SystemClock() if clock is None else clock
-    t_start = clock.now()
-    lanes = lanes_for(file, options, t_start)
-    recorders = recorders_for(options, lanes, t_start, source=describe_source(source))
+    lanes, recorders = start(file, options, clock, source=describe_source(source))
     await _arun(lanes, open_async_inbox(source, clock), clock, recorders)
     return result_of(lanes, clock.now(), recorders)
 
@@ -569,10 +577,7 @@ class Writer:
 
     def __init__(self, file: Any = None, *, clock: Clock | None = None, **options: Any) -> None:
         self._clock: Clock = SystemClock() if clock is None else clock
-        t_start = self._clock.now()
-        self._options = Options(**options)
-        self._lanes = lanes_for(file, self._options, t_start)
-        self._recorders = recorders_for(self._options, self._lanes, t_start, source="Writer")
+        self._lanes, self._recorders = start(file, Options(**options), self._clock, source="Writer")
         self._channel = Channel(self._clock)
         self._result: Result | None = None
         self._error: BaseException | None = None

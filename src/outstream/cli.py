@@ -502,10 +502,6 @@ a malformed one is refused with the number of its bad line (exit 1).
 """
 
 
-def _speed(text: str) -> float:
-    return float(_positive("--speed")(text))
-
-
 def build_replay_parser() -> argparse.ArgumentParser:
     parser = command_parser("outstream replay", _REPLAY_DESCRIPTION, _REPLAY_EPILOG)
     parser.add_argument("recording", metavar="FILE", help="a .jsonl of deltas or a .cast")
@@ -538,17 +534,18 @@ def _play_recording(
 ) -> int:
     """Play ``args.recording``; `keep_timing` keeps its times even with --instant (demo --compare)."""
     from .errors import SourceError
-    from .sources.replay import ScriptedSource, read_recording, retimed
+    from .sources.replay import recording_kind, replay
 
+    instant = args.instant and not keep_timing
     try:
-        kind, script, end = read_recording(args.recording)
+        kind = recording_kind(args.recording)
+        source = replay(args.recording, speed=args.speed, max_idle=args.max_idle, instant=instant)
     except OSError as exc:
         _fail(f"cannot read {args.recording}: {exc.strerror}")
         return EXIT_FAILED
     except SourceError as exc:
         _fail(str(exc))
         return EXIT_FAILED
-    instant = args.instant and not keep_timing
     if kind == "cast":
         given = [
             name
@@ -569,8 +566,6 @@ def _play_recording(
                 "these apply to a .jsonl of deltas"
             )
         args.instant, args.escapes, args.wrap, args.markdown = True, "raw", False, False
-    script, end = retimed(script, end, speed=args.speed, max_idle=args.max_idle, instant=instant)
-    source = ScriptedSource(script, end=end)
     return _stream(args, source, describe=f"replay of {args.recording}", stats_note=stats_note)
 
 
@@ -754,14 +749,12 @@ def _stream(
             save_deltas=args.save_deltas,
             record=args.record,
         )
-        t_start = clock.now()
-        lanes = api.lanes_for(outputs, options, t_start)
         try:
-            recorders = api.recorders_for(
-                options, lanes, t_start, source=describe or _describe(args), model=model
+            lanes, recorders = api.start(
+                outputs, options, clock, source=describe or _describe(args), model=model
             )
         except OSError as exc:
-            _fail(f"cannot write to {exc.filename}: {exc.strerror}")
+            _fail(f"cannot write to {exc.filename or 'a recording'}: {exc.strerror or exc}")
             return EXIT_FAILED
         drive.run(lanes, drive.open_inbox(source, clock), clock, recorders)
     except _Terminated:

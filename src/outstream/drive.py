@@ -27,7 +27,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat, starmap
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ._pipes import PIPE_SIZE, grow_pipe
 from .clock import Clock
@@ -36,6 +36,9 @@ from .core.stats import Stats
 from .errors import SinkError
 from .events import End, Failed
 from .sinks.stream import ReaderGone, StreamSink
+
+if TYPE_CHECKING:
+    from .sinks.asciicast import CastRecorder
 
 __all__ = [
     "AsyncInbox",
@@ -471,7 +474,7 @@ class Lane:
         # text so far (once per frame), instead of writes to the stream.
         self.display = display
         self._display_text: list[str] = []
-        self.cast: Any = None  # a CastRecorder of what this lane shows (``--record``)
+        self.cast: CastRecorder | None = None  # what this lane shows, recorded (``--record``)
         self._size = size  # reads the terminal's size again, for wrapping and Markdown
         self._last_size = size() if size is not None else None
         self.finished = False

@@ -83,7 +83,7 @@ class CodeView:
         self._rows: list[str] = []  # rows of the lines that can no longer change
         self._n_done = 0  # characters of the content those lines take
         self._stack: tuple[str, ...] = ("root",)  # the lexer's state after them
-        self._tail: tuple[str, list[str]] = ("\0", [])  # the last line and its rows
+        self._tail: tuple[str, list[str]] | None = None  # the last line and its rows
 
     def rows(self, content: str) -> list[str]:
         """The rows of the code so far (no padding rows above or below it).
@@ -101,7 +101,7 @@ class CodeView:
             del lines[:n_final]
             last -= n_final
         tail = "\n".join(lines[: last + 1]).rstrip()
-        if tail != self._tail[0]:
+        if self._tail is None or tail != self._tail[0]:
             tokens, _ = self._lex(tail + "\n")
             self._tail = (tail, self._render(tokens))
         return self._rows + self._tail[1]
@@ -125,13 +125,13 @@ class CodeView:
         text = "".join(line + "\n" for line in lines)
         tokens, stack = self._lex(text)
         n_final = len(lines)
-        if n_final < _MAX_HELD:
-            line = 0
+        if len(lines) < _MAX_HELD:
+            line_of_token = 0
             for token_type, value in tokens:
                 if token_type in Error:
-                    n_final = line
+                    n_final = line_of_token
                     break
-                line += value.count("\n")
+                line_of_token += value.count("\n")
             if n_final < len(lines):
                 text = text[: sum(len(line) + 1 for line in lines[:n_final])]
                 tokens, stack = self._lex(text) if n_final else ([], stack)

@@ -20,11 +20,16 @@ from collections.abc import Sequence
 
 from .wrap import width_cells
 
-__all__ = ["HIDE_CURSOR", "SHOW_CURSOR", "LiveRegion"]
+__all__ = ["HIDE_CURSOR", "SHOW_CURSOR", "LiveRegion", "live_rows"]
 
 HIDE_CURSOR = "\x1b[?25l"
 SHOW_CURSOR = "\x1b[?25h"
 _RESET = "\x1b[0m"
+
+
+def live_rows(height: int) -> int:
+    """The most rows a live region may take on a `height`-row screen: the cursor's row stays below."""
+    return max(height - 1, 1)
 
 
 class LiveRegion:
@@ -83,7 +88,7 @@ class LiveRegion:
             del committed[:n_skip]
             self._forced -= n_skip
             del live[: self._forced]
-        room = self.height - 1
+        room = live_rows(self.height)
         rows = [self._rows_of(line) for line in live]
         while live and sum(rows) > room:  # the region may not outgrow the screen
             committed.append(live.pop(0))

@@ -192,6 +192,9 @@ class MarkdownRenderer:
             finished blocks are printed as they complete): the open block is
             then never rendered before it is finished, and `Frame.live` is
             always empty.
+        live_lines: the most rows the live region may take (a terminal's
+            height less one): an open code block taller than that has its
+            top rows, which no longer change, committed early. None: no limit.
 
     Raises:
         ValueError: for a width under 1.
@@ -214,8 +217,8 @@ class MarkdownRenderer:
         self.code_theme = code_theme
         self.hyperlinks = hyperlinks
         self.render_live = render_live
-        # The most rows the live region can show: an open code block longer
-        # than that is drawn by its tail only (None: drawn whole).
+        # The most rows the live region can show: the top rows of an open
+        # code block taller than that are committed early (None: no limit).
         self.live_lines = live_lines
         self._open = ""  # the source from the first block not yet committed
         self._cr = False  # the last feed ended in \r: a \n may follow
@@ -227,7 +230,6 @@ class MarkdownRenderer:
         self._code: CodeView | None = None
         self._code_head: list[str] = []  # its rows above the code: blank line, padding
         self._code_foot: list[str] = []  # and below: padding
-        self._code_final_rows = 0  # its rows from the top that will not change
         self._code_start = 0  # where its code starts in the open region
         self._code_seen = 0  # how much of the open region is known not to close it
         self._fence_char = "`"
@@ -325,7 +327,7 @@ class MarkdownRenderer:
         if self._code is not None and self.live_lines is not None:
             # An open code block taller than the screen: its top rows,
             # which no longer change, go to the scrollback now.
-            n_final = self._code_final_rows - self._n_lines_skipped
+            n_final = len(self._code_head) + self._code.n_final_rows - self._n_lines_skipped
             n_early = min(len(live) - self.live_lines, n_final)
             if n_early > 0:
                 committed += live[:n_early]
@@ -400,7 +402,6 @@ class MarkdownRenderer:
     def _code_rows(self) -> list[str]:
         assert self._code is not None
         rows = self._code.rows(self._open[self._code_start :])
-        self._code_final_rows = len(self._code_head) + self._code.n_final_rows
         return [*self._code_head, *rows, *self._code_foot]
 
     def _n_finished(self, blocks: list[_Block]) -> int:

@@ -27,7 +27,7 @@ from ..errors import DecodeError, SourceError
 from ..events import Delta, End, Event, Failed, Finish, Other, Reasoning, SideEvent, Usage
 from .escapes import EscapePolicy, EscapeSanitizer
 from .graphemes import Segmenter, UnitName
-from .live import LiveRegion
+from .live import LiveRegion, live_rows
 from .markdown import ColorSystem, MarkdownRenderer
 from .pace import Instant, Pacer
 from .stats import StatsRecorder
@@ -58,7 +58,7 @@ class MarkdownOutput:
             color_system=self.color_system,
             hyperlinks=self.hyperlinks,
             render_live=self.height is not None,
-            live_lines=None if self.height is None else max(self.height - 1, 1),
+            live_lines=None if self.height is None else live_rows(self.height),
         )
 
 
@@ -277,7 +277,7 @@ class Pipeline:
             self._markdown.set_width(width)
             if self._live is not None:
                 self._live.resize(width, height)
-                self._markdown.live_lines = max(height - 1, 1)
+                self._markdown.live_lines = live_rows(height)
 
     # --- output ---
 

@@ -47,6 +47,7 @@ __all__ = [
     "read_deltas",
     "read_header",
     "read_recording",
+    "recording_kind",
     "replay",
     "retimed",
 ]
@@ -172,24 +173,32 @@ def replay(
         raise UsageError(f"speed must be positive, not {speed!r}")
     if max_idle is not None and not max_idle > 0:
         raise UsageError(f"max_idle must be positive, not {max_idle!r}")
-    _, script, end = read_recording(path)
+    script, end = read_recording(path)
     script, end = retimed(script, end, speed=speed, max_idle=max_idle, instant=instant)
     return ScriptedSource(script, end=end)
 
 
-def read_recording(
-    path: str | os.PathLike[str],
-) -> tuple[Literal["deltas", "cast"], list[tuple[float, object]], float]:
-    """What kind of recording `path` is (told by its content), its script and its end time."""
+def recording_kind(path: str | os.PathLike[str]) -> Literal["deltas", "cast"]:
+    """Whether `path` holds deltas (``--save-deltas``) or asciicast v2 (``--record``), by its first line.
+
+    Raises:
+        SourceError: it is neither.
+        OSError: it cannot be read.
+    """
     header = read_header(path)
     if header.get("format") == FORMAT:
-        return ("deltas", *read_deltas(path))
+        return "deltas"
     if header.get("version") == 2 and "width" in header:
-        return ("cast", *read_cast(path))
+        return "cast"
     raise SourceError(
         f"{os.fspath(path)}: not a recording: its first line is neither an outstream "
         "deltas header nor an asciicast v2 header"
     )
+
+
+def read_recording(path: str | os.PathLike[str]) -> tuple[list[tuple[float, object]], float]:
+    """The script and end time of a recording of either kind."""
+    return read_deltas(path) if recording_kind(path) == "deltas" else read_cast(path)
 
 
 def read_deltas(path: str | os.PathLike[str]) -> tuple[list[tuple[float, object]], float]:
@@ -351,7 +360,6 @@ class DeltaRecorder:
         started: str,
         source: str,
         model: str | None = None,
-        extra: dict[str, Any] | None = None,
     ) -> None:
         from ..core.utf8 import Utf8Decoder
 
@@ -359,9 +367,13 @@ class DeltaRecorder:
         self._t0 = t0
         self._decoder = Utf8Decoder(errors="replace")
         self._last_t = 0.0
-        header = {"format": FORMAT, "version": VERSION, "started": started, "source": source}
-        header["model"] = model
-        header.update(extra or {})
+        header = {
+            "format": FORMAT,
+            "version": VERSION,
+            "started": started,
+            "source": source,
+            "model": model,
+        }
         self._out.write([header])
 
     def batch(self, batch: Batch) -> None:
