@@ -286,9 +286,10 @@ class Pipeline:
         if self.done:
             return ""
         self._now = max(now, self._now)
+        arrived = self._segmenter.arrived
         released = self._segmenter.poll(now)
-        if released:
-            self.pacer.push(released, now)
+        if released and arrived is not None:
+            self.pacer.push(released, arrived)  # due as of its arrival, not of its release
         gated = (
             not (self._release_all or self._drain_once)
             and now < self._last_release + self.frame_interval
