@@ -9,12 +9,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..events import Usage
-from .graphemes import count_graphemes
+from .graphemes import GraphemeCounter
 
 __all__ = ["Stats", "StatsRecorder"]
 
-_SLICE = 1 << 16
-# str.split()'s ASCII whitespace as b" ", everything else as b"x".
+# str.split()'s ASCII whitespace as b" ", every other byte as b"x": of
+# ASCII text, and of UTF-8, where every byte of a character beyond ASCII is
+# 0x80 or above (whitespace beyond ASCII is found apart, see _count).
 _WORD_MARKS = bytes(0x20 if c in b" \t\n\v\f\r\x1c\x1d\x1e\x1f" else 0x78 for c in range(256))
 # Quantiles are taken over at most this many values, sampled evenly (every
 # k-th); the maxima are exact. Sorting a million gaps would cost more than
@@ -123,7 +124,7 @@ class StatsRecorder:
         self._pending: deque[tuple[int, float]] = deque()
         self._lags: array[float] = array("d")
         self.n_chars = 0
-        self.n_graphemes = 0
+        self._graphemes = GraphemeCounter()
         self.n_words = 0
         self._in_word = False
         self.usage: Usage | None = None  # what the provider reported, if it did
@@ -155,32 +156,40 @@ class StatsRecorder:
         while pending and pending[0][0] <= self.n_chars:
             self._lags.append(now - pending.popleft()[1])
 
+    @property
+    def n_graphemes(self) -> int:
+        return self._graphemes.n_graphemes
+
     def _count(self, text: str) -> None:
+        """Count the words and clusters of `text`, the next piece of what was shown.
+
+        Linear, and exact however the text was cut: no list of words or
+        clusters is built. Words are what ``str.split()`` would find in the
+        whole text: a word starts at each non-space after a space.
+        """
         if text.isascii():
-            # Whitespace and the rest, mapped to two bytes; a word starts at
-            # each space followed by a non-space. No list of words is built.
-            marks = text.encode("ascii").translate(_WORD_MARKS)
-            n_words = marks.count(b" x")
-            if marks[0] == 0x78 and not self._in_word:  # "x"
-                n_words += 1
-            self.n_words += n_words
-            self._in_word = marks[-1] == 0x78
-            self.n_graphemes += count_graphemes(text)
-            return
-        # Other text goes by slices cut after a newline (a grapheme never
-        # spans one, UAX #29 GB4), so that a large write does not build a
-        # list of every word or cluster in it.
-        start = 0
-        while start < len(text):
-            end = text.rfind("\n", start, start + _SLICE) + 1 or start + _SLICE
-            piece = text[start:end] if start or end < len(text) else text
-            self.n_graphemes += count_graphemes(piece)
-            n_words = len(piece.split())
-            if n_words and self._in_word and not piece[0].isspace():
-                n_words -= 1
-            self.n_words += n_words
-            self._in_word = not piece[-1].isspace()
-            start = end
+            utf8 = text.encode("ascii")
+            self._graphemes.count(text)
+        else:
+            utf8 = text.encode("utf-8", "surrogatepass")
+            self._graphemes.count(text, utf8)
+            if self._graphemes.unicode_space:
+                # Spaces beyond ASCII (U+00A0, U+3000...), which the byte
+                # marks below cannot see: str.split() counts with them.
+                n_words = len(text.split())
+                if n_words and self._in_word and not text[0].isspace():
+                    n_words -= 1
+                self.n_words += n_words
+                self._in_word = not text[-1].isspace()
+                return
+        # Whitespace and the rest, mapped to two bytes; a word starts at each
+        # space followed by a non-space. No list of words is built.
+        marks = utf8.translate(_WORD_MARKS)
+        n_words = marks.count(b" x")
+        if marks[0] == 0x78 and not self._in_word:  # "x"
+            n_words += 1
+        self.n_words += n_words
+        self._in_word = marks[-1] == 0x78
 
     def snapshot(self, now: float, *, n_writes: int = 0, n_flushes: int = 0) -> Stats:
         total = now - self.t_start
