@@ -6,13 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from outstream.core._lazy_regex import pattern
-from outstream.core.graphemes import (
-    _MAY_GROW,
-    HOLD_RULES,
-    GraphemeCounter,
-    Segmenter,
-    count_graphemes,
-)
+from outstream.core.graphemes import _MAY_GROW, HOLD_RULES, Segmenter
 
 FAMILY = "👩\u200d👩\u200d👧\u200d👦"
 FLAG_JP = "🇯🇵"
@@ -257,36 +251,3 @@ def test_grapheme_units_are_the_clusters_but_where_a_split_shows_the_same(
 def test_grapheme_units_in_one_piece_are_the_clusters() -> None:
     text = "".join(PIECES)
     assert segment_all([text]) == reference(text)
-
-
-# --- counting ---
-
-
-@pytest.mark.parametrize("text", [*CLUSTERS, "".join(CLUSTERS), "".join(PIECES), "a\r\nb", ""])
-def test_count_graphemes_is_regexs_count(text: str) -> None:
-    assert count_graphemes(text) == len(reference(text))
-
-
-@settings(max_examples=500, deadline=None)
-@given(text_strategy, st.lists(st.integers(0, 60), max_size=8))
-def test_counting_in_pieces_is_exact_however_the_text_is_cut(text: str, cuts: list[int]) -> None:
-    counter = GraphemeCounter()
-    for piece in cut(text, cuts):
-        counter.count(piece)
-    assert counter.n_graphemes == len(reference(text))
-
-
-def test_counting_one_character_at_a_time_is_exact() -> None:
-    text = "".join(PIECES) * 3
-    counter = GraphemeCounter()
-    for char in text:
-        counter.count(char)
-    assert counter.n_graphemes == len(reference(text))
-
-
-def test_a_long_run_of_accents_is_counted_exactly_in_pieces() -> None:
-    text = ("e" + "\u0301" * 200 + "x ") * 5
-    counter = GraphemeCounter()
-    for i in range(0, len(text), 7):
-        counter.count(text[i : i + 7])
-    assert counter.n_graphemes == len(reference(text)) == 15

@@ -7,9 +7,12 @@ from array import array
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..events import Usage
-from .graphemes import GraphemeCounter
+
+if TYPE_CHECKING:
+    from .clusters import GraphemeCounter
 
 __all__ = ["Stats", "StatsRecorder"]
 
@@ -124,7 +127,11 @@ class StatsRecorder:
         self._pending: deque[tuple[int, float]] = deque()
         self._lags: array[float] = array("d")
         self.n_chars = 0
-        self._graphemes = GraphemeCounter()
+        self._graphemes: GraphemeCounter | None = None
+        if count_text:
+            from .clusters import GraphemeCounter  # its tables cost start-up time
+
+            self._graphemes = GraphemeCounter()
         self.n_words = 0
         self._in_word = False
         self.usage: Usage | None = None  # what the provider reported, if it did
@@ -158,7 +165,7 @@ class StatsRecorder:
 
     @property
     def n_graphemes(self) -> int:
-        return self._graphemes.n_graphemes
+        return 0 if self._graphemes is None else self._graphemes.n_graphemes
 
     def _count(self, text: str) -> None:
         """Count the words and clusters of `text`, the next piece of what was shown.
@@ -167,13 +174,15 @@ class StatsRecorder:
         clusters is built. Words are what ``str.split()`` would find in the
         whole text: a word starts at each non-space after a space.
         """
+        graphemes = self._graphemes
+        assert graphemes is not None  # counting is on
         if text.isascii():
             utf8 = text.encode("ascii")
-            self._graphemes.count(text)
+            graphemes.count(text)
         else:
             utf8 = text.encode("utf-8", "surrogatepass")
-            self._graphemes.count(text, utf8)
-            if self._graphemes.unicode_space:
+            graphemes.count(text, utf8)
+            if graphemes.unicode_space:
                 # Spaces beyond ASCII (U+00A0, U+3000...), which the byte
                 # marks below cannot see: str.split() counts with them.
                 n_words = len(text.split())
