@@ -26,7 +26,7 @@ last released cluster; the one difference a chunking can make is that a
 cluster whose start was released before the rest came is two units (``e``,
 then U+0301).
 
-Counting clusters is `clusters.GraphemeCounter`'s, imported only when asked.
+Counting clusters (and words) is `counts.TextCounter`'s, imported only when asked.
 """
 
 from __future__ import annotations
@@ -310,6 +310,6 @@ class Segmenter:
 
 def count_graphemes(text: str) -> int:
     """How many extended grapheme clusters `text` holds (UAX #29)."""
-    from .clusters import GraphemeCounter
+    from .counts import count_graphemes as count
 
-    return GraphemeCounter().count(text)
+    return count(text)

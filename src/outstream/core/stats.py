@@ -12,14 +12,10 @@ from typing import TYPE_CHECKING
 from ..events import Usage
 
 if TYPE_CHECKING:
-    from .clusters import GraphemeCounter
+    from .counts import TextCounter
 
 __all__ = ["Stats", "StatsRecorder"]
 
-# str.split()'s ASCII whitespace as b" ", every other byte as b"x": of
-# ASCII text, and of UTF-8, where every byte of a character beyond ASCII is
-# 0x80 or above (whitespace beyond ASCII is found apart, see _count).
-_WORD_MARKS = bytes(0x20 if c in b" \t\n\v\f\r\x1c\x1d\x1e\x1f" else 0x78 for c in range(256))
 # Quantiles are taken over at most this many values, sampled evenly (every
 # k-th); the maxima are exact. Sorting a million gaps would cost more than
 # streaming them.
@@ -127,13 +123,13 @@ class StatsRecorder:
         self._pending: deque[tuple[int, float]] = deque()
         self._lags: array[float] = array("d")
         self.n_chars = 0
-        self._graphemes: GraphemeCounter | None = None
+        # Graphemes and words, exactly and in linear time (core/counts.py,
+        # imported only to count: its tables cost start-up time).
+        self._counter: TextCounter | None = None
         if count_text:
-            from .clusters import GraphemeCounter  # its tables cost start-up time
+            from .counts import TextCounter
 
-            self._graphemes = GraphemeCounter()
-        self.n_words = 0
-        self._in_word = False
+            self._counter = TextCounter()
         self.usage: Usage | None = None  # what the provider reported, if it did
         self.from_model = False  # the source is a model's stream (so tokens may be reported)
         self._t_last_text: float | None = None
@@ -157,48 +153,19 @@ class StatsRecorder:
         if not text:
             return
         self.n_chars += len(text)
-        if self.count_text:
-            self._count(text)
+        if self._counter is not None:
+            self._counter.count(text)
         pending = self._pending
         while pending and pending[0][0] <= self.n_chars:
             self._lags.append(now - pending.popleft()[1])
 
     @property
     def n_graphemes(self) -> int:
-        return 0 if self._graphemes is None else self._graphemes.n_graphemes
+        return 0 if self._counter is None else self._counter.n_graphemes
 
-    def _count(self, text: str) -> None:
-        """Count the words and clusters of `text`, the next piece of what was shown.
-
-        Linear, and exact however the text was cut: no list of words or
-        clusters is built. Words are what ``str.split()`` would find in the
-        whole text: a word starts at each non-space after a space.
-        """
-        graphemes = self._graphemes
-        assert graphemes is not None  # counting is on
-        if text.isascii():
-            utf8 = text.encode("ascii")
-            graphemes.count(text)
-        else:
-            utf8 = text.encode("utf-8", "surrogatepass")
-            graphemes.count(text, utf8)
-            if graphemes.unicode_space:
-                # Spaces beyond ASCII (U+00A0, U+3000...), which the byte
-                # marks below cannot see: str.split() counts with them.
-                n_words = len(text.split())
-                if n_words and self._in_word and not text[0].isspace():
-                    n_words -= 1
-                self.n_words += n_words
-                self._in_word = not text[-1].isspace()
-                return
-        # Whitespace and the rest, mapped to two bytes; a word starts at each
-        # space followed by a non-space. No list of words is built.
-        marks = utf8.translate(_WORD_MARKS)
-        n_words = marks.count(b" x")
-        if marks[0] == 0x78 and not self._in_word:  # "x"
-            n_words += 1
-        self.n_words += n_words
-        self._in_word = marks[-1] == 0x78
+    @property
+    def n_words(self) -> int:
+        return 0 if self._counter is None else self._counter.n_words
 
     def snapshot(self, now: float, *, n_writes: int = 0, n_flushes: int = 0) -> Stats:
         total = now - self.t_start

@@ -1,15 +1,20 @@
-"""Counting grapheme clusters exactly, in pieces, without segmenting all of the text.
+"""Counting the grapheme clusters and words of a text given in pieces, exactly.
 
 Theory of operation: only a few kinds of character can join a neighbour in
 one cluster (UAX #29: CR, Extend, ZWJ, SpacingMark, Prepend, regional
 indicators, Hangul jamo), so a text has ``len(text)`` clusters less one for
-each join, and joins happen only in and around runs of such characters. One
-scan of the text finds the runs. A run of Extend and SpacingMark only is one
-join a character (GB9, GB9a); any other is segmented with ``\\X``, with one
-character on either side, all such regions of a piece in one pass. The last
-cluster of a piece is carried over to the next, so a cluster cut between two
-pieces counts once. Words are counted in `stats`; the scan here notes the
-Unicode spaces they need to know of.
+each join, and joins happen only in and around runs of such characters.
+
+Most text has none of them, and its UTF-8 shows it: the one translation of
+the bytes that marks whitespace for the word count also marks the leading
+bytes of the blocks joiners live in, and a few searches with a literal first
+byte look at the rest (ZWJ, VS16, skin tones, flags...). Where the bytes may
+hold one, a scan of the text finds the runs: a run of Extend and SpacingMark
+only is one join a character (GB9, GB9a); any other is segmented with
+``\\X`` with one character on either side, all such regions of a piece in
+one pass. The last cluster of a piece is carried over to the next, so a
+cluster cut between two pieces counts once, and so is whether the last piece
+ended inside a word.
 
 The tables come from the `regex` module (the one that segments), built on
 first use, so that ``outstream --help`` and uncounted streams never pay for
@@ -26,7 +31,7 @@ from typing import Any
 from ._lazy_regex import pattern
 from .graphemes import _CERTAIN_PAIR, _clusters, _last_cluster_start
 
-__all__ = ["UNICODE_SPACES", "GraphemeCounter", "count_graphemes"]
+__all__ = ["UNICODE_SPACES", "TextCounter", "count_graphemes"]
 
 # Characters that can join a neighbour in one cluster: the UAX #29 values CR,
 # Extend, ZWJ, SpacingMark, Prepend, Regional_Indicator, L, V and T (GB9c's
@@ -165,48 +170,134 @@ def _astral_runs(text: str, utf8: bytes, joiners: frozenset[str]) -> list[tuple[
     return runs
 
 
-class GraphemeCounter:
-    """Counts the grapheme clusters of a text given in pieces, exactly (UAX #29).
+# --- what the UTF-8 shows ---
 
-    The sum over the pieces is ``len(regex.findall(r"\\X", whole))`` however
-    the text is cut, also inside a cluster: the last cluster of each piece
-    is carried over, to segment the start of the next one in context.
+# One translation of the UTF-8 marks str.split()'s ASCII whitespace b" ",
+# the leading bytes of blocks where joiners (or Unicode spaces) may be b"J",
+# and every other byte b"x" (the bytes of a character beyond ASCII are all
+# 0x80 or above, none of them whitespace). Leading bytes J: 2-byte CC CD
+# (U+0300-U+037F), D2 (U+0483-U+0489), D6-D9 and DB-DF (Hebrew, Arabic,
+# Syriac, Thaana, NKo marks); 3-byte E0 (U+0800-U+0FFF, the Indic scripts,
+# Thai...), E1 (Myanmar, Hangul jamo, Khmer, Mongolian... and U+1680), EA and
+# ED (jamo and marks of U+A000-U+AFFF, U+D7B0-U+D7FF); 4-byte F1-F4 (planes
+# 4-16). The common leading bytes C2, E2, E3, EF and F0 are looked at by
+# _MAY_JOIN below, with the byte or two after them.
+_J_LEADS = bytes([0xCC, 0xCD, 0xD2, *range(0xD6, 0xDA), *range(0xDB, 0xE2)])
+_J_LEADS += bytes([0xEA, 0xED, 0xF1, 0xF2, 0xF3, 0xF4])
+_SPACE_BYTES = b" \t\n\v\f\r\x1c\x1d\x1e\x1f"
+_MARKS = bytes(0x20 if c in _SPACE_BYTES else 0x4A if c in _J_LEADS else 0x78 for c in range(256))
+# The rest of the joiners and Unicode spaces under common leading bytes:
+# NEL, NBSP (C2 85, C2 A0); ZWNJ, ZWJ (E2 80 8C, 8D), the spaces U+2000-200A,
+# U+2028, 2029, 202F (E2 80 ...), 205F (E2 81 9F), the marks U+20D0-20FF,
+# U+2CEF-2CF1, U+2D7F, U+2DE0-2DFF (E2 83, B3, B5, B7); U+3000 (E3 80 80),
+# U+302A-302F (E3 80 AA-AF), U+3099, 309A (E3 82 99, 9A); U+FB1E (EF AC 9E),
+# U+FE00-FE0F and FE20-FE2F (EF B8), U+FF9E, FF9F (EF BE 9E, 9F); the astral
+# joiners of _ASTRAL_CANDIDATE. Each pattern starts with one literal byte,
+# which `re` skips to with a plain loop.
+_MAY_JOIN = (
+    (b"\xc2", re.compile(rb"\xc2[\x85\xa0]")),
+    (
+        b"\xe2",
+        re.compile(rb"\xe2(?:\x80[\x80-\x8a\x8c\x8d\xa8\xa9\xaf]|\x81\x9f|[\x83\xb3\xb5\xb7])"),
+    ),
+    (b"\xe3", re.compile(rb"\xe3(?:\x80[\x80\xaa-\xaf]|\x82[\x99\x9a])")),
+    (b"\xef", re.compile(rb"\xef(?:\xac\x9e|\xb8|\xbe[\x9e\x9f])")),
+)
+
+
+def _may_join(utf8: bytes, marks: bytes) -> bool:
+    """Whether the text whose UTF-8 is `utf8` may hold a joiner or a Unicode space.
+
+    False is a proof; True may be wrong (the scan of the text will tell).
+    """
+    if b"J" in marks or b"\r" in utf8:
+        return True
+    if b"\xf0" in utf8 and _ASTRAL_CANDIDATE.search(utf8) is not None:
+        return True
+    return any(lead in utf8 and found.search(utf8) is not None for lead, found in _MAY_JOIN)
+
+
+class TextCounter:
+    """Counts the grapheme clusters (UAX #29) and words of a text given in pieces, exactly.
+
+    After any pieces, ``n_graphemes`` is ``len(regex.findall(r"\\X", whole))``
+    and ``n_words`` is ``len(whole.split())``, however the text was cut, also
+    inside a character's cluster or a word. Linear in the text; no list of
+    words or clusters is built.
     """
 
     def __init__(self) -> None:
         self.n_graphemes = 0
-        # The text counted last held whitespace beyond ASCII (a by-product of
-        # the scan, for counting words).
-        self.unicode_space = False
+        self.n_words = 0
         self._carry = ""  # the last cluster so far
+        self._in_word = False  # the text so far ends inside a word
 
-    def count(self, text: str, utf8: bytes | None = None) -> int:
-        """Add `text` (`utf8`: its UTF-8, if at hand); return how many clusters it adds."""
-        self.unicode_space = False
+    def count(self, text: str) -> None:
+        """Add the next piece."""
         if not text:
-            return 0
+            return
         carry = self._carry
-        if text.isascii() and carry.isascii():
-            # In ASCII only CR LF is a cluster of more than one character.
-            joins = text.count("\r\n") if "\r" in text else 0
-            if carry == "\r" and text[0] == "\n":
-                joins += 1
-            self._carry = "\r\n" if text.endswith("\r\n") else text[-1]
-            n = len(text) - joins
+        if text.isascii():
+            utf8 = text.encode("ascii")
+            marks = utf8.translate(_MARKS)
+            self._words(marks, text)
+            if carry.isascii():
+                # In ASCII only CR LF is a cluster of more than one character.
+                joins = text.count("\r\n") if "\r" in text else 0
+                if carry == "\r" and text[0] == "\n":
+                    joins += 1
+                self._carry = "\r\n" if text.endswith("\r\n") else text[-1]
+                self.n_graphemes += len(text) - joins
+                return
+            joins = self._scan(carry, text, None)[1]
         else:
-            n = len(text) - self._joins(carry, text, utf8)
-            # The last cluster may have begun in the carry. One longer than
-            # _CARRY (a letter under seventy accents) is kept by its end:
-            # enough for every rule but GB9c, GB11 and GB12/13 looking
-            # further back than that.
-            tail = carry + text if len(text) < _CARRY else text
-            start = _last_cluster_start(tail, limit=_CARRY)
-            self._carry = tail[start:] if start is not None else tail[-_CARRY:]
-        self.n_graphemes += n
-        return n
+            utf8 = text.encode("utf-8", "surrogatepass")
+            marks = utf8.translate(_MARKS)
+            if _may_join(utf8, marks):
+                spaced, joins = self._scan(carry, text, utf8)
+            else:
+                spaced, joins = False, self._head_joins(carry, text, 1)[0]
+            self._words(marks, text, spaced)
+        self.n_graphemes += len(text) - joins
+        # The last cluster may have begun in the carry. One longer than
+        # _CARRY (a letter under seventy accents) is kept by its end: enough
+        # for every rule but GB9c, GB11 and GB12/13 looking back further.
+        tail = carry + text if len(text) < _CARRY else text
+        start = _last_cluster_start(tail, limit=_CARRY)
+        self._carry = tail[start:] if start is not None else tail[-_CARRY:]
 
-    def _joins(self, carry: str, text: str, utf8: bytes | None) -> int:
-        """How many characters of `text` join the one before them (the carry's last, for the first)."""
+    def _words(self, marks: bytes, text: str, spaced: bool = False) -> None:
+        """Count the words that start in `text`, whose bytes are marked `marks`."""
+        if spaced:
+            # Spaces beyond ASCII (U+00A0, U+3000...) are not marked:
+            # str.split() counts with them.
+            n = len(text.split())
+            if n and self._in_word and not text[0].isspace():
+                n -= 1
+            self._in_word = not text[-1].isspace()
+        else:
+            # A word starts at each space followed by something else.
+            n = marks.count(b" x")
+            if b"J" in marks:
+                n += marks.count(b" J")
+            if marks[0] != 0x20 and not self._in_word:
+                n += 1
+            self._in_word = marks[-1] != 0x20
+        self.n_words += n
+
+    def _head_joins(self, carry: str, text: str, head: int) -> tuple[int, bool]:
+        """Joins between the carried cluster and ``text[:head]``, and whether that holds a space.
+
+        (Up to `head`, `text` is what the carry may reach into.)
+        """
+        if not carry or pattern(_CERTAIN_PAIR).fullmatch(carry[-1] + text[0]) is not None:
+            return 0, False
+        joins = head + 1 - len(_clusters(carry + text[:head]))  # the carry was one cluster
+        return joins, _UNICODE_SPACE.search(text, 0, head) is not None
+
+    def _scan(self, carry: str, text: str, utf8: bytes | None) -> tuple[bool, int]:
+        """Whether `text` holds a Unicode space, and how many of its characters join the one
+        before them (the carry's last, for the first)."""
         tables = _the_tables()
         n = len(text)
         if text.isascii():
@@ -218,15 +309,14 @@ class GraphemeCounter:
                 runs = list(_merged(sorted(runs + astral)))
         joins = 0
         head = 0
+        spaced = False
         if carry and pattern(_CERTAIN_PAIR).fullmatch(carry[-1] + text[0]) is None:
             # The carried cluster may go on into `text`: segment the two
             # together, up to the end of the run that `text` starts with.
             head = 1
             while runs and runs[0][0] <= head:
                 head = max(head, min(runs.pop(0)[1] + 1, n))
-            joins += head + 1 - len(_clusters(carry + text[:head]))  # the carry was one cluster
-            if _UNICODE_SPACE.search(text, 0, head) is not None:
-                self.unicode_space = True
+            joins, spaced = self._head_joins(carry, text, head)
         # Each run is simple (GB9, GB9a: one join per character), Unicode
         # spaces (no join), or a region to segment, with one character on
         # either side.
@@ -242,7 +332,7 @@ class GraphemeCounter:
                 joins += hi - lo - (lo == 0 or text[lo - 1] in controls)
                 continue
             if kind is not _Run.OTHER:
-                self.unicode_space = True
+                spaced = True
                 if kind is _Run.SPACES:
                     continue
             lo, hi = max(lo - 1, head), min(hi + 1, n)
@@ -259,7 +349,7 @@ class GraphemeCounter:
             # GB5: a boundary on both sides of it).
             n_chars = sum(map(len, regions))
             joins += n_chars - (len(_clusters("\x00".join(regions))) - (len(regions) - 1))
-        return joins
+        return spaced, joins
 
 
 def _merged(runs: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
@@ -278,4 +368,6 @@ def _merged(runs: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
 
 def count_graphemes(text: str) -> int:
     """How many extended grapheme clusters `text` holds (UAX #29)."""
-    return GraphemeCounter().count(text)
+    counter = TextCounter()
+    counter.count(text)
+    return counter.n_graphemes
