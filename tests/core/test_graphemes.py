@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from outstream.core._lazy_regex import pattern
-from outstream.core.graphemes import _MAY_GROW, HOLD_RULES, Segmenter
+from outstream.core.graphemes import _MAY_END, _MAY_GROW, _NEVER_END, HOLD_RULES, Segmenter
 
 FAMILY = "👩\u200d👩\u200d👧\u200d👦"
 FLAG_JP = "🇯🇵"
@@ -87,6 +87,17 @@ def test_every_hold_rule_holds_a_tail_it_names_and_lets_it_grow(rule: object) ->
     assert "".join(released) == first[: -len(tail)]
     units = seg.feed(then, 0.01)
     assert units[0] == reference(first + then)[len(reference(first)) - 1]
+
+
+def test_no_character_of_the_blocks_answered_without_regex_can_end_a_growing_cluster() -> None:
+    may_end = pattern(_MAY_END)
+    wrong = [
+        f"U+{cp:04X}"
+        for lo, hi in _NEVER_END
+        for cp in range(lo, hi + 1)
+        if not 0xD800 <= cp < 0xE000 and may_end.match(chr(cp))
+    ]
+    assert wrong == []
 
 
 def test_the_rules_say_which_uax29_rules_they_stand_for() -> None:
