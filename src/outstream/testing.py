@@ -214,12 +214,15 @@ class VirtualClock:
     def _decide(self, signal: VirtualSignal | None, until: float | None) -> bool | None:
         """For an active waiter: True (signalled), False (`until` reached) or None (wait on).
 
-        Time moves only at a settled instant: every worker blocked.
+        Nothing is decided before the instant is settled (every worker
+        blocked): a driver woken by the first of fifty chunks put at one
+        instant takes all fifty, as it does whenever the threads happen to
+        run in that order, so every run of a test is the same run.
         """
-        if signal is not None and signal.flag:
-            return True
         if not all(worker.blocked for worker in self._workers.values()):
             return None
+        if signal is not None and signal.flag:
+            return True
         if until is not None and until <= self._now:
             return False
         deadlines = [w.deadline for w in self._workers.values() if w.deadline is not None]
@@ -423,10 +426,17 @@ def check_sink(open_output: Callable[[], Output], *, encoding: str = "utf-8") ->
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PtyResult:
-    """What a program run on a pty did: its exit code and every byte it wrote."""
+    """What a program run on a pty did: its exit code and every byte it wrote.
+
+    Attributes:
+        reads: the output as it was read from the pty, ``(t, bytes)`` with
+            ``t`` in seconds since the program started (for a scripted
+            stdin, since its first piece was due).
+    """
 
     returncode: int
     output: bytes
+    reads: tuple[tuple[float, bytes], ...] = ()
 
 
 def run_in_pty(
@@ -434,7 +444,7 @@ def run_in_pty(
     *,
     rows: int = 24,
     cols: int = 80,
-    stdin: bytes | None = None,
+    stdin: bytes | Sequence[tuple[float, bytes]] | None = None,
     env: Mapping[str, str] | None = None,
     timeout: float = 20.0,
     interrupt_after: bytes | None = None,
@@ -446,7 +456,10 @@ def run_in_pty(
 
     Args:
         argv: the program and its arguments, e.g. ``[sys.executable, "-m", "outstream", ...]``.
-        stdin: bytes fed through a pipe (None: the pty is stdin too).
+        stdin: bytes fed through a pipe (None: the pty is stdin too); or
+            ``(t, bytes)`` pairs, each written to the pipe `t` seconds after
+            the program started (a producer on the real clock; the first
+            should come late enough for the program to be reading).
         env: the child's environment (``os.environ`` by default).
         timeout: the child is killed past this many seconds.
         interrupt_after: send `interrupt_signal` (SIGINT, as Ctrl-C does) once
@@ -477,10 +490,16 @@ def run_in_pty(
         close_fds=True,
     )
     os.close(slave)
-    if stdin is not None and proc.stdin is not None:
+    t_start = time.monotonic()
+    feeder: threading.Thread | None = None
+    if isinstance(stdin, bytes | bytearray) and proc.stdin is not None:
         proc.stdin.write(stdin)
         proc.stdin.close()
+    elif stdin is not None and proc.stdin is not None:
+        feeder = threading.Thread(target=_feed, args=(proc.stdin, list(stdin), t_start))
+        feeder.start()
     output = bytearray()
+    reads: list[tuple[float, bytes]] = []
     deadline = time.monotonic() + timeout
     interrupted = False
     try:
@@ -498,6 +517,7 @@ def run_in_pty(
                 if not data:
                     break
                 output += data
+                reads.append((time.monotonic() - t_start, data))
                 if resize_after is not None and resize_to is not None and resize_after in output:
                     rows_now, cols_now = resize_to
                     fcntl.ioctl(
@@ -517,6 +537,7 @@ def run_in_pty(
                     if not data:
                         break
                     output += data
+                    reads.append((time.monotonic() - t_start, data))
                 break
         returncode = proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
     finally:
@@ -524,4 +545,20 @@ def run_in_pty(
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    return PtyResult(returncode=returncode, output=bytes(output))
+        if feeder is not None:
+            feeder.join()
+    return PtyResult(returncode=returncode, output=bytes(output), reads=tuple(reads))
+
+
+def _feed(pipe: Any, script: list[tuple[float, bytes]], t_start: float) -> None:
+    """Write each piece of `script` to `pipe` at its time, on an absolute schedule."""
+    try:
+        for t, data in script:
+            delay = t_start + t - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            pipe.write(data)
+            pipe.flush()
+        pipe.close()
+    except OSError:  # the program stopped reading
+        pass
