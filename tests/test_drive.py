@@ -9,6 +9,7 @@ clock, as a real one pauses on the network.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
 import statistics
 
@@ -83,3 +84,44 @@ def test_the_virtual_run_is_the_same_run_every_time() -> None:
     first = stream_on_the_virtual_clock(script, asynchronous=False)[1]
     for _ in range(5):
         assert stream_on_the_virtual_clock(script, asynchronous=False)[1] == first
+
+
+class SlowTerminal(MemorySink):
+    """A terminal that takes time to read what is written: `rate` characters a second."""
+
+    def __init__(self, clock: VirtualClock, rate: float) -> None:
+        super().__init__(clock, terminal=True)
+        self._virtual = clock
+        self.rate = rate
+
+    def write(self, text: str) -> int:
+        n = super().write(text)
+        self._virtual.advance(len(text) / self.rate)
+        return n
+
+
+@pytest.mark.parametrize("pace", ["instant", "smooth"])
+def test_a_fast_source_into_a_slow_terminal_keeps_the_screen_moving(pace: str) -> None:
+    # 1 MB as fast as it comes, into a terminal that reads 1 MB a second:
+    # no write may hold the screen still for long, and nothing is lost.
+    clock = VirtualClock()
+    line = "Life is an unending stream of extenuating circumstances. ñ 中 🙂\n"
+    text = line * (1_000_000 // len(line))
+    sink = SlowTerminal(clock, rate=1_000_000)
+    chunks = (text[i : i + 65536] for i in range(0, len(text), 65536))
+    result = outstream.stream(
+        chunks,
+        sink,
+        clock=clock,
+        pace=outstream.Instant() if pace == "instant" else outstream.Smooth(),
+        env={"COLUMNS": "120", "LINES": "40"},
+    )
+    assert sink.getvalue() == text
+    assert result.stats.n_chars == len(text)
+    sizes = [len(w) for _, w in sink.writes]
+    assert max(sizes) <= 256 * 1024  # the first budget, before the terminal was measured
+    later = sizes[3:]
+    assert max(later) <= 2 * 1_000_000 / 60  # then about a frame's worth of what it reads
+    starts = [t for t, _ in sink.writes][3:]
+    assert max(b - a for a, b in itertools.pairwise(starts)) <= 3 / 60
+    assert clock.now() <= len(text) / 1_000_000 * 1.5  # and no slower than the terminal

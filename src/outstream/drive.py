@@ -494,7 +494,36 @@ class Lane:
     Each lane has its own pacing, escapes and flushing; they all take the
     same batches from the source. A lane whose reader went away or whose
     sink failed is finished, and the others go on.
+
+    Two things keep a terminal's screen moving, whatever comes in:
+
+    - *A budget.* A frame writes at most `budget` characters (cut after a
+      newline); the rest waits for the next frame. The budget is a frame's
+      worth of what this lane managed per second, its own work (decoding,
+      wrapping, rendering) and the terminal's reading together, so a
+      terminal that reads slowly shows progress every frame or two and a
+      fast one is not held back. The driver feeds no more than the least
+      budget of its lanes per step, and reads no more of the source while a
+      lane holds more than its budget (`saturated`): a fast source waits,
+      as it would for ``cat``.
+    - *A frame rate that follows the render cost.* When rendering a frame
+      costs more than half a frame (a long Markdown table), frames come
+      less often rather than queue up, as aider's Markdown stream does.
+
+    Both are measured on the driver's clock: on a virtual clock, where
+    nothing costs time, they never bind unless a test's sink makes time pass.
     """
+
+    # Write budgets for a terminal, in characters: the first, the least and
+    # the most. The first is a frame of a fast terminal; 4 MiB is more than
+    # any terminal takes in a frame.
+    _FIRST_BUDGET = 256 * 1024
+    _MIN_BUDGET = 16 * 1024
+    _MAX_BUDGET = 4 * 1024 * 1024
+    # A write this long says how fast the terminal reads; a shorter one is noise.
+    _MEASURED_WRITE = 4096
+    # Frames come at most this often relative to what rendering one costs.
+    _RENDER_SHARE = 0.5
 
     def __init__(
         self,
@@ -519,11 +548,19 @@ class Lane:
         self.structured = False  # the source sent a model's stream objects
         self.error: SinkError | None = None
         self._shown: list[str] | None = [] if keep_text else None
+        self.budget: int | None = (
+            self._FIRST_BUDGET if sink.is_terminal and display is None else None
+        )
+        self._unwritten = ""  # rendered, beyond the last frame's budget
+        self._next_write = -math.inf
+        self._frame_interval = pipeline.frame_interval  # as asked; the pipeline's may grow
+        self._render_cost = 0.0  # seconds, a running average over frames with text
 
-    def step(self, batch: Batch, now: float) -> None:
-        """Feed the batch, then write what is due."""
+    def step(self, batch: Batch, now: float, clock: Clock) -> None:
+        """Feed the batch, then write what is due (within the budget)."""
         if self.finished:
             return
+        t_step = clock.now()
         pipeline = self.pipeline
         if batch.structured:
             self.structured = pipeline.stats.from_model = True
@@ -538,19 +575,20 @@ class Lane:
                 pipeline.resize(*size)
                 if self.cast is not None:
                     self.cast.resize(now, *size)
+        t_poll = clock.now()
         text = pipeline.poll(now)
+        if text and self._frame_interval > 0:
+            self._rendered(clock.now() - t_poll)
         try:
-            if text:
-                if self.display is not None:
+            if self.display is not None:
+                if text:
                     self._display_text.append(text)
                     self.display.update("".join(self._display_text))
-                else:
-                    self.sink.write(text)
-                    if self.cast is not None:
-                        self.cast.output(now, text)
-                if self._shown is not None:
-                    self._shown.append(text)
-            if pipeline.done:
+            elif self._unwritten or text:
+                self._write(self._unwritten + text, now, clock, t_step)
+            if text and self._shown is not None:
+                self._shown.append(text)
+            if pipeline.done and not self._unwritten:
                 self.finished = True
                 if self.display is not None:
                     self.display.close()
@@ -561,8 +599,53 @@ class Lane:
             self.finished = True
             self.error = exc
 
+    def _write(self, text: str, now: float, clock: Clock, t_step: float) -> None:
+        budget = self.budget
+        if budget is None or len(text) <= budget:
+            cut = len(text)
+        elif now < self._next_write:
+            self._unwritten = text  # this frame's budget is spent
+            return
+        else:
+            # After a newline: no escape sequence or grapheme cluster spans one.
+            cut = text.rfind("\n", 0, budget) + 1 or text.find("\n", budget) + 1 or len(text)
+        piece, self._unwritten = text[:cut], text[cut:]
+        self.sink.write(piece)
+        if self.cast is not None:
+            self.cast.output(now, piece)
+        if budget is not None:
+            # What a frame can take: this step's work (feeding, rendering)
+            # and the write, which lasts as long as the terminal takes to read.
+            seconds = clock.now() - t_step
+            interval = self._frame_interval or 1 / 60
+            if cut >= self._MEASURED_WRITE and seconds > 0:
+                wanted = int(cut / seconds * interval)
+                self.budget = min(max(wanted, self._MIN_BUDGET), self._MAX_BUDGET)
+            elif seconds == 0 and self._unwritten:  # no time passed: it can take more
+                self.budget = min(budget * 2, self._MAX_BUDGET)
+            self._next_write = now + interval
+
+    def _rendered(self, seconds: float) -> None:
+        """A frame took `seconds` to render: frames come no more often than twice that."""
+        self._render_cost += (seconds - self._render_cost) * 0.3
+        self.pipeline.frame_interval = max(
+            self._frame_interval, self._render_cost / self._RENDER_SHARE
+        )
+
+    def saturated(self) -> bool:
+        """This lane holds more than a frame's budget: read no more of the source for now."""
+        budget = self.budget
+        if budget is None or self.finished:
+            return False
+        return len(self._unwritten) + self.pipeline.stats.n_chars_waiting >= budget
+
     def next_deadline(self) -> float | None:
-        return None if self.finished else self.pipeline.next_deadline()
+        if self.finished:
+            return None
+        deadline = self.pipeline.next_deadline()
+        if self._unwritten:
+            return self._next_write if deadline is None else min(deadline, self._next_write)
+        return deadline
 
     def settle(self) -> None:
         """After the run: wait for a sink that writes in the background."""
@@ -582,7 +665,8 @@ class Lane:
         self.finished = True
         sink = self.sink
         try:
-            text = self.pipeline.abort(now)
+            text = self._unwritten + self.pipeline.abort(now)
+            self._unwritten = ""
             if text:
                 sink.write(text)
             if sink.is_terminal and not sink.ends_with_newline:
@@ -636,6 +720,41 @@ def _normalized(batch: Batch) -> Batch:
     return out
 
 
+def _budget(lanes: Sequence[Lane]) -> int | None:
+    budgets = [lane.budget for lane in lanes if lane.budget is not None and not lane.finished]
+    return min(budgets) if budgets else None
+
+
+def _split(batch: Batch, limit: int | None) -> tuple[Batch, Batch | None]:
+    """The first `limit` characters (or bytes) of `batch`, and the rest (None if none).
+
+    A chunk may be cut anywhere: decoding, sanitizing and segmenting do not
+    depend on where chunks end. The rest keeps its arrival times and the end.
+    """
+    if limit is None or len(batch.chunks) == 0:
+        return batch, None
+    n = 0
+    for i, chunk in enumerate(batch.chunks):
+        size = _len(chunk)
+        if n + size <= limit:
+            n += size
+            continue
+        if not isinstance(chunk, _TEXT) or (i == 0 and n + size <= 2 * limit):
+            return batch, None  # not worth a second step
+        cut = limit - n
+        head, rest = [*batch.chunks[:i], chunk[:cut]], [chunk[cut:], *batch.chunks[i + 1 :]]
+        times = batch.times
+        first = Batch(
+            chunks=head, times=times[: i + 1], offset=batch.offset, structured=batch.structured
+        )
+        second = Batch(
+            chunks=rest, times=times[i:], end=batch.end, offset=batch.offset,
+            structured=batch.structured,
+        )  # fmt: skip
+        return first, second
+    return batch, None
+
+
 def _next_deadline(lanes: Sequence[Lane]) -> float | None:
     deadlines = [d for lane in lanes if (d := lane.next_deadline()) is not None]
     return min(deadlines) if deadlines else None
@@ -677,13 +796,23 @@ def run(
         `KeyboardInterrupt` after writing what was due.
     """
     try:
+        carry: Batch | None = None  # what came, beyond what the lanes could take in one step
         while not all(lane.finished for lane in lanes):
-            batch = _normalized(inbox.get(_next_deadline(lanes)))
-            for recorder in recorders:
-                recorder.batch(batch)
+            deadline = _next_deadline(lanes)
+            if any(lane.saturated() for lane in lanes):
+                if deadline is not None:
+                    clock.sleep_until(deadline)
+                batch = Batch()
+            elif carry is not None:
+                batch, carry = _split(carry, _budget(lanes))
+            else:
+                batch = _normalized(inbox.get(deadline))
+                for recorder in recorders:
+                    recorder.batch(batch)
+                batch, carry = _split(batch, _budget(lanes))
             now = clock.now()
             for lane in lanes:
-                lane.step(batch, now)
+                lane.step(batch, now, clock)
     except KeyboardInterrupt:
         now = clock.now()
         for lane in lanes:
@@ -705,13 +834,23 @@ async def arun(
     import asyncio
 
     try:
+        carry: Batch | None = None
         while not all(lane.finished for lane in lanes):
-            batch = _normalized(await inbox.aget(_next_deadline(lanes)))
-            for recorder in recorders:
-                recorder.batch(batch)
+            deadline = _next_deadline(lanes)
+            if any(lane.saturated() for lane in lanes):
+                if deadline is not None:
+                    await clock.asleep_until(deadline)
+                batch = Batch()
+            elif carry is not None:
+                batch, carry = _split(carry, _budget(lanes))
+            else:
+                batch = _normalized(await inbox.aget(deadline))
+                for recorder in recorders:
+                    recorder.batch(batch)
+                batch, carry = _split(batch, _budget(lanes))
             now = clock.now()
             for lane in lanes:
-                lane.step(batch, now)
+                lane.step(batch, now, clock)
     except (KeyboardInterrupt, asyncio.CancelledError):
         now = clock.now()
         for lane in lanes:
