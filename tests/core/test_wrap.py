@@ -145,3 +145,22 @@ def test_the_ascii_path_places_exactly_as_the_word_by_word_one(
         return "".join(out) + w.flush()
 
     assert run(True) == run(False)
+
+
+# Characters whose width depends on their neighbours (wcwidth 0.7 measures by
+# grapheme): ZWJ, VS16 after a digit (a keycap), skin tones, flags, Indic
+# conjuncts and spacing marks, Hangul jamo, combining marks, wide CJK.
+TRICKY = [
+    *"ab1# ",
+    *["\u200d", "\ufe0f", "\u20e3", "\u0301", "\u094d", "\u093e", "\u0915", "\u0937"],
+    *["\U0001f469", "\U0001f4bb", "\U0001f3fd", "\U0001f44d", "\U0001f1ef", "\U0001f1f5"],
+    *["中", "ñ", "\u1100", "\u1161", "\u11a8", "\u2764", "é", "\U0001f642"],
+]
+
+
+@settings(max_examples=400)
+@given(st.lists(st.sampled_from(TRICKY), max_size=24).map("".join))
+def test_width_is_what_wcswidth_says_for_the_whole_text(text: str) -> None:
+    from wcwidth import wcswidth
+
+    assert width_cells(text) == wcswidth(text)

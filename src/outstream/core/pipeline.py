@@ -309,7 +309,11 @@ class Pipeline:
         if self._wrap is not None and not gated and (text or self._wrap.held):
             text = self._render_wrapped(text)
         if text:
-            self._last_release = now
+            # Frames keep to a grid while they follow one another, as the
+            # typewriter's schedule does: a release that comes late by the
+            # driver's wake-up does not push every later frame back.
+            grid = self._last_release + self.frame_interval
+            self._last_release = grid if grid <= now < grid + self.frame_interval else now
             self.stats.shown(text, now)
         finished = (
             self.ended

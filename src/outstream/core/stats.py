@@ -148,6 +148,11 @@ class StatsRecorder:
             self._n_chars_in += n_chars
             self._pending.append((self._n_chars_in, t))
 
+    @property
+    def n_chars_waiting(self) -> int:
+        """Characters that arrived and are not shown yet (paced, held, or being rendered)."""
+        return max(self._n_chars_in - self.n_chars, 0)
+
     def shown(self, text: str, now: float) -> None:
         """`text` was written at `now`."""
         if not text:

@@ -15,23 +15,52 @@ next word. Newlines and a line's leading indentation are kept. A new width
 
 from __future__ import annotations
 
+import functools
+import re
+
 from ._lazy_regex import pattern
 
 __all__ = ["SoftWrap", "width_cells"]
 
 
 def width_cells(text: str) -> int:
-    """How many terminal cells `text` takes: wide characters two, SGR and OSC 8 sequences none."""
+    """How many terminal cells `text` takes: wide characters two, SGR and OSC 8 sequences none.
+
+    Measured as `wcwidth.wcswidth` measures it (grapheme-aware: ZWJ
+    sequences, VS16, flags, skin tones, conjuncts), but only where it can
+    differ from one cell a character: around each run of non-ASCII
+    characters. A run is measured with the printable ASCII character before
+    it (VS16 widens a keycap's digit, a spacing mark adds to its base) and,
+    after a ZWJ, the character the ZWJ joins; wcswidth carries no other
+    state across an ASCII character, so the sum is the same. Runs repeat in
+    real text, and their widths are cached: wcswidth is a Python loop over
+    each character, and measuring every word with it was most of what
+    wrapping non-ASCII text cost.
+    """
     if "\x1b" in text:
         text = pattern(r"\x1b\[[0-9;:]*m|\x1b\]8;[^\x07\x1b]*(?:\x07|\x1b\\)").sub("", text)
     if text.isascii():
         return len(text)
-    from wcwidth import wcswidth
+    n = len(text)
+    for run in _RUN.findall(text):
+        n += _run_cells(run) - len(run)
+    return n
 
-    n = wcswidth(text)
+
+# A run of non-ASCII characters, with the printable ASCII character before it
+# and, while it ends in a ZWJ (U+200D), the character after it. (The standard
+# `re`: it needs no Unicode properties, and it is several times faster here.)
+_RUN = re.compile(r"[ -~]?[^\x00-\x7f]+(?:(?<=\u200d)[ -~][^\x00-\x7f]*)*")
+
+
+@functools.lru_cache(maxsize=4096)
+def _run_cells(run: str) -> int:
+    from wcwidth import wcswidth, wcwidth
+
+    n = wcswidth(run)
     if n >= 0:
         return int(n)
-    return sum(max(int(wcswidth(c)), 0) for c in text)
+    return sum(max(int(wcwidth(c)), 0) for c in run)  # a C1 control in it: as before
 
 
 def _lead_run(text: str) -> str:
@@ -88,10 +117,29 @@ class SoftWrap:
         out: list[str] = []
         s = self._word + text
         self._word = ""
-        if self.fast_ascii and s.isascii() and "\t" not in s and "\x1b" not in s:
-            self._feed_ascii(s, ahead, final, out)
-        else:
-            self._feed_tokens(s, ahead, final, out)
+        first, last = s.find("\n"), s.rfind("\n")
+        if self.fast_ascii and first != last:
+            # Whole lines between the first newline and the last start at a
+            # line's start: one that fits is given back as it is, which is
+            # what placing it word by word would give.
+            self._feed_part(s[: first + 1], "", False, out)
+            middle = s[first + 1 : last]
+            if "\t" not in middle and self._next_width >= max(
+                map(len, middle.encode("utf-8", "surrogatepass").split(b"\n"))
+            ):  # every one of them fits (see _fits_line): no loop over lines
+                out.append(middle)
+                out.append("\n")
+                self.width = self._next_width
+            else:
+                for line in middle.split("\n"):
+                    if self._fits_line(line):
+                        out.append(line)
+                        out.append("\n")
+                        self.width = self._next_width
+                    else:
+                        self._feed_part(line + "\n", "", False, out)
+            s = s[last + 1 :]
+        self._feed_part(s, ahead, final, out)
         if final and not ahead:  # the end: nothing is held back any more
             if self._word:
                 word, self._word = self._word, ""
@@ -99,6 +147,26 @@ class SoftWrap:
             if self._spaces:
                 self._emit_spaces(out)
         return "".join(out)
+
+    def _feed_part(self, s: str, ahead: str, final: bool, out: list[str]) -> None:
+        if self.fast_ascii and s.isascii() and "\t" not in s and "\x1b" not in s:
+            self._feed_ascii(s, ahead, final, out)
+        else:
+            self._feed_tokens(s, ahead, final, out)
+
+    def _fits_line(self, line: str) -> bool:
+        """Whether a whole line fits, at a line's start (tabs and ZWJs go the long way)."""
+        width = self._next_width
+        if "\t" in line:
+            return False
+        if len(line) <= width and line.isascii():
+            return True
+        # A character never takes more cells than its UTF-8 bytes (ASCII one
+        # and one; any other two bytes or more, two cells at most), so a line
+        # that short fits without being measured, word by word or whole.
+        if len(line.encode("utf-8", "surrogatepass")) <= width:
+            return True
+        return "\u200d" not in line and width_cells(line) <= width
 
     def _feed_tokens(self, s: str, ahead: str, final: bool, out: list[str]) -> None:
         """The general case: word by word, measuring each in cells."""
