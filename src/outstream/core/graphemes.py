@@ -84,7 +84,7 @@ HOLD_RULES: tuple[HoldRule, ...] = (
         last=r"\p{Extended_Pictographic}\p{GCB=Extend}\u200d",
         shows="the bare pictograph, where a skin tone (U+1F3FB-U+1F3FF), VS16 or VS15 "
         "(U+FE0F, U+FE0E: emoji or text presentation, two cells or one) would change "
-        "it, or ZWJ join it with the next pictograph into one glyph (👩 then ‍💻 for 👩‍💻)",
+        "it, or ZWJ join it with the next pictograph into one glyph (👩, then ZWJ 💻: 👩\u200d💻)",
     ),
     HoldRule(
         name="Hangul jamo",
@@ -153,10 +153,10 @@ _MAX_HELD_CHARS = 32
 
 # Characters that may join the character after them in one cluster (UAX #29
 # GB3, GB6-GB8, GB9b, GB9c, GB11-GB13), and those that may join the one
-# before (GB6-GB9a, GB12-GB13). Between a character of neither the first nor
-# ... the second kind there is a boundary whatever came before: every other
-# rule needs one of them on its side, and the context that GB9c, GB11 and
-# GB12/13 look back on is made of them too.
+# before (GB6-GB9a, GB12-GB13). After a character not of the first kind and
+# before one not of the second there is a boundary, whatever came before:
+# every joining rule needs one of them on its side, and the context that
+# GB9c, GB11 and GB12/13 look back on is made of them too.
 _JOINS_NEXT = (
     r"\p{GCB=CR}\p{GCB=Prepend}\p{GCB=L}\p{GCB=V}\p{GCB=T}\p{GCB=LV}\p{GCB=LVT}"
     r"\p{GCB=RI}\p{GCB=ZWJ}\p{InCB=Linker}\p{InCB=Extend}"
