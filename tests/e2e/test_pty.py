@@ -308,3 +308,29 @@ def test_smooth_on_a_real_terminal_flows_as_on_the_virtual_clock():
             real_counts,
             virtual_counts,
         )
+
+
+@pytest.mark.parametrize("pacing", [[], ["--instant"]], ids=["default", "instant"])
+def test_a_first_token_shows_before_the_next_one_comes(pacing):
+    # A model's first token is a word with no end yet ("Sure"). Soft wrap
+    # used to hold it until the next token: with a model that pauses, the
+    # screen stayed empty. (Ordering, not a duration: the next token is sent
+    # seconds later.)
+    next_at = 2.5
+    result = run_in_pty(
+        outstream_argv(*pacing),
+        rows=ROWS,
+        cols=COLS,
+        stdin=[(0.3, b"Sure"), (next_at, b", here it is.\n")],
+        env=child_env(),
+    )
+    assert result.returncode == 0
+    seen = b""
+    for t, data in result.reads:
+        seen += data
+        if b"Sure" in seen:
+            assert t < next_at
+            break
+    else:
+        pytest.fail(f"never shown: {seen!r}")
+    assert shown_lines(screen_of(result.output))[0] == "Sure, here it is."

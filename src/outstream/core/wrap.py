@@ -11,6 +11,16 @@ line is broken between grapheme clusters, as it must be. Spaces are held
 too: at a soft break they are dropped, elsewhere they come out with the
 next word. Newlines and a line's leading indentation are kept. A new width
 (the terminal was resized) applies from the next line on.
+
+On a terminal (``eager``), waiting for a word's end would keep a model's
+first token ("Sure") off the screen until the next one comes. There an
+unfinished word is drawn at once when the line has room for it to grow by
+`SoftWrap.GROWTH` cells; a word held at a line's end is drawn when
+`release` is called (the pipeline does so once no text came for its hold
+time). In the rare case that such a word then outgrows the line, it is
+erased (CSI D, CSI K: ECMA-48 8.3.18, 8.3.41) and drawn again on the next
+line: it moves once, and is still never broken unless it is longer than a
+line.
 """
 
 from __future__ import annotations
@@ -80,21 +90,35 @@ class SoftWrap:
         width: the line's width in cells (at least 1).
     """
 
-    def __init__(self, width: int) -> None:
+    # On a terminal, an unfinished word is drawn at once if the line has room
+    # for it to grow this much: most words end within it.
+    GROWTH = 12
+
+    def __init__(self, width: int, *, eager: bool = False) -> None:
         if width < 1:
             raise ValueError(f"width must be at least 1, not {width!r}")
+        self.eager = eager
         self.width = width
         self._next_width = width
         self.col = 0  # cells already on the current line
         self._spaces = ""  # whitespace waiting for the next word
         self._word = ""  # the start of a word whose end is not known yet
         self._placed = False  # inside a word whose place is decided: go on drawing it
+        # A word drawn before its end was known (eager): the column where the
+        # spaces before it began, and what of it is drawn, so that it can
+        # still move.
+        self._open: tuple[int, str] | None = None
         self.fast_ascii = True  # tests turn it off to check both paths agree
 
     @property
     def held(self) -> str:
         """Text taken but not yet given back (whitespace and an unfinished word)."""
         return self._spaces + self._word
+
+    @property
+    def held_word(self) -> str:
+        """The start of a word held back, its end not known yet."""
+        return self._word
 
     def set_width(self, width: int) -> None:
         """Use `width` from the next line on."""
@@ -175,9 +199,11 @@ class SoftWrap:
         for i, token in enumerate(tokens):
             if token == "\n":
                 self._placed = False
+                self._open = None
                 self._end_line(out)
             elif token[0] in " \t":
                 self._placed = False
+                self._open = None
                 self._spaces += token
             elif self._placed:
                 self._draw(token, out)
@@ -197,6 +223,7 @@ class SoftWrap:
         for k, line in enumerate(lines):
             if k:
                 self._placed = False
+                self._open = None
                 self._end_line(out)
             if k < len(lines) - 1 or not line or line[-1] == " ":
                 self._fill_ascii(line, out)
@@ -220,6 +247,7 @@ class SoftWrap:
             words = line.lstrip(" ")
             if len(words) < len(line):
                 self._placed = False
+                self._open = None
                 self._spaces += line[: len(line) - len(words)]
                 line = words
                 if not line:
@@ -278,11 +306,13 @@ class SoftWrap:
         if not body:
             self._spaces += s
             self._placed = False
+            self._open = None
             return ""
         out = self._spaces + body
         self.col += spaces + width_cells(body)
         self._spaces = s[len(body) :]
-        self._placed = not self._spaces  # inside a word that goes on
+        self._placed = not self._spaces  # inside a word that goes on (its end is in `ahead`)
+        self._open = None
         return out
 
     # --- placing ---
@@ -318,7 +348,28 @@ class SoftWrap:
         else:
             self._make_room(out)
         self._placed = True
+        self._open = None
         self._draw(token, out)
+
+    def _place_open(self, token: str, out: list[str]) -> None:
+        """Draw the start of a word whose end is not known, where it may still move from."""
+        line, col = self.width, self.col
+        cells = width_cells(token)
+        self._place(token, cells, out)
+        start = self.col - cells
+        # On the same line as its spaces, and not at a line's start with
+        # nothing before it (where it would go if it moved).
+        if start >= col and self.width == line and start > 0:
+            self._open = (col, token)
+
+    def release(self) -> str:
+        """Draw the word held at a line's end now, before its end is known (``eager``)."""
+        if not self._word:
+            return ""
+        out: list[str] = []
+        word, self._word = self._word, ""
+        self._place_open(word, out)
+        return "".join(out)
 
     def _make_room(self, out: list[str]) -> None:
         """The word does not fit after the spaces: a soft break (or, at a line's start, no indent)."""
@@ -333,6 +384,9 @@ class SoftWrap:
             self._place(token, width_cells(token + rest), out)
             return
         cells = width_cells(token)
+        if self.eager and cells + self.GROWTH <= self.width - self.col - self._spaces_cells():
+            self._place_open(token, out)  # room to grow: show it now
+            return
         if cells > self.width - self.col - self._spaces_cells():
             self._make_room(out)  # it cannot fit here, however it ends
         if cells > self.width:  # longer than a line, however it ends: break it now
@@ -347,6 +401,24 @@ class SoftWrap:
         if self.col + cells <= self.width:
             out.append(token)
             self.col += cells
+            if self._open is not None:
+                self._open = (self._open[0], self._open[1] + token)
+            return
+        if self._open is not None:
+            start, drawn = self._open
+            self._open = None
+            # Drawn before its end was known, and it outgrew the line: erase
+            # it and the spaces before it, and do what placing it whole would
+            # have done (`_make_room`): a soft break, or at a line's start, no
+            # indent.
+            # A full line leaves the cursor on its last cell (the deferred
+            # wrap of DECAWM), not past it; and CSI 0 D would move one cell.
+            back = min(self.col, self.width - 1) - start
+            out.append(f"\x1b[{back}D\x1b[K" if back > 0 else "\x1b[K")
+            self.col = start
+            if start > 0:
+                self._new_line(out)
+            self._draw(drawn + token, out)
             return
         clusters: list[str] = pattern(r"\X").findall(token)
         piece: list[str] = []
