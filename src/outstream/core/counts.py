@@ -60,6 +60,9 @@ _UNICODE_SPACE = re.compile(f"[{UNICODE_SPACES}]+")
 # private use.
 _PLANES = ((0x0, 0xD800), (0xE000, 0x20000), (0xE0000, 0xE1000))
 _CARRY = 64  # the longest cluster carried over whole from one piece to the next
+# Runs and regions up to this long are remembered, this many of each.
+_CACHED_REGION = 32
+_CACHE_SIZE = 8192
 
 
 class _Run(enum.Enum):
@@ -70,7 +73,7 @@ class _Run(enum.Enum):
 
 
 class _Tables:
-    __slots__ = ("astral", "controls", "kinds", "runs", "simple")
+    __slots__ = ("astral", "controls", "kinds", "region_joins", "runs", "simple")
 
     def __init__(
         self, runs: Any, simple: frozenset[str], astral: frozenset[str], controls: frozenset[str]
@@ -82,6 +85,43 @@ class _Tables:
         # The kind of each short run met so far: the same few runs (a
         # virama, a ZWJ, VS16 and ZWJ, an accent) come again and again.
         self.kinds: dict[str, _Run] = {}
+        self.region_joins: dict[str, int] = {}  # the joins in each short region met so far
+
+    def joins(self, regions: list[str]) -> int:
+        """The joins inside `regions`: known ones from the cache, the rest by one \\X pass.
+
+        Regions repeat in real text (a conjunct, a ZWJ sequence, a word of
+        Hindi): segmenting each only once keeps ``\\X`` (some 300 ns a
+        character) out of the way.
+        """
+        known = self.region_joins
+        joins = 0
+        new: list[str] = []
+        for region in regions:
+            n = known.get(region)
+            if n is None:
+                new.append(region)
+            else:
+                joins += n
+        if not new:
+            return joins
+        if any("\x00" in region for region in new):
+            counts = [len(_clusters(region)) for region in new]
+        else:
+            # All in one pass, kept apart by a control: GB4 and GB5 put a
+            # boundary on both sides of it.
+            counts = [0]
+            for cluster in _clusters("\x00".join(new)):
+                if cluster == "\x00":
+                    counts.append(0)
+                else:
+                    counts[-1] += 1
+        for region, n_clusters in zip(new, counts, strict=True):
+            n = len(region) - n_clusters
+            joins += n
+            if len(region) <= _CACHED_REGION and len(known) < _CACHE_SIZE:
+                known[region] = n
+        return joins
 
     def kind(self, run: str) -> _Run:
         spaces = _UNICODE_SPACE.search(run) is not None
@@ -89,7 +129,7 @@ class _Tables:
             kind = _Run.SPACES if _UNICODE_SPACE.fullmatch(run) else _Run.SPACED
         else:
             kind = _Run.SIMPLE if all(c in self.simple for c in run) else _Run.OTHER
-        if len(run) <= 8 and len(self.kinds) < 4096:
+        if len(run) <= _CACHED_REGION and len(self.kinds) < _CACHE_SIZE:
             self.kinds[run] = kind
         return kind
 
@@ -345,10 +385,7 @@ class TextCounter:
         if region_end >= 0:
             regions.append(text[region_start:region_end])
         if regions:
-            # One \X pass over all regions, kept apart by a control (GB4,
-            # GB5: a boundary on both sides of it).
-            n_chars = sum(map(len, regions))
-            joins += n_chars - (len(_clusters("\x00".join(regions))) - (len(regions) - 1))
+            joins += tables.joins(regions)
         return spaced, joins
 
 
