@@ -24,6 +24,7 @@ def test_counting_in_pieces_is_exact_however_the_text_is_cut(text: str, cuts: li
     for piece in cut(text, cuts):
         counter.count(piece)
     assert counter.n_graphemes == len(reference(text))
+    assert counter.n_words == len(text.split())
 
 
 def test_counting_one_character_at_a_time_is_exact() -> None:
@@ -32,6 +33,7 @@ def test_counting_one_character_at_a_time_is_exact() -> None:
     for char in text:
         counter.count(char)
     assert counter.n_graphemes == len(reference(text))
+    assert counter.n_words == len(text.split())
 
 
 def test_a_long_run_of_accents_is_counted_exactly_in_pieces() -> None:
