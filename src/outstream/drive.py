@@ -504,8 +504,8 @@ class Lane:
       terminal that reads slowly shows progress every frame or two and a
       fast one is not held back. The driver feeds no more than the least
       budget of its lanes per step, and reads no more of the source while a
-      lane holds more than its budget (`saturated`): a fast source waits,
-      as it would for ``cat``.
+      lane was fed a budget since it last wrote, or holds a budget's worth
+      unwritten (`saturated`): a fast source waits, as it would for ``cat``.
     - *A frame rate that follows the render cost.* When rendering a frame
       costs more than half a frame (a long Markdown table), frames come
       less often rather than queue up, as aider's Markdown stream does.
@@ -552,6 +552,7 @@ class Lane:
             self._FIRST_BUDGET if sink.is_terminal and display is None else None
         )
         self._unwritten = ""  # rendered, beyond the last frame's budget
+        self._fed = 0  # characters (or bytes) fed since the last write
         self._next_write = -math.inf
         self._frame_interval = pipeline.frame_interval  # as asked; the pipeline's may grow
         self._render_cost = 0.0  # seconds, a running average over frames with text
@@ -566,6 +567,8 @@ class Lane:
             self.structured = pipeline.stats.from_model = True
         if batch.chunks:
             pipeline.feed_chunks(batch.chunks, batch.times, offset=batch.offset)
+            if self.budget is not None:
+                self._fed += _total_cost(batch.chunks)
         if batch.end is not None:
             pipeline.feed(batch.end, now)
         if self._size is not None:
@@ -610,6 +613,7 @@ class Lane:
             # After a newline: no escape sequence or grapheme cluster spans one.
             cut = text.rfind("\n", 0, budget) + 1 or text.find("\n", budget) + 1 or len(text)
         piece, self._unwritten = text[:cut], text[cut:]
+        self._fed = 0
         self.sink.write(piece)
         if self.cast is not None:
             self.cast.output(now, piece)
@@ -633,11 +637,13 @@ class Lane:
         )
 
     def saturated(self) -> bool:
-        """This lane holds more than a frame's budget: read no more of the source for now."""
+        """Read no more of the source for now: this lane was fed a frame's budget since it
+        last wrote, or holds that much rendered and unwritten. (What a pacer holds back on
+        purpose does not count: `Smooth` must see a dump as the dump it is.)"""
         budget = self.budget
         if budget is None or self.finished:
             return False
-        return len(self._unwritten) + self.pipeline.stats.n_chars_waiting >= budget
+        return self._fed >= budget or len(self._unwritten) >= budget
 
     def next_deadline(self) -> float | None:
         if self.finished:

@@ -31,8 +31,8 @@ def segment_all(chunks: list[str], unit: str = "grapheme") -> list[str]:
     seg = Segmenter(unit)  # type: ignore[arg-type]
     units: list[str] = []
     for i, chunk in enumerate(chunks):
-        units += seg.feed(chunk, float(i))
-    return units + seg.flush()
+        units += list(seg.feed(chunk, float(i)))
+    return units + list(seg.flush())
 
 
 def reference(text: str) -> list[str]:
@@ -72,10 +72,10 @@ def test_a_cluster_whose_rest_would_not_change_the_screen_is_not_held(
     first: str, then: str
 ) -> None:
     seg = Segmenter("chunk")
-    assert seg.feed(first, 0.0) == [first]
+    assert list(seg.feed(first, 0.0)) == [first]
     assert seg.held == ""
     assert seg.next_deadline() is None
-    assert seg.feed(then, 1.0) == [then]
+    assert list(seg.feed(then, 1.0)) == [then]
 
 
 @pytest.mark.parametrize("rule", HOLD_RULES, ids=lambda r: r.name)
@@ -88,11 +88,11 @@ def test_every_hold_rule_holds_a_tail_it_names_and_lets_it_grow(rule: HoldRule) 
     }
     first, then = examples[rule.name]
     seg = Segmenter("grapheme")
-    released = seg.feed(first, 0.0)
+    released = list(seg.feed(first, 0.0))
     tail = reference(first)[-1]
     assert seg.held == tail
     assert "".join(released) == first[: -len(tail)]
-    units = seg.feed(then, 0.01)
+    units = list(seg.feed(then, 0.01))
     assert units[0] == reference(first + then)[len(reference(first)) - 1]
 
 
@@ -109,17 +109,17 @@ def test_no_character_of_the_blocks_answered_without_regex_can_end_a_growing_clu
 
 def test_a_complete_flag_is_not_held_but_a_third_indicator_is() -> None:
     seg = Segmenter("chunk")
-    assert seg.feed("at " + FLAG_JP, 0.0) == ["at " + FLAG_JP]
+    assert list(seg.feed("at " + FLAG_JP, 0.0)) == ["at " + FLAG_JP]
     assert seg.held == ""
-    assert seg.feed(FLAG_FR + "🇯", 1.0) == [FLAG_FR]
+    assert list(seg.feed(FLAG_FR + "🇯", 1.0)) == [FLAG_FR]
     assert seg.held == "🇯"
 
 
 def test_the_trailing_emoji_is_held_until_the_next_chunk_proves_it_complete() -> None:
     seg = Segmenter()
-    assert seg.feed("hi👩", 0.0) == ["h", "i"]
+    assert list(seg.feed("hi👩", 0.0)) == ["h", "i"]
     assert seg.held == "👩"
-    assert seg.feed("\u200d💻!", 0.01) == ["👩\u200d💻", "!"]
+    assert list(seg.feed("\u200d💻!", 0.01)) == ["👩\u200d💻", "!"]
     assert seg.held == ""
 
 
@@ -128,8 +128,8 @@ def test_a_held_cluster_is_released_when_its_hold_passes_with_its_arrival_time()
     seg.feed("a🇯", 1.0)
     assert seg.next_deadline() == 1.05
     assert seg.arrived == 1.0
-    assert seg.poll(1.04) == []
-    assert seg.poll(1.05) == ["🇯"]
+    assert list(seg.poll(1.04)) == []
+    assert list(seg.poll(1.05)) == ["🇯"]
     assert seg.next_deadline() is None
     assert seg.arrived is None
 
@@ -148,17 +148,17 @@ def test_the_hold_restarts_with_each_feed() -> None:
 
 def test_after_the_hold_released_half_a_flag_the_other_half_still_pairs_with_it() -> None:
     seg = Segmenter(hold=0.05)
-    assert seg.feed("🇯", 0.0) == []
-    assert seg.poll(0.05) == ["🇯"]
+    assert list(seg.feed("🇯", 0.0)) == []
+    assert list(seg.poll(0.05)) == ["🇯"]
     # 🇵 completes the flag the terminal already began: it is shown, not held,
     # and the 🇫 after it starts a flag of its own.
-    assert seg.feed("🇵🇫", 1.0) == ["🇵"]
+    assert list(seg.feed("🇵🇫", 1.0)) == ["🇵"]
     assert seg.held == "🇫"
 
 
 def test_a_newline_is_never_held() -> None:
     seg = Segmenter()
-    assert seg.feed("ab👩\n", 0.0) == ["a", "b", "👩", "\n"]
+    assert list(seg.feed("ab👩\n", 0.0)) == ["a", "b", "👩", "\n"]
     assert seg.held == ""
     assert seg.next_deadline() is None
 
@@ -174,9 +174,9 @@ def test_word_units_carry_their_trailing_space() -> None:
 
 def test_a_word_waits_for_what_follows_its_whitespace() -> None:
     seg = Segmenter("word")
-    assert seg.feed("one two ", 0.0) == ["one "]
+    assert list(seg.feed("one two ", 0.0)) == ["one "]
     assert seg.held == "two "
-    assert seg.feed(" three", 0.1) == ["two  "]
+    assert list(seg.feed(" three", 0.1)) == ["two  "]
 
 
 def test_line_units() -> None:
@@ -264,3 +264,51 @@ def test_grapheme_units_are_the_clusters_but_where_a_split_shows_the_same(
 def test_grapheme_units_in_one_piece_are_the_clusters() -> None:
     text = "".join(PIECES)
     assert segment_all([text]) == reference(text)
+
+
+JOINING = [
+    *"ab \r\n",
+    *["\u0301", "\u200d", "\ufe0f", "\u094d", "\u0915", "\u0937", "\u093e", "\u0600"],
+    *["\U0001f469", "\U0001f3fd", "\U0001f1ef", "\U0001f1f5", "\u1100", "\u1161", "\u11a8"],
+    *["\uac00", "中", "🙂", "\U000e0067", "\u0e33"],
+]
+
+
+@settings(max_examples=500)
+@given(st.lists(st.sampled_from(JOINING), max_size=30).map("".join), st.integers(1, 7))
+def test_clusters_counts_and_cuts_as_regex_segments(text: str, step: int) -> None:
+    # The lazy units a pacer takes: what `cut` gives, step by step, is
+    # what \X gives, without a string a cluster.
+    from outstream.core.graphemes import Clusters
+
+    expected = regex.findall(r"\X", text)
+    clusters = Clusters(text)
+    assert len(clusters) == len(expected)
+    assert list(clusters) == expected
+    pos, k = 0, 0
+    while k < len(expected):
+        end = clusters.cut(pos, step)
+        assert text[pos:end] == "".join(expected[k : k + step])
+        pos, k = end, k + step
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(st.sampled_from(JOINING), min_size=1, max_size=8).map("".join),
+    st.lists(st.sampled_from(JOINING), min_size=1, max_size=12).map("".join),
+)
+def test_clusters_after_released_text_start_a_unit_where_the_text_does(
+    before: str, text: str
+) -> None:
+    from outstream.core.graphemes import Clusters
+
+    whole = regex.findall(r"\X", before + text)
+    # The clusters of `text` in the context of `before`: the first one is
+    # cut where `text` begins (its start was already shown).
+    pos, expected = 0, []
+    for cluster in whole:
+        end = pos + len(cluster)
+        if end > len(before):
+            expected.append((before + text)[max(pos, len(before)) : end])
+        pos = end
+    assert list(Clusters(text, before)) == expected
