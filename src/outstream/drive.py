@@ -23,8 +23,9 @@ import select
 import sys
 import threading
 import time
+from array import array
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, MutableSequence, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat, starmap
 from typing import TYPE_CHECKING, Any, Protocol
@@ -60,7 +61,7 @@ class Batch:
     """What the source produced since the last look: chunks, their arrivals, maybe its end."""
 
     chunks: list[object] = field(default_factory=list)
-    times: list[float] = field(default_factory=list)
+    times: MutableSequence[float] = field(default_factory=list)
     end: End | Failed | None = None
     offset: float = 0.0  # times + offset are times on the driver's clock
     structured: bool = False  # it came from a model's stream objects, not plain text
@@ -128,7 +129,9 @@ class Channel:
         offset = getattr(clock, "monotonic_offset", None)
         self._stamp: Any = time.monotonic if offset is not None else clock.now
         self._offset: float = offset or 0.0
-        self._times: deque[float] = deque()
+        # Arrival times as C doubles: no float object kept per chunk, and a
+        # batch's times are cut off with one slice.
+        self._times: array[float] = array("d")
         self._chunks: deque[object] = deque()
         self._end: End | Failed | None = None
         self._wakeup = clock.signal()
@@ -272,7 +275,9 @@ class Channel:
         if n:
             # starmap(popleft, repeat(())) pops n items in C, not in a Python loop.
             batch.chunks = list(starmap(self._chunks.popleft, repeat((), n)))
-            batch.times = list(starmap(self._times.popleft, repeat((), n)))
+            times = self._times
+            batch.times = times[:n]  # the reader appends at the end only: these are the first n
+            del times[:n]
             batch.offset = self._offset
             self._bytes_out += _total_cost(batch.chunks)
         if self._producer_waiting:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -104,3 +106,25 @@ def test_counting_can_be_turned_off() -> None:
     recorder.shown("two words", 0.0)
     stats = recorder.snapshot(1.0)
     assert (stats.n_chars, stats.n_graphemes, stats.n_words) == (9, None, None)
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(st.floats(0, 1e-2, allow_nan=False), min_size=2, max_size=400),
+    st.lists(st.integers(1, 80), max_size=10),
+)
+def test_the_longest_gap_is_exact_however_the_arrivals_are_batched(
+    steps: list[float], cuts: list[int]
+) -> None:
+    # The largest gap is kept as batches come, looking only into stretches
+    # that span more than it: the same figure as comparing every pair.
+    times = list(itertools.accumulate(steps))
+    recorder = StatsRecorder(0.0)
+    i = 0
+    for n in [*cuts, len(times)]:
+        batch = times[i : i + n]
+        if batch:
+            recorder.arrived(batch[0], 1, batch)
+        i += n
+    stats = recorder.snapshot(times[-1])
+    assert stats.gap_max == max(b - a for a, b in itertools.pairwise(times))

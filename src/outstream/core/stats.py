@@ -36,6 +36,26 @@ def _sample_sorted(values: Sequence[float], limit: int = _QUANTILE_SAMPLE) -> li
     return sorted(values[:: math.ceil(len(values) / limit)])
 
 
+def _longest_gap(times: Sequence[float], longest: float) -> float:
+    """The longest gap between consecutive `times` (non-decreasing), if longer than `longest`.
+
+    A stretch of times that spans no more than the longest gap so far holds
+    no longer one, so halves are looked into only while they span more: a
+    fast source's arrivals cost a few comparisons a batch, not one a chunk.
+    """
+    stretches = [(0, len(times) - 1)]
+    while stretches:
+        lo, hi = stretches.pop()
+        if hi <= lo or times[hi] - times[lo] <= longest:
+            continue
+        if hi - lo <= 32:
+            longest = max(longest, max(map(float.__sub__, times[lo + 1 : hi + 1], times[lo:hi])))
+            continue
+        mid = (lo + hi) // 2
+        stretches += ((lo, mid), (mid, hi))
+    return longest
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Stats:
     """What happened in one stream. Times in seconds; None where undefined.
@@ -118,6 +138,7 @@ class StatsRecorder:
         self.count_text = count_text
         self.t_first_text: float | None = None
         self._times: array[float] = array("d")  # every chunk's arrival, 8 bytes each
+        self._gap_max = -math.inf  # the longest gap between two arrivals so far
         self._n_chars_in = 0
         # (index one past a chunk's last char, its arrival time), oldest first
         self._pending: deque[tuple[int, float]] = deque()
@@ -140,7 +161,11 @@ class StatsRecorder:
         Only the differences of `times` are used, so they may be on a shifted timeline.
         """
         if times:
-            self._times.extend(times)
+            known = self._times
+            if known:
+                self._gap_max = max(self._gap_max, times[0] - known[-1])
+            self._gap_max = _longest_gap(times, self._gap_max)
+            known.extend(times)
         if n_chars:
             self._t_last_text = t
             if self.t_first_text is None:
@@ -177,7 +202,7 @@ class StatsRecorder:
         first = None if self.t_first_text is None else self.t_first_text - self.t_start
         lags = self._lags
         times = self._times
-        gap_max = max(map(float.__sub__, times[1:], times[:-1])) if len(times) > 1 else None
+        gap_max = self._gap_max if len(times) > 1 else None
         step = math.ceil((len(times) - 1) / _QUANTILE_SAMPLE) if len(times) > 1 else 1
         gaps = sorted([times[i + 1] - times[i] for i in range(0, len(times) - 1, step)])
         lag_max = max(lags) if lags else None
