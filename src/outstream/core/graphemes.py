@@ -442,6 +442,17 @@ class Segmenter:
         return Clusters(final, _last_cluster(self._before))
 
 
+def warm_up(*, paced: bool) -> None:
+    """Do now what the first non-ASCII text would wait for: `regex` and its patterns, and for
+    paced grapheme units the joiner tables (tens of milliseconds in all)."""
+    for source in (r"\X", _LAST_CERTAIN_BOUNDARY, _MAY_END, _MAY_GROW):
+        pattern(source)
+    if paced:
+        from .counts import _the_tables
+
+        _the_tables()
+
+
 def count_graphemes(text: str) -> int:
     """How many extended grapheme clusters `text` holds (UAX #29)."""
     from .counts import count_graphemes as count

@@ -73,6 +73,11 @@ def _run_cells(run: str) -> int:
     return sum(max(int(wcwidth(c)), 0) for c in run)  # a C1 control in it: as before
 
 
+def warm_up() -> None:
+    """Do now what measuring the first non-ASCII word would wait for (importing `wcwidth`)."""
+    _run_cells.__wrapped__(" \u00e9")
+
+
 def _lead_run(text: str) -> str:
     """The run of `text` before its first space, tab or newline (all of it if none)."""
     ends = [i for i in (text.find(" "), text.find("\n"), text.find("\t")) if i >= 0]
