@@ -619,9 +619,14 @@ class Lane:
             cut = text.rfind("\n", 0, budget) + 1 or text.find("\n", budget) + 1 or len(text)
         piece, self._unwritten = text[:cut], text[cut:]
         self._fed = 0
-        self.sink.write(piece)
-        if self.cast is not None:
-            self.cast.output(now, piece)
+        if self.cast is None:
+            self.sink.write(piece)
+        else:
+            # What was shown and what is recorded must not differ by the
+            # frame Ctrl-C fell between: the pair is written as one.
+            with _interrupt_deferred():
+                self.sink.write(piece)
+                self.cast.output(now, piece)
         if budget is not None:
             # What a frame can take: this step's work (feeding, rendering)
             # and the write, which lasts as long as the terminal takes to read.
@@ -697,6 +702,31 @@ class Lane:
         stats = self.pipeline.stats.snapshot(now, n_writes=sink.n_writes, n_flushes=sink.n_flushes)
         text = "".join(self._shown) if self._shown is not None else ""
         return Outcome(text=text, stats=stats, reader_gone=self.gone, error=self.error)
+
+
+@contextlib.contextmanager
+def _interrupt_deferred() -> Iterator[None]:
+    """Ctrl-C inside the block is raised as `KeyboardInterrupt` at its end, not within it.
+
+    Only where Python's own handler is in place, in the main thread (the
+    only one that may change it); elsewhere the block runs as it is.
+    """
+    import signal
+
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught:
+            raise KeyboardInterrupt
 
 
 _TEXT = (str, bytes, bytearray)
