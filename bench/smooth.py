@@ -44,25 +44,22 @@ Run: python bench/smooth.py     (about a minute; the real runs are real time)
 from __future__ import annotations
 
 import bisect
+import codecs
 import json
 import math
 import os
 import re
-import select
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from _common import child_env, compile_package, fmt_table, outstream_exe, report, verdict
 
 import outstream
-from outstream.testing import MemorySink, VirtualClock
+from outstream.testing import MemorySink, VirtualClock, run_in_pty
 
 LAG = 0.5
 FRAME = 1 / 60
@@ -160,65 +157,23 @@ def run_virtual(source: Source) -> Shown:
     return [(t, visible(text)) for t, text in sink.writes]
 
 
-def _pty_run(argv: list[str], feed: Callable[[int, float], None] | None) -> tuple[float, Shown]:
-    """Run `argv` on a ROWS x COLS pty; `feed(stdin_fd, t0)` writes its stdin on schedule.
-
-    Returns the monotonic time of the first chunk and what appeared when.
-    """
-    import fcntl
-    import pty
-    import struct
-    import termios
-
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
-    proc = subprocess.Popen(
-        argv,
-        stdin=subprocess.PIPE if feed is not None else subprocess.DEVNULL,
-        stdout=slave,
-        stderr=slave,
-        env=child_env(TERM="xterm-256color"),
-    )
-    os.close(slave)
-    t0 = time.monotonic() + LEAD_IN
-    feeder = None
-    if feed is not None:
-        assert proc.stdin is not None
-        fd = proc.stdin.fileno()
-        feeder = threading.Thread(target=feed, args=(fd, t0))
-        feeder.start()
-    reads: list[tuple[float, bytes]] = []
-    while True:
-        ready, _, _ = select.select([master], [], [], 0.5)
-        if ready:
-            try:
-                data = os.read(master, 65536)
-            except OSError:  # EIO: the child closed the pty
-                break
-            if not data:
-                break
-            reads.append((time.monotonic(), data))
-        elif proc.poll() is not None:
-            break
-    proc.wait()
-    os.close(master)
-    if feeder is not None:
-        feeder.join()
-    decoder = __import__("codecs").getincrementaldecoder("utf-8")("replace")
-    return t0, [(t, visible(decoder.decode(data))) for t, data in reads]
+def _shown(reads: tuple[tuple[float, bytes], ...], since: float) -> Shown:
+    """What the pty showed, visible characters per read, times from `since`."""
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    shown = [(t - since, visible(decoder.decode(data))) for t, data in reads]
+    return [(t, n) for t, n in shown if n]
 
 
 def run_cli(source: Source) -> Shown:
-    def feed(fd: int, t0: float) -> None:
-        for t, chunk in source.script:
-            delay = t0 + t - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            os.write(fd, chunk.encode())
-        os.close(fd)
-
-    t0, shown = _pty_run([outstream_exe()], feed)
-    return [(t - t0, n) for t, n in shown if n]
+    result = run_in_pty(
+        [outstream_exe()],
+        rows=ROWS,
+        cols=COLS,
+        stdin=[(LEAD_IN + t, chunk.encode()) for t, chunk in source.script],
+        env=child_env(),
+        timeout=60,
+    )
+    return _shown(result.reads, LEAD_IN)
 
 
 _LIBRARY_CHILD = r"""
@@ -240,18 +195,14 @@ def run_library(source: Source) -> Shown:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(source.script, f)
     try:
-        # The child schedules its chunks from a monotonic time given here
-        # (CLOCK_MONOTONIC is the machine's, shared by both processes).
-        t0_box: list[float] = []
-
-        def argv_with_t0() -> list[str]:
-            t0_box.append(time.monotonic() + LEAD_IN)
-            return [sys.executable, "-c", _LIBRARY_CHILD, f.name, repr(t0_box[0])]
-
-        _, shown = _pty_run(argv_with_t0(), None)
+        # The child schedules its chunks from a time on the machine's
+        # monotonic clock, shared by both processes: LEAD_IN after now.
+        t0 = time.monotonic() + LEAD_IN
+        argv = [sys.executable, "-c", _LIBRARY_CHILD, f.name, repr(t0)]
+        result = run_in_pty(argv, rows=ROWS, cols=COLS, env=child_env(), timeout=60)
     finally:
         os.unlink(f.name)
-    return [(t - t0_box[0], n) for t, n in shown if n]
+    return _shown(result.reads, t0 - result.started)
 
 
 def run_peer(source: Source) -> Shown:

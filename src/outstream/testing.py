@@ -430,13 +430,17 @@ class PtyResult:
 
     Attributes:
         reads: the output as it was read from the pty, ``(t, bytes)`` with
-            ``t`` in seconds since the program started (for a scripted
-            stdin, since its first piece was due).
+            ``t`` in seconds since the program started (the times a
+            scripted stdin counts from).
+        started: when the program started, on ``time.monotonic()`` (the
+            machine's clock, shared with the program: to compare with
+            times it reports).
     """
 
     returncode: int
     output: bytes
     reads: tuple[tuple[float, bytes], ...] = ()
+    started: float = 0.0
 
 
 def run_in_pty(
@@ -547,7 +551,9 @@ def run_in_pty(
             proc.wait()
         if feeder is not None:
             feeder.join()
-    return PtyResult(returncode=returncode, output=bytes(output), reads=tuple(reads))
+    return PtyResult(
+        returncode=returncode, output=bytes(output), reads=tuple(reads), started=t_start
+    )
 
 
 def _feed(pipe: Any, script: list[tuple[float, bytes]], t_start: float) -> None:

@@ -8,9 +8,17 @@ from outstream.core.pace import Instant, Smooth, Typewriter
 
 
 def run_pacer(
-    pacer, arrivals: list[tuple[float, list[str]]], *, frame: float = 0.0, until: float = 60.0
+    pacer,
+    arrivals: list[tuple[float, list[str]]],
+    *,
+    frame: float = 0.0,
+    until: float = 60.0,
+    late: float = 0.0,
 ):  # type: ignore[no-untyped-def]
-    """Drive a pacer like the pipeline does: (time, unit) for every unit shown."""
+    """Drive a pacer like the pipeline does: (time, unit) for every unit shown.
+
+    `late`: every poll comes this long after its deadline, as a real driver's does.
+    """
     shown: list[tuple[float, str]] = []
     arrivals = sorted(arrivals, key=lambda a: a[0])
     i = 0
@@ -22,15 +30,15 @@ def run_pacer(
         while i < len(arrivals) and arrivals[i][0] <= now:
             pacer.push(arrivals[i][1], arrivals[i][0])
             i += 1
-        if now >= last_release + frame:
+        if now >= last_release + frame - 1e-12:
             units = pacer.due(now)
             if units:
                 last_release = now
-                shown += [(now, u) for u in units]
+                shown += [(now, u) for unit in units for u in unit]
         candidates = [arrivals[i][0]] if i < len(arrivals) else []
         deadline = pacer.next_deadline()
         if deadline is not None:
-            candidates.append(max(deadline, last_release + frame))
+            candidates.append(max(deadline, last_release + frame) + late)
         if not candidates:
             break
         now = max(min(candidates), now)
@@ -214,29 +222,6 @@ def cv(counts: list[int]) -> float:
     return (sum((c - mean) ** 2 for c in counts) / len(counts)) ** 0.5 / mean
 
 
-def run_jittered(pacer, arrivals, *, frame: float = 1 / 60, late: float = 0.0007):  # type: ignore[no-untyped-def]
-    """Like `run_pacer`, but every poll comes `late` after its deadline, as a real driver's does."""
-    shown: list[tuple[float, str]] = []
-    arrivals = sorted(arrivals, key=lambda a: a[0])
-    i, now, last_release = 0, 0.0, -1e9
-    while True:
-        while i < len(arrivals) and arrivals[i][0] <= now:
-            pacer.push(arrivals[i][1], arrivals[i][0])
-            i += 1
-        if now >= last_release + frame - 1e-12:
-            units = pacer.due(now)
-            if units:
-                last_release = now
-                shown += [(now, u) for u in units]
-        candidates = [arrivals[i][0]] if i < len(arrivals) else []
-        deadline = pacer.next_deadline()
-        if deadline is not None:
-            candidates.append(max(deadline, last_release + frame) + late)
-        if not candidates:
-            return shown
-        now = max(min(candidates), now)
-
-
 def test_smooth_is_as_even_when_bursts_come_in_pieces_with_late_frames() -> None:
     # What a real pipe or SDK gives: a burst's first token, the rest read a
     # few milliseconds later, and a straggler 50 ms after; polls come late.
@@ -247,7 +232,7 @@ def test_smooth_is_as_even_when_bursts_come_in_pieces_with_late_frames() -> None
         t = b * 0.5
         pieces += [(t, list("abcd ")), (t + 0.003, list("abcd " * 48)), (t + 0.05, list("abcd "))]
     for arrivals in (whole, pieces):
-        shown = run_jittered(Smooth(lag=0.5), arrivals)
+        shown = run_pacer(Smooth(lag=0.5), arrivals, frame=1 / 60, late=0.0007)
         counts = windows_of(shown)[5:-5]
         assert cv(counts) <= 0.25
         assert max(windows_of(shown)) <= 0.3 * 250  # never most of a burst in 100 ms
@@ -275,7 +260,7 @@ def test_the_lag_of_a_steady_source_falls_to_a_few_frames() -> None:
     # A big first chunk, then a token every 20 ms: the backlog the first
     # chunk left is shown off, and the lag then stays small.
     arrivals = [(0.0, list("w" * 120)), *[(0.02 * k, list("tok ")) for k in range(1, 400)]]
-    shown = run_jittered(Smooth(lag=0.5), arrivals)
+    shown = run_pacer(Smooth(lag=0.5), arrivals, frame=1 / 60, late=0.0007)
     lag = lags(shown, arrivals)
     assert max(lag[-400:]) <= 3 / 60
 
