@@ -5,7 +5,8 @@ import re
 import pytest
 
 from outstream.core.codeview import _MAX_HELD, CodeView
-from outstream.core.markdown import _console, _Sink, render_markdown
+from outstream.core.markdown import render_markdown
+from outstream.core.mdview import Sink, console
 
 SGR = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -61,7 +62,7 @@ def whole(lexer: str, content: str, width: int) -> list[str]:
 
 
 def view(lexer: str, width: int) -> CodeView:
-    return CodeView(_console(width, "standard", _Sink()), lexer, "monokai", "standard")
+    return CodeView(console(width, "standard", Sink()), lexer, "monokai", "standard")
 
 
 @pytest.mark.parametrize("width", [20, 50, 120])

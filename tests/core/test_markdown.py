@@ -125,10 +125,11 @@ def test_a_partial_line_is_live_at_once():
 
 def test_without_a_live_region_the_open_block_is_never_rendered():
     renderer = MarkdownRenderer(40, render_live=False)
-    assert renderer.feed("# Title\n\nSome te") == Frame()  # "Some te" may become a heading
-    frame = renderer.feed("xt\nmore")
+    # A blank line ends a heading: it is committed; "Some te" may still become one.
+    frame = renderer.feed("# Title\n\nSome te")
     assert frame == Frame(committed=(rich_whole("# Title", 40)[0],))
     assert renderer.n_renders == 1
+    assert renderer.feed("xt\nmore") == Frame()
     assert renderer.flush().committed == ("", "Some text more" + " " * 26)
     assert renderer.n_renders == 2
 
@@ -197,10 +198,11 @@ def test_work_is_linear_in_the_length_of_the_answer(answers):
 
 def test_set_width_applies_to_what_is_rendered_next():
     renderer = MarkdownRenderer(40, color_system=None)
-    frame = renderer.feed("first paragraph\n\n")
+    frame = renderer.feed("first paragraph\n\nsec")
+    assert [len(line) for line in frame.committed] == [40]  # a blank line ended it
     renderer.set_width(20)
-    frame = renderer.feed("second\n\nthird\n")
-    assert [len(line) for line in frame.committed] == [20, 0, 20]  # first, blank, second
+    frame = renderer.feed("ond\n\nthird\n")
+    assert [len(line) for line in frame.committed] == [0, 20]  # blank, second
     assert renderer.flush() == Frame(committed=("", "third" + " " * 15))
 
 

@@ -29,19 +29,17 @@ with its width, height, colours and environment all given explicitly.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
+
+from .mdparse import BlockParser, new_parser
+from .mdview import BlockView, ColorSystem, Sink, console, lines_of
 
 if TYPE_CHECKING:
-    from markdown_it import MarkdownIt
     from markdown_it.token import Token
-    from rich.console import Console
-    from rich.markdown import Markdown
 
     from .codeview import CodeView
 
 __all__ = ["ColorSystem", "Frame", "MarkdownRenderer", "render_markdown"]
-
-ColorSystem = Literal["standard", "256", "truecolor"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -70,78 +68,11 @@ class _Block:
     tokens: list[Token] = field(default_factory=list)
 
 
-class _Sink:
-    """Where the rich Console writes: a list, not a file."""
+_Sink = Sink  # the name the tests know
 
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-
-    def write(self, text: str) -> int:
-        self.parts.append(text)
-        return len(text)
-
-    def flush(self) -> None:
-        pass
-
-    def isatty(self) -> bool:
-        return True
-
-    def take(self) -> str:
-        text = "".join(self.parts)
-        self.parts.clear()
-        return text
-
-
-def _parser() -> MarkdownIt:
-    from markdown_it import MarkdownIt
-
-    # rich.markdown.Markdown.__init__ parses with exactly this configuration.
-    return MarkdownIt().enable("strikethrough").enable("table")
-
-
-def _console(width: int, color_system: ColorSystem | None, sink: _Sink) -> Console:
-    from rich.console import Console
-
-    return Console(
-        file=sink,  # type: ignore[arg-type]  # a write/flush object is all rich uses
-        width=width,
-        height=25,  # given, so that rich never asks the terminal (Markdown ignores it)
-        color_system=color_system,
-        force_terminal=True,
-        force_jupyter=False,
-        force_interactive=False,
-        legacy_windows=False,
-        _environ={},
-    )
-
-
-def _separator() -> Token:
-    """An empty HTML block: rich renders nothing for it but sets its ``new_line``.
-
-    Rendering blocks on their own, rich starts as if nothing came before;
-    this token makes it start as it would after a block whose element says
-    to leave a blank line, which is where rich puts that line (a list gets
-    its blank line from its own items, a paragraph from the block before).
-    """
-    from markdown_it.token import Token
-
-    return Token("html_block", "", 0)
-
-
-def _lines(text: str) -> tuple[str, ...]:
-    if not text:
-        return ()
-    return tuple(text.removesuffix("\n").split("\n"))
-
-
-def _without_link_ids(text: str) -> str:
-    """OSC 8 hyperlinks without the random ``id=`` rich gives each (ECMA-48 OSC; the id is optional)."""
-    if "\x1b]8;id=" not in text:
-        return text
-    from ._lazy_regex import pattern
-
-    result: str = pattern(r"\x1b\]8;id=[^;\x07\x1b]*;").sub("\x1b]8;;", text)
-    return result
+_ENDED_BY_A_BLANK_LINE = frozenset(
+    {"paragraph_open", "heading_open", "blockquote_open", "table_open"}
+)
 
 
 def _normalize_newlines(text: str) -> str:
@@ -172,10 +103,11 @@ def render_markdown(
     """
     from rich.markdown import Markdown
 
-    sink = _Sink()
-    console = _console(width, color_system, sink)
-    console.print(Markdown(source, code_theme=code_theme, hyperlinks=hyperlinks), soft_wrap=False)
-    return _lines(_without_link_ids(sink.take()))
+    sink = Sink()
+    console(width, color_system, sink).print(
+        Markdown(source, code_theme=code_theme, hyperlinks=hyperlinks), soft_wrap=False
+    )
+    return tuple(lines_of(sink.take()))
 
 
 class MarkdownRenderer:
@@ -235,14 +167,27 @@ class MarkdownRenderer:
         self._fence_char = "`"
         self._code_frames: dict[tuple[int, str, bool], tuple[list[str], list[str]]] = {}
         self._live: tuple[str, ...] = ()
-        self._md: MarkdownIt | None = None
-        self._markdown: Markdown | None = None
-        self._sink = _Sink()
-        self._console_: Console | None = None
-        self._console_width = 0
-        self.n_renders = 0  # how many times rich rendered something (for tests)
-        self.n_chars_rendered = 0  # source characters rendered, summed over renders
-        self.n_chars_parsed = 0  # source characters parsed, summed over parses
+        self._parser = BlockParser(new_parser())
+        self._view = BlockView(
+            self._parser, color_system=color_system, code_theme=code_theme, hyperlinks=hyperlinks
+        )
+        self._parse_env: dict[str, Any] = {}  # the last parse's: with the open region's definitions
+        self._refs: Any = None  # the definitions in force, as a key for what is cached
+
+    @property
+    def n_renders(self) -> int:
+        """How many times rich rendered something (for tests)."""
+        return self._view.n_renders
+
+    @property
+    def n_chars_rendered(self) -> int:
+        """Inline characters rendered, summed over renders (for tests)."""
+        return self._view.n_chars_rendered
+
+    @property
+    def n_chars_parsed(self) -> int:
+        """Source characters parsed, summed over parses (for tests)."""
+        return self._parser.n_chars_parsed
 
     @property
     def live(self) -> tuple[str, ...]:
@@ -303,17 +248,16 @@ class MarkdownRenderer:
                     if final
                     else self._line_offset(blocks[0].line if blocks else done[-1].end)
                 )
-                committed = self._render(done, n_chars=cut)
+                committed = self._render(done, exact=True)
                 self._separate = self._separates(done[-1])
                 self._remember_references(self._open[:cut])
                 self._open = self._open[cut:]
                 self._code = None
+                self._view.forget()
+                self._parser.forget()
             if blocks and self.render_live:
                 self._hold_partial_languages(blocks, n_full_lines)
-                if self._watch_open_fence(blocks):
-                    live = self._code_rows()
-                else:
-                    live = self._render(blocks, n_chars=len(self._open))
+                live = self._code_rows() if self._watch_open_fence(blocks) else self._render(blocks)
         # Lines of the open region committed early are not written again:
         # neither when its block is committed nor while it is live.
         n_skip = min(self._n_lines_skipped, len(committed))
@@ -378,12 +322,15 @@ class MarkdownRenderer:
             return False
         if self._code is None or (self._code.width != self.width and not self._n_lines_skipped):
             lexer_name = token.info.partition(" ")[0] or "text"  # as rich's CodeBlock
-            self._code = CodeView(self._console(), lexer_name, self.code_theme, self.color_system)
+            self._view.width = self.width
+            self._code = CodeView(
+                self._view.console(), lexer_name, self.code_theme, self.color_system
+            )
             # The rows around the code (a blank line, the padding) depend on
             # the width, the theme and the block before: rendered once for each.
             key = (self.width, self.code_theme, self._separate)
             if key not in self._code_frames:
-                sample = self._render([_Block(0, 0, [token.copy(content="x\n")])], n_chars=1)
+                sample = self._view.render([token.copy(content="x\n")], separate=self._separate)
                 self._code_frames[key] = (sample[:-2], sample[-1:])
             self._code_head, self._code_foot = self._code_frames[key]
             self._fence_char = token.markup[0]
@@ -408,7 +355,13 @@ class MarkdownRenderer:
         """How many blocks are finished: those before the last block that starts on a full line.
 
         A code fence whose closing line is complete is finished too: no
-        later line can change it (it is not a paragraph).
+        later line can change it (it is not a paragraph). So is a paragraph,
+        heading, block quote or table followed by a complete blank line:
+        CommonMark ends these at a blank line (4.8, 4.2, 5.1; GFM 4.10), and
+        nothing after it can reach back into them (unlike a list, whose item
+        may go on after one) — but a link reference definition (4.7), so a
+        block that may use one (a ``]`` in it) waits for the next block, as
+        any other, in case its definitions come right after it.
         """
         n_full_lines = self._open.count("\n")
         for i in range(len(blocks) - 1, -1, -1):
@@ -420,33 +373,43 @@ class MarkdownRenderer:
                 and block.end - block.line == token.content.count("\n") + 2
             ):
                 return i + 1  # its closing line is complete
+            if (
+                token.type in _ENDED_BY_A_BLANK_LINE
+                and block.end < n_full_lines
+                and self._is_blank(block.end)
+                and "]"
+                not in self._open[self._line_offset(block.line) : self._line_offset(block.end)]
+            ):
+                return i + 1
             if i and block.line < n_full_lines:
                 return i
         return 0
 
+    def _is_blank(self, line: int) -> bool:
+        start = self._line_offset(line)
+        return not self._open[start : self._open.index("\n", start)].strip()
+
     def _parse(self, source: str) -> list[_Block]:
-        if self._md is None:
-            self._md = _parser()
+        """The open region's top-level blocks (inline content is parsed when rendered)."""
         env = dict(self._env)
         if "references" in env:
             env["references"] = dict(env["references"])  # the open region's own are not kept
-        self.n_chars_parsed += len(source)
         blocks: list[_Block] = []
-        for token in self._md.parse(source, env):
+        for token in self._parser.parse(source, env):
             if token.level == 0 and token.nesting >= 0:
                 assert token.map is not None, token
                 blocks.append(_Block(token.map[0], token.map[1]))
             blocks[-1].tokens.append(token)
+        self._parse_env = env
+        references = env.get("references")
+        self._refs = repr(sorted(references.items())) if references else None
         return blocks
 
     def _remember_references(self, committed_source: str) -> None:
         """Keep the link reference definitions of text now committed, for later blocks."""
         if "]:" not in committed_source:  # a definition is "[label]:" (CommonMark 4.7)
             return
-        if self._md is None:
-            self._md = _parser()
-        self.n_chars_parsed += len(committed_source)
-        self._md.parse(committed_source, self._env)
+        self._parser.parse(committed_source, self._env)
 
     def _line_offset(self, line: int) -> int:
         offset = 0
@@ -464,26 +427,32 @@ class MarkdownRenderer:
 
     # --- rendering ---
 
-    def _console(self) -> Console:
-        if self._console_ is None or self._console_width != self.width:
-            self._console_ = _console(self.width, self.color_system, self._sink)
-            self._console_width = self.width
-        return self._console_
+    def _render(self, blocks: list[_Block], *, exact: bool = False) -> list[str]:
+        """Consecutive blocks (with the blank line due before the first).
 
-    def _render(self, blocks: list[_Block], *, n_chars: int) -> list[str]:
-        """Render consecutive blocks (with the blank line due before the first)."""
-        from rich.markdown import Markdown
+        On a terminal, block by block through the view, which keeps what it
+        rendered of them while they were live; off one, each finished block
+        rendered once, whole.
 
-        if self._markdown is None or (self._markdown.code_theme, self._markdown.hyperlinks) != (
-            self.code_theme,
-            self.hyperlinks,
-        ):
-            self._markdown = Markdown("", code_theme=self.code_theme, hyperlinks=self.hyperlinks)
-        tokens = [token for block in blocks for token in block.tokens]
-        if self._separate:
-            tokens.insert(0, _separator())
-        self._markdown.parsed = tokens
-        self.n_renders += 1
-        self.n_chars_rendered += n_chars
-        self._console().print(self._markdown, soft_wrap=False)
-        return list(_lines(_without_link_ids(self._sink.take())))
+        Args:
+            exact: the blocks are being committed: no speculative rows.
+        """
+        view = self._view
+        view.width = self.width
+        if not self.render_live:
+            tokens = [token for block in blocks for token in block.tokens]
+            self._parser.fill(tokens, self._parse_env, self._refs)
+            return view.render(tokens, separate=self._separate)
+        lines: list[str] = []
+        separate = self._separate
+        for index, block in enumerate(blocks):
+            lines += view.lines(
+                block.tokens,
+                separate=separate,
+                env=self._parse_env,
+                refs=self._refs,
+                index=index,
+                exact=exact,
+            )
+            separate = self._separates(block)
+        return lines
