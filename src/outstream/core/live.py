@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ._lazy_regex import pattern
 from .wrap import width_cells
 
 __all__ = ["HIDE_CURSOR", "SHOW_CURSOR", "LiveRegion", "live_rows"]
@@ -29,6 +30,21 @@ __all__ = ["HIDE_CURSOR", "SHOW_CURSOR", "LiveRegion", "live_rows"]
 HIDE_CURSOR = "\x1b[?25l"
 SHOW_CURSOR = "\x1b[?25h"
 _RESET = "\x1b[0m"
+_ZERO_WIDTH = (
+    r"\x1b\[[0-9;:]*m|\x1b\]8;[^\x07\x1b]*(?:\x07|\x1b\\)"  # SGR, OSC 8 (wrap.width_cells)
+)
+
+
+def _written(line: str) -> str:
+    """What is written of a line: without the plain spaces at its end.
+
+    rich pads a line to the width with spaces; the screen below the first
+    line redrawn has just been cleared (``CSI J``), so they would only be
+    bytes to send, and lines copied from the scrollback would carry them.
+    Spaces with a style (a code block's background) end in an escape
+    sequence and are kept.
+    """
+    return line.rstrip(" ")
 
 
 def live_rows(height: int) -> int:
@@ -81,8 +97,16 @@ class LiveRegion:
         self.width, self.height = max(width, 1), max(height, 2)
 
     def _rows_of(self, line: str) -> int:
-        cells = width_cells(line)
-        return max(1, -(-cells // self.width))
+        """Terminal rows `line` takes once written (see `_written`)."""
+        text = line
+        if "\x1b" in text:
+            text = pattern(_ZERO_WIDTH).sub("", text)
+        n_chars = len(text)
+        # A character takes two cells at most: a line that fits even so
+        # takes one row, and needs no look at each character's width.
+        if n_chars * 2 - len(text.encode("ascii", "ignore")) <= self.width:
+            return 1
+        return max(1, -(-width_cells(text) // self.width))
 
     def update(self, committed: Sequence[str], live: Sequence[str]) -> str:
         """The text that writes `committed` for good and shows `live` below it.
@@ -109,7 +133,8 @@ class LiveRegion:
                 if old != new:
                     break
                 same += 1
-        rows = drawn_rows[:same] + [self._rows_of(line) for line in lines[same:]]
+        written = [_written(line) for line in lines[same:]]
+        rows = drawn_rows[:same] + [self._rows_of(line) for line in written]
         n_committed = len(committed)
         room = live_rows(self.height)
         n_live_rows = sum(rows[n_committed:])
@@ -133,7 +158,7 @@ class LiveRegion:
             elif same < len(lines) or same <= n_committed:
                 out.append("\n")  # after the last line drawn: on to the next
         for i in range(same, len(lines)):
-            out.append(lines[i] + _RESET)
+            out.append(written[i - same] + _RESET)
             if i < n_committed or i < len(lines) - 1:
                 out.append("\n")
         self.n_committed += n_committed

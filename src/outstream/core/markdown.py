@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
     from .codeview import CodeView
 
-__all__ = ["ColorSystem", "Frame", "MarkdownRenderer", "render_markdown"]
+__all__ = ["ColorSystem", "Frame", "MarkdownRenderer", "render_markdown", "warm_up"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,6 +69,24 @@ class _Block:
 
 
 _Sink = Sink  # the name the tests know
+
+
+def _may_use_a_definition(text: str) -> bool:
+    """Whether `text` may use a link reference definition: a ``]`` that no ``(`` follows.
+
+    One in a plain code span (```list[str]```) does not count.
+    """
+    if "`" in text:
+        from ._lazy_regex import pattern
+
+        text = pattern(r"`[^`\n]*`").sub("", text)
+    i = text.find("]")
+    while i >= 0:
+        if text[i + 1 : i + 2] != "(":
+            return True
+        i = text.find("]", i + 1)
+    return False
+
 
 _ENDED_BY_A_BLANK_LINE = frozenset(
     {"paragraph_open", "heading_open", "blockquote_open", "table_open"}
@@ -108,6 +126,20 @@ def render_markdown(
         Markdown(source, code_theme=code_theme, hyperlinks=hyperlinks), soft_wrap=False
     )
     return tuple(lines_of(sink.take()))
+
+
+def warm_up() -> None:
+    """Import and set up what rendering Markdown needs, by rendering a short answer once.
+
+    The first text of a Markdown stream would otherwise wait for rich,
+    markdown-it and Pygments to import (rich's `Markdown` brings in its
+    `Syntax`) and for their first use: a tenth of a second or more. Run
+    it while waiting for the source (a model's time to first token) and
+    that wait is gone. Pure: it returns nothing and touches no stream.
+    """
+    renderer = MarkdownRenderer(80, live_lines=24)
+    renderer.feed("# Ready\n\nA *short* `answer`, with a [link](https://example.com).\n\n- one\n")
+    renderer.flush()
 
 
 class MarkdownRenderer:
@@ -248,7 +280,7 @@ class MarkdownRenderer:
                     if final
                     else self._line_offset(blocks[0].line if blocks else done[-1].end)
                 )
-                committed = self._render(done, exact=True)
+                committed = self._fence_drawn(done) or self._render(done, exact=True)
                 self._separate = self._separates(done[-1])
                 self._remember_references(self._open[:cut])
                 self._open = self._open[cut:]
@@ -338,6 +370,18 @@ class MarkdownRenderer:
         self._code_seen = len(self._open)
         return True
 
+    def _fence_drawn(self, done: list[_Block]) -> list[str] | None:
+        """A code fence that just closed, as its view drew it: if that is how it is drawn whole."""
+        if self._code is None or len(done) != 1 or not self.render_live:
+            return None
+        token = done[0].tokens[0]
+        if token.type != "fence":
+            return None
+        rows = self._code.whole_rows(token.content)
+        if rows is None:
+            return None
+        return [*self._code_head, *rows, *self._code_foot]
+
     def _fence_still_open(self) -> bool:
         if self._code is None or not self.render_live:
             return False
@@ -360,8 +404,8 @@ class MarkdownRenderer:
         CommonMark ends these at a blank line (4.8, 4.2, 5.1; GFM 4.10), and
         nothing after it can reach back into them (unlike a list, whose item
         may go on after one) — but a link reference definition (4.7), so a
-        block that may use one (a ``]`` in it) waits for the next block, as
-        any other, in case its definitions come right after it.
+        block that may use one (a ``]`` not followed by ``(``) waits for the
+        next block, as any other, in case its definitions come right after it.
         """
         n_full_lines = self._open.count("\n")
         for i in range(len(blocks) - 1, -1, -1):
@@ -377,8 +421,9 @@ class MarkdownRenderer:
                 token.type in _ENDED_BY_A_BLANK_LINE
                 and block.end < n_full_lines
                 and self._is_blank(block.end)
-                and "]"
-                not in self._open[self._line_offset(block.line) : self._line_offset(block.end)]
+                and not _may_use_a_definition(
+                    self._open[self._line_offset(block.line) : self._line_offset(block.end)]
+                )
             ):
                 return i + 1
             if i and block.line < n_full_lines:

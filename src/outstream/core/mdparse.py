@@ -72,12 +72,20 @@ class InlineParse:
     settled: int
 
 
+_POST_INLINE: dict[int, tuple[MarkdownIt, list[Callable[[Any], None]]]] = {}
+
+
 def _post_inline_rules(md: MarkdownIt) -> list[Callable[[Any], None]]:
     """The core rules markdown-it runs after parsing inline content (text_join among them)."""
+    seen = _POST_INLINE.get(id(md))
+    if seen is not None and seen[0] is md:
+        return seen[1]
     from markdown_it.rules_core import inline
 
     rules = md.core.ruler.getRules("")
-    return rules[rules.index(inline) + 1 :] if inline in rules else []
+    after = rules[rules.index(inline) + 1 :] if inline in rules else []
+    _POST_INLINE[id(md)] = (md, after)
+    return after
 
 
 def _finish_children(md: MarkdownIt, children: list[Token], env: MutableMapping[str, Any]) -> None:
@@ -252,16 +260,24 @@ def _pending_in_text(src: str, text: str, at: int) -> int:
 
     The source's length when there is nothing of the kind.
     """
-    for i, ch in enumerate(text):
-        if ch == "`":
-            return at + i  # a backtick string without a closer: a later one may close it
-        if ch == "[" and not _label_settled(src, at + i):
-            return at + i
-        if ch == "<":
-            after = src[at + i + 1 : at + i + 2]
-            if not after or not after.isspace():
-                return at + i  # may still become an autolink or an HTML tag
-    return len(src)
+    found = len(src)
+    i = text.find("`")
+    if i >= 0:
+        found = at + i  # a backtick string without a closer: a later one may close it
+    i = text.find("[")
+    while i >= 0 and at + i < found:
+        if not _label_settled(src, at + i):
+            found = at + i
+            break
+        i = text.find("[", i + 1)
+    i = text.find("<")
+    while i >= 0 and at + i < found:
+        after = src[at + i + 1 : at + i + 2]
+        if not after or not after.isspace():
+            found = at + i  # may still become an autolink or an HTML tag
+            break
+        i = text.find("<", i + 1)
+    return found
 
 
 # --- blocks ---

@@ -40,6 +40,21 @@ __all__ = ["TableView"]
 _MAX_CELLS = 8192  # cells and cell renders kept
 
 
+class _Row:
+    """A table row: its cells (None if one cannot be drawn here), their widths' maxima, its lines."""
+
+    __slots__ = ("cells", "drawn", "least", "most", "n_cells", "refs", "token")
+
+    def __init__(self, token: Token, refs: Any, n_cells: int, cells: list[_Cell] | None) -> None:
+        self.token = token  # its tr_open, kept alive so that its id stays its own
+        self.refs = refs
+        self.n_cells = n_cells
+        self.cells = cells
+        self.most = tuple(cell.most for cell in cells) if cells else ()
+        self.least = tuple(cell.least for cell in cells) if cells else ()
+        self.drawn: dict[tuple[int, ...], list[str]] = {}  # its lines at each set of widths
+
+
 @dataclass(frozen=True, slots=True)
 class _Cell:
     """A cell's text as rich builds it, and its least and most width (``Text.__rich_measure__``)."""
@@ -73,7 +88,7 @@ class TableView:
         self._cells: dict[tuple[Any, ...], _Cell | None] = {}
         self._drawn: dict[tuple[Any, ...], list[str]] = {}
         self._widths: dict[tuple[Any, ...], list[int]] = {}
-        self._rows: dict[int, tuple[Token, list[tuple[Token, Token]]]] = {}
+        self._rows: dict[int, _Row] = {}
         self.n_renders = 0  # tables rich rendered (for tests)
 
     def forget(self) -> None:
@@ -96,31 +111,28 @@ class TableView:
         None for a table this does not draw (one without a header, a cell
         rich would draw otherwise).
         """
-        header, rows = self._parts(tokens)
-        if header is None:
+        header, rows = self._parts(tokens, env, refs, console)
+        if header is None or header.cells is None or any(row.cells is None for row in rows):
             return None
-        head = [self._cell(td, inline, env, refs, console, header=True) for td, inline in header]
-        body = [[self._cell(td, inline, env, refs, console) for td, inline in row] for row in rows]
-        if any(cell is None for cell in head) or any(c is None for row in body for c in row):
-            return None
-        head_cells: list[_Cell] = head  # type: ignore[assignment]
-        body_cells: list[list[_Cell]] = body  # type: ignore[assignment]
-        widths = self._column_widths(head_cells, body_cells, console)
-        top = self._header(head_cells, widths, console, color_system)
+        widths = self._column_widths(header, rows, console)
+        top = self._header(header, widths, console, color_system)
         lines = top[:-1]
-        for row in body_cells:
-            lines += self._row(row, widths, console, color_system)
+        for row in rows:
+            drawn = row.drawn.get(widths)
+            if drawn is None:
+                drawn = row.drawn[widths] = self._row(row, widths, console, color_system)
+            lines += drawn
         lines.append(top[-1])
         return lines
 
     # --- tokens to cells ---
 
     def _parts(
-        self, tokens: list[Token]
-    ) -> tuple[list[tuple[Token, Token]] | None, list[list[tuple[Token, Token]]]]:
-        """The header's and each body row's cells: (their open token, their inline token)."""
-        header: list[tuple[Token, Token]] | None = None
-        rows: list[list[tuple[Token, Token]]] = []
+        self, tokens: list[Token], env: MutableMapping[str, Any], refs: Any, console: Console
+    ) -> tuple[_Row | None, list[_Row]]:
+        """The header row and the body rows."""
+        header: _Row | None = None
+        rows: list[_Row] = []
         in_head = False
         i, n = 0, len(tokens)
         while i < n:
@@ -133,24 +145,31 @@ class TableView:
                 i += 1
                 continue
             # A row's tokens are kept from frame to frame once it is final
-            # (mdparse's checkpoints): its cells are looked up by its token.
+            # (mdparse's checkpoints): it is looked up by its token.
             seen = self._rows.get(id(token))
-            if seen is not None and seen[0] is token:
-                cells = seen[1]
-                i += 2 + 3 * len(cells)
+            if seen is not None and seen.token is token and seen.refs == refs:
+                row = seen
+                i += 2 + 3 * row.n_cells
             else:
-                cells = []
+                cells: list[tuple[Token, Token]] = []
                 i += 1
                 while tokens[i].type != "tr_close":
                     if tokens[i].nesting == 1 and tokens[i + 1].type == "inline":
                         cells.append((tokens[i], tokens[i + 1]))
                     i += 1
                 i += 1
-                self._rows[id(token)] = (token, cells)
+                built = [
+                    self._cell(td, inline, env, refs, console, header=in_head)
+                    for td, inline in cells
+                ]
+                row = _Row(token, refs, len(cells), None if None in built else built)  # type: ignore[arg-type]
+                if len(self._rows) >= _MAX_CELLS:
+                    self._rows.clear()
+                self._rows[id(token)] = row
             if in_head:
-                header = cells
+                header = row
             else:
-                rows.append(cells)
+                rows.append(row)
         return header, rows
 
     def _cell(
@@ -188,27 +207,26 @@ class TableView:
 
     # --- widths ---
 
-    def _column_widths(
-        self, head: list[_Cell], body: list[list[_Cell]], console: Console
-    ) -> tuple[int, ...]:
+    def _column_widths(self, head: _Row, body: list[_Row], console: Console) -> tuple[int, ...]:
         """rich's column widths for this table: those of the header and the rows with the maxima."""
-        n_columns = len(head)
-        most = [cell.most for cell in head]
-        least = [cell.least for cell in head]
+        most = list(head.most)
+        least = list(head.least)
+        n_columns = len(most)
         most_row = [-1] * n_columns
         least_row = [-1] * n_columns
         for r, row in enumerate(body):
-            for c in range(min(n_columns, len(row))):
-                cell = row[c]
-                if cell.most > most[c]:
-                    most[c], most_row[c] = cell.most, r
-                if cell.least > least[c]:
-                    least[c], least_row[c] = cell.least, r
+            row_most, row_least = row.most, row.least
+            for c in range(min(n_columns, len(row_most))):
+                if row_most[c] > most[c]:
+                    most[c], most_row[c] = row_most[c], r
+                if row_least[c] > least[c]:
+                    least[c], least_row[c] = row_least[c], r
         key = (tuple(most), tuple(least), console.width)
         widths = self._widths.get(key)
         if widths is None:
             chosen = sorted({r for r in most_row + least_row if r >= 0})
-            table = _table(head, [body[r] for r in chosen])
+            assert head.cells is not None
+            table = _table(head.cells, [body[r].cells or [] for r in chosen])
             options = console.options
             widths = table._calculate_column_widths(
                 console, options.update_width(options.max_width - table._extra_width)
@@ -219,23 +237,23 @@ class TableView:
     # --- drawing ---
 
     def _header(
-        self, head: list[_Cell], widths: tuple[int, ...], console: Console, color_system: Any
+        self, head: _Row, widths: tuple[int, ...], console: Console, color_system: Any
     ) -> list[str]:
         """The top edge, the header, the rule under it and the bottom edge, drawn by rich."""
-        key = ("header", tuple(cell.key for cell in head), widths, console.width)
-        lines = self._drawn.get(key)
+        lines = head.drawn.get(widths)
         if lines is None:
-            table = _table(head, [], widths)
+            assert head.cells is not None
+            table = _table(head.cells, [], widths)
             self.n_renders += 1
             lines = [
                 ansi(line, color_system)
                 for line in console.render_lines(table, console.options, pad=False)
             ]
-            self._drawn[key] = lines
+            head.drawn[widths] = lines
         return lines
 
     def _row(
-        self, row: list[_Cell], widths: tuple[int, ...], console: Console, color_system: Any
+        self, row: _Row, widths: tuple[int, ...], console: Console, color_system: Any
     ) -> list[str]:
         """A body row's lines: its cells side by side between blank edges (``Table._render``)."""
         from rich.padding import Padding
@@ -245,8 +263,9 @@ class TableView:
         border = console.get_style("markdown.table.border", default="none")
         edge = ansi([Segment(" ", border)], color_system)  # SIMPLE: blank edges and dividers
         cells: list[list[str]] = []
+        assert row.cells is not None
         for c, width in enumerate(widths):
-            cell = row[c] if c < len(row) else None
+            cell = row.cells[c] if c < len(row.cells) else None
             key = ("cell", cell.key if cell else None, width, c == last, console.width)
             drawn = self._drawn.get(key)
             if drawn is None:
