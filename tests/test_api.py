@@ -16,7 +16,9 @@ from outstream.testing import MemorySink, ScriptedSource, VirtualClock
 def scripted(script, *, pace=None, terminal=False, **options):  # type: ignore[no-untyped-def]
     clock = VirtualClock()
     sink = MemorySink(clock, terminal=terminal)
-    result = outstream.stream(ScriptedSource(script), sink, pace=pace, clock=clock, **options)
+    result = outstream.stream(
+        ScriptedSource(script, clock=clock), sink, pace=pace, clock=clock, **options
+    )
     return result, sink
 
 
@@ -99,7 +101,10 @@ def test_strict_decoding_shows_everything_before_then_raises_with_the_offset() -
     sink = MemorySink(clock)
     with pytest.raises(outstream.DecodeError) as info:
         outstream.stream(
-            ScriptedSource([(0.0, b"good "), (1.0, b"bad\xff")]), sink, clock=clock, errors="strict"
+            ScriptedSource([(0.0, b"good "), (1.0, b"bad\xff")], clock=clock),
+            sink,
+            clock=clock,
+            errors="strict",
         )
     assert info.value.offset == 8
     assert sink.getvalue() == "good bad"
@@ -109,7 +114,7 @@ def test_a_failing_source_shows_what_came_before_at_once_then_its_error_is_re_ra
     clock = VirtualClock()
     sink = MemorySink(clock)
     boom = ConnectionError("dropped")
-    source = ScriptedSource([(0.0, "partial "), (0.1, "answer"), (0.2, boom)])
+    source = ScriptedSource([(0.0, "partial "), (0.1, "answer"), (0.2, boom)], clock=clock)
     with pytest.raises(ConnectionError) as info:
         outstream.stream(source, sink, pace=outstream.Typewriter(cps=1), clock=clock)
     assert info.value is boom
@@ -207,7 +212,7 @@ def test_writer_rejects_unknown_options_and_bad_chunks() -> None:
 def test_astream_on_the_virtual_clock() -> None:
     clock = VirtualClock()
     sink = MemorySink(clock)
-    source = ScriptedSource([(0.0, "ab"), (1.0, "c")])
+    source = ScriptedSource([(0.0, "ab"), (1.0, "c")], clock=clock)
     result = asyncio.run(
         outstream.astream(source, sink, pace=outstream.Typewriter(cps=2), clock=clock)
     )

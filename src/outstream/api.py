@@ -299,6 +299,7 @@ def _pipeline(sink: StreamSink, options: Options, t_start: float) -> Pipeline:
         t_start=t_start,
         count_text=options.count_text,
         wrap_width=_wrap_width(sink, options),
+        wrap_eager=sink.is_terminal,
         reasoning="show" if options.reasoning == "show" else "hide",
         on_reasoning=_reasoning_to(options),
         markdown=_markdown_output(sink, options),

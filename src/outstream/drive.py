@@ -67,14 +67,9 @@ class Batch:
 
 
 class Inbox(Protocol):
-    """Where a driver takes the source's output from.
+    """Where a driver takes the source's output from."""
 
-    A source object that is an inbox itself (`outstream.testing.ScriptedSource`)
-    says so with a true ``outstream_inbox`` attribute; anything else is read
-    through one of the inboxes here.
-    """
-
-    def get(self, until: float | None, clock: Clock) -> Batch:
+    def get(self, until: float | None) -> Batch:
         """What arrived, waiting at most until `until` (None: until something comes)."""
         ...
 
@@ -84,7 +79,7 @@ class Inbox(Protocol):
 
 
 class AsyncInbox(Protocol):
-    async def aget(self, until: float | None, clock: Clock) -> Batch: ...
+    async def aget(self, until: float | None) -> Batch: ...
 
     async def aclose(self) -> None: ...
 
@@ -110,17 +105,19 @@ def _total_cost(chunks: Sequence[object]) -> int:
 
 
 class Channel:
-    """A one-way handover of chunks from a producer thread to the driver.
+    """A one-way handover of chunks from the source's reader to the driver.
 
-    The producer calls `put` (or `put_all`), then `end`; the driver calls
-    `get`. Putting is cheap (two deque appends: the arrival time, then the
-    chunk) and wakes the driver only when it is waiting. What is queued is
-    counted on each side by one thread only, so the count needs no lock; past
-    `max_bytes` (characters or bytes, plus a few per chunk) the producer
-    waits for the driver to take some: the output is slower than the
-    source, and memory stays bounded. The pipeline copies a batch a few
-    times on its way out, so this bound, not the size of the source, sets
-    the peak memory of a large copy.
+    The reader is a thread (`put`, `put_all`) or a task (`aput_all`); the
+    driver takes what came with `get` or `aget`, waiting for the source or
+    the pipeline's next deadline on a `Signal` of the clock, so a virtual
+    clock schedules this very code. Putting is cheap (two deque appends: the
+    arrival time on the clock, then the chunk) and wakes the driver only
+    when it waits. What is queued is counted on each side by one party only,
+    so the count needs no lock; past `max_bytes` (characters or bytes, plus
+    a few per chunk) the reader waits for the driver to take some: the
+    output is slower than the source, and memory stays bounded. The
+    pipeline copies a batch a few times on its way out, so this bound, not
+    the size of the source, sets the peak memory of a large copy.
     """
 
     max_bytes = 1024 * 1024
@@ -134,16 +131,16 @@ class Channel:
         self._times: deque[float] = deque()
         self._chunks: deque[object] = deque()
         self._end: End | Failed | None = None
-        self._wakeup = threading.Event()
-        self._room = threading.Event()
+        self._wakeup = clock.signal()
+        self._room = clock.signal()
         self._room.set()
         self._attention = False  # the driver waits for a wakeup, or closed the channel
         self._producer_waiting = False
-        self._bytes_in = 0  # written by the producer only
+        self._bytes_in = 0  # written by the reader only
         self._bytes_out = 0  # written by the driver only; -inf once closed
         self.closed = False  # the driver wants no more
 
-    # --- producer side ---
+    # --- the reader's side ---
 
     def put(self, chunk: object) -> bool:
         """Hand over one chunk; False once the driver wants no more."""
@@ -199,11 +196,49 @@ class Channel:
                     limit = self._bytes_out + max_bytes
         self._bytes_in = bytes_in
 
+    async def aput_all(self, aiterator: AsyncIterator[object]) -> None:
+        """`put_all` for a task reading an async iterator."""
+        stamp = self._stamp
+        append_time = self._times.append
+        append_chunk = self._chunks.append
+        wakeup = self._wakeup
+        max_bytes = self.max_bytes
+        bytes_in = self._bytes_in
+        limit = self._bytes_out + max_bytes
+        async for chunk in aiterator:
+            append_time(stamp())
+            append_chunk(chunk)
+            try:
+                bytes_in += len(chunk) + _ITEM_COST  # type: ignore[arg-type]
+            except TypeError:
+                pass
+            if self._attention:
+                self._attention = False
+                if self.closed:
+                    break
+                wakeup.set()
+            if bytes_in > limit:
+                self._bytes_in = bytes_in
+                limit = self._bytes_out + max_bytes
+                if bytes_in > limit:
+                    if self.closed:
+                        break
+                    await self._await_room()
+                    limit = self._bytes_out + max_bytes
+        self._bytes_in = bytes_in
+
     def _wait_for_room(self) -> None:
         self._room.clear()
         self._producer_waiting = True
         if self._bytes_in - self._bytes_out > self.max_bytes and not self.closed:
-            self._room.wait()
+            self._room.wait_until(None)
+        self._producer_waiting = False
+
+    async def _await_room(self) -> None:
+        self._room.clear()
+        self._producer_waiting = True
+        if self._bytes_in - self._bytes_out > self.max_bytes and not self.closed:
+            await self._room.await_until(None)
         self._producer_waiting = False
 
     def end(self, error: BaseException | None = None) -> None:
@@ -211,22 +246,29 @@ class Channel:
         self._end = End(t=t) if error is None else Failed(t=t, error=error)
         self._wakeup.set()
 
-    # --- driver side ---
+    # --- the driver's side ---
 
-    def get(self, until: float | None, clock: Clock) -> Batch:
+    def get(self, until: float | None) -> Batch:
         if not self._chunks and self._end is None:
             self._wakeup.clear()
             self._attention = True
             if not self._chunks and self._end is None:
-                timeout = None if until is None else max(until - clock.now(), 0.0)
-                self._wakeup.wait(timeout)
+                self._wakeup.wait_until(until)
+        return self._take()
+
+    async def aget(self, until: float | None) -> Batch:
+        if not self._chunks and self._end is None:
+            self._wakeup.clear()
+            self._attention = True
+            if not self._chunks and self._end is None:
+                await self._wakeup.await_until(until)
         return self._take()
 
     def _take(self) -> Batch:
         # Read the end marker before draining: an item put before it cannot be missed.
         end = self._end
         batch = Batch(end=end)
-        n = len(self._chunks)  # the producer appends the time first: there are >= n times
+        n = len(self._chunks)  # the reader appends the time first: there are >= n times
         if n:
             # starmap(popleft, repeat(())) pops n items in C, not in a Python loop.
             batch.chunks = list(starmap(self._chunks.popleft, repeat((), n)))
@@ -248,13 +290,22 @@ class Channel:
 
 
 class ThreadInbox:
-    """Reads a (sync) iterator in a daemon thread into a `Channel`."""
+    """Reads a (sync) iterator in a thread of the clock's into a `Channel`.
+
+    The driver may be `run` (`get`) or `arun` (`aget`): a blocking source
+    under asyncio is read by this thread too, and awaited without an
+    executor.
+    """
+
+    # How long `close` waits for the reader to close the source: long enough
+    # for a reader between chunks, short enough not to hang on one blocked
+    # inside the source (a socket that says nothing).
+    close_timeout = 0.25
 
     def __init__(self, iterator: Iterator[object], clock: Clock) -> None:
         self.channel = Channel(clock)
         self._iterator = iterator
-        self._thread = threading.Thread(target=self._read, name="outstream-reader", daemon=True)
-        self._thread.start()
+        self._thread = clock.start_thread(self._read, name="outstream-reader")
 
     def _read(self) -> None:
         iterator, channel = self._iterator, self.channel
@@ -270,18 +321,59 @@ class ThreadInbox:
                 with contextlib.suppress(Exception):
                     close()
 
-    # How long `close` waits for the reader to close the source: long enough
-    # for a reader between chunks, short enough not to hang on one blocked
-    # inside the source (a socket that says nothing).
-    close_timeout = 0.25
+    def get(self, until: float | None) -> Batch:
+        return self.channel.get(until)
 
-    def get(self, until: float | None, clock: Clock) -> Batch:
-        return self.channel.get(until, clock)
+    async def aget(self, until: float | None) -> Batch:
+        return await self.channel.aget(until)
 
     def close(self) -> None:
         self.channel.close()
         if self._thread is not threading.current_thread():
             self._thread.join(self.close_timeout)
+
+    async def aclose(self) -> None:
+        # The thread stops at its next chunk and closes the source itself;
+        # the loop is not held up waiting for it.
+        self.channel.close()
+
+
+class TaskInbox:
+    """Reads an async iterator in a task of the clock's into a `Channel`."""
+
+    def __init__(self, aiterator: AsyncIterator[object], clock: Clock) -> None:
+        self.channel = Channel(clock)
+        self._aiterator = aiterator
+        self._task = clock.start_task(self._read())
+
+    async def _read(self) -> None:
+        import asyncio
+
+        channel = self.channel
+        try:
+            await channel.aput_all(self._aiterator)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            channel.end(exc)
+        else:
+            channel.end()
+
+    async def aget(self, until: float | None) -> Batch:
+        return await self.channel.aget(until)
+
+    async def aclose(self) -> None:
+        import asyncio
+
+        self.channel.close()
+        if not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        aclose = getattr(self._aiterator, "aclose", None)
+        if aclose is not None:
+            with contextlib.suppress(Exception):
+                await aclose()
 
 
 class FdInbox:
@@ -291,7 +383,8 @@ class FdInbox:
     there: ``select`` waits for data *or* the pipeline's next deadline,
     whichever comes first, and ``os.read`` takes what is there without
     waiting for more. The source is thus read as soon as it writes, pacing or
-    not, and a fast copy pays no thread handoffs.
+    not, and a fast copy pays no thread handoffs. A real file descriptor runs
+    on real time: with any other clock, the file is read by a `ThreadInbox`.
     """
 
     # 64 KiB, a pipe's default capacity: larger reads make larger strings,
@@ -299,13 +392,15 @@ class FdInbox:
     read_size = 64 * 1024
     pipe_size = PIPE_SIZE  # so that the producer can run ahead while we work
 
-    def __init__(self, file: Any) -> None:
+    def __init__(self, file: Any, clock: Clock) -> None:
         self._file = file
+        self._clock = clock
         self._fd: int = file.fileno()
         self._done = False
         grow_pipe(self._fd, self.pipe_size)
 
-    def get(self, until: float | None, clock: Clock) -> Batch:
+    def get(self, until: float | None) -> Batch:
+        clock = self._clock
         if self._done:
             if until is not None:
                 clock.sleep_until(until)
@@ -351,24 +446,25 @@ class StaticInbox:
     """A source that is all there from the start: a str or bytes."""
 
     def __init__(self, chunks: Sequence[object], clock: Clock) -> None:
+        self._clock = clock
         t = clock.now()
         self._batch: Batch | None = Batch(
             chunks=list(chunks), times=[t] * len(chunks), end=End(t=t)
         )
 
-    def get(self, until: float | None, clock: Clock) -> Batch:
+    def get(self, until: float | None) -> Batch:
         batch, self._batch = self._batch, None
         if batch is None:
             if until is not None:
-                clock.sleep_until(until)
+                self._clock.sleep_until(until)
             return Batch()
         return batch
 
-    async def aget(self, until: float | None, clock: Clock) -> Batch:
+    async def aget(self, until: float | None) -> Batch:
         batch, self._batch = self._batch, None
         if batch is None:
             if until is not None:
-                await clock.asleep_until(until)
+                await self._clock.asleep_until(until)
             return Batch()
         return batch
 
@@ -377,65 +473,6 @@ class StaticInbox:
 
     async def aclose(self) -> None:
         self._batch = None
-
-
-class TaskInbox:
-    """Reads an async iterator in a task into a deque (the async `Channel`)."""
-
-    def __init__(self, aiterator: AsyncIterator[object], clock: Clock) -> None:
-        import asyncio
-
-        self._aiterator = aiterator
-        self._clock = clock
-        self._items: deque[tuple[float, object]] = deque()
-        self._end: End | Failed | None = None
-        self._wakeup = asyncio.Event()
-        self._task = asyncio.get_running_loop().create_task(self._read())
-
-    async def _read(self) -> None:
-        import asyncio
-
-        clock = self._clock
-        try:
-            async for chunk in self._aiterator:
-                self._items.append((clock.now(), chunk))
-                self._wakeup.set()
-        except asyncio.CancelledError:
-            raise
-        except BaseException as exc:
-            self._end = Failed(t=clock.now(), error=exc)
-        else:
-            self._end = End(t=clock.now())
-        self._wakeup.set()
-
-    async def aget(self, until: float | None, clock: Clock) -> Batch:
-        import asyncio
-
-        if not self._items and self._end is None:
-            self._wakeup.clear()
-            timeout = None if until is None else max(until - clock.now(), 0.0)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout)
-        end, self._end = self._end, None
-        batch = Batch(end=end)
-        items = self._items
-        for _ in range(len(items)):
-            t, chunk = items.popleft()
-            batch.times.append(t)
-            batch.chunks.append(chunk)
-        return batch
-
-    async def aclose(self) -> None:
-        import asyncio
-
-        if not self._task.done():
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
-        aclose = getattr(self._aiterator, "aclose", None)
-        if aclose is not None:
-            with contextlib.suppress(Exception):
-                await aclose()
 
 
 # --- the two loops ---
@@ -457,7 +494,36 @@ class Lane:
     Each lane has its own pacing, escapes and flushing; they all take the
     same batches from the source. A lane whose reader went away or whose
     sink failed is finished, and the others go on.
+
+    Two things keep a terminal's screen moving, whatever comes in:
+
+    - *A budget.* A frame writes at most `budget` characters (cut after a
+      newline); the rest waits for the next frame. The budget is a frame's
+      worth of what this lane managed per second, its own work (decoding,
+      wrapping, rendering) and the terminal's reading together, so a
+      terminal that reads slowly shows progress every frame or two and a
+      fast one is not held back. The driver feeds no more than the least
+      budget of its lanes per step, and reads no more of the source while a
+      lane holds more than its budget (`saturated`): a fast source waits,
+      as it would for ``cat``.
+    - *A frame rate that follows the render cost.* When rendering a frame
+      costs more than half a frame (a long Markdown table), frames come
+      less often rather than queue up, as aider's Markdown stream does.
+
+    Both are measured on the driver's clock: on a virtual clock, where
+    nothing costs time, they never bind unless a test's sink makes time pass.
     """
+
+    # Write budgets for a terminal, in characters: the first, the least and
+    # the most. The first is a frame of a fast terminal; 4 MiB is more than
+    # any terminal takes in a frame.
+    _FIRST_BUDGET = 256 * 1024
+    _MIN_BUDGET = 16 * 1024
+    _MAX_BUDGET = 4 * 1024 * 1024
+    # A write this long says how fast the terminal reads; a shorter one is noise.
+    _MEASURED_WRITE = 4096
+    # Frames come at most this often relative to what rendering one costs.
+    _RENDER_SHARE = 0.5
 
     def __init__(
         self,
@@ -482,11 +548,19 @@ class Lane:
         self.structured = False  # the source sent a model's stream objects
         self.error: SinkError | None = None
         self._shown: list[str] | None = [] if keep_text else None
+        self.budget: int | None = (
+            self._FIRST_BUDGET if sink.is_terminal and display is None else None
+        )
+        self._unwritten = ""  # rendered, beyond the last frame's budget
+        self._next_write = -math.inf
+        self._frame_interval = pipeline.frame_interval  # as asked; the pipeline's may grow
+        self._render_cost = 0.0  # seconds, a running average over frames with text
 
-    def step(self, batch: Batch, now: float) -> None:
-        """Feed the batch, then write what is due."""
+    def step(self, batch: Batch, now: float, clock: Clock) -> None:
+        """Feed the batch, then write what is due (within the budget)."""
         if self.finished:
             return
+        t_step = clock.now()
         pipeline = self.pipeline
         if batch.structured:
             self.structured = pipeline.stats.from_model = True
@@ -501,19 +575,20 @@ class Lane:
                 pipeline.resize(*size)
                 if self.cast is not None:
                     self.cast.resize(now, *size)
+        t_poll = clock.now()
         text = pipeline.poll(now)
+        if text and self._frame_interval > 0:
+            self._rendered(clock.now() - t_poll)
         try:
-            if text:
-                if self.display is not None:
+            if self.display is not None:
+                if text:
                     self._display_text.append(text)
                     self.display.update("".join(self._display_text))
-                else:
-                    self.sink.write(text)
-                    if self.cast is not None:
-                        self.cast.output(now, text)
-                if self._shown is not None:
-                    self._shown.append(text)
-            if pipeline.done:
+            elif self._unwritten or text:
+                self._write(self._unwritten + text, now, clock, t_step)
+            if text and self._shown is not None:
+                self._shown.append(text)
+            if pipeline.done and not self._unwritten:
                 self.finished = True
                 if self.display is not None:
                     self.display.close()
@@ -524,8 +599,53 @@ class Lane:
             self.finished = True
             self.error = exc
 
+    def _write(self, text: str, now: float, clock: Clock, t_step: float) -> None:
+        budget = self.budget
+        if budget is None or len(text) <= budget:
+            cut = len(text)
+        elif now < self._next_write:
+            self._unwritten = text  # this frame's budget is spent
+            return
+        else:
+            # After a newline: no escape sequence or grapheme cluster spans one.
+            cut = text.rfind("\n", 0, budget) + 1 or text.find("\n", budget) + 1 or len(text)
+        piece, self._unwritten = text[:cut], text[cut:]
+        self.sink.write(piece)
+        if self.cast is not None:
+            self.cast.output(now, piece)
+        if budget is not None:
+            # What a frame can take: this step's work (feeding, rendering)
+            # and the write, which lasts as long as the terminal takes to read.
+            seconds = clock.now() - t_step
+            interval = self._frame_interval or 1 / 60
+            if cut >= self._MEASURED_WRITE and seconds > 0:
+                wanted = int(cut / seconds * interval)
+                self.budget = min(max(wanted, self._MIN_BUDGET), self._MAX_BUDGET)
+            elif seconds == 0 and self._unwritten:  # no time passed: it can take more
+                self.budget = min(budget * 2, self._MAX_BUDGET)
+            self._next_write = now + interval
+
+    def _rendered(self, seconds: float) -> None:
+        """A frame took `seconds` to render: frames come no more often than twice that."""
+        self._render_cost += (seconds - self._render_cost) * 0.3
+        self.pipeline.frame_interval = max(
+            self._frame_interval, self._render_cost / self._RENDER_SHARE
+        )
+
+    def saturated(self) -> bool:
+        """This lane holds more than a frame's budget: read no more of the source for now."""
+        budget = self.budget
+        if budget is None or self.finished:
+            return False
+        return len(self._unwritten) + self.pipeline.stats.n_chars_waiting >= budget
+
     def next_deadline(self) -> float | None:
-        return None if self.finished else self.pipeline.next_deadline()
+        if self.finished:
+            return None
+        deadline = self.pipeline.next_deadline()
+        if self._unwritten:
+            return self._next_write if deadline is None else min(deadline, self._next_write)
+        return deadline
 
     def settle(self) -> None:
         """After the run: wait for a sink that writes in the background."""
@@ -545,7 +665,8 @@ class Lane:
         self.finished = True
         sink = self.sink
         try:
-            text = self.pipeline.abort(now)
+            text = self._unwritten + self.pipeline.abort(now)
+            self._unwritten = ""
             if text:
                 sink.write(text)
             if sink.is_terminal and not sink.ends_with_newline:
@@ -599,6 +720,41 @@ def _normalized(batch: Batch) -> Batch:
     return out
 
 
+def _budget(lanes: Sequence[Lane]) -> int | None:
+    budgets = [lane.budget for lane in lanes if lane.budget is not None and not lane.finished]
+    return min(budgets) if budgets else None
+
+
+def _split(batch: Batch, limit: int | None) -> tuple[Batch, Batch | None]:
+    """The first `limit` characters (or bytes) of `batch`, and the rest (None if none).
+
+    A chunk may be cut anywhere: decoding, sanitizing and segmenting do not
+    depend on where chunks end. The rest keeps its arrival times and the end.
+    """
+    if limit is None or len(batch.chunks) == 0:
+        return batch, None
+    n = 0
+    for i, chunk in enumerate(batch.chunks):
+        size = _len(chunk)
+        if n + size <= limit:
+            n += size
+            continue
+        if not isinstance(chunk, _TEXT) or (i == 0 and n + size <= 2 * limit):
+            return batch, None  # not worth a second step
+        cut = limit - n
+        head, rest = [*batch.chunks[:i], chunk[:cut]], [chunk[cut:], *batch.chunks[i + 1 :]]
+        times = batch.times
+        first = Batch(
+            chunks=head, times=times[: i + 1], offset=batch.offset, structured=batch.structured
+        )
+        second = Batch(
+            chunks=rest, times=times[i:], end=batch.end, offset=batch.offset,
+            structured=batch.structured,
+        )  # fmt: skip
+        return first, second
+    return batch, None
+
+
 def _next_deadline(lanes: Sequence[Lane]) -> float | None:
     deadlines = [d for lane in lanes if (d := lane.next_deadline()) is not None]
     return min(deadlines) if deadlines else None
@@ -640,13 +796,23 @@ def run(
         `KeyboardInterrupt` after writing what was due.
     """
     try:
+        carry: Batch | None = None  # what came, beyond what the lanes could take in one step
         while not all(lane.finished for lane in lanes):
-            batch = _normalized(inbox.get(_next_deadline(lanes), clock))
-            for recorder in recorders:
-                recorder.batch(batch)
+            deadline = _next_deadline(lanes)
+            if any(lane.saturated() for lane in lanes):
+                if deadline is not None:
+                    clock.sleep_until(deadline)
+                batch = Batch()
+            elif carry is not None:
+                batch, carry = _split(carry, _budget(lanes))
+            else:
+                batch = _normalized(inbox.get(deadline))
+                for recorder in recorders:
+                    recorder.batch(batch)
+                batch, carry = _split(batch, _budget(lanes))
             now = clock.now()
             for lane in lanes:
-                lane.step(batch, now)
+                lane.step(batch, now, clock)
     except KeyboardInterrupt:
         now = clock.now()
         for lane in lanes:
@@ -668,13 +834,23 @@ async def arun(
     import asyncio
 
     try:
+        carry: Batch | None = None
         while not all(lane.finished for lane in lanes):
-            batch = _normalized(await inbox.aget(_next_deadline(lanes), clock))
-            for recorder in recorders:
-                recorder.batch(batch)
+            deadline = _next_deadline(lanes)
+            if any(lane.saturated() for lane in lanes):
+                if deadline is not None:
+                    await clock.asleep_until(deadline)
+                batch = Batch()
+            elif carry is not None:
+                batch, carry = _split(carry, _budget(lanes))
+            else:
+                batch = _normalized(await inbox.aget(deadline))
+                for recorder in recorders:
+                    recorder.batch(batch)
+                batch, carry = _split(batch, _budget(lanes))
             now = clock.now()
             for lane in lanes:
-                lane.step(batch, now)
+                lane.step(batch, now, clock)
     except (KeyboardInterrupt, asyncio.CancelledError):
         now = clock.now()
         for lane in lanes:
@@ -813,13 +989,11 @@ def open_inbox(source: Any, clock: Clock) -> Inbox:
     """The inbox that reads `source` for `run`."""
     from .sources.plain import async_iterator, static_chunks, sync_iterator, unknown_source
 
-    if getattr(source, "outstream_inbox", False):
-        return source  # type: ignore[no-any-return]
     chunks = static_chunks(source)
     if chunks is not None:
         return StaticInbox(chunks, clock)
-    if isinstance(source, io.FileIO) and sys.platform != "win32":
-        return FdInbox(source)
+    if isinstance(source, io.FileIO) and sys.platform != "win32" and _real_time(clock):
+        return FdInbox(source, clock)
     iterator = sync_iterator(source)
     if iterator is None:
         aiterator = async_iterator(source)
@@ -833,35 +1007,18 @@ def open_async_inbox(source: Any, clock: Clock) -> AsyncInbox:
     """The inbox that reads `source` for `arun`."""
     from .sources.plain import async_iterator, static_chunks, sync_iterator, unknown_source
 
-    if getattr(source, "outstream_inbox", False):
-        return source  # type: ignore[no-any-return]
     chunks = static_chunks(source)
     if chunks is not None:
         return StaticInbox(chunks, clock)
     aiterator = async_iterator(source)
-    if aiterator is None:
-        iterator = sync_iterator(source)
-        if iterator is None:
-            raise unknown_source(source)
-        aiterator = _thread_to_async(iterator, clock)
-    return TaskInbox(aiterator, clock)
+    if aiterator is not None:
+        return TaskInbox(aiterator, clock)
+    iterator = sync_iterator(source)
+    if iterator is None:
+        raise unknown_source(source)
+    return ThreadInbox(iterator, clock)
 
 
-async def _thread_to_async(iterator: Iterator[object], clock: Clock) -> AsyncIterator[object]:
-    """A sync iterator (a file, a blocking generator) read by a thread, awaited here."""
-    import asyncio
-
-    inbox = ThreadInbox(iterator, clock)
-    loop = asyncio.get_running_loop()
-    try:
-        while True:
-            # A bounded wait, so that the executor's thread never outlives the stream.
-            batch = await loop.run_in_executor(None, inbox.get, clock.now() + 0.2, clock)
-            for chunk in batch.chunks:
-                yield chunk
-            if isinstance(batch.end, Failed):
-                raise batch.end.error
-            if batch.end is not None:
-                return
-    finally:
-        inbox.close()
+def _real_time(clock: Clock) -> bool:
+    """Whether `clock` runs on time.monotonic (select's timeouts are real seconds)."""
+    return getattr(clock, "monotonic_offset", None) is not None

@@ -50,7 +50,9 @@ def test_an_answer_recorded_from_a_server_replays_the_same(capsys, env, tmp_path
     # on the virtual clock, a replay gives the same events at the same times
     again = tmp_path / "again.jsonl"
     clock = VirtualClock()
-    outstream.stream(outstream.replay(deltas), MemorySink(clock), clock=clock, save_deltas=again)
+    outstream.stream(
+        outstream.replay(deltas, clock=clock), MemorySink(clock), clock=clock, save_deltas=again
+    )
     assert again.read_text().splitlines()[1:] == text.splitlines()[1:]
     # and back, through other options
     assert run(capsys, "replay", str(deltas), "--instant")[:2] == (0, "The sky is blue because…")

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import itertools
+
 import pytest
+import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -145,3 +148,81 @@ def test_the_ascii_path_places_exactly_as_the_word_by_word_one(
         return "".join(out) + w.flush()
 
     assert run(True) == run(False)
+
+
+# Characters whose width depends on their neighbours (wcwidth 0.7 measures by
+# grapheme): ZWJ, VS16 after a digit (a keycap), skin tones, flags, Indic
+# conjuncts and spacing marks, Hangul jamo, combining marks, wide CJK.
+TRICKY = [
+    *"ab1# ",
+    *["\u200d", "\ufe0f", "\u20e3", "\u0301", "\u094d", "\u093e", "\u0915", "\u0937"],
+    *["\U0001f469", "\U0001f4bb", "\U0001f3fd", "\U0001f44d", "\U0001f1ef", "\U0001f1f5"],
+    *["中", "ñ", "\u1100", "\u1161", "\u11a8", "\u2764", "é", "\U0001f642"],
+]
+
+
+@settings(max_examples=400)
+@given(st.lists(st.sampled_from(TRICKY), max_size=24).map("".join))
+def test_width_is_what_wcswidth_says_for_the_whole_text(text: str) -> None:
+    from wcwidth import wcswidth
+
+    assert width_cells(text) == wcswidth(text)
+
+
+def screen_text(output: str, width: int) -> list[str]:
+    """What a terminal `width` cells wide shows after `output` (pyte; LF as a tty's CR LF)."""
+    import pyte
+
+    screen = pyte.Screen(width, 60)
+    pyte.Stream(screen).feed(output.replace("\n", "\r\n"))
+    return [line.rstrip() for line in screen.display]
+
+
+def test_on_a_terminal_an_unfinished_word_with_room_to_grow_is_drawn_at_once() -> None:
+    w = SoftWrap(40, eager=True)
+    assert w.feed("Sure") == "Sure"  # a model's first token: not held for its end
+    assert w.feed(", here") == ", here"
+    patient = SoftWrap(40)
+    assert patient.feed("Sure") == ""
+
+
+def test_a_word_drawn_early_that_outgrows_the_line_moves_to_the_next_one() -> None:
+    w = SoftWrap(32, eager=True)
+    out = w.feed("one two three ") + w.feed("super")  # room after the space: 18 >= 5 + GROWTH
+    assert out == "one two three super"
+    out += w.feed("califragilistic ")  # 20 cells: past the line's end
+    assert out.endswith("\x1b[6D\x1b[K\nsupercalifragilistic")  # erased with its space, drawn below
+    assert screen_text(out, 32)[:2] == ["one two three", "supercalifragilistic"]
+
+
+def test_a_word_held_at_the_lines_end_is_drawn_when_released() -> None:
+    w = SoftWrap(20, eager=True)
+    assert w.feed("the quick brown ") + w.feed("fox") == "the quick brown"
+    assert w.held_word == "fox"  # 3 + GROWTH cells do not fit in the 4 left
+    assert w.release() == " fox"
+    assert w.feed("es jump") == "\x1b[4D\x1b[K\nfoxes"  # "jump": too near the end to show yet
+
+
+@settings(max_examples=300)
+@given(
+    # pyte mishandles ZWJ sequences, and a combining mark at a line's last cell
+    words.map("".join).filter(lambda t: "\u200d" not in t and "\u0301" not in t),
+    st.integers(8, 30),
+    st.lists(st.integers(0, 200), max_size=8),
+)
+def test_an_eager_wrap_ends_on_the_screen_a_patient_one_draws(
+    text: str, width: int, cuts: list[int]
+) -> None:
+    # Whatever the chunking (between grapheme clusters, as the segmenter
+    # hands text on), and whenever held words are released, the terminal
+    # ends up showing what waiting for every word's end shows.
+    starts = [m.start() for m in regex.finditer(r"\X", text)] + [len(text)]
+    bounds = sorted({0, len(text), *(starts[c % len(starts)] for c in cuts)})
+    eager = SoftWrap(width, eager=True)
+    out = []
+    for i, (a, b) in enumerate(itertools.pairwise(bounds)):
+        out.append(eager.feed(text[a:b]))
+        if i % 2:
+            out.append(eager.release())
+    out.append(eager.flush())
+    assert screen_text("".join(out), width) == screen_text(wrap([text], width), width)

@@ -245,3 +245,92 @@ def test_the_demo_on_a_terminal_renders_markdown_and_ends_with_the_numbers():
     text = re.sub(rb"\x1b\[[0-9;?]*[A-Za-z]", b"", result.output).decode()
     assert "Streaming an answer, done right" in text and "# Streaming" not in text  # rendered
     assert "first text" in text and "tokens  prompt 42" in text
+
+
+def test_smooth_on_a_real_terminal_flows_as_on_the_virtual_clock():
+    # The guard against the real path and the simulation drifting apart: the
+    # default pacing of `outstream`, stdin a pipe that a producer writes in
+    # bursts on the real clock (each burst as 40 writes, one per word, as an
+    # SDK gives them), stdout a pty. Shape, not durations: no 100 ms window
+    # shows much more than a steady flow would, and the windows follow the
+    # virtual clock's run of the same script.
+    import codecs
+    import math
+
+    import outstream
+    from outstream.testing import MemorySink, VirtualClock
+
+    lag, period, n_bursts, per_burst = 0.2, 0.2, 6, 40
+    words = [f"w{i:03d} " for i in range(n_bursts * per_burst)]
+    script = [
+        (b * period, word) for b in range(n_bursts) for word in words[b * per_burst :][:per_burst]
+    ]
+    lead_in = 0.3  # the child starts and waits for its stdin
+    result = run_in_pty(
+        outstream_argv("--smooth", str(lag)),
+        rows=ROWS,
+        cols=COLS,
+        stdin=[(lead_in + t, word.encode()) for t, word in script],
+        env=child_env(),
+    )
+    assert result.returncode == 0
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    strip = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\s")
+    real = [(t, len(strip.sub("", decoder.decode(data)))) for t, data in result.reads]
+    real = [(t, n) for t, n in real if n]
+
+    clock = VirtualClock()
+
+    def gen():  # type: ignore[no-untyped-def]
+        for t, word in script:
+            clock.sleep_until(t)
+            yield word
+
+    sink = MemorySink(clock, terminal=True)
+    outstream.stream(gen(), sink, clock=clock, pace=outstream.Smooth(lag=lag), wrap=False)
+    virtual = [(t, len(text.replace(" ", ""))) for t, text in sink.writes]
+
+    def windows(shown: list[tuple[float, int]]) -> list[int]:
+        t0 = shown[0][0]
+        counts = [0] * (math.floor((shown[-1][0] - t0) / 0.1) + 1)
+        for t, n in shown:
+            counts[math.floor((t - t0) / 0.1)] += n
+        return counts
+
+    burst_chars = per_burst * 4
+    steady = burst_chars * 0.1 / period  # what a 100 ms window shows at the source's rate
+    real_counts, virtual_counts = windows(real), windows(virtual)
+    assert sum(real_counts) == sum(virtual_counts) == n_bursts * burst_chars
+    assert max(virtual_counts) <= 1.3 * steady
+    assert max(real_counts) <= 1.5 * steady, real_counts  # a lump was a whole burst: 2 x steady
+    for k in range(1, min(len(real_counts), len(virtual_counts)) - 1):
+        assert abs(real_counts[k] - virtual_counts[k]) <= 0.5 * steady, (
+            real_counts,
+            virtual_counts,
+        )
+
+
+@pytest.mark.parametrize("pacing", [[], ["--instant"]], ids=["default", "instant"])
+def test_a_first_token_shows_before_the_next_one_comes(pacing):
+    # A model's first token is a word with no end yet ("Sure"). Soft wrap
+    # used to hold it until the next token: with a model that pauses, the
+    # screen stayed empty. (Ordering, not a duration: the next token is sent
+    # seconds later.)
+    next_at = 2.5
+    result = run_in_pty(
+        outstream_argv(*pacing),
+        rows=ROWS,
+        cols=COLS,
+        stdin=[(0.3, b"Sure"), (next_at, b", here it is.\n")],
+        env=child_env(),
+    )
+    assert result.returncode == 0
+    seen = b""
+    for t, data in result.reads:
+        seen += data
+        if b"Sure" in seen:
+            assert t < next_at
+            break
+    else:
+        pytest.fail(f"never shown: {seen!r}")
+    assert shown_lines(screen_of(result.output))[0] == "Sure, here it is."

@@ -16,7 +16,7 @@ def test_each_output_gets_its_own_pacing_and_escapes() -> None:
     clock = VirtualClock()
     screen = MemorySink(clock, terminal=True)
     record = MemorySink(clock)
-    source = ScriptedSource([(0.0, "\x1b]0;title\x07one "), (1.0, "two")])
+    source = ScriptedSource([(0.0, "\x1b]0;title\x07one "), (1.0, "two")], clock=clock)
     result = outstream.stream(source, [screen, record], clock=clock, escapes=None)
     assert screen.getvalue() == "one two"  # a terminal: stripped, paced over frames
     assert len(screen.writes) > 2

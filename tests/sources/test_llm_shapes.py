@@ -296,7 +296,7 @@ def test_a_tool_call_ends_the_run_of_text_before_it():
         (0.5, chat_chunk(None, finish="tool_calls")),
     ]
     result = outstream.stream(
-        ScriptedSource(script), sink, pace=outstream.Typewriter(cps=2), clock=clock
+        ScriptedSource(script, clock=clock), sink, pace=outstream.Typewriter(cps=2), clock=clock
     )
     assert sink.getvalue() == "Let me look"
     assert sink.writes[-1][0] == 0.5  # at the tool call, the rest of the text at once: not at 5.0

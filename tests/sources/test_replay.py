@@ -29,7 +29,7 @@ def record(tmp_path, script, *, end=None, name="a.jsonl", **options):  # type: i
     clock = VirtualClock(start=100.0)
     sink = MemorySink(clock)
     result = outstream.stream(
-        ScriptedSource(script, end=end),
+        ScriptedSource(script, end=end, clock=clock),
         sink,
         pace=outstream.Instant(),
         clock=clock,
@@ -70,7 +70,9 @@ def test_a_replay_feeds_the_same_events_at_the_same_times(tmp_path) -> None:
     # outstream.replay() is a source like any other
     clock = VirtualClock(start=100.0)
     sink = MemorySink(clock)
-    result = outstream.stream(outstream.replay(path), sink, pace=outstream.Instant(), clock=clock)
+    result = outstream.stream(
+        outstream.replay(path, clock=clock), sink, pace=outstream.Instant(), clock=clock
+    )
     assert result.text == first.text
     assert [t for t, _ in sink.writes] == [t for t, _ in first_sink.writes]
 
@@ -102,7 +104,10 @@ def test_a_file_cut_short_plays_up_to_its_last_complete_line(tmp_path) -> None:
     assert script == SCRIPT[:3] and end == 0.75
     clock = VirtualClock()
     result = outstream.stream(
-        outstream.replay(path), MemorySink(clock), pace=outstream.Instant(), clock=clock
+        outstream.replay(path, clock=clock),
+        MemorySink(clock),
+        pace=outstream.Instant(),
+        clock=clock,
     )
     assert result.text == "Hello, wor"
 
@@ -148,7 +153,7 @@ def test_an_async_stream_records_and_a_replay_does_not_block_the_loop(tmp_path) 
     async def main() -> str:
         clock = VirtualClock()
         result = await outstream.astream(
-            outstream.replay(path, speed=4),
+            outstream.replay(path, speed=4, clock=clock),
             MemorySink(clock),
             pace=outstream.Instant(),
             clock=clock,
@@ -166,7 +171,7 @@ def test_the_shown_output_is_recorded_as_asciicast(tmp_path) -> None:
     clock = VirtualClock()
     cast = tmp_path / "a.cast"
     outstream.stream(
-        ScriptedSource([(0.0, "one\n"), (0.5, "two\n")]),
+        ScriptedSource([(0.0, "one\n"), (0.5, "two\n")], clock=clock),
         MemorySink(clock),
         pace=outstream.Instant(),
         clock=clock,

@@ -15,12 +15,12 @@ unit goes out in one write.
   the next unit would already be late, the run re-anchors at its arrival: a
   pause in the source is a pause on screen, never a catch-up burst.
 - `Smooth`: for bursty sources. Its rate is the larger of two: the source's
-  sustained rate, estimated from arrivals (a ratio of exponentially decayed
-  sums of units and of gaps, so it moves gradually), and the smallest rate
-  that shows every waiting unit within `lag` of its arrival. A unit that has
-  waited `lag` is due regardless. The display thus flows at the source's
-  pace, never trails it by more than `lag`, drains the tail within `lag` of
-  the end, and shows a stall as a pause once the backlog is shown.
+  sustained rate, estimated from whole bursts (so it does not depend on
+  how a burst was chunked), and the smallest rate that shows every waiting
+  unit within `lag` of its arrival. A unit that has waited `lag` is due
+  regardless. The display thus flows at the source's pace, never trails it
+  by more than `lag`, drains the tail within `lag` of the end, and shows a
+  stall as a pause once the backlog is shown.
 """
 
 from __future__ import annotations
@@ -251,20 +251,57 @@ class Smooth:
         margin: the display runs this much faster than the estimated source
             rate, so that it catches up instead of trailing by `lag`.
         memory: time constant, in seconds, of the source-rate estimate.
+
+    Theory of operation. The rate at which the backlog is shown is the
+    largest of:
+
+    - the source's *sustained* rate, times `margin`, plus a pull on the
+      standing queue. Arrivals are grouped into bursts (arrivals less than
+      `_QUIET` apart: a proxy's batch, an SDK's tokens from one read), and
+      each burst's units are spread over its period, from its start to the
+      next burst's. The estimate is an exponential average of those
+      per-period rates, weighted by each period's length (time constant
+      `memory`): for bursts that come regularly it is exactly their rate,
+      whatever the chunking and whenever it is read, so the display runs
+      just faster than the source and finishes each burst just before the
+      next. The *standing queue* is the least backlog seen over the last
+      period: what never drains (a start-up backlog, a source that sped
+      up). It is shown over `_PULL` seconds more, so the lag of a steady
+      source falls to a frame or two instead of staying high.
+    - the smallest rate that shows every waiting unit within its deadline
+      (arrival + `lag`, planned a frame early so that jitter rarely forces
+      anything), with at least `_MIN_ROOM` seconds for a unit close to its
+      deadline: catching up, never dumping.
+
+    A rate applies from the moment it was chosen: credit earned before a
+    push is counted at the rate of that time. A unit that has waited `lag`
+    is due regardless. So the display flows at the source's pace, never
+    trails it by more than `lag`, drains the tail within `lag` of the end,
+    and shows a stall as a pause once the backlog is shown.
     """
 
     counts_units = True
 
-    # Arrivals this close to the stream's first one are its first burst: they
-    # carry no information about the rate (there is no gap to divide by).
-    _FIRST_BURST = 0.02
-    # A gap longer than this is a stall, counted as this long, so that a
+    # Arrivals closer than this are one burst.
+    _QUIET = 0.005
+    # A run of arrivals longer than this (a steady source) is measured in
+    # pieces of about this length.
+    _MAX_SPAN = 0.1
+    # A period longer than this is a stall, counted as this long, so that a
     # stall does not drag the estimate down for the text that follows it.
     _MAX_GAP = 1.0
-    # The estimate is used once this much time has been seen.
-    _MIN_SEEN = 0.05
-    # Time constant of the low-pass on the estimate.
-    _SETTLE = 0.5
+    # Until this much time has been measured, the estimate is the plain
+    # average of what was measured (the exponential average starts from it).
+    _MIN_SEEN = 0.1
+    # The standing queue is shown over this many seconds more.
+    _PULL = 0.5
+    # Deadlines are planned this much early (a frame at 60 fps), so that the
+    # jitter of real frames and arrivals seldom makes the lag bound force
+    # units out.
+    _PLAN_AHEAD = 1 / 60
+    # The least time allowed for showing the units up to one near its
+    # deadline: the catch-up rate stays finite.
+    _MIN_ROOM = 1 / 30
 
     def __init__(self, lag: float = 0.5, *, margin: float = 1.05, memory: float = 2.0) -> None:
         if not (lag > 0 and math.isfinite(lag)):
@@ -277,13 +314,16 @@ class Smooth:
         self._backlog = _Backlog()
         self.rate = 0.0  # units per second at which the backlog is being shown
         self._credit = 0.0  # units earned but not yet shown
-        self._last = 0.0  # time of the last push into an empty backlog or due()
-        self._t_first: float | None = None
-        self._t_prev = 0.0
-        self._sum_units = 0.0
+        self._last = 0.0  # when the credit was last counted
+        self._burst_start: float | None = None  # the burst being gathered
+        self._burst_last = 0.0
+        self._burst_units = 0
+        self._burst_period: float | None = None  # the period before it
+        self._sum_units = 0  # until _MIN_SEEN: what was measured, for the plain average
         self._sum_time = 0.0
-        self._raw: float | None = None  # the ratio of the decayed sums
-        self._estimate: float | None = None  # the same, low-passed
+        self._estimate: float | None = None
+        self._least_waiting = 0  # the smallest backlog since the burst began
+        self._standing = 0  # the smallest backlog over the last period
 
     def __repr__(self) -> str:
         return f"Smooth(lag={self.lag!r})"
@@ -301,8 +341,12 @@ class Smooth:
         if not units:
             return
         self._observe(len(units), now)
-        if not self._backlog:
-            self._last, self._credit = now, 0.0
+        if self._backlog:
+            self._accrue(now)
+        else:
+            # Text after a pause: its first unit is due at once, the rest
+            # follow at the rate.
+            self._last, self._credit = now, 1.0
         # Merging arrivals a millisecond apart keeps the groups few, whatever
         # the chunk size, and moves no deadline later.
         self._backlog.append(units, now, merge_within=0.001)
@@ -313,12 +357,12 @@ class Smooth:
         if not backlog:
             self._last = now
             return []
-        self._credit += self.rate * (now - self._last)
-        self._last = now
+        self._accrue(now)
         n = int(self._credit + 1e-9)
         n = min(max(n, backlog.count_arrived_by(now - self.lag)), len(backlog))
         self._credit = max(self._credit - n, 0.0)
         out = backlog.take(n)
+        self._least_waiting = min(self._least_waiting, len(backlog))
         if backlog:
             self.rate = self._target_rate(now)
         else:
@@ -341,38 +385,59 @@ class Smooth:
             return forced
         return min(self._last + max(1.0 - self._credit, 0.0) / self.rate, forced)
 
+    def _accrue(self, now: float) -> None:
+        if now > self._last:
+            self._credit += self.rate * (now - self._last)
+            self._last = now
+
     # --- rate ---
 
     def _observe(self, n_units: int, now: float) -> None:
-        if self._t_first is None:
-            self._t_first = self._t_prev = now
+        start = self._burst_start
+        if (
+            start is not None
+            and now - self._burst_last < self._QUIET
+            and now - start < self._MAX_SPAN
+        ):
+            self._burst_units += n_units
+            self._burst_last = now
             return
-        gap = min(now - self._t_prev, self._MAX_GAP)
-        self._t_prev = now
-        if self._sum_time == 0.0 and now - self._t_first <= self._FIRST_BURST:
-            return
-        decay = math.exp(-gap / self.memory)
-        self._sum_units = self._sum_units * decay + n_units
-        self._sum_time = self._sum_time * decay + gap
-        # The ratio dips when a burst's first chunk brings the whole gap and
-        # few units, and recovers as the rest of the burst lands; a low-pass
-        # (time constant _SETTLE) keeps that sawtooth off the display.
-        if self._raw is not None and self._estimate is not None:
-            self._estimate += (self._raw - self._estimate) * (1 - math.exp(-gap / self._SETTLE))
-        if self._sum_time >= self._MIN_SEEN:
-            self._raw = self._sum_units / self._sum_time
-            if self._estimate is None:
-                self._estimate = self._raw
+        # A new burst: the one before it is complete.
+        period = self._burst_period
+        if period is not None:
+            self._measured(self._burst_units, period)
+        self._standing = self._least_waiting
+        self._least_waiting = len(self._backlog)
+        self._burst_period = None if start is None else min(now - start, self._MAX_GAP)
+        self._burst_start = self._burst_last = now
+        self._burst_units = n_units
+
+    def _measured(self, n_units: int, period: float) -> None:
+        if self._sum_time < self._MIN_SEEN:
+            self._sum_units += n_units
+            self._sum_time += period
+            self._estimate = self._sum_units / self._sum_time
+        else:
+            assert self._estimate is not None
+            rate = n_units / period
+            self._estimate += (rate - self._estimate) * -math.expm1(-period / self.memory)
+
+    def _rate_now(self) -> float | None:
+        """The estimate, or while there is none, the burst being gathered over its period."""
+        period = self._burst_period
+        if self._estimate is None and period is not None:
+            return self._burst_units / period
+        return self._estimate
 
     def _target_rate(self, now: float) -> float:
         needed = 0.0
         n_before = 0
+        plan = self.lag - min(self._PLAN_AHEAD, self.lag / 2)
         for t, n_group in self._backlog.groups():
             n_before += n_group
-            room = t + self.lag - now
-            if room > 0:
-                needed = max(needed, n_before / room)
-        estimate = self.source_rate
+            needed = max(needed, n_before / max(t + plan - now, self._MIN_ROOM))
+        estimate = self._rate_now()
         if estimate is None:
             return needed
-        return max(needed, estimate * self.margin)
+        pull = min(self._standing, len(self._backlog)) / self._PULL
+        return max(needed, estimate * self.margin + pull)

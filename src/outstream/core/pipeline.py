@@ -81,6 +81,10 @@ class Pipeline:
         count_text: count graphemes and words for the stats (it costs a
             pass over the text).
         wrap_width: soft-wrap words at this many cells (None: no wrapping).
+        wrap_eager: the output is a terminal: a word is drawn before its end
+            is known when it has room to grow, and a word held at a line's
+            end is drawn once no text came for `hold` (it may still move to
+            the next line; see `SoftWrap`).
         reasoning: a model's reasoning text is kept apart (``"hide"``; it
             is in `reasoning_text`) or shown with the answer (``"show"``).
         on_reasoning: called with each piece of reasoning kept apart, as it
@@ -102,6 +106,7 @@ class Pipeline:
         t_start: float = 0.0,
         count_text: bool = True,
         wrap_width: int | None = None,
+        wrap_eager: bool = False,
         reasoning: ReasoningMode = "hide",
         on_reasoning: Callable[[str], None] | None = None,
         markdown: MarkdownOutput | None = None,
@@ -122,7 +127,9 @@ class Pipeline:
             self._markdown = markdown.renderer()
             if markdown.height is not None:
                 self._live = LiveRegion(markdown.width, markdown.height)
-        self._wrap = SoftWrap(wrap_width) if wrap_width is not None else None
+        self._wrap = SoftWrap(wrap_width, eager=wrap_eager) if wrap_width is not None else None
+        self._hold = hold
+        self._wrapped_at = -math.inf  # when text last went through the wrap
         self.reasoning = reasoning
         self.on_reasoning = on_reasoning
         self._reasoning_open = False  # reasoning shown apart ended mid-line
@@ -302,9 +309,17 @@ class Pipeline:
             units = self.pacer.due(now)
         text = "".join(units)
         if self._wrap is not None and not gated and (text or self._wrap.held):
+            if text:
+                self._wrapped_at = now
             text = self._render_wrapped(text)
+            if self._wrap_release_due(now):
+                text += self._wrap.release()
         if text:
-            self._last_release = now
+            # Frames keep to a grid while they follow one another, as the
+            # typewriter's schedule does: a release that comes late by the
+            # driver's wake-up does not push every later frame back.
+            grid = self._last_release + self.frame_interval
+            self._last_release = grid if grid <= now < grid + self.frame_interval else now
             self.stats.shown(text, now)
         finished = (
             self.ended
@@ -347,6 +362,19 @@ class Pipeline:
     def _held(self) -> str:
         return self._wrap.held if self._wrap is not None else ""
 
+    def _wrap_release_at(self) -> float | None:
+        """When a word held at a line's end is to be drawn anyway (an eager wrap); None: never."""
+        wrap = self._wrap
+        if wrap is None or not wrap.eager or not wrap.held_word:
+            return None
+        if self.pacer.n_waiting or self._segmenter.held:
+            return None  # what comes next settles it
+        return self._wrapped_at + self._hold
+
+    def _wrap_release_due(self, now: float) -> bool:
+        at = self._wrap_release_at()
+        return at is not None and now >= at
+
     def next_deadline(self) -> float | None:
         """When to poll next; None means nothing will be due until the source speaks."""
         if self.done:
@@ -360,9 +388,9 @@ class Pipeline:
         deadline = self.pacer.next_deadline()
         if deadline is not None:
             deadline = max(deadline, self._last_release + self.frame_interval)
-        hold = self._segmenter.next_deadline()
-        if hold is not None and (deadline is None or hold < deadline):
-            deadline = hold
+        for hold in (self._segmenter.next_deadline(), self._wrap_release_at()):
+            if hold is not None and (deadline is None or hold < deadline):
+                deadline = max(hold, self._last_release + self.frame_interval)
         return deadline
 
     def abort(self, now: float) -> str:

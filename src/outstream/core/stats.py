@@ -117,7 +117,7 @@ class StatsRecorder:
         self.t_start = t_start
         self.count_text = count_text
         self.t_first_text: float | None = None
-        self._times: list[float] = []  # every chunk's arrival
+        self._times: array[float] = array("d")  # every chunk's arrival, 8 bytes each
         self._n_chars_in = 0
         # (index one past a chunk's last char, its arrival time), oldest first
         self._pending: deque[tuple[int, float]] = deque()
@@ -143,6 +143,11 @@ class StatsRecorder:
                 self.t_first_text = t
             self._n_chars_in += n_chars
             self._pending.append((self._n_chars_in, t))
+
+    @property
+    def n_chars_waiting(self) -> int:
+        """Characters that arrived and are not shown yet (paced, held, or being rendered)."""
+        return max(self._n_chars_in - self.n_chars, 0)
 
     def shown(self, text: str, now: float) -> None:
         """`text` was written at `now`."""

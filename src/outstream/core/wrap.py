@@ -11,9 +11,22 @@ line is broken between grapheme clusters, as it must be. Spaces are held
 too: at a soft break they are dropped, elsewhere they come out with the
 next word. Newlines and a line's leading indentation are kept. A new width
 (the terminal was resized) applies from the next line on.
+
+On a terminal (``eager``), waiting for a word's end would keep a model's
+first token ("Sure") off the screen until the next one comes. There an
+unfinished word is drawn at once when the line has room for it to grow by
+`SoftWrap.GROWTH` cells; a word held at a line's end is drawn when
+`release` is called (the pipeline does so once no text came for its hold
+time). In the rare case that such a word then outgrows the line, it is
+erased (CSI D, CSI K: ECMA-48 8.3.18, 8.3.41) and drawn again on the next
+line: it moves once, and is still never broken unless it is longer than a
+line.
 """
 
 from __future__ import annotations
+
+import functools
+import re
 
 from ._lazy_regex import pattern
 
@@ -21,17 +34,43 @@ __all__ = ["SoftWrap", "width_cells"]
 
 
 def width_cells(text: str) -> int:
-    """How many terminal cells `text` takes: wide characters two, SGR and OSC 8 sequences none."""
+    """How many terminal cells `text` takes: wide characters two, SGR and OSC 8 sequences none.
+
+    Measured as `wcwidth.wcswidth` measures it (grapheme-aware: ZWJ
+    sequences, VS16, flags, skin tones, conjuncts), but only where it can
+    differ from one cell a character: around each run of non-ASCII
+    characters. A run is measured with the printable ASCII character before
+    it (VS16 widens a keycap's digit, a spacing mark adds to its base) and,
+    after a ZWJ, the character the ZWJ joins; wcswidth carries no other
+    state across an ASCII character, so the sum is the same. Runs repeat in
+    real text, and their widths are cached: wcswidth is a Python loop over
+    each character, and measuring every word with it was most of what
+    wrapping non-ASCII text cost.
+    """
     if "\x1b" in text:
         text = pattern(r"\x1b\[[0-9;:]*m|\x1b\]8;[^\x07\x1b]*(?:\x07|\x1b\\)").sub("", text)
     if text.isascii():
         return len(text)
-    from wcwidth import wcswidth
+    n = len(text)
+    for run in _RUN.findall(text):
+        n += _run_cells(run) - len(run)
+    return n
 
-    n = wcswidth(text)
+
+# A run of non-ASCII characters, with the printable ASCII character before it
+# and, while it ends in a ZWJ (U+200D), the character after it. (The standard
+# `re`: it needs no Unicode properties, and it is several times faster here.)
+_RUN = re.compile(r"[ -~]?[^\x00-\x7f]+(?:(?<=\u200d)[ -~][^\x00-\x7f]*)*")
+
+
+@functools.lru_cache(maxsize=4096)
+def _run_cells(run: str) -> int:
+    from wcwidth import wcswidth, wcwidth
+
+    n = wcswidth(run)
     if n >= 0:
         return int(n)
-    return sum(max(int(wcswidth(c)), 0) for c in text)
+    return sum(max(int(wcwidth(c)), 0) for c in run)  # a C1 control in it: as before
 
 
 def _lead_run(text: str) -> str:
@@ -51,21 +90,35 @@ class SoftWrap:
         width: the line's width in cells (at least 1).
     """
 
-    def __init__(self, width: int) -> None:
+    # On a terminal, an unfinished word is drawn at once if the line has room
+    # for it to grow this much: most words end within it.
+    GROWTH = 12
+
+    def __init__(self, width: int, *, eager: bool = False) -> None:
         if width < 1:
             raise ValueError(f"width must be at least 1, not {width!r}")
+        self.eager = eager
         self.width = width
         self._next_width = width
         self.col = 0  # cells already on the current line
         self._spaces = ""  # whitespace waiting for the next word
         self._word = ""  # the start of a word whose end is not known yet
         self._placed = False  # inside a word whose place is decided: go on drawing it
+        # A word drawn before its end was known (eager): the column where the
+        # spaces before it began, and what of it is drawn, so that it can
+        # still move.
+        self._open: tuple[int, str] | None = None
         self.fast_ascii = True  # tests turn it off to check both paths agree
 
     @property
     def held(self) -> str:
         """Text taken but not yet given back (whitespace and an unfinished word)."""
         return self._spaces + self._word
+
+    @property
+    def held_word(self) -> str:
+        """The start of a word held back, its end not known yet."""
+        return self._word
 
     def set_width(self, width: int) -> None:
         """Use `width` from the next line on."""
@@ -88,10 +141,29 @@ class SoftWrap:
         out: list[str] = []
         s = self._word + text
         self._word = ""
-        if self.fast_ascii and s.isascii() and "\t" not in s and "\x1b" not in s:
-            self._feed_ascii(s, ahead, final, out)
-        else:
-            self._feed_tokens(s, ahead, final, out)
+        first, last = s.find("\n"), s.rfind("\n")
+        if self.fast_ascii and first != last:
+            # Whole lines between the first newline and the last start at a
+            # line's start: one that fits is given back as it is, which is
+            # what placing it word by word would give.
+            self._feed_part(s[: first + 1], "", False, out)
+            middle = s[first + 1 : last]
+            if "\t" not in middle and self._next_width >= max(
+                map(len, middle.encode("utf-8", "surrogatepass").split(b"\n"))
+            ):  # every one of them fits (see _fits_line): no loop over lines
+                out.append(middle)
+                out.append("\n")
+                self.width = self._next_width
+            else:
+                for line in middle.split("\n"):
+                    if self._fits_line(line):
+                        out.append(line)
+                        out.append("\n")
+                        self.width = self._next_width
+                    else:
+                        self._feed_part(line + "\n", "", False, out)
+            s = s[last + 1 :]
+        self._feed_part(s, ahead, final, out)
         if final and not ahead:  # the end: nothing is held back any more
             if self._word:
                 word, self._word = self._word, ""
@@ -100,6 +172,26 @@ class SoftWrap:
                 self._emit_spaces(out)
         return "".join(out)
 
+    def _feed_part(self, s: str, ahead: str, final: bool, out: list[str]) -> None:
+        if self.fast_ascii and s.isascii() and "\t" not in s and "\x1b" not in s:
+            self._feed_ascii(s, ahead, final, out)
+        else:
+            self._feed_tokens(s, ahead, final, out)
+
+    def _fits_line(self, line: str) -> bool:
+        """Whether a whole line fits, at a line's start (tabs and ZWJs go the long way)."""
+        width = self._next_width
+        if "\t" in line:
+            return False
+        if len(line) <= width and line.isascii():
+            return True
+        # A character never takes more cells than its UTF-8 bytes (ASCII one
+        # and one; any other two bytes or more, two cells at most), so a line
+        # that short fits without being measured, word by word or whole.
+        if len(line.encode("utf-8", "surrogatepass")) <= width:
+            return True
+        return "\u200d" not in line and width_cells(line) <= width
+
     def _feed_tokens(self, s: str, ahead: str, final: bool, out: list[str]) -> None:
         """The general case: word by word, measuring each in cells."""
         tokens: list[str] = pattern(r"\n|[ \t]+|[^ \t\n]+").findall(s)
@@ -107,9 +199,11 @@ class SoftWrap:
         for i, token in enumerate(tokens):
             if token == "\n":
                 self._placed = False
+                self._open = None
                 self._end_line(out)
             elif token[0] in " \t":
                 self._placed = False
+                self._open = None
                 self._spaces += token
             elif self._placed:
                 self._draw(token, out)
@@ -129,6 +223,7 @@ class SoftWrap:
         for k, line in enumerate(lines):
             if k:
                 self._placed = False
+                self._open = None
                 self._end_line(out)
             if k < len(lines) - 1 or not line or line[-1] == " ":
                 self._fill_ascii(line, out)
@@ -152,6 +247,7 @@ class SoftWrap:
             words = line.lstrip(" ")
             if len(words) < len(line):
                 self._placed = False
+                self._open = None
                 self._spaces += line[: len(line) - len(words)]
                 line = words
                 if not line:
@@ -210,11 +306,13 @@ class SoftWrap:
         if not body:
             self._spaces += s
             self._placed = False
+            self._open = None
             return ""
         out = self._spaces + body
         self.col += spaces + width_cells(body)
         self._spaces = s[len(body) :]
-        self._placed = not self._spaces  # inside a word that goes on
+        self._placed = not self._spaces  # inside a word that goes on (its end is in `ahead`)
+        self._open = None
         return out
 
     # --- placing ---
@@ -250,7 +348,28 @@ class SoftWrap:
         else:
             self._make_room(out)
         self._placed = True
+        self._open = None
         self._draw(token, out)
+
+    def _place_open(self, token: str, out: list[str]) -> None:
+        """Draw the start of a word whose end is not known, where it may still move from."""
+        line, col = self.width, self.col
+        cells = width_cells(token)
+        self._place(token, cells, out)
+        start = self.col - cells
+        # On the same line as its spaces, and not at a line's start with
+        # nothing before it (where it would go if it moved).
+        if start >= col and self.width == line and start > 0:
+            self._open = (col, token)
+
+    def release(self) -> str:
+        """Draw the word held at a line's end now, before its end is known (``eager``)."""
+        if not self._word:
+            return ""
+        out: list[str] = []
+        word, self._word = self._word, ""
+        self._place_open(word, out)
+        return "".join(out)
 
     def _make_room(self, out: list[str]) -> None:
         """The word does not fit after the spaces: a soft break (or, at a line's start, no indent)."""
@@ -265,6 +384,9 @@ class SoftWrap:
             self._place(token, width_cells(token + rest), out)
             return
         cells = width_cells(token)
+        if self.eager and cells + self.GROWTH <= self.width - self.col - self._spaces_cells():
+            self._place_open(token, out)  # room to grow: show it now
+            return
         if cells > self.width - self.col - self._spaces_cells():
             self._make_room(out)  # it cannot fit here, however it ends
         if cells > self.width:  # longer than a line, however it ends: break it now
@@ -279,6 +401,24 @@ class SoftWrap:
         if self.col + cells <= self.width:
             out.append(token)
             self.col += cells
+            if self._open is not None:
+                self._open = (self._open[0], self._open[1] + token)
+            return
+        if self._open is not None:
+            start, drawn = self._open
+            self._open = None
+            # Drawn before its end was known, and it outgrew the line: erase
+            # it and the spaces before it, and do what placing it whole would
+            # have done (`_make_room`): a soft break, or at a line's start, no
+            # indent.
+            # A full line leaves the cursor on its last cell (the deferred
+            # wrap of DECAWM), not past it; and CSI 0 D would move one cell.
+            back = min(self.col, self.width - 1) - start
+            out.append(f"\x1b[{back}D\x1b[K" if back > 0 else "\x1b[K")
+            self.col = start
+            if start > 0:
+                self._new_line(out)
+            self._draw(drawn + token, out)
             return
         clusters: list[str] = pattern(r"\X").findall(token)
         piece: list[str] = []

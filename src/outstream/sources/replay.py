@@ -28,13 +28,13 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, Literal
 
 from .._jsonl import JsonLines
 from ..errors import SourceError, UsageError
-from ..events import End, Failed, Finish, Other, Reasoning, Usage
+from ..events import Failed, Finish, Other, Reasoning, Usage
 
 if TYPE_CHECKING:
     from ..clock import Clock
@@ -57,23 +57,33 @@ VERSION = 1
 
 
 class ScriptedSource:
-    """A source that gives each item at its scripted time, on the driver's clock.
+    """A source that gives each item at its scripted time, pausing on a clock.
 
     Args:
-        script: ``(t, item)`` pairs, ``t`` in seconds from the stream's start
-            and non-decreasing. An item is text (str or bytes), a side event
-            (`Reasoning`, `Usage`, `Other`, `Finish`), or an exception, which
-            makes the source fail at that time.
+        script: ``(t, item)`` pairs, ``t`` in seconds from the moment the
+            source is first read, and non-decreasing. An item is text (str or
+            bytes), a side event (`Reasoning`, `Usage`, `Other`, `Finish`),
+            or an exception, which makes the source fail at that time.
         end: when the source ends; by default, with its last item.
+        clock: what it pauses on (`Clock.sleep_until`): the system clock by
+            default, a `outstream.testing.VirtualClock` in a test — the same
+            one given to `stream`.
 
-    With a `outstream.testing.VirtualClock` a test runs in no real time and
-    every arrival is exact; with the system clock it plays in real time
-    (`replay`).
+    It is an iterable and an async iterable like any other source: the
+    drivers read it through the same reader thread or task, channel and
+    loop as a model's stream. With a virtual clock a test runs in no real
+    time and every arrival is exact; with the system clock it plays in real
+    time (`replay`), and a driver that falls behind finds everything that
+    came meanwhile waiting for it.
     """
 
-    outstream_inbox = True  # the drivers take it as it is, not as an iterable
-
-    def __init__(self, script: Iterable[tuple[float, object]], *, end: float | None = None) -> None:
+    def __init__(
+        self,
+        script: Iterable[tuple[float, object]],
+        *,
+        end: float | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         self.script = list(script)
         times = [t for t, _ in self.script]
         if any(b < a for a, b in itertools.pairwise(times)):
@@ -81,67 +91,31 @@ class ScriptedSource:
         self.end = end if end is not None else (times[-1] if times else 0.0)
         if times and self.end < times[-1]:
             raise ValueError("the end comes before the last chunk")
-        self._t0: float | None = None
-        self._next = 0
-        self._ended = False
+        if clock is None:
+            from ..clock import SystemClock
 
-    def _due(self, clock: Clock) -> float | None:
-        """When the next item (or the end) is due on `clock`; None once ended."""
-        if self._t0 is None:
-            self._t0 = clock.now()
-        if self._ended:
-            return None
-        n = self._next
-        return self._t0 + (self.script[n][0] if n < len(self.script) else self.end)
+            clock = SystemClock()
+        self.clock = clock
 
-    def get(self, until: float | None, clock: Clock) -> Batch:
-        from ..drive import Batch
-
-        due = self._due(clock)
-        if due is None or (until is not None and until < due):
-            if until is not None:
-                clock.sleep_until(until)
-            return Batch()
-        clock.sleep_until(due)
-        return self._take(due)
-
-    async def aget(self, until: float | None, clock: Clock) -> Batch:
-        from ..drive import Batch
-
-        due = self._due(clock)
-        if due is None or (until is not None and until < due):
-            if until is not None:
-                await clock.asleep_until(until)
-            return Batch()
-        await clock.asleep_until(due)
-        return self._take(due)
-
-    def _take(self, due: float) -> Batch:
-        from ..drive import Batch
-
-        assert self._t0 is not None
-        t0 = self._t0
-        batch = Batch()
-        script = self.script
-        while self._next < len(script) and t0 + script[self._next][0] <= due:
-            t, item = script[self._next]
-            self._next += 1
+    def __iter__(self) -> Iterator[object]:
+        clock = self.clock
+        t0 = clock.now()
+        for t, item in self.script:
+            clock.sleep_until(t0 + t)
             if isinstance(item, BaseException):
-                batch.end = Failed(t=t0 + t, error=item)
-                self._ended = True
-                return batch
-            batch.chunks.append(item)
-            batch.times.append(t0 + t)
-        if self._next == len(script) and t0 + self.end <= due:
-            batch.end = End(t=t0 + self.end)
-            self._ended = True
-        return batch
+                raise item
+            yield item
+        clock.sleep_until(t0 + self.end)
 
-    def close(self) -> None:
-        pass
-
-    async def aclose(self) -> None:
-        pass
+    async def __aiter__(self) -> AsyncIterator[object]:
+        clock = self.clock
+        t0 = clock.now()
+        for t, item in self.script:
+            await clock.asleep_until(t0 + t)
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+        await clock.asleep_until(t0 + self.end)
 
 
 # --- reading ---
@@ -153,6 +127,7 @@ def replay(
     speed: float = 1.0,
     max_idle: float | None = None,
     instant: bool = False,
+    clock: Clock | None = None,
 ) -> ScriptedSource:
     """A recording as a source: its deltas (a ``.jsonl``) or its output (a ``.cast``), in time.
 
@@ -163,6 +138,9 @@ def replay(
         speed: play this many times faster (2: in half the time).
         max_idle: shorten every pause longer than this many seconds to it.
         instant: ignore the timing: everything at once.
+        clock: what the playback pauses on: the system clock by default;
+            a `outstream.testing.VirtualClock` (the one given to `stream`)
+            in a test.
 
     Raises:
         SourceError: the file is not a recording, or a line of it is
@@ -175,7 +153,7 @@ def replay(
         raise UsageError(f"max_idle must be positive, not {max_idle!r}")
     script, end = read_recording(path)
     script, end = retimed(script, end, speed=speed, max_idle=max_idle, instant=instant)
-    return ScriptedSource(script, end=end)
+    return ScriptedSource(script, end=end, clock=clock)
 
 
 def recording_kind(path: str | os.PathLike[str]) -> Literal["deltas", "cast"]:

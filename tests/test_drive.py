@@ -1,0 +1,127 @@
+"""The drivers on the virtual clock: the production inbox, threads, tasks and loops, in exact time.
+
+These tests run the path a user runs (a generator read by the reader thread
+or task into the channel, the driver loop, the pipeline, a terminal-like
+sink), with `VirtualClock` scheduling every wait. The source pauses on the
+clock, as a real one pauses on the network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import math
+import statistics
+
+import pytest
+
+import outstream
+from outstream.testing import MemorySink, VirtualClock
+
+LAG, FRAME = 0.5, 1 / 60
+
+
+def burst_script(*, n_bursts: int, per_burst: int, one_chunk: bool) -> list[tuple[float, str]]:
+    script = []
+    for b in range(n_bursts):
+        words = [f"w{b:02d}{k:02d} "[-5:] for k in range(per_burst)]
+        script += [(b * 0.5, "".join(words))] if one_chunk else [(b * 0.5, w) for w in words]
+    return script
+
+
+def windows(writes: list[tuple[float, str]], width: float = 0.1) -> list[int]:
+    counts = [0] * (math.floor(writes[-1][0] / width) + 1)
+    for t, text in writes:
+        counts[math.floor(t / width + 1e-9)] += len(text)
+    return counts
+
+
+def stream_on_the_virtual_clock(script, *, asynchronous: bool):  # type: ignore[no-untyped-def]
+    clock = VirtualClock()
+    sink = MemorySink(clock, terminal=True)
+    options = {"clock": clock, "wrap": False}
+
+    if asynchronous:
+
+        async def agen():  # type: ignore[no-untyped-def]
+            for t, chunk in script:
+                await clock.asleep_until(t)
+                yield chunk
+
+        result = asyncio.run(outstream.astream(agen(), sink, **options))
+    else:
+
+        def gen():  # type: ignore[no-untyped-def]
+            for t, chunk in script:
+                clock.sleep_until(t)
+                yield chunk
+
+        result = outstream.stream(gen(), sink, **options)
+    return result, sink.writes
+
+
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+def test_smooth_flows_evenly_whatever_the_chunking_sync_or_async(asynchronous: bool) -> None:
+    # Smooth is the default on a terminal. A burst of 50 five-character words
+    # every 500 ms, sent as one chunk (a proxy) or as 50 (an SDK).
+    per_burst = 50 * 5
+    runs = {}
+    for one_chunk in (True, False):
+        script = burst_script(n_bursts=8, per_burst=50, one_chunk=one_chunk)
+        result, writes = stream_on_the_virtual_clock(script, asynchronous=asynchronous)
+        assert result.text == "".join(chunk for _, chunk in script)
+        counts = windows(writes)
+        assert max(counts) <= 0.3 * per_burst  # never most of a burst at once
+        middle = counts[5:-5]
+        assert statistics.pstdev(middle) / statistics.fmean(middle) <= 0.25
+        assert result.stats.lag_max is not None and result.stats.lag_max <= LAG + FRAME
+        runs[one_chunk] = writes
+    assert runs[True] == runs[False]  # the same frames, the same text, at the same times
+
+
+def test_the_virtual_run_is_the_same_run_every_time() -> None:
+    script = burst_script(n_bursts=3, per_burst=50, one_chunk=False)
+    first = stream_on_the_virtual_clock(script, asynchronous=False)[1]
+    for _ in range(5):
+        assert stream_on_the_virtual_clock(script, asynchronous=False)[1] == first
+
+
+class SlowTerminal(MemorySink):
+    """A terminal that takes time to read what is written: `rate` characters a second."""
+
+    def __init__(self, clock: VirtualClock, rate: float) -> None:
+        super().__init__(clock, terminal=True)
+        self._virtual = clock
+        self.rate = rate
+
+    def write(self, text: str) -> int:
+        n = super().write(text)
+        self._virtual.advance(len(text) / self.rate)
+        return n
+
+
+@pytest.mark.parametrize("pace", ["instant", "smooth"])
+def test_a_fast_source_into_a_slow_terminal_keeps_the_screen_moving(pace: str) -> None:
+    # 1 MB as fast as it comes, into a terminal that reads 1 MB a second:
+    # no write may hold the screen still for long, and nothing is lost.
+    clock = VirtualClock()
+    line = "Life is an unending stream of extenuating circumstances. ñ 中 🙂\n"
+    text = line * (1_000_000 // len(line))
+    sink = SlowTerminal(clock, rate=1_000_000)
+    chunks = (text[i : i + 65536] for i in range(0, len(text), 65536))
+    result = outstream.stream(
+        chunks,
+        sink,
+        clock=clock,
+        pace=outstream.Instant() if pace == "instant" else outstream.Smooth(),
+        env={"COLUMNS": "120", "LINES": "40"},
+    )
+    assert sink.getvalue() == text
+    assert result.stats.n_chars == len(text)
+    sizes = [len(w) for _, w in sink.writes]
+    assert max(sizes) <= 256 * 1024  # the first budget, before the terminal was measured
+    later = sizes[3:]
+    assert max(later) <= 2 * 1_000_000 / 60  # then about a frame's worth of what it reads
+    starts = [t for t, _ in sink.writes][3:]
+    assert max(b - a for a, b in itertools.pairwise(starts)) <= 3 / 60
+    assert clock.now() <= len(text) / 1_000_000 * 1.5  # and no slower than the terminal
