@@ -132,3 +132,18 @@ def test_lines_added_below_an_unchanged_region_are_appended():
     outputs.append(region.update([], ["three"]))
     outputs.append(region.close())
     assert everything(play(outputs, rows=10)) == ["one", "two", "three"]
+
+
+def test_the_padding_spaces_at_the_end_of_a_line_are_not_sent():
+    """rich pads each line to the width: the cleared screen shows the same without them."""
+    region = LiveRegion(30, 10)
+    padded = "some text" + " " * 21
+    styled = "\x1b[44m code  \x1b[0m" + " " * 3  # spaces with a background are kept
+    outputs = [
+        region.update([], [padded, styled]),
+        region.update([padded, styled], []),
+        region.close(),
+    ]
+    assert padded not in outputs[0] and "some text\x1b[0m" in outputs[0]
+    assert "\x1b[44m code  \x1b[0m\x1b[0m" in outputs[0]
+    assert everything(play(outputs, rows=10)) == ["some text", " code"]

@@ -106,9 +106,14 @@ class CodeView:
             last -= n_final
         tail = "\n".join(lines[: last + 1]).rstrip()
         if self._tail is None or tail != self._tail[0]:
-            tokens, _ = self._lex(tail + "\n")
-            self._tail_lines = _by_line(tokens)
-            self._tail = (tail, self._render(self._tail_lines))
+            if not tail and self._rows:
+                # Every line with text is finished (the block closed right
+                # after one): rich strips the blank lines after it.
+                self._tail_lines, self._tail = [], (tail, [])
+            else:
+                tokens, _ = self._lex(tail + "\n")
+                self._tail_lines = _by_line(tokens)
+                self._tail = (tail, self._render(self._tail_lines))
         return self._rows + self._tail[1]
 
     def whole_rows(self, content: str) -> list[str] | None:
@@ -125,7 +130,8 @@ class CodeView:
         rows = self.rows(content)
         if not self._resumable:
             return None
-        text = content[: self._n_done] + (self._tail[0] if self._tail else "") + "\n"
+        tail = self._tail[0] if self._tail else ""
+        text = content[: self._n_done] + (tail + "\n" if tail or not self._n_done else "")
         text = text.expandtabs(_TAB_SIZE)
         if text.startswith("\ufeff"):
             text = text[1:]  # Pygments drops a byte order mark at the start

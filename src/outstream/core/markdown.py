@@ -1,23 +1,32 @@
-"""Incremental Markdown: finished blocks rendered once, only the open block redrawn.
+"""Incremental Markdown: finished blocks rendered once; a frame costs about a row, not a block.
 
 Theory of operation: the text received so far is split in two. Everything
 before the *open region* has been rendered and given back as committed lines,
 for good. The open region starts at the first top-level block that may still
-change. Each `feed` appends to it, parses it (and only it) with markdown-it
-configured as rich's `Markdown` configures it, and groups the tokens into
-top-level blocks by their nesting level. A block is finished when the start
-of a later block lies on a complete line: CommonMark parses block structure
-forwards, line by line, so a later line can change a paragraph into a setext
-heading or a table only while that paragraph is the last block. Finished
-blocks are rendered from their tokens with rich, committed, and cut off the
-open region; the blocks left are rendered again as the live region. This is
-what Textual's ``Markdown.append`` does, and it keeps the total work linear
-in the answer's length as long as blocks are short.
+change. Each `feed` appends to it, parses its block structure with
+markdown-it configured as rich's `Markdown` configures it (`mdparse.
+BlockParser`: a long table or list from its last row or item on), and groups
+the tokens into top-level blocks by their nesting level. A block is finished
+when the start of a later block lies on a complete line: CommonMark parses
+block structure forwards, line by line, so a later line can change a
+paragraph into a setext heading or a table only while that paragraph is the
+last block; a paragraph, heading, quote or table is finished too once a
+blank line follows it. Finished blocks are committed and cut off the open
+region; the blocks left are drawn as the live region.
+
+Neither costs as much as the block: `mdview.BlockView` draws a block piece
+by piece (list items, a quote's or an item's blocks, table rows), each
+finished piece rendered once; the piece still growing is drawn down to its
+last paragraph, of which only the rows after its *cut* are parsed and drawn
+(`paragraph.ParagraphView`); an open code fence draws its last line only
+(`codeview.CodeView`). A block is committed from the same pieces. So a
+frame's cost is about a row and the frame's text, whatever the answer's
+length or the open block's.
 
 Rendering whole and rendering block by block agree because rich's `Markdown`
 renders each top-level element on its own and puts a blank line before an
-element when the previous one's ``new_line`` says so (a horizontal rule's
-says not): the separator is added here by the same rule. Link reference
+element when the element that closed last says so (a horizontal rule's says
+not): the separator is added here by the same rule. Link reference
 definitions are global: those in committed text are kept in the parser's
 `env` for every later parse. A definition that comes *after* a committed
 block using it cannot change that block any more (see the tests).

@@ -192,7 +192,9 @@ def parse_inline(md: MarkdownIt, src: str, env: MutableMapping[str, Any]) -> Inl
 
     In the result, a top-level ``text`` token whose characters are those of
     the source, one for one, from some offset on, has that offset in
-    ``meta["at"]``; and `InlineParse.settled` says how far the parse is final.
+    ``meta["at"]``, and so does a top-level code span, break, link or
+    emphasis, where it starts; `InlineParse.settled` says how far the parse
+    is final.
     """
     from markdown_it.rules_inline import fragments_join
 
@@ -206,10 +208,23 @@ def parse_inline(md: MarkdownIt, src: str, env: MutableMapping[str, Any]) -> Inl
     for rule in md.inline.ruler2.getRules(""):
         if rule is not fragments_join:
             rule(state)
-    settled = len(src)
+    # The last word is not final: a character more can change how its
+    # delimiters flank (CommonMark 6.2: "_a_" then "b" closes nothing), a
+    # backtick string in it may grow, an entity or escape may complete.
+    # Nor is what a delimiter in it closes, nor a code span ending in it.
+    last_word = len(src.rstrip())
+    while last_word and not src[last_word - 1].isspace():
+        last_word -= 1
+    settled = last_word
     for d, at in zip(state.delimiters, delimiter_at, strict=True):
-        if d.open and d.end < 0:  # an opener with no closer yet (balance_pairs.py)
+        # An opener with no closer yet (balance_pairs.py), or closed in the last word.
+        if (d.open and d.end < 0) or (d.end >= 0 and delimiter_at[d.end] >= last_word):
             settled = min(settled, at)
+    for i, token in enumerate(raw):
+        if token.type == "code_inline" and token.level == 0:
+            ends = raw[i + 1].meta.get("at", len(src)) if i + 1 < len(raw) else len(src)
+            if ends >= last_word:
+                settled = min(settled, token.meta.get("at", 0))
     # Runs of text pieces become one token (fragments_join, then text_join):
     # a run keeps its offset if each piece is the source's own characters,
     # one after the other.
@@ -246,6 +261,11 @@ def parse_inline(md: MarkdownIt, src: str, env: MutableMapping[str, Any]) -> Inl
         for token, (at, exact, _) in zip(raw, runs, strict=True):
             if token.type == "text" and token.level == 0 and exact and at >= 0:
                 token.meta = {"at": at}
+            elif token.level == 0 and token.type in _STARTS_KNOWN and "at" in token.meta:
+                token.meta = {"at": token.meta["at"]}
+            elif token.level == 0 and token.type in _OPENERS and "at" in token.meta:
+                start = _opener_start(src, token)
+                token.meta = {} if start is None else {"at": start}
             elif token.meta:
                 token.meta = {}
     else:  # not the tokens expected: claim nothing about them
@@ -253,6 +273,34 @@ def parse_inline(md: MarkdownIt, src: str, env: MutableMapping[str, Any]) -> Inl
             token.meta = {}
         settled = 0
     return InlineParse(children=raw, settled=settled)
+
+
+# Top-level tokens whose offset in the source is where their rule started.
+_STARTS_KNOWN = frozenset({"code_inline", "link_open", "softbreak", "hardbreak"})
+_OPENERS = frozenset({"em_open", "strong_open", "s_open"})
+
+
+def _opener_start(src: str, token: Token) -> int | None:
+    """Where the delimiters of a top-level emphasis start, when they are a whole run.
+
+    markdown-it turns one delimiter token into the opening tag: for
+    emphasis, of the characters a ``**`` run gives, the inner one (the
+    outer is left an empty text: rules_inline/emphasis.py); for
+    strikethrough, the ``~~`` token. When the run holds more delimiters
+    than the tag took, where the construct starts is not this simple: None.
+    """
+    markup = token.markup
+    at = int(token.meta["at"])
+    start = at - (len(markup) - 1) if token.type != "s_open" else at
+    end = start + len(markup)
+    if (
+        start < 0
+        or src[start:end] != markup
+        or src[start - 1 : start] == markup[:1]
+        or src[end : end + 1] == markup[:1]
+    ):
+        return None
+    return start
 
 
 def _pending_in_text(src: str, text: str, at: int) -> int:

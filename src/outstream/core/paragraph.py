@@ -31,7 +31,7 @@ above such an opener may miss a style that a closer far below it brings.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left
 from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -120,6 +120,7 @@ def inline_text(
         elif kind == "hardbreak":
             put("\n", token)
         elif kind == "link_open":
+            marks.append((len(text), token))  # where the link's text will start
             href = str(token.attrs.get("href", ""))
             if hyperlinks:
                 stack.append(
@@ -150,6 +151,7 @@ def inline_text(
                 stack.pop()
         elif token.tag in _STYLED:
             if token.nesting == 1:
+                marks.append((len(text), token))  # where its text will start
                 stack.append(stack[-1] + get_style(f"markdown.{token.tag}", default="none"))
             elif token.nesting == -1:
                 stack.pop()
@@ -250,6 +252,33 @@ def _styles(console: Console, containers: Sequence[Container]) -> list[Style]:
 # --- the cut ---
 
 
+def _source_offset(marks: list[tuple[int, Token]], mark_offsets: list[int], p: int) -> int | None:
+    """Where in the source the text drawn at `p` comes from, when a top-level token tells.
+
+    At the start of a top-level token (text, a code span, emphasis, a link),
+    or inside a top-level text whose characters are the source's own
+    (`parse_inline` put their offset in its meta).
+    """
+    i = bisect_left(mark_offsets, p)
+    if i < len(marks) and mark_offsets[i] == p:
+        token = marks[i][1]  # the first piece that starts there: the outermost
+        if token.level == 0 and "at" in token.meta:
+            return int(token.meta["at"])
+        return None
+    if i == 0:
+        return None
+    at_mark, token = marks[i - 1]
+    within = p - at_mark
+    if (
+        token.type in ("text", "softbreak")
+        and token.level == 0
+        and "at" in token.meta
+        and within < len(token.content or " ")
+    ):
+        return int(token.meta["at"]) + within
+    return None
+
+
 def _next_cut(
     text: Text,
     marks: list[tuple[int, Token]],
@@ -259,6 +288,12 @@ def _next_cut(
     max_row: int,
 ) -> tuple[int, int] | None:
     """The latest row of a paragraph before which everything is final.
+
+    A row's start is final when the text before it and its first word are
+    (the word decided the break before it by not fitting: rich's
+    ``divide_line``): the parse must be settled up to the space after that
+    word, and nothing may be open where the row starts (a top-level token
+    starts there, or a top-level text goes on).
 
     Args:
         text: the paragraph's text as drawn, `marks` the token of each piece.
@@ -286,24 +321,16 @@ def _next_cut(
     mark_offsets = [m[0] for m in marks]
     for row in range(min(max_row, n_rows - 1), 0, -1):
         p = starts[row]
-        i = bisect_right(mark_offsets, p) - 1
-        if i < 0:
+        at = _source_offset(marks, mark_offsets, p)
+        if at is None:
             continue
-        at_mark, token = marks[i]
-        if token.type != "text" or "at" not in token.meta:
-            continue
-        within = p - at_mark
-        if within >= len(token.content):
-            continue
-        # The word that begins the row decided the break before it: it must
-        # be complete and final too.
         end = p
         while end < len(plain) and not plain[end].isspace():
             end += 1
-        if end >= len(plain) or end - at_mark > len(token.content):
-            continue
-        at = token.meta["at"] + within
-        if at + (end - p) <= settled:
+        if end >= len(plain):
+            continue  # the row's first word may still grow
+        end_at = _source_offset(marks, mark_offsets, end)
+        if end_at is not None and end_at <= settled:
             return row, at
     return None
 

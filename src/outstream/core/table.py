@@ -90,6 +90,7 @@ class TableView:
         self._widths: dict[tuple[Any, ...], list[int]] = {}
         self._rows: dict[int, _Row] = {}
         self.n_renders = 0  # tables rich rendered (for tests)
+        self.n_cells_drawn = 0  # cells rendered (for tests)
 
     def forget(self) -> None:
         """The tables drawn so far are committed."""
@@ -284,6 +285,7 @@ class TableView:
                 drawn = [
                     ansi(line, color_system) for line in console.render_lines(renderable, options)
                 ]
+                self.n_cells_drawn += 1
                 if len(self._drawn) >= _MAX_CELLS:
                     self._drawn.clear()
                 self._drawn[key] = drawn
