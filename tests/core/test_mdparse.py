@@ -64,6 +64,8 @@ SETTLED_CASES = [
     ("see [docs](http", 4),  # a link being written
     ("a < b x", 6),
     ("a<b and c", 1),  # may be an HTML tag yet
+    ("x <= y and z", 11),  # no tag starts "<=", and no autolink holds a space
+    ("x <=y", 2),
     ("2 * 3 = 6", 8),  # a * with spaces around opens nothing
     ("snake_case_name here", 16),
 ]

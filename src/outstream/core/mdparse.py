@@ -320,12 +320,26 @@ def _pending_in_text(src: str, text: str, at: int) -> int:
         i = text.find("[", i + 1)
     i = text.find("<")
     while i >= 0 and at + i < found:
-        after = src[at + i + 1 : at + i + 2]
-        if not after or not after.isspace():
+        if not _angle_settled(src, at + i):
             found = at + i  # may still become an autolink or an HTML tag
             break
         i = text.find("<", i + 1)
     return found
+
+
+def _angle_settled(src: str, at: int) -> bool:
+    """Whether a literal ``<`` at `at` stays literal whatever follows.
+
+    An HTML tag starts ``<`` and a letter, ``/``, ``!`` or ``?`` (CommonMark
+    6.6); an autolink holds no space and ends at the first ``>`` (6.5). So
+    a ``<`` followed by none of those is decided once a space or a ``>``
+    follows it.
+    """
+    after = src[at + 1 : at + 2]
+    if not after or after.isalpha() or after in "/!?":
+        return False
+    rest = src[at + 1 :]
+    return ">" in rest or any(ch.isspace() for ch in rest)
 
 
 # --- blocks ---
