@@ -329,7 +329,10 @@ class MarkdownRenderer:
         unknown name up in every installed plugin, which can take a quarter
         of a second the first time.
         """
-        for block in blocks:
+        # Only the last block can hold a fence that starts on the last line.
+        for block in blocks[-1:]:
+            if block.end <= n_full_lines:
+                continue
             for i, token in enumerate(block.tokens):
                 if (
                     token.type == "fence"
@@ -351,11 +354,12 @@ class MarkdownRenderer:
         from .codeview import CodeView
 
         token = blocks[0].tokens[0]
+        if len(blocks) != 1 or token.type != "fence":
+            self._code = None
+            return False
         first_line, _, content = self._open.partition("\n")
         if not (
-            len(blocks) == 1
-            and token.type == "fence"
-            and first_line.startswith(token.markup)  # not indented: content is the source
+            first_line.startswith(token.markup)  # not indented: content is the source
             and token.content == content  # no closing line yet
             and content.strip()
         ):
