@@ -26,11 +26,23 @@ What it measures
     says it fits in the time budget, or always with --big (never with
     --no-big).
 
+(c) The same pipe to pipe with 100 MB of text beyond ASCII (issue 10), each
+    a 1 MB block repeated: "mixed", a deterministic block of paragraphs
+    (English with curly quotes and emoji, accented Latin, some of it
+    decomposed with combining marks, Chinese, Japanese, Korean, Hindi,
+    Russian, Greek, Arabic, lines of emoji with ZWJ sequences, flags, skin
+    tones and VS16, code), and "issue line", the line the issue measured.
+    Against copyfileobj; then `outstream --instant --stats` on the same
+    input against `outstream --instant`, checking the grapheme and word
+    counts it prints against regex's \\X and str.split() over the block.
+
 Goals (from the issue)
     (a) ours >= 3x faster than naive, and >= 0.5x the speed of the bare
         frame loop.
     (b) ours >= 0.5x the throughput of copyfileobj, child peak RSS <= 64 MiB;
         at 1 GB, RSS <= 64 MiB.
+    (c) ours >= 0.5x the throughput of copyfileobj, RSS <= 64 MiB; with
+        --stats <= 1.5x the time without, and counts equal to the reference.
 
 Run: python bench/throughput.py [--big | --no-big]
 """
@@ -40,6 +52,7 @@ from __future__ import annotations
 import base64
 import os
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -181,6 +194,91 @@ class PipeRun:
             return float(self.stderr.strip().splitlines()[-1])
         except (ValueError, IndexError):
             return None
+
+
+# --- (c) mixed-script text ---
+
+MIXED_ROUNDS = 3
+STATS_GOAL = 1.5
+MIXED_SCRIPTS = (
+    "English with emoji, accented and decomposed Latin, CJK, Korean, Hindi, Cyrillic, "
+    "Greek, Arabic, ZWJ/flag/skin-tone emoji, code"
+)
+
+_ENGLISH = (
+    "The model streams its answer token by token, and the terminal shows it as it comes",
+    "A chunk boundary can fall anywhere, even inside a character or a cluster",
+    "Nobody wants to wait for a whole paragraph before the first word appears",
+    "Life is an unending stream of extenuating circumstances",
+    "We measured it twice, on a quiet machine and on a busy one",
+    "The pipe holds 64 KiB, so the writer runs ahead while the reader works",
+)
+# ZWJ sequences, flags (regional indicator pairs), skin tones, VS16, a keycap.
+_EMOJI = (
+    "🙂", "🎉", "🚀", "✅", "❤\ufe0f", "👍🏽", "👩\u200d💻", "🇫🇷", "🇯🇵", "🔥", "😂", "🤔", "✨",
+    "🏳\ufe0f\u200d🌈",
+)  # fmt: skip
+_EMOJI_LINE = (
+    *_EMOJI,
+    "👨\u200d👩\u200d👧\u200d👦", "🇺🇦🇧🇷🇮🇳", "👋🏿", "🧑🏽\u200d🚀", "1\ufe0f\u20e3", "☀\ufe0f",
+)  # fmt: skip
+_OTHER = (
+    # accented Latin, precomposed (NFC) as most text is
+    "Ça va très bien, merci — et vous ? Naïve café, crème brûlée, façade, déjà vu.",
+    "El niño comió piña en la montaña; mañana irá a España con su señora.",
+    "Größere Äpfel über Öl: Fußgänger müssen schön grüßen, sagt der Bäcker.",
+    "Wer zuletzt lacht, lacht am besten – außer er lacht über sich selbst.",
+    # decomposed (NFD): combining marks after their base letters
+    "Cafe\u0301 au lait, re\u0301sume\u0301, nai\u0308ve, Noe\u0308l, pin\u0303a colada.",
+    "Tie\u0302\u0301ng Vie\u0323\u0302t co\u0301 nhie\u0302\u0300u da\u0302\u0301u thanh.",
+    # Chinese, Japanese (kana and kanji), Korean (precomposed syllables)
+    "流式输出让用户在模型生成答案的同时看到文字，而不必等待整段内容。这是一个测试句子。",
+    "ストリーミング出力では、モデルが答えを生成しながら文字が表示されます。「ありがとう」と言った。",
+    "스트리밍 출력은 모델이 답을 만드는 동안 글자를 보여 줍니다. 감사합니다, 안녕하세요.",
+    # Hindi (viramas, conjuncts), Russian, Greek, Arabic
+    "हिन्दी में क्षमा, विद्या, श्रद्धा और स्वतन्त्रता जैसे संयुक्ताक्षर बहुत आम हैं।",
+    "Потоковый вывод показывает ответ модели по мере его появления, слово за словом.",
+    "Η ροή εξόδου δείχνει την απάντηση του μοντέλου καθώς αυτή γράφεται, λέξη προς λέξη.",
+    "يعرض الإخراج المتدفق إجابة النموذج أثناء كتابتها، كلمة بكلمة.",
+)
+_CODE = (
+    "    for chunk in llm.stream(prompt):",
+    '        print(chunk, end="", flush=True)',
+    "    result = outstream.stream(chunks, pace=outstream.Smooth(lag=0.5))",
+    "    assert result.stats.n_graphemes == len(regex.findall(r'\\X', text))",
+)
+
+
+def mixed_block(size: int = MB) -> bytes:
+    """About `size` bytes of paragraphs in many scripts, the same every run (seeded).
+
+    Ends with a newline, so that the block repeated is the text repeated.
+    """
+    rng = random.Random(10)
+    out: list[str] = []
+    n = 0
+    while n < size:
+        kind = rng.random()
+        if kind < 0.5:  # English, with typographic quotes, dashes and emoji
+            words = []
+            for _ in range(rng.randint(2, 5)):
+                sentence = rng.choice(_ENGLISH)
+                if rng.random() < 0.3:
+                    sentence = f"“{sentence}” — she said"
+                words.append(sentence + rng.choice((".", "…", "!", "?")))
+                if rng.random() < 0.35:
+                    words.append(rng.choice(_EMOJI))
+            line = " ".join(words)
+        elif kind < 0.85:
+            line = " ".join(rng.choice(_OTHER) for _ in range(rng.randint(1, 3)))
+        elif kind < 0.92:  # a line of emoji: ZWJ families, flags, skin tones, VS16
+            line = " ".join(rng.choice(_EMOJI_LINE) for _ in range(rng.randint(3, 12)))
+        else:
+            line = "\n".join(rng.choice(_CODE) for _ in range(rng.randint(2, 6)))
+        paragraph = line + ("\n\n" if rng.random() < 0.5 else "\n")
+        out.append(paragraph)
+        n += len(paragraph.encode())
+    return "".join(out).encode()
 
 
 def printable_block() -> bytes:
@@ -388,6 +486,133 @@ def part_b(failures: list[str], big: bool | None) -> None:
     )
 
 
+class MixedReference:
+    """What `outstream --stats` must count in `repeats` copies of `block` (exact, by regex's \\X)."""
+
+    def __init__(self, block: bytes, repeats: int) -> None:
+        import regex
+
+        text = block.decode()
+        # The block starts and ends at a cluster and a word boundary (it ends
+        # with a newline), so its copies count the same, one after another.
+        self.n_chars = repeats * len(text)
+        self.n_graphemes = repeats * len(regex.findall(r"\X", text))
+        self.n_words = repeats * len(text.split())
+
+    def check(self, stderr: str) -> str | None:
+        """None if the stats printed match; else what differs."""
+        found = re.search(r"outstream: ([\d,]+) chars, ([\d,]+) graphemes, ([\d,]+) words", stderr)
+        if found is None:
+            return f"no stats in: {stderr.strip()[-200:]!r}"
+        got = tuple(int(g.replace(",", "")) for g in found.groups())
+        want = (self.n_chars, self.n_graphemes, self.n_words)
+        return None if got == want else f"counted {got}, want {want} (chars, graphemes, words)"
+
+
+ISSUE_LINE = "Life is an unending stream of extenuating circumstances. ñ 中 🙂\n"
+
+
+def part_c(failures: list[str]) -> None:
+    print(
+        "(c) pipe -> child -> pipe, 100 MB of text beyond ASCII; "
+        f"median of {MIXED_ROUNDS} interleaved rounds"
+    )
+    inputs = {
+        # (label, 1 MB block): the block repeated is the input
+        "mixed": mixed_block(),
+        "issue line": ISSUE_LINE.encode() * (MB // len(ISSUE_LINE.encode())),
+    }
+    rows: list[list[object]] = []
+    notes = []
+    for label, block in inputs.items():
+        more, note = mixed_rows(label, block, failures)
+        rows += more
+        notes.append(note)
+    print(
+        fmt_table(
+            ["input", "who", "wall s", "MB/s", "ratio", "goal", "RSS MiB", "CPU s", "result"], rows
+        )
+    )
+    print(f"mixed: a 1 MB block of {MIXED_SCRIPTS}; issue line: {ISSUE_LINE.strip()!r} repeated.")
+    print("\n".join(notes))
+    print("ratio: copyfileobj's time / ours, and --stats's time / without.\n")
+
+
+def mixed_rows(label: str, block: bytes, failures: list[str]) -> tuple[list[list[object]], str]:
+    """Ours, ours with --stats, and copyfileobj on `block` repeated to 100 MB."""
+    repeats = SMALL // len(block)
+    n_bytes = repeats * len(block)
+    exe = outstream_exe()
+    want_crc = expected_crc(block, n_bytes)
+    reference = MixedReference(block, repeats)
+    argvs = {
+        "ours --instant": [exe, "--instant"],
+        "ours --instant --stats": [exe, "--instant", "--stats"],
+        "copyfileobj": [sys.executable, "-c", COPY],
+    }
+    runs: dict[str, list[PipeRun]] = {name: [] for name in argvs}
+    for _ in range(MIXED_ROUNDS):
+        for name, argv in argvs.items():
+            run = PipeRun(argv, block, n_bytes)
+            runs[name].append(run)
+            if run.returncode != 0 or run.n_out != n_bytes or run.crc != want_crc:
+                failures.append(
+                    f"(c) {label}, {name}: exit {run.returncode}, {run.n_out:,} of "
+                    f"{n_bytes:,} bytes, crc {'ok' if run.crc == want_crc else 'WRONG'}: "
+                    f"{run.stderr.strip()[-300:]}"
+                )
+            if name.endswith("--stats") and (wrong := reference.check(run.stderr)):
+                failures.append(f"(c) {label}, {name}: {wrong}")
+    wall = {n: statistics.median(r.wall for r in rs) for n, rs in runs.items()}
+    rss = {n: max(r.rss_mib for r in rs) for n, rs in runs.items()}
+    cpu = {n: statistics.median(r.cpu for r in rs) for n, rs in runs.items()}
+    speed = wall["copyfileobj"] / wall["ours --instant"]
+    slowdown = wall["ours --instant --stats"] / wall["ours --instant"]
+    rows: list[list[object]] = []
+    for name in argvs:
+        ratio, goal, ok = "", "", None
+        if name == "ours --instant":
+            ratio, goal, ok = f"{speed:.2f}x", ">= 0.5x", speed >= 0.5
+        elif name.endswith("--stats"):
+            ratio, goal, ok = f"{slowdown:.2f}x", f"<= {STATS_GOAL}x", slowdown <= STATS_GOAL
+        if name.startswith("ours"):
+            ok = ok and rss[name] <= RSS_GOAL_MIB
+            if rss[name] > RSS_GOAL_MIB:
+                failures.append(
+                    f"(c) {label}, {name}: peak RSS {rss[name]:.1f} MiB (goal <= {RSS_GOAL_MIB})"
+                )
+        rows.append(
+            [
+                label if name == "ours --instant" else "",
+                name,
+                f"{wall[name]:.3f}",
+                f"{n_bytes / wall[name] / MB:.0f}",
+                ratio,
+                goal,
+                f"{rss[name]:.1f}",
+                f"{cpu[name]:.2f}",
+                verdict(ok),
+            ]
+        )
+    if speed < 0.5:
+        failures.append(
+            f"(c) {label}: ours at {n_bytes / wall['ours --instant'] / MB:.0f} MB/s is "
+            f"{speed:.2f}x copyfileobj's {n_bytes / wall['copyfileobj'] / MB:.0f} MB/s "
+            "(goal >= 0.5x)"
+        )
+    if slowdown > STATS_GOAL:
+        failures.append(
+            f"(c) {label}: --stats takes {slowdown:.2f}x the time without (goal <= {STATS_GOAL}x)"
+        )
+    non_ascii = sum(b >= 0x80 for b in block) / len(block)
+    note = (
+        f"{label}: {n_bytes:,} bytes ({non_ascii:.0%} of them beyond ASCII), "
+        f"{reference.n_chars:,} chars, {reference.n_graphemes:,} graphemes, "
+        f"{reference.n_words:,} words: what --stats printed, checked."
+    )
+    return rows, note
+
+
 def main() -> int:
     compile_package()
     big: bool | None = None
@@ -400,6 +625,7 @@ def main() -> int:
     failures: list[str] = []
     part_a(failures)
     part_b(failures, big)
+    part_c(failures)
     return report(failures)
 
 

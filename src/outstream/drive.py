@@ -23,8 +23,9 @@ import select
 import sys
 import threading
 import time
+from array import array
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, MutableSequence, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat, starmap
 from typing import TYPE_CHECKING, Any, Protocol
@@ -60,7 +61,7 @@ class Batch:
     """What the source produced since the last look: chunks, their arrivals, maybe its end."""
 
     chunks: list[object] = field(default_factory=list)
-    times: list[float] = field(default_factory=list)
+    times: MutableSequence[float] = field(default_factory=list)
     end: End | Failed | None = None
     offset: float = 0.0  # times + offset are times on the driver's clock
     structured: bool = False  # it came from a model's stream objects, not plain text
@@ -128,7 +129,9 @@ class Channel:
         offset = getattr(clock, "monotonic_offset", None)
         self._stamp: Any = time.monotonic if offset is not None else clock.now
         self._offset: float = offset or 0.0
-        self._times: deque[float] = deque()
+        # Arrival times as C doubles: no float object kept per chunk, and a
+        # batch's times are cut off with one slice.
+        self._times: array[float] = array("d")
         self._chunks: deque[object] = deque()
         self._end: End | Failed | None = None
         self._wakeup = clock.signal()
@@ -272,7 +275,9 @@ class Channel:
         if n:
             # starmap(popleft, repeat(())) pops n items in C, not in a Python loop.
             batch.chunks = list(starmap(self._chunks.popleft, repeat((), n)))
-            batch.times = list(starmap(self._times.popleft, repeat((), n)))
+            times = self._times
+            batch.times = times[:n]  # the reader appends at the end only: these are the first n
+            del times[:n]
             batch.offset = self._offset
             self._bytes_out += _total_cost(batch.chunks)
         if self._producer_waiting:
@@ -504,8 +509,8 @@ class Lane:
       terminal that reads slowly shows progress every frame or two and a
       fast one is not held back. The driver feeds no more than the least
       budget of its lanes per step, and reads no more of the source while a
-      lane holds more than its budget (`saturated`): a fast source waits,
-      as it would for ``cat``.
+      lane was fed a budget since it last wrote, or holds a budget's worth
+      unwritten (`saturated`): a fast source waits, as it would for ``cat``.
     - *A frame rate that follows the render cost.* When rendering a frame
       costs more than half a frame (a long Markdown table), frames come
       less often rather than queue up, as aider's Markdown stream does.
@@ -552,6 +557,7 @@ class Lane:
             self._FIRST_BUDGET if sink.is_terminal and display is None else None
         )
         self._unwritten = ""  # rendered, beyond the last frame's budget
+        self._fed = 0  # characters (or bytes) fed since the last write
         self._next_write = -math.inf
         self._frame_interval = pipeline.frame_interval  # as asked; the pipeline's may grow
         self._render_cost = 0.0  # seconds, a running average over frames with text
@@ -566,6 +572,8 @@ class Lane:
             self.structured = pipeline.stats.from_model = True
         if batch.chunks:
             pipeline.feed_chunks(batch.chunks, batch.times, offset=batch.offset)
+            if self.budget is not None:
+                self._fed += _total_cost(batch.chunks)
         if batch.end is not None:
             pipeline.feed(batch.end, now)
         if self._size is not None:
@@ -610,6 +618,7 @@ class Lane:
             # After a newline: no escape sequence or grapheme cluster spans one.
             cut = text.rfind("\n", 0, budget) + 1 or text.find("\n", budget) + 1 or len(text)
         piece, self._unwritten = text[:cut], text[cut:]
+        self._fed = 0
         self.sink.write(piece)
         if self.cast is not None:
             self.cast.output(now, piece)
@@ -633,11 +642,13 @@ class Lane:
         )
 
     def saturated(self) -> bool:
-        """This lane holds more than a frame's budget: read no more of the source for now."""
+        """Read no more of the source for now: this lane was fed a frame's budget since it
+        last wrote, or holds that much rendered and unwritten. (What a pacer holds back on
+        purpose does not count: `Smooth` must see a dump as the dump it is.)"""
         budget = self.budget
         if budget is None or self.finished:
             return False
-        return len(self._unwritten) + self.pipeline.stats.n_chars_waiting >= budget
+        return self._fed >= budget or len(self._unwritten) >= budget
 
     def next_deadline(self) -> float | None:
         if self.finished:

@@ -5,7 +5,7 @@ exact times::
 
     clock = VirtualClock()
     sink = MemorySink(clock)
-    source = ScriptedSource([(0.0, "Hello, "), (0.5, "world")])
+    source = ScriptedSource([(0.0, "Hello, "), (0.5, "world")], clock=clock)
     outstream.stream(source, sink, pace=outstream.Typewriter(cps=10), clock=clock)
     assert sink.writes[0] == (0.0, "H")
 """

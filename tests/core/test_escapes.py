@@ -457,3 +457,61 @@ def test_the_ascii_fast_path_answers_for_clean_text_only() -> None:
     assert sanitizer.feed("x\r") == "x\n"
     assert sanitizer.feed_ascii(b"\nnext") == "next"  # the LF of the CR LF, already shown
     assert EscapeSanitizer("escape").feed_ascii(b"text") is None
+
+
+# --- the UTF-8 fast path ---
+
+SPECIAL_CHARS = [chr(c) for c in (*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F)] + [
+    chr(c) for c in (*range(0x80, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+]
+
+
+@pytest.mark.parametrize("char", SPECIAL_CHARS, ids=lambda c: f"U+{ord(c):04X}")
+@pytest.mark.parametrize("policy", ["strip", "sgr", "escape"])
+def test_the_utf8_path_finds_every_special_character_in_the_bytes(
+    char: str, policy: EscapePolicy
+) -> None:
+    text = f"日本 {char} 👩‍💻…"
+    assert EscapeSanitizer(policy).feed_utf8(text, text.encode()) == run(policy, [text])[0]
+
+
+def test_the_utf8_path_returns_clean_text_as_it_is() -> None:
+    text = "“Smart quotes” — café, 日本語… 👍🏽\n"
+    assert EscapeSanitizer("strip").feed_utf8(text, text.encode()) is text
+
+
+def feed_bytes_like_the_pipeline(policy: EscapePolicy, chunks: list[bytes]) -> str:
+    """Decode each chunk and sanitize it by its bytes, as Pipeline._feed_data does."""
+    from outstream.core.utf8 import Utf8Decoder
+
+    decoder, sanitizer = Utf8Decoder(), EscapeSanitizer(policy)
+    out = []
+    for chunk in chunks:
+        pending = decoder.pending
+        text = decoder.feed(chunk)
+        seams = (pending + chunk[:3],) if pending else ()
+        out.append(sanitizer.feed_utf8(text, chunk, *seams))
+    tail = decoder.flush()
+    return "".join(out) + sanitizer.feed(tail) + sanitizer.flush()
+
+
+utf8_text = st.text(
+    alphabet=st.sampled_from(
+        [
+            *("a", " ", "\n", "\r", "\x1b", "[", "2", "J", "]", "\x07", "é", "日", "👩", "\u200d"),
+            *("\x85", "\x9b", "\u202e", "\u2066", "\u2069", "…", "“", "\u20ac"),
+        ]
+    ),
+    max_size=30,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(utf8_text, st.lists(st.integers(0, 120), max_size=8), st.sampled_from(ESCAPE_POLICIES))
+def test_the_utf8_path_gives_what_feed_gives_however_the_bytes_are_cut(
+    text: str, cuts: list[int], policy: EscapePolicy
+) -> None:
+    data = text.encode()
+    points = sorted({min(c, len(data)) for c in cuts})
+    chunks = [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True)]
+    assert feed_bytes_like_the_pipeline(policy, chunks) == run(policy, [text])[0]

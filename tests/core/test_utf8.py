@@ -62,3 +62,13 @@ def test_output_does_not_depend_on_chunking(data: bytes, cuts: list[int]) -> Non
     points = sorted({min(c, len(data)) for c in cuts})
     chunks = [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True)]
     assert decode_chunks(chunks) == data.decode("utf-8", "replace")
+
+
+def test_pending_holds_the_bytes_of_a_character_cut_by_the_chunk() -> None:
+    decoder = Utf8Decoder()
+    assert decoder.feed("a👩".encode()[:3]) == "a"
+    assert decoder.pending == "👩".encode()[:2]
+    assert not decoder.idle
+    assert decoder.feed("👩".encode()[2:]) == "👩"
+    assert decoder.pending == b""
+    assert decoder.idle

@@ -26,9 +26,12 @@ unit goes out in one write.
 from __future__ import annotations
 
 import math
+import re
 from collections import deque
 from collections.abc import Iterator, Sequence
 from typing import Protocol
+
+from .graphemes import Clusters
 
 __all__ = ["Instant", "Pacer", "Smooth", "Typewriter"]
 
@@ -59,13 +62,19 @@ class Pacer(Protocol):
 
 
 class _Group:
-    """Units that arrived together, and how many of them were already taken."""
+    """Units that arrived together, and how many of them were already taken.
 
-    __slots__ = ("start", "t", "units")
+    The units are a list of strings, or a `Clusters` (grapheme clusters of
+    one text, counted but not cut apart): from those, `take` cuts the text
+    it shows, and `pos` is where the untaken part begins.
+    """
 
-    def __init__(self, units: list[str], t: float) -> None:
+    __slots__ = ("pos", "start", "t", "units")
+
+    def __init__(self, units: Sequence[str], t: float) -> None:
         self.units = units
         self.start = 0
+        self.pos = 0
         self.t = t
 
 
@@ -83,15 +92,24 @@ class _Backlog:
         if not units:
             return
         groups = self._groups
-        if groups and t - groups[-1].t <= merge_within:
+        lazy = isinstance(units, Clusters)
+        if not lazy:
+            units = list(units)
+        if (
+            groups
+            and t - groups[-1].t <= merge_within
+            and not lazy
+            and isinstance(groups[-1].units, list)
+        ):
             last = groups[-1]
             last.units = [*last.units[last.start :], *units]
             last.start = 0
         else:
-            groups.append(_Group(list(units), t))
+            groups.append(_Group(units, t))
         self.n_units += len(units)
 
     def take(self, n: int) -> list[str]:
+        """The next `n` units, as strings to join (one may hold several units)."""
         out: list[str] = []
         groups = self._groups
         self.n_units -= n
@@ -99,12 +117,18 @@ class _Backlog:
             group = groups[0]
             units, start = group.units, group.start
             end = start + n
-            if end >= len(units):
+            if isinstance(units, Clusters):
+                cut = units.text if end >= len(units) else units.text[: units.cut(group.pos, n)]
+                out.append(cut[group.pos :])
+                group.pos = len(cut)
+            elif end >= len(units):
                 out += units[start:] if start else units
+            else:
+                out += units[start:end]
+            if end >= len(units):
                 n -= len(units) - start
                 groups.popleft()
             else:
-                out += units[start:end]
                 group.start = end
                 n = 0
         return out
@@ -123,6 +147,17 @@ class _Backlog:
         n = 0
         for group in self._groups:
             units = group.units
+            if isinstance(units, Clusters):
+                text = units.text[group.pos : group.pos + limit - n]
+                space = _FIRST_SPACE.search(text)
+                if space is not None:
+                    out.append(text[: space.end()])
+                    return "".join(out)
+                out.append(text)
+                n += len(text)
+                if n >= limit:
+                    return "".join(out)
+                continue
             for i in range(group.start, len(units)):
                 unit = units[i]
                 out.append(unit)
@@ -138,6 +173,9 @@ class _Backlog:
                 break
             n += n_group
         return n
+
+
+_FIRST_SPACE = re.compile(r"[ \t\n]")
 
 
 class Instant:

@@ -224,8 +224,10 @@ class Pipeline:
 
     def _feed_data(self, data: str | bytes | bytearray, t: float, times: Sequence[float]) -> None:
         if isinstance(data, str):
-            text = data
-        elif data.isascii() and self._utf8.idle:
+            self._push(data, t, times)
+            return
+        pending = self._utf8.pending
+        if data.isascii() and not pending:
             # Most bytes are plain ASCII text: no decoding state to carry and,
             # when the sanitizer agrees, nothing to change or scan twice.
             clean = self._sanitizer.feed_ascii(data)
@@ -233,15 +235,17 @@ class Pipeline:
                 self._utf8.n_bytes += len(data)
                 self._push(clean, t, times, sanitized=True)
                 return
+        try:
             text = self._utf8.feed(data)
-        else:
-            try:
-                text = self._utf8.feed(data)
-            except DecodeError as exc:
-                self._push(exc.text_before, t, times)
-                self._fail(exc, t)
-                return
-        self._push(text, t, times)
+        except DecodeError as exc:
+            self._push(exc.text_before, t, times)
+            self._fail(exc, t)
+            return
+        # The sanitizer looks for controls in the bytes, not in the decoded
+        # text; a character begun in the last chunk lies in `pending` and
+        # this chunk's first bytes.
+        seams = (pending + data[:3],) if pending else ()
+        self._push(self._sanitizer.feed_utf8(text, data, *seams), t, times, sanitized=True)
 
     def _push(
         self, text: str, t: float, times: Sequence[float] = (), *, sanitized: bool = False
@@ -293,9 +297,10 @@ class Pipeline:
         if self.done:
             return ""
         self._now = max(now, self._now)
+        arrived = self._segmenter.arrived
         released = self._segmenter.poll(now)
-        if released:
-            self.pacer.push(released, now)
+        if released and arrived is not None:
+            self.pacer.push(released, arrived)  # due as of its arrival, not of its release
         gated = (
             not (self._release_all or self._drain_once)
             and now < self._last_release + self.frame_interval

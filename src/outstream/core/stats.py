@@ -7,15 +7,15 @@ from array import array
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..events import Usage
-from .graphemes import count_graphemes
+
+if TYPE_CHECKING:
+    from .counts import TextCounter
 
 __all__ = ["Stats", "StatsRecorder"]
 
-_SLICE = 1 << 16
-# str.split()'s ASCII whitespace as b" ", everything else as b"x".
-_WORD_MARKS = bytes(0x20 if c in b" \t\n\v\f\r\x1c\x1d\x1e\x1f" else 0x78 for c in range(256))
 # Quantiles are taken over at most this many values, sampled evenly (every
 # k-th); the maxima are exact. Sorting a million gaps would cost more than
 # streaming them.
@@ -34,6 +34,26 @@ def _sample_sorted(values: Sequence[float], limit: int = _QUANTILE_SAMPLE) -> li
     if len(values) <= limit:
         return sorted(values)
     return sorted(values[:: math.ceil(len(values) / limit)])
+
+
+def _longest_gap(times: Sequence[float], longest: float) -> float:
+    """The longest gap between consecutive `times` (non-decreasing), if longer than `longest`.
+
+    A stretch of times that spans no more than the longest gap so far holds
+    no longer one, so halves are looked into only while they span more: a
+    fast source's arrivals cost a few comparisons a batch, not one a chunk.
+    """
+    stretches = [(0, len(times) - 1)]
+    while stretches:
+        lo, hi = stretches.pop()
+        if hi <= lo or times[hi] - times[lo] <= longest:
+            continue
+        if hi - lo <= 32:
+            longest = max(longest, max(map(float.__sub__, times[lo + 1 : hi + 1], times[lo:hi])))
+            continue
+        mid = (lo + hi) // 2
+        stretches += ((lo, mid), (mid, hi))
+    return longest
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -118,14 +138,19 @@ class StatsRecorder:
         self.count_text = count_text
         self.t_first_text: float | None = None
         self._times: array[float] = array("d")  # every chunk's arrival, 8 bytes each
+        self._gap_max = -math.inf  # the longest gap between two arrivals so far
         self._n_chars_in = 0
         # (index one past a chunk's last char, its arrival time), oldest first
         self._pending: deque[tuple[int, float]] = deque()
         self._lags: array[float] = array("d")
         self.n_chars = 0
-        self.n_graphemes = 0
-        self.n_words = 0
-        self._in_word = False
+        # Graphemes and words, exactly and in linear time (core/counts.py,
+        # imported only to count: its tables cost start-up time).
+        self._counter: TextCounter | None = None
+        if count_text:
+            from .counts import TextCounter
+
+            self._counter = TextCounter()
         self.usage: Usage | None = None  # what the provider reported, if it did
         self.from_model = False  # the source is a model's stream (so tokens may be reported)
         self._t_last_text: float | None = None
@@ -136,7 +161,11 @@ class StatsRecorder:
         Only the differences of `times` are used, so they may be on a shifted timeline.
         """
         if times:
-            self._times.extend(times)
+            known = self._times
+            if known:
+                self._gap_max = max(self._gap_max, times[0] - known[-1])
+            self._gap_max = _longest_gap(times, self._gap_max)
+            known.extend(times)
         if n_chars:
             self._t_last_text = t
             if self.t_first_text is None:
@@ -154,45 +183,26 @@ class StatsRecorder:
         if not text:
             return
         self.n_chars += len(text)
-        if self.count_text:
-            self._count(text)
+        if self._counter is not None:
+            self._counter.count(text)
         pending = self._pending
         while pending and pending[0][0] <= self.n_chars:
             self._lags.append(now - pending.popleft()[1])
 
-    def _count(self, text: str) -> None:
-        if text.isascii():
-            # Whitespace and the rest, mapped to two bytes; a word starts at
-            # each space followed by a non-space. No list of words is built.
-            marks = text.encode("ascii").translate(_WORD_MARKS)
-            n_words = marks.count(b" x")
-            if marks[0] == 0x78 and not self._in_word:  # "x"
-                n_words += 1
-            self.n_words += n_words
-            self._in_word = marks[-1] == 0x78
-            self.n_graphemes += count_graphemes(text)
-            return
-        # Other text goes by slices cut after a newline (a grapheme never
-        # spans one, UAX #29 GB4), so that a large write does not build a
-        # list of every word or cluster in it.
-        start = 0
-        while start < len(text):
-            end = text.rfind("\n", start, start + _SLICE) + 1 or start + _SLICE
-            piece = text[start:end] if start or end < len(text) else text
-            self.n_graphemes += count_graphemes(piece)
-            n_words = len(piece.split())
-            if n_words and self._in_word and not piece[0].isspace():
-                n_words -= 1
-            self.n_words += n_words
-            self._in_word = not piece[-1].isspace()
-            start = end
+    @property
+    def n_graphemes(self) -> int:
+        return 0 if self._counter is None else self._counter.n_graphemes
+
+    @property
+    def n_words(self) -> int:
+        return 0 if self._counter is None else self._counter.n_words
 
     def snapshot(self, now: float, *, n_writes: int = 0, n_flushes: int = 0) -> Stats:
         total = now - self.t_start
         first = None if self.t_first_text is None else self.t_first_text - self.t_start
         lags = self._lags
         times = self._times
-        gap_max = max(map(float.__sub__, times[1:], times[:-1])) if len(times) > 1 else None
+        gap_max = self._gap_max if len(times) > 1 else None
         step = math.ceil((len(times) - 1) / _QUANTILE_SAMPLE) if len(times) > 1 else 1
         gaps = sorted([times[i + 1] - times[i] for i in range(0, len(times) - 1, step)])
         lag_max = max(lags) if lags else None

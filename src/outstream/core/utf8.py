@@ -22,6 +22,29 @@ __all__ = ["DecodeErrors", "Utf8Decoder"]
 DecodeErrors = Literal["replace", "strict"]
 
 
+# Decoded text comes in large strings: a 64 KiB read of text with an emoji in
+# it is a str of up to 256 KiB (four bytes a character). glibc gives blocks
+# over its mmap threshold (128 KiB at first) back to the system when they are
+# freed and trims the top of its heap past 128 KiB free, so each such string
+# would be faulted in page by page, then given back: in a pipe-to-pipe copy
+# of mixed text that was a third of the run, all system time. Freeing one
+# larger block raises both thresholds for the process (mallopt(3),
+# M_MMAP_THRESHOLD: "dynamic adjustment" to the size of a freed block, and
+# M_TRIM_THRESHOLD to twice that), so later strings reuse the same memory.
+# bytes(n) is calloc'd: the block costs no resident memory. Elsewhere than
+# glibc this is one short-lived allocation, and nothing more.
+_LARGE_BLOCK = 1 << 20
+_allocator_ready = False
+
+
+def _keep_large_blocks() -> None:
+    global _allocator_ready
+    if not _allocator_ready:
+        _allocator_ready = True
+        block = bytes(_LARGE_BLOCK)
+        del block
+
+
 class Utf8Decoder:
     """Bytes in, text out; holds at most three bytes of an unfinished character.
 
@@ -38,11 +61,18 @@ class Utf8Decoder:
         self.errors = errors
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors)
         self.n_bytes = 0
+        _keep_large_blocks()
 
     @property
     def idle(self) -> bool:
         """No bytes of an unfinished character are held."""
         return not self._decoder.getstate()[0]
+
+    @property
+    def pending(self) -> bytes:
+        """The bytes of an unfinished character, held for the next chunk."""
+        pending: bytes = self._decoder.getstate()[0]
+        return pending
 
     def feed(self, data: bytes | bytearray) -> str:
         held = self._decoder.getstate()[0]

@@ -1,0 +1,334 @@
+"""Latency where users see it: first text on a pty, replay that keeps up, a big file into tmux.
+
+What it measures
+(1) First text. `outstream` on a 120x40 pty, its stdin a pipe; once it has
+    started (LEAD_IN s), this script writes a model's first token, "Sure"
+    (a word whose end is not known yet), and times the first visible text
+    on the pty: write -> read. Default pacing, --instant, -m and
+    -m --instant; RUNS runs each, median and worst.
+(2) Replay. `outstream replay answer.jsonl -m` on a 100x40 pty, of a
+    recorded 50 KB Markdown answer (bench/_answers.py: token by token over
+    10.7 s, as the issue's proxy recording), against the recording's
+    length. replay time = the process's wall time (spawn -> exit) minus the
+    same command's wall time on an empty recording (its start-up). Also
+    with the default pacing but plain text, and the process's CPU.
+(3) A fast source into a real terminal. `cat FILE` and `outstream
+    [--instant] -f FILE` in a 120x40 tmux, 5 MB of ASCII and of mixed
+    script (accented Latin, CJK, emoji). This script polls the screen
+    (tmux capture-pane) every 10 ms: the total time until the command is
+    done, and the longest time the screen stood still once text had
+    appeared. Skipped when tmux is not installed.
+
+Goals (issue 10)
+    (1) --instant and -m: worst first text <= one frame + 5 ms (21.7 ms).
+    (2) replay -m: replay time / recorded time <= 1.05.
+    (3) --instant: total <= 1.5x cat's; longest still screen <= cat's
+        + two frames (the screen moves every frame or two).
+
+Run: python bench/latency.py     (about a minute)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import select
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from _answers import answer, write_recording
+from _common import (
+    child_env,
+    compile_package,
+    fmt_table,
+    outstream_exe,
+    report,
+    spawn_measured,
+    verdict,
+)
+
+FRAME = 1 / 60
+GOAL_FIRST = FRAME + 0.005
+GOAL_REPLAY = 1.05
+GOAL_TERMINAL = 1.5
+RUNS = 7
+LEAD_IN = 0.8
+FIRST_TOKEN = b"Sure"
+_INVISIBLE = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|[\x00-\x20]")
+
+
+def _pty(rows: int, cols: int) -> tuple[int, int]:
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    return master, slave
+
+
+def _drain(master: int, until_eof: bool, limit: float = 120.0) -> None:
+    """Read what the pty holds; with `until_eof`, until the child has closed it (EIO)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if not select.select([master], [], [], 0.2 if until_eof else 0)[0]:
+            if until_eof:
+                continue
+            return
+        try:
+            if not os.read(master, 65536):
+                return
+        except OSError:  # EIO: the child closed the pty
+            return
+
+
+# --- (1) first text ---
+
+
+def first_text(args: list[str]) -> float | None:
+    master, slave = _pty(40, 120)
+    proc = subprocess.Popen(
+        [outstream_exe(), *args],
+        stdin=subprocess.PIPE,
+        stdout=slave,
+        stderr=slave,
+        env=child_env(TERM="xterm-256color"),
+    )
+    os.close(slave)
+    assert proc.stdin is not None
+    time.sleep(LEAD_IN)  # let it start: the time measured begins with the first byte
+    _drain(master, until_eof=False)
+    t0 = time.monotonic()
+    os.write(proc.stdin.fileno(), FIRST_TOKEN)
+    seen = None
+    while seen is None and select.select([master], [], [], 2.0)[0]:
+        if _INVISIBLE.sub(b"", os.read(master, 65536)):
+            seen = time.monotonic() - t0
+    proc.stdin.close()
+    _drain(master, until_eof=True)
+    proc.wait()
+    os.close(master)
+    return seen
+
+
+def part_first(failures: list[str]) -> None:
+    print(f"(1) a model's first token ({FIRST_TOKEN.decode()!r}) written -> first text on a pty")
+    rows = []
+    for args in ([], ["--instant"], ["-m"], ["-m", "--instant"]):
+        times = [first_text(args) for _ in range(RUNS)]
+        name = " ".join(["outstream", *args])
+        shown = [t for t in times if t is not None]
+        goal = None if not args else True
+        if len(shown) < len(times):
+            rows.append([name, "-", "never", f"<= {GOAL_FIRST * 1000:.1f}", verdict(False)])
+            failures.append(f"(1) {name}: the first token was not shown in 2 s")
+            continue
+        worst = max(shown)
+        ok = worst <= GOAL_FIRST if goal else None
+        if ok is False:
+            failures.append(f"(1) {name}: first text after {worst * 1000:.1f} ms (goal <= 21.7)")
+        rows.append(
+            [
+                name,
+                f"{statistics.median(shown) * 1000:.1f}",
+                f"{worst * 1000:.1f}",
+                f"<= {GOAL_FIRST * 1000:.1f}" if goal else "(info)",
+                verdict(ok),
+            ]
+        )
+    print(fmt_table(["command", "median ms", "worst ms", "goal", "result"], rows))
+
+
+# --- (2) replay ---
+
+
+def replay_run(path: str, args: list[str]) -> tuple[float, float]:
+    """(wall, cpu) of `outstream replay PATH ARGS` on a 100x40 pty."""
+    master, slave = _pty(40, 100)
+    run = spawn_measured(
+        [outstream_exe(), "replay", path, *args],
+        stdout=slave,
+        stderr=slave,
+        env=child_env(TERM="xterm-256color"),
+    )
+    os.close(slave)
+    _drain(master, until_eof=True)
+    measured = run.wait()
+    os.close(master)
+    if measured.returncode != 0:
+        raise SystemExit(f"bench: outstream replay {' '.join(args)} exited {measured.returncode}")
+    return measured.wall, measured.cpu
+
+
+def part_replay(failures: list[str]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        recorded = os.path.join(tmp, "answer.jsonl")
+        length = write_recording(recorded, answer(50_000), 10.7)
+        empty = os.path.join(tmp, "empty.jsonl")
+        with open(recorded, encoding="utf-8") as f:
+            header = f.readline()
+        with open(empty, "w", encoding="utf-8") as f:
+            f.write(header + json.dumps({"t": 0.0, "end": True}) + "\n")
+        print(
+            f"\n(2) replay of a recorded 50 KB Markdown answer ({length:.1f} s long) "
+            "on a 100x40 pty; start-up (the same on an empty recording) subtracted"
+        )
+        rows = []
+        for args in (["-m"], [], ["-m", "--fps", "15"]):
+            start_up = statistics.median(replay_run(empty, args)[0] for _ in range(3))
+            wall, cpu = replay_run(recorded, args)
+            ratio = (wall - start_up) / length
+            judged = args == ["-m"]
+            ok = ratio <= GOAL_REPLAY if judged else None
+            if ok is False:
+                failures.append(f"(2) replay {' '.join(args)}: {ratio:.3f}x the recording")
+            rows.append(
+                [
+                    " ".join(["replay", *args]),
+                    f"{wall:.2f}",
+                    f"{start_up:.2f}",
+                    f"{ratio:.3f}x",
+                    f"{cpu:.2f}",
+                    f"<= {GOAL_REPLAY}x" if judged else "(info)",
+                    verdict(ok),
+                ]
+            )
+        print(
+            fmt_table(
+                ["command", "wall s", "start-up s", "replay/recorded", "CPU s", "goal", "result"],
+                rows,
+            )
+        )
+
+
+# --- (3) a big file into a real terminal ---
+
+
+def tmux_run(command: str) -> tuple[float, float]:
+    """(total s, longest still screen after the first text s) of `command` in a 120x40 tmux."""
+    sock = os.path.join(tempfile.gettempdir(), f"outstream-bench-{os.getpid()}")
+
+    def tmux(*args: str) -> str:
+        return subprocess.run(
+            ["tmux", "-S", sock, *args], capture_output=True, text=True, check=False
+        ).stdout
+
+    env = " ".join(f"{k}={shlex.quote(v)}" for k, v in child_env().items() if k in ("PATH", "HOME"))
+    tmux(
+        "new-session", "-d", "-x", "120", "-y", "40",
+        f"env -u PYTHONUNBUFFERED {env} {command}; tmux -S {sock} wait-for -S done",
+    )  # fmt: skip
+    t0 = time.monotonic()
+    waiter = subprocess.Popen(["tmux", "-S", sock, "wait-for", "done"])
+    last, changed, still = "", None, 0.0
+    while waiter.poll() is None:
+        screen = tmux("capture-pane", "-p")
+        now = time.monotonic()
+        if screen != last:
+            if changed is not None and last.strip():
+                still = max(still, now - changed)
+            changed, last = now, screen
+        time.sleep(0.01)
+    total = time.monotonic() - t0
+    tmux("kill-server")
+    return total, still
+
+
+def part_terminal(failures: list[str]) -> None:
+    if shutil.which("tmux") is None:
+        print("\n(3) skipped: tmux is not installed (apt-get install tmux)")
+        return
+    print(
+        "\n(3) 5 MB into a 120x40 tmux: total time, and the longest still screen after the first text"
+    )
+    line_mixed = "Life is an unending stream of extenuating circumstances. ñ 中 🙂 café\n"
+    words = [
+        "the",
+        "of",
+        "and",
+        "to",
+        "in",
+        "is",
+        "that",
+        "for",
+        "it",
+        "as",
+        "with",
+        "was",
+        "on",
+        "be",
+        "by",
+        "this",
+        "are",
+        "or",
+        "from",
+        "at",
+    ]
+    line_ascii = " ".join(words[i % len(words)] for i in range(13)) + "\n"
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind, line in (("ASCII", line_ascii), ("mixed", line_mixed)):
+            path = os.path.join(tmp, f"{kind}.txt")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(line * (5_000_000 // len(line.encode())))
+            runs = {
+                name: [tmux_run(command) for _ in range(3)]
+                for name, command in (
+                    ("cat", f"cat {path}"),
+                    ("outstream --instant", f"{outstream_exe()} --instant -f {path}"),
+                    ("outstream", f"{outstream_exe()} -f {path}"),
+                )
+            }
+            cat_total = statistics.median(t for t, _ in runs["cat"])
+            cat_still = statistics.median(s for _, s in runs["cat"])
+            for name, results in runs.items():
+                total = statistics.median(t for t, _ in results)
+                still = statistics.median(s for _, s in results)
+                judged = name == "outstream --instant"
+                ok_total = total <= GOAL_TERMINAL * cat_total if judged else None
+                ok_still = still <= cat_still + 2 * FRAME if judged else None
+                if ok_total is False:
+                    failures.append(f"(3) {kind} {name}: {total / cat_total:.2f}x cat's time")
+                if ok_still is False:
+                    failures.append(
+                        f"(3) {kind} {name}: the screen stood still {still * 1000:.0f} ms "
+                        f"(cat: {cat_still * 1000:.0f} ms)"
+                    )
+                rows.append(
+                    [
+                        kind if name == "cat" else "",
+                        name,
+                        f"{total:.2f}",
+                        f"{total / cat_total:.2f}x",
+                        f"{still * 1000:.0f}",
+                        "<= 1.5x, cat + 33 ms" if judged else "(info)",
+                        verdict(None if not judged else bool(ok_total and ok_still)),
+                    ]
+                )
+    print(fmt_table(["text", "command", "total s", "vs cat", "still ms", "goal", "result"], rows))
+    print(
+        "median of 3 runs each; the default pacing (smooth) shows a dump within 0.5 s: for information"
+    )
+
+
+def main() -> int:
+    print(__doc__.split("\n\n")[0] + "\n")
+    compile_package()
+    failures: list[str] = []
+    t0 = time.perf_counter()
+    part_first(failures)
+    part_replay(failures)
+    part_terminal(failures)
+    print(f"\n(bench took {time.perf_counter() - t0:.0f} s)")
+    return report(failures)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
