@@ -165,14 +165,47 @@ def inline_text(
     return text, marks
 
 
+def _wrap(console: Console, text: Text, width: int) -> tuple[list[Segment], list[int]] | None:
+    """`text` rendered at `width` as rich renders it, and where each row starts in it.
+
+    ``Text.__rich_console__`` with ``Text.wrap`` (rich/text.py) for a
+    left-justified, folding paragraph, with the row starts kept: they say
+    where the rows' words are (see `_next_cut`). None for text with a tab,
+    which rich expands first.
+    """
+    from rich._wrap import divide_line
+    from rich.containers import Lines
+    from rich.text import Text
+
+    if "\t" in text.plain:
+        return None
+    lines = Lines()
+    starts: list[int] = []
+    offset = 0
+    for line in text.split(allow_blank=True):
+        plain = line.plain
+        breaks = divide_line(plain, width, fold=True)
+        starts.append(offset)
+        starts.extend(offset + b for b in breaks)
+        offset += len(plain) + 1
+        new_lines = line.divide(breaks)
+        for new_line in new_lines:
+            new_line.rstrip_end(width)
+        new_lines.justify(console, width, justify="left", overflow="fold")
+        for new_line in new_lines:
+            new_line.truncate(width, overflow="fold")
+        lines.extend(new_lines)
+    return list(Text("\n").join(lines).render(console, end=text.end)), starts
+
+
 def _draw(
     console: Console,
     text: Text,
     containers: Sequence[Container],
     styles: list[Style],
     color_system: Any,
-) -> list[str]:
-    """The lines of a paragraph's `text` inside its containers, as ANSI text.
+) -> tuple[list[str], list[int] | None]:
+    """The lines of a paragraph's `text` inside its containers, as ANSI text; where its rows start.
 
     rich renders a container's children at its width less its prefix, with
     its style applied to them and padding to that width
@@ -191,11 +224,23 @@ def _draw(
             widths.append(width - 3)
         else:
             widths.append(width - container.number_width)
-    options = console.options.update(width=widths[-1], height=None)
+    wrapped = _wrap(console, text, widths[-1]) if widths[-1] >= 1 else None
+    starts = None
+    if wrapped is None:
+        options = console.options.update(width=widths[-1], height=None)
+        segments = list(console.render(text, options))
+    else:
+        segments, starts = wrapped
     if not containers:
-        rows = console.render_lines(text, options, pad=False)
-        return [ansi(row, color_system) for row in rows]
-    rows = console.render_lines(text, options, style=styles[-1], pad=True)
+        rows = Segment.split_and_crop_lines(segments, widths[0], pad=False, include_new_lines=False)
+        return [ansi(row, color_system) for row in rows], starts
+    if styles[-1]:
+        segments = list(Segment.apply_style(segments, styles[-1]))
+    rows = list(
+        Segment.split_and_crop_lines(
+            segments, widths[-1], style=styles[-1], pad=True, include_new_lines=False
+        )
+    )
     for depth in range(len(containers) - 1, -1, -1):
         container = containers[depth]
         style = styles[depth + 1]  # rich's combined style of that container
@@ -222,7 +267,7 @@ def _draw(
             ]
         else:
             rows = [Segment.adjust_line_length(row, widths[0], pad=False) for row in rows]
-    return [ansi(row, color_system) for row in rows]
+    return [ansi(row, color_system) for row in rows], starts
 
 
 def ansi(segments: list[Segment], color_system: Any) -> str:
@@ -282,7 +327,7 @@ def _source_offset(marks: list[tuple[int, Token]], mark_offsets: list[int], p: i
 def _next_cut(
     text: Text,
     marks: list[tuple[int, Token]],
-    width: int,
+    starts: list[int],
     settled: int,
     n_rows: int,
     max_row: int,
@@ -297,7 +342,7 @@ def _next_cut(
 
     Args:
         text: the paragraph's text as drawn, `marks` the token of each piece.
-        width: the width it was wrapped at.
+        starts: where in its text each row starts (see `_wrap`).
         settled: how far the source's parse is final (`InlineParse.settled`).
         n_rows: the rows drawn.
         max_row: the latest row a cut may be at (the last row is never final).
@@ -305,17 +350,7 @@ def _next_cut(
     Returns:
         (rows before the cut, the cut's offset in the source), or None.
     """
-    from rich._wrap import divide_line
-
     plain = text.plain
-    if "\t" in plain or width < 1:
-        return None  # rich expands tabs before wrapping
-    starts = []
-    offset = 0
-    for hard_line in plain.split("\n"):
-        starts.append(offset)
-        starts.extend(offset + b for b in divide_line(hard_line, width, fold=True))
-        offset += len(hard_line) + 1
     if len(starts) != n_rows:
         return None
     mark_offsets = [m[0] for m in marks]
@@ -421,21 +456,19 @@ class ParagraphView:
         if built is None:
             return None
         text, marks = built
-        rows = _draw(console, text, containers, styles, color_system)
+        rows, starts = _draw(console, text, containers, styles, color_system)
         lead = [""] if separate and not cut else []  # rich's blank line before it
         shown = [*state.rows, *lead, *rows]
         self._states[key] = state
-        width = console.width - sum(
-            4 if c.kind == "quote" else 3 if c.kind == "bullet" else c.number_width
-            for c in containers
-        )
+        if starts is None:
+            return shown  # no cut where rich expands tabs first
         n_rows = len(rows)
         speculative = state.n_exact_chars != cut
-        found = _next_cut(text, marks, width, parsed.settled, n_rows, n_rows - 1)
+        found = _next_cut(text, marks, starts, parsed.settled, n_rows, n_rows - 1)
         if found is None and n_rows > SPECULATE_ROWS and not exact:
             # An opener unresolved for long: keep the rows well above the
             # last anyway, and remember that they are a guess.
-            found = _next_cut(text, marks, width, len(piece), n_rows, n_rows - SPECULATE_ROWS)
+            found = _next_cut(text, marks, starts, len(piece), n_rows, n_rows - SPECULATE_ROWS)
             speculative = True
         if found is not None:
             row, offset = found
