@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from .mdparse import BlockParser
-from .paragraph import Container, ParagraphView
+from .paragraph import Container, ParagraphView, draw
 from .table import TableView
 
 if TYPE_CHECKING:
@@ -222,6 +222,24 @@ def _continued(context: tuple[_Wrap, ...]) -> tuple[_Wrap, ...]:
     )
 
 
+def _containers(context: tuple[_Wrap, ...]) -> list[Container]:
+    """The list items and block quotes around a paragraph, as `paragraph` draws them."""
+    containers: list[Container] = []
+    numbering: tuple[Any, ...] = ()
+    for wrap in context:
+        if wrap.key[0] in ("ul", "ol"):
+            numbering = wrap.key
+        elif wrap.item:
+            if numbering[0] == "ul":
+                containers.append(Container("bullet", continued=wrap.key[1]))
+            else:
+                _, number, digits = numbering
+                containers.append(Container("number", number, digits + 2, wrap.key[1]))
+        else:
+            containers.append(Container("quote"))
+    return containers
+
+
 _CONTAINERS = frozenset({"bullet_list_open", "ordered_list_open", "blockquote_open"})
 
 
@@ -392,7 +410,15 @@ class BlockView:
         return self._unit(tokens, context, separate)
 
     def _unit(self, tokens: list[Token], context: tuple[_Wrap, ...], separate: bool) -> list[str]:
-        """A piece rendered whole inside its containers, once for each form it takes."""
+        """A finished piece inside its containers, drawn once for each form it takes.
+
+        A paragraph in a container is drawn from its tokens (as the open one
+        is: `paragraph.draw`), a list piece by piece, anything else rendered
+        by rich inside copies of its containers' tokens.
+        """
+        kind = tokens[0].type
+        if context and kind in ("bullet_list_open", "ordered_list_open"):
+            return self._list(tokens, context, separate, finished=True)
         key = (
             tuple(wrap.key for wrap in context),
             self._signature(tokens),
@@ -402,7 +428,18 @@ class BlockView:
         )
         lines = self._units.get(key)
         if lines is None:
-            lines = self._render_in(tokens, context, separate)
+            lines = None
+            if context and kind == "paragraph_open" and len(tokens) == 3:
+                children = self.parser.children(tokens[1], self._env, self._refs)
+                lines = draw(
+                    self.console(),
+                    children,
+                    _containers(context),
+                    self._color_system,
+                    hyperlinks=self.hyperlinks,
+                )
+            if lines is None:
+                lines = self._render_in(tokens, context, separate)
             if len(self._units) >= _MAX_UNITS:
                 self._units.clear()
             self._units[key] = lines
@@ -438,7 +475,15 @@ class BlockView:
             del lines[0]
         return lines
 
-    def _list(self, tokens: list[Token], context: tuple[_Wrap, ...], separate: bool) -> list[str]:
+    def _list(
+        self,
+        tokens: list[Token],
+        context: tuple[_Wrap, ...],
+        separate: bool,
+        *,
+        finished: bool = False,
+    ) -> list[str]:
+        """A list item by item: each finished item once, the last one open unless `finished`."""
         open_, close = tokens[0], tokens[-1]
         items = _children(tokens)
         ordered = open_.type == "ordered_list_open"
@@ -459,7 +504,7 @@ class BlockView:
                 wrap = _Wrap(open_, close, ("ul", k))
             inner = (*(context if k == 0 else _continued(context)), wrap)
             lines += self._container(
-                tokens[a:b], inner, separate and k == 0, finished=k < len(items) - 1
+                tokens[a:b], inner, separate and k == 0, finished=finished or k < len(items) - 1
             )
         return lines
 
@@ -507,25 +552,12 @@ class BlockView:
     def _paragraph(
         self, tokens: list[Token], context: tuple[_Wrap, ...], separate: bool
     ) -> list[str]:
-        containers: list[Container] = []
-        numbering: tuple[Any, ...] = ()
-        for wrap in context:
-            if wrap.key[0] in ("ul", "ol"):
-                numbering = wrap.key
-            elif wrap.item:
-                if numbering[0] == "ul":
-                    containers.append(Container("bullet", continued=wrap.key[1]))
-                else:
-                    _, number, digits = numbering
-                    containers.append(Container("number", number, digits + 2, wrap.key[1]))
-            else:
-                containers.append(Container("quote"))
         lines = self._paragraphs.lines(
             tokens[1].content,
             self._env,
             self.console(),
             self._color_system,
-            containers,
+            _containers(context),
             key=(tuple(wrap.key for wrap in context), self.width, self._refs, self._index),
             separate=separate,
             exact=self._exact,

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from rich.style import Style
     from rich.text import Text
 
-__all__ = ["SPECULATE_ROWS", "Container", "ParagraphView", "ansi", "inline_text"]
+__all__ = ["SPECULATE_ROWS", "Container", "ParagraphView", "ansi", "draw", "inline_text"]
 
 SPECULATE_ROWS = 12  # live rows past an unresolved opener before the rows above it are kept
 
@@ -281,6 +281,30 @@ def ansi(segments: list[Segment], color_system: Any) -> str:
 
         line = pattern(r"\x1b\]8;id=[^;\x07\x1b]*;").sub("\x1b]8;;", line)
     return line
+
+
+def draw(
+    console: Console,
+    children: Sequence[Token],
+    containers: Sequence[Container],
+    color_system: Any,
+    *,
+    hyperlinks: bool,
+) -> list[str] | None:
+    """The lines of a finished paragraph of these inline tokens, in `containers`.
+
+    None for a paragraph rich draws otherwise (an image in it).
+    """
+    styles = _styles(console, containers)
+    built = inline_text(
+        console,
+        children,
+        styles[-1] + console.get_style("markdown.paragraph", default="none"),
+        hyperlinks=hyperlinks,
+    )
+    if built is None:
+        return None
+    return _draw(console, built[0], containers, styles, color_system)[0]
 
 
 def _styles(console: Console, containers: Sequence[Container]) -> list[Style]:
