@@ -1,7 +1,7 @@
 """Streamed Markdown: our incremental renderer vs rich's Live and streamdown.
 
 What it measures
-    Answers of 5, 20, 50 and 100 KB are built from tests/data/answers/*.md
+    Answers of 5 and 100 KB are built from tests/data/answers/*.md
     (headings, paragraphs, lists, tables, fenced code), concatenated in order
     with a ``## Part N`` heading before each file until the size is reached
     (a file ending in an open fence gets it closed, one without a final
@@ -9,11 +9,12 @@ What it measures
 
 (1) Cost of one frame update at 5 %, 50 % and 95 % into the answer.
       ours  a fresh MarkdownRenderer + LiveRegion(120, 40) is fed the prefix
-            (in 4 KiB pieces: the renderer's state after a prefix does not
-            depend on how it was cut; the part (2) run checks that the open
-            region is the same as after 64-character feeds), then the time
-            of one ``feed(next 64 characters)`` + ``LiveRegion.update`` of
-            the frame it returns is taken. A fresh renderer per repetition.
+            (in 4 KiB pieces, its last 2 KiB in 64-character frames, so that
+            what the renderer keeps of the open block is as a stream leaves
+            it; the part (2) run checks that the open region is the same as
+            after 64-character feeds), then the time of one
+            ``feed(next 64 characters)`` + ``LiveRegion.update`` of the
+            frame it returns is taken. A fresh renderer per repetition.
       rich  ``rich.live.Live`` on a Console(file=StringIO,
             force_terminal=True, width=120, height=40), auto_refresh=False:
             the time of ``live.update(Markdown(text_so_far), refresh=True)``
@@ -74,15 +75,26 @@ import threading
 import time
 from pathlib import Path
 
-from _common import child_env, compile_package, fmt_table, outstream_exe, report, verdict
+from _common import (
+    child_env,
+    compile_package,
+    fmt_table,
+    outstream_exe,
+    report,
+    spawn_measured,
+    verdict,
+)
+from _realistic import realistic_answer, tiny_answer
 
 ROOT = Path(__file__).resolve().parent.parent
 ANSWERS = ROOT / "tests" / "data" / "answers"
-SIZES_KB = [5, 20, 50, 100]
+SIZES_KB = [5, 100]
 FRACTIONS = [0.05, 0.50, 0.95]
 FRAME_CHARS = 64
 PREFIX_PIECE = 4096
+STREAMED_BEFORE = 2048  # characters before the measured frame fed a frame at a time
 REPS = 5
+RICH_LIVE_REPS = 3
 WIDTH, HEIGHT = 120, 40
 FRAME = 1 / 60
 
@@ -95,6 +107,15 @@ GOAL_DELAY_MS = 1000 * FRAME
 CHUNK = 4
 CHUNK_EVERY = 0.010
 DELAY_SECONDS = 5.0
+
+CLI_SIZES_KB = [50, 100]
+CLI_CPS = 3840  # 64 characters a frame at 60 frames a second
+GOAL_CLI = 3.0
+GOAL_CLI_GROWTH = 1.15
+STARTUP_RUNS = 3
+RICH_RUNS = 5
+FIRST_TEXT_RUNS = 5
+GOAL_FIRST_TEXT_MS = 1000 * FRAME + 5
 
 
 # --- answers ---
@@ -159,8 +180,16 @@ def ours_frame_once(doc: str, pos: int) -> tuple[float, int]:
 
     renderer = MarkdownOutput(width=WIDTH, height=HEIGHT).renderer()  # as `outstream -m` makes it
     region = LiveRegion(WIDTH, HEIGHT)
-    for k in range(0, pos, PREFIX_PIECE):
-        frame = renderer.feed(doc[k : min(k + PREFIX_PIECE, pos)])
+    # Most of the prefix in big pieces, its last characters a frame at a
+    # time, as they would stream: what the renderer keeps of the open block
+    # (rows drawn, rows of a table, where to resume its parse) is then as
+    # a stream leaves it, not as one big piece would.
+    streamed = max(0, pos - STREAMED_BEFORE)
+    for k in range(0, streamed, PREFIX_PIECE):
+        frame = renderer.feed(doc[k : min(k + PREFIX_PIECE, streamed)])
+        region.update(frame.committed, frame.live)
+    for k in range(streamed, pos, FRAME_CHARS):
+        frame = renderer.feed(doc[k : min(k + FRAME_CHARS, pos)])
         region.update(frame.committed, frame.live)
     n_open = len(renderer._open)  # compared with the 64-char stream's in part (2)
     gc.collect()
@@ -190,7 +219,7 @@ def rich_frames(doc: str, positions: list[int]) -> dict[int, float]:
         for pos in positions:
             text = doc[: pos + FRAME_CHARS]
             times = []
-            for _ in range(REPS):
+            for _ in range(RICH_LIVE_REPS):
                 gc.collect()
                 t0 = time.perf_counter()
                 live.update(Markdown(text), refresh=True)
@@ -203,7 +232,7 @@ def rich_frames(doc: str, positions: list[int]) -> dict[int, float]:
 def part1(docs: dict[int, str], failures: list[str]) -> dict[int, int]:
     print(
         f"(1) one frame update (feed {FRAME_CHARS} chars + LiveRegion.update) vs rich Live "
-        f"update(Markdown(text_so_far)), {WIDTH}x{HEIGHT}, median of {REPS}"
+        f"update(Markdown(text_so_far)), {WIDTH}x{HEIGHT}, median of {REPS} (rich: {RICH_LIVE_REPS})"
     )
     rows: list[list[object]] = []
     ours_ms: dict[tuple[int, float], float] = {}
@@ -699,6 +728,252 @@ def part3(failures: list[str]) -> None:
     )
 
 
+# --- part 4 ---
+
+
+def _pty(rows: int = HEIGHT, cols: int = WIDTH) -> tuple[int, int]:
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    return master, slave
+
+
+def _drain(master: int) -> int:
+    """Read a pty's master until the child is gone (EIO); the bytes read."""
+    n = 0
+    try:
+        while True:
+            try:
+                data = os.read(master, 1 << 16)
+            except OSError:  # EIO: the slave side is closed
+                break
+            if not data:
+                break
+            n += len(data)
+    finally:
+        os.close(master)
+    return n
+
+
+def cli_cpu(argv: list[str], env: dict[str, str]) -> tuple[float, int]:
+    """CPU seconds (user + sys) of `argv` run on a 120x40 pty, and the bytes it wrote there."""
+    master, slave = _pty()
+    try:
+        child = spawn_measured(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            start_new_session=True,
+        )
+    finally:
+        os.close(slave)
+    n_bytes = _drain(master)
+    measured = child.wait()
+    if measured.returncode != 0:
+        raise RuntimeError(f"{argv} exited {measured.returncode}")
+    return measured.cpu, n_bytes
+
+
+def rich_render_cpu(doc: str, color: str | None) -> float:
+    """CPU of one rich render of `doc`, in this process, warm: median of RICH_RUNS."""
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    def once() -> float:
+        console = Console(
+            file=io.StringIO(),
+            width=WIDTH,
+            height=HEIGHT,
+            force_terminal=True,
+            color_system=color,  # type: ignore[arg-type]
+            legacy_windows=False,
+            _environ={},
+        )
+        gc.collect()
+        t0 = time.process_time()
+        console.print(Markdown(doc))
+        return time.process_time() - t0
+
+    once()
+    return statistics.median(once() for _ in range(RICH_RUNS))
+
+
+def part4(tmp: Path, failures: list[str]) -> None:
+    from outstream.sinks.detect import color_system
+
+    exe = outstream_exe()
+    env = child_env(TERM="xterm-256color")
+    colors = color_system(None, env, terminal=True)
+    color = None if colors == "none" else colors
+    print(
+        f"(4) `outstream -m --cps {CLI_CPS} -f answer.md` on a {WIDTH}x{HEIGHT} pty, realistic "
+        f"answers (bench/_realistic.py), child CPU net of start-up vs one rich render in this "
+        f"process (colour system {color})"
+    )
+    tiny = tmp / "tiny.md"
+    tiny.write_text(tiny_answer(), encoding="utf-8")
+    startup = statistics.median(
+        cli_cpu([exe, "-m", "--cps", str(CLI_CPS), "-f", str(tiny)], env)[0]
+        for _ in range(STARTUP_RUNS)
+    )
+    version = statistics.median(cli_cpu([exe, "--version"], env)[0] for _ in range(STARTUP_RUNS))
+    rows: list[list[object]] = []
+    ratios: dict[int, float] = {}
+    for kb in CLI_SIZES_KB:
+        doc = realistic_answer(kb * 1000)
+        path = tmp / f"answer{kb}.md"
+        path.write_text(doc, encoding="utf-8")
+        cpu, n_bytes = cli_cpu([exe, "-m", "--cps", str(CLI_CPS), "-f", str(path)], env)
+        rich = rich_render_cpu(doc, color)
+        net = cpu - startup
+        ratios[kb] = net / rich
+        plain = ""
+        if kb == CLI_SIZES_KB[0]:
+            plain_cpu, _ = cli_cpu([exe, "--no-wrap", "--cps", str(CLI_CPS), "-f", str(path)], env)
+            plain = f"{plain_cpu - version:.2f}"
+        rows.append(
+            [
+                f"{len(doc) / 1000:.0f} KB",
+                f"{cpu:.2f}",
+                f"{net:.2f}",
+                f"{rich:.3f}",
+                f"{ratios[kb]:.2f}x",
+                f"<= {GOAL_CLI:.0f}x",
+                verdict(ratios[kb] <= GOAL_CLI),
+                f"{n_bytes / 1000:.0f} KB",
+                plain,
+            ]
+        )
+        if ratios[kb] > GOAL_CLI:
+            failures.append(
+                f"(4) {kb} KB on the command line: net CPU {net:.2f} s = {ratios[kb]:.2f}x "
+                f"rich's render ({rich:.3f} s) (goal <= {GOAL_CLI:.0f}x)"
+            )
+    print(
+        fmt_table(
+            [
+                "answer",
+                "CPU s",
+                "net s",
+                "rich s",
+                "net/rich",
+                "goal",
+                "result",
+                "written",
+                "no -m, net s",
+            ],
+            rows,
+        )
+    )
+    small, big = CLI_SIZES_KB[0], CLI_SIZES_KB[-1]
+    growth = ratios[big] / ratios[small]
+    ok = growth <= GOAL_CLI_GROWTH
+    print(
+        f"start-up (the same command on tiny_answer(), median of {STARTUP_RUNS}): {startup:.2f} s "
+        f"CPU; `outstream --version`: {version:.2f} s. Growth: {big} KB ratio / {small} KB "
+        f"ratio = {growth:.2f} (goal <= {GOAL_CLI_GROWTH}): {verdict(ok)}.\n"
+        "no -m: `--no-wrap --cps` on the same answer, CPU less that of `--version` "
+        "(pacing, the frame loop, writing: for information)\n"
+    )
+    if not ok:
+        failures.append(
+            f"(4) the ratio grows with the answer: {growth:.2f}x from {small} to {big} KB "
+            f"(goal <= {GOAL_CLI_GROWTH})"
+        )
+
+
+# --- part 5 ---
+
+_FIRST_TEXT = b"The first paragraph of an answer, written at once.\n\n"
+
+
+def first_text_delay(argv: list[str], *, wait: float = 0.5, text: bytes = _FIRST_TEXT) -> float:
+    """Seconds from writing `text` to a command's stdin to its first byte on a 120x40 pty.
+
+    The command starts on a pty with a pipe for stdin; after `wait` seconds
+    (a model's time to first token, in which a renderer may get ready),
+    `text` is written to the pipe at once, and the pty is read until the
+    first character of `text` appears (escape sequences skipped; start-up
+    output before the write is read and ignored). The pipe is then closed
+    and the command waited for.
+    """
+    master, slave = _pty()
+    rfd, wfd = os.pipe()
+    try:
+        proc = subprocess.Popen(
+            argv,
+            stdin=rfd,
+            stdout=slave,
+            stderr=slave,
+            env=child_env(TERM="xterm-256color"),
+            start_new_session=True,
+        )
+    finally:
+        os.close(slave)
+        os.close(rfd)
+    first = text.decode().strip()[:1].encode()
+    seen = bytearray()
+    written = time.monotonic()
+    try:
+        deadline = time.monotonic() + wait
+        while (left := deadline - time.monotonic()) > 0:
+            if select.select([master], [], [], left)[0]:
+                os.read(master, 1 << 16)  # start-up output, if any
+        written = time.monotonic()
+        os.write(wfd, text)
+        while time.monotonic() - written < 10:
+            if not select.select([master], [], [], 10)[0]:
+                continue
+            seen += os.read(master, 1 << 16)
+            now = time.monotonic()
+            if first in _ESC.sub(b"", bytes(seen)):
+                return now - written
+        raise RuntimeError(f"{argv}: no text within 10 s")
+    finally:
+        os.close(wfd)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        _drain(master)
+
+
+def part5(failures: list[str]) -> None:
+    exe = outstream_exe()
+    print(
+        f"(5) first text: a short paragraph written {0.5:.1f} s after start-up to the stdin of "
+        f"a command on a {WIDTH}x{HEIGHT} pty: write -> first byte of it on the pty, median of "
+        f"{FIRST_TEXT_RUNS}"
+    )
+    rows = []
+    for name, argv, judged in (
+        ("outstream -m", [exe, "-m"], True),
+        ("outstream (no -m)", [exe], False),
+    ):
+        times = [first_text_delay(argv) * 1000 for _ in range(FIRST_TEXT_RUNS)]
+        p50 = statistics.median(times)
+        ok = p50 <= GOAL_FIRST_TEXT_MS if judged else None
+        rows.append(
+            [
+                name,
+                f"{p50:.1f}",
+                f"{min(times):.1f}",
+                f"{max(times):.1f}",
+                f"<= {GOAL_FIRST_TEXT_MS:.1f}" if judged else "(info)",
+                verdict(ok),
+            ]
+        )
+        if judged and not ok:
+            failures.append(
+                f"(5) {name}: first text {p50:.1f} ms after the first byte "
+                f"(goal <= {GOAL_FIRST_TEXT_MS:.1f} ms)"
+            )
+    print(fmt_table(["who", "p50 ms", "min ms", "max ms", "goal", "result"], rows))
+    print()
+
+
 def main() -> int:
     compile_package()
     print(__doc__.split("\n\n")[0])
@@ -710,6 +985,11 @@ def main() -> int:
     open_len = part1(docs, failures)
     part2(docs[SIZES_KB[-1]], open_len, failures)
     part3(failures)
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        part4(Path(tmp), failures)
+    part5(failures)
     print(f"(bench took {time.monotonic() - t0:.0f} s)")
     return report(failures)
 

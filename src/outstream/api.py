@@ -238,10 +238,12 @@ def _markdown_output(sink: StreamSink, options: Options) -> MarkdownOutput | Non
         colors = "none"
     palette = None if colors == "none" else colors
     if sink.kind is SinkKind.TTY:
+        _warm_up_markdown()
         return MarkdownOutput(
             width=columns, height=lines, color_system=palette, hyperlinks=options.hyperlinks
         )
     if options.color == "always":
+        _warm_up_markdown()
         return MarkdownOutput(
             width=columns,
             height=None,
@@ -249,6 +251,28 @@ def _markdown_output(sink: StreamSink, options: Options) -> MarkdownOutput | Non
             hyperlinks=options.hyperlinks,
         )
     return None
+
+
+_warming_up = threading.Lock()
+_warmed_up = False
+
+
+def _warm_up_markdown() -> None:
+    """Get Markdown rendering ready in the background, once per process, while the source starts.
+
+    Imports (rich, markdown-it, Pygments) and the first render would
+    otherwise hold up the first text by a tenth of a second or more; done
+    now, they overlap the source's own start (a model's time to first
+    token). A text that comes sooner waits on the same imports, no longer.
+    """
+    global _warmed_up
+    with _warming_up:
+        if _warmed_up:
+            return
+        _warmed_up = True
+    from .core.markdown import warm_up
+
+    threading.Thread(target=warm_up, name="outstream-markdown-warm-up", daemon=True).start()
 
 
 def _notebook_display(sink: StreamSink, options: Options) -> Any:

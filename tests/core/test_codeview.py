@@ -5,7 +5,8 @@ import re
 import pytest
 
 from outstream.core.codeview import _MAX_HELD, CodeView
-from outstream.core.markdown import _console, _Sink, render_markdown
+from outstream.core.markdown import render_markdown
+from outstream.core.mdview import Sink, console
 
 SGR = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -61,7 +62,7 @@ def whole(lexer: str, content: str, width: int) -> list[str]:
 
 
 def view(lexer: str, width: int) -> CodeView:
-    return CodeView(_console(width, "standard", _Sink()), lexer, "monokai", "standard")
+    return CodeView(console(width, "standard", Sink()), lexer, "monokai", "standard")
 
 
 @pytest.mark.parametrize("width", [20, 50, 120])
@@ -124,3 +125,45 @@ def test_only_so_many_lines_are_held_back() -> None:
     content = "/* never closed\n" + "".join(f"   line {i}\n" for i in range(_MAX_HELD)) + "x"
     code_view.rows(content)
     assert code_view.n_final_rows == _MAX_HELD + 1
+
+
+@pytest.mark.parametrize("width", [20, 120])
+@pytest.mark.parametrize("sample", sorted(SAMPLES))
+def test_a_finished_block_is_kept_as_drawn_only_when_that_is_how_rich_draws_it(
+    sample: str, width: int
+) -> None:
+    """The rows drawn a line at a time are kept for the scrollback only if they are exact."""
+    lexer, code, _ = SAMPLES[sample]
+    code_view = view(lexer, width)
+    for end in range(7, len(code), 7):
+        code_view.rows(code[:end])
+    rows = code_view.whole_rows(code)
+    if rows is not None:
+        assert rows == whole(lexer, code, width)
+
+
+def test_a_finished_block_whose_lines_lex_alike_whole_is_not_rendered_again() -> None:
+    code = "".join(f'def f_{i}(x):\n    """One line."""\n    return x * {i}\n' for i in range(20))
+    code_view = view("python", 60)
+    for end in range(1, len(code), 11):
+        code_view.rows(code[:end])
+    rendered: list[int] = []
+    original = code_view._render
+
+    def counting(lines):  # type: ignore[no-untyped-def]
+        rows = original(lines)
+        rendered.append(len(rows))
+        return rows
+
+    code_view._render = counting  # type: ignore[method-assign]
+    rows = code_view.whole_rows(code)
+    assert rows == whole("python", code, 60)
+    assert sum(rendered) <= 2  # the lines not drawn yet, not the block again
+
+
+def test_a_comment_held_too_long_is_drawn_again_whole() -> None:
+    code_view = view("javascript", 40)
+    content = "/* closed late\n" + "".join(f"   line {i}\n" for i in range(_MAX_HELD + 5))
+    code_view.rows(content + "x")  # lines held past the limit are drawn as errors
+    content += "*/\nlet y = 2;\n"
+    assert code_view.whole_rows(content) is None  # lexed whole, they are a comment

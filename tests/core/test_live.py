@@ -99,3 +99,51 @@ def test_a_screen_made_shorter_mid_block_loses_and_repeats_no_line():
     stream.feed((region.update(frame.committed, frame.live) + region.close()).replace("\n", "\r\n"))
     expected = [line.rstrip() for line in render_markdown(source, 30, color_system=None)]
     assert everything(screen) == expected
+
+
+def test_a_frame_rewrites_only_the_lines_that_changed():
+    """An open block grows at its end: the lines above stay on the screen as they are."""
+    region = LiveRegion(30, 10)
+    top = ["a paragraph that wraps", "onto a second line"]
+    outputs = [region.update([], [*top, "and a thi"])]
+    grown = region.update([], [*top, "and a third line", "and a fou"])
+    outputs.append(grown)
+    assert "a paragraph" not in grown and "second" not in grown
+    assert grown.startswith("\r\x1b[J")  # back to the start of the last line only
+    # Committed as it was drawn: nothing is written again, the cursor moves below it.
+    done = region.update([*top, "and a third line", "and a fourth."], ["- next"])
+    outputs.append(done)
+    assert "third" not in done and "fourth." in done and "- next" in done
+    outputs.append(region.close())
+    assert everything(play(outputs, rows=10)) == [
+        *top,
+        "and a third line",
+        "and a fourth.",
+        "- next",
+    ]
+
+
+def test_lines_added_below_an_unchanged_region_are_appended():
+    region = LiveRegion(30, 10)
+    outputs = [region.update([], ["one"]), region.update([], ["one", "two"])]
+    assert outputs[-1] == "\n" + "two\x1b[0m"
+    outputs.append(region.update(["one", "two"], []))
+    assert outputs[-1] == "\n"  # both committed as drawn: the cursor goes below them
+    outputs.append(region.update([], ["three"]))
+    outputs.append(region.close())
+    assert everything(play(outputs, rows=10)) == ["one", "two", "three"]
+
+
+def test_the_padding_spaces_at_the_end_of_a_line_are_not_sent():
+    """rich pads each line to the width: the cleared screen shows the same without them."""
+    region = LiveRegion(30, 10)
+    padded = "some text" + " " * 21
+    styled = "\x1b[44m code  \x1b[0m" + " " * 3  # spaces with a background are kept
+    outputs = [
+        region.update([], [padded, styled]),
+        region.update([padded, styled], []),
+        region.close(),
+    ]
+    assert padded not in outputs[0] and "some text\x1b[0m" in outputs[0]
+    assert "\x1b[44m code  \x1b[0m\x1b[0m" in outputs[0]
+    assert everything(play(outputs, rows=10)) == ["some text", " code"]

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markdown import Markdown
 
 from outstream.core.markdown import Frame, MarkdownRenderer, _Sink, render_markdown
+from outstream.core.paragraph import SPECULATE_ROWS
 from outstream.core.wrap import width_cells
 
 ANSWERS = sorted((pathlib.Path(__file__).parents[1] / "data" / "answers").glob("*.md"))
@@ -125,10 +126,11 @@ def test_a_partial_line_is_live_at_once():
 
 def test_without_a_live_region_the_open_block_is_never_rendered():
     renderer = MarkdownRenderer(40, render_live=False)
-    assert renderer.feed("# Title\n\nSome te") == Frame()  # "Some te" may become a heading
-    frame = renderer.feed("xt\nmore")
+    # A blank line ends a heading: it is committed; "Some te" may still become one.
+    frame = renderer.feed("# Title\n\nSome te")
     assert frame == Frame(committed=(rich_whole("# Title", 40)[0],))
     assert renderer.n_renders == 1
+    assert renderer.feed("xt\nmore") == Frame()
     assert renderer.flush().committed == ("", "Some text more" + " " * 26)
     assert renderer.n_renders == 2
 
@@ -197,10 +199,11 @@ def test_work_is_linear_in_the_length_of_the_answer(answers):
 
 def test_set_width_applies_to_what_is_rendered_next():
     renderer = MarkdownRenderer(40, color_system=None)
-    frame = renderer.feed("first paragraph\n\n")
+    frame = renderer.feed("first paragraph\n\nsec")
+    assert [len(line) for line in frame.committed] == [40]  # a blank line ended it
     renderer.set_width(20)
-    frame = renderer.feed("second\n\nthird\n")
-    assert [len(line) for line in frame.committed] == [20, 0, 20]  # first, blank, second
+    frame = renderer.feed("ond\n\nthird\n")
+    assert [len(line) for line in frame.committed] == [0, 20]  # blank, second
     assert renderer.flush() == Frame(committed=("", "third" + " " * 15))
 
 
@@ -295,3 +298,110 @@ def test_the_width_of_a_code_block_committed_early_holds_until_it_ends():
     code_rows, rest = committed[:32], committed[32:]
     assert code_rows == list(render_markdown(f"```\n{code}```\n", 30, color_system=None))
     assert [len(row) for row in rest] == [0, 20, 20]  # then the new width: blank, 2 rows
+
+
+LONG_BLOCKS = [
+    "24_long_paragraph.md",
+    "25_long_list.md",
+    "26_long_table.md",
+    "27_long_quote.md",
+]
+
+
+@pytest.mark.parametrize("width", (40, 120))
+@pytest.mark.parametrize("name", LONG_BLOCKS)
+def test_every_frame_of_a_long_block_is_what_rich_shows(name: str, width: int, answers) -> None:
+    """Long paragraphs, lists, tables and quotes are drawn piece by piece: each frame is exact.
+
+    Scrollback plus live region, after each 17-character feed, is rich
+    rendering the text so far at once, row for row, escapes included.
+    """
+    source = answers[name]
+    renderer = MarkdownRenderer(width)
+    committed: list[str] = []
+    for k in range(0, len(source), 17):
+        frame = renderer.feed(source[k : k + 17])
+        committed += frame.committed
+        shown = committed + list(frame.live)
+        expected = list(render_markdown(source[: k + 17], width))
+        if frame.live:
+            assert shown == expected, (name, width, k)
+        else:
+            assert shown == expected[: len(shown)], (name, width, k)
+    committed += renderer.flush().committed
+    assert committed == list(render_markdown(source, width))
+
+
+def feed_in_frames(
+    source: str, width: int, **kwargs
+) -> tuple[list[str], list[int], MarkdownRenderer]:
+    """Feed 64 characters a frame; the committed lines and each frame's characters rendered."""
+    renderer = MarkdownRenderer(width, **kwargs)
+    committed: list[str] = []
+    per_frame: list[int] = []
+    for k in range(0, len(source), 64):
+        before = renderer.n_chars_rendered
+        committed += renderer.feed(source[k : k + 64]).committed
+        per_frame.append(renderer.n_chars_rendered - before)
+    committed += renderer.flush().committed
+    return committed, per_frame, renderer
+
+
+def test_a_long_paragraph_costs_its_last_rows_a_frame_not_all_of_it():
+    words = " ".join(f"word{i} `code{i}` **bold{i}** and *it{i}*" for i in range(300))
+    source = f"{words}.\n"
+    committed, per_frame, _ = feed_in_frames(source, 80)
+    assert committed == list(render_markdown(source, 80))
+    # A frame parses and draws from the start of the row being typed: a
+    # row and a frame's text, whatever the paragraph's length (12 KB).
+    assert max(per_frame) <= 2 * 80 + 64, max(per_frame)
+
+
+def test_an_opener_closed_far_below_keeps_the_cost_bounded_and_the_scrollback_exact():
+    """A `*` that a closer 30 rows below turns into emphasis: rows above are kept meanwhile.
+
+    Until the closer comes, every row after the opener could change; past
+    a dozen live rows the rows above are kept anyway (the live region may
+    then miss the emphasis that the closer brings to them), and the block
+    is committed from exact rows: rich's whole render.
+    """
+    filler = " ".join(f"plain{i}" for i in range(400))
+    source = f"A *star that stays open {filler} and closes here* at last.\n\nNext.\n"
+    committed, per_frame, _ = feed_in_frames(source, 40)
+    assert committed == list(render_markdown(source, 40))
+    # Every frame draws a dozen rows at most, but the one that commits the
+    # paragraph: it is drawn again whole, from its last exact rows (none).
+    assert sorted(per_frame)[-2] <= (SPECULATE_ROWS + 2) * 40 + 64, sorted(per_frame)[-2]
+    assert max(per_frame) >= len(source) - 20
+
+
+def test_a_long_list_renders_each_finished_item_once():
+    items = "".join(
+        f"- item {i} with `code` and some words to wrap a little here\n" for i in range(40)
+    )
+    source = f"{items}\nAfter.\n"
+    committed, per_frame, renderer = feed_in_frames(source, 60)
+    assert committed == list(render_markdown(source, 60))
+    # One rich render per finished item, a few for the commit and the
+    # paragraph after; the item being typed is drawn from its tokens.
+    assert renderer.n_renders <= 40 + 4, renderer.n_renders
+    assert sum(per_frame) <= 3 * len(source)
+
+
+def test_a_long_table_draws_a_row_once_for_each_set_of_column_widths():
+    rows = "".join(
+        f"| `opt_{i:02d}` | {i * 7 % 100:>3} | a note of some words |\n" for i in range(60)
+    )
+    source = f"| Option | Value | Notes |\n|---|---:|---|\n{rows}\nAfter.\n"
+    committed, _, renderer = feed_in_frames(source, 80)
+    assert committed == list(render_markdown(source, 80))
+    # The widths settle after the first rows: each cell is drawn about once
+    # (the row being typed again as it grows), not once a frame per row.
+    assert renderer._view._tables.n_cells_drawn <= 2 * 3 * 60, renderer._view._tables.n_cells_drawn
+
+
+def test_warm_up_leaves_no_trace():
+    from outstream.core.markdown import warm_up
+
+    warm_up()
+    assert run("# Title\n\nText.\n", [8], 40)[0] == rich_whole("# Title\n\nText.\n", 40)

@@ -84,6 +84,10 @@ class CodeView:
         self._n_done = 0  # characters of the content those lines take
         self._stack: tuple[str, ...] = ("root",)  # the lexer's state after them
         self._tail: tuple[str, list[str]] | None = None  # the last line and its rows
+        # What each line was drawn from (its pieces of text and their token
+        # types), to tell whether the block drawn whole would be the same.
+        self._lines: list[list[tuple[Any, str]]] = []
+        self._tail_lines: list[list[tuple[Any, str]]] = []
 
     def rows(self, content: str) -> list[str]:
         """The rows of the code so far (no padding rows above or below it).
@@ -102,9 +106,50 @@ class CodeView:
             last -= n_final
         tail = "\n".join(lines[: last + 1]).rstrip()
         if self._tail is None or tail != self._tail[0]:
-            tokens, _ = self._lex(tail + "\n")
-            self._tail = (tail, self._render(tokens))
+            if not tail and self._rows:
+                # Every line with text is finished (the block closed right
+                # after one): rich strips the blank lines after it.
+                self._tail_lines, self._tail = [], (tail, [])
+            else:
+                tokens, _ = self._lex(tail + "\n")
+                self._tail_lines = _by_line(tokens)
+                self._tail = (tail, self._render(self._tail_lines))
         return self._rows + self._tail[1]
+
+    def whole_rows(self, content: str) -> list[str] | None:
+        """The rows of the finished block's `content`, if they are those of the block drawn whole.
+
+        They are when the lexer resumes exactly (a stock `RegexLexer`) and
+        lexing the whole code at once gives every line the same pieces in
+        the same styles as it got a stretch at a time (a rule that matches
+        across lines, as a ``/* ... */`` comment's or a docstring's may, can
+        make them differ): then the rows already drawn are kept, and only a
+        lexer's pass over the code is spent. None when not: the block is to
+        be rendered whole.
+        """
+        rows = self.rows(content)
+        if not self._resumable:
+            return None
+        tail = self._tail[0] if self._tail else ""
+        text = content[: self._n_done] + (tail + "\n" if tail or not self._n_done else "")
+        text = text.expandtabs(_TAB_SIZE)
+        if text.startswith("\ufeff"):
+            text = text[1:]  # Pygments drops a byte order mark at the start
+        tokens: list[tuple[Any, str]] = []
+        _lex_regex(self._lexer, text, ("root",), tokens)
+        # Rows are drawn from each line's pieces and their styles: two token
+        # types of one style (a docstring and a string) draw alike.
+        style_of = self._style_of
+        drawn = self._lines + self._tail_lines
+        whole = _by_line(tokens)
+        if len(whole) != len(drawn):
+            return None
+        for line_whole, line_drawn in zip(whole, drawn, strict=True):
+            if line_whole != line_drawn and [
+                (style_of(kind), text) for kind, text in line_whole
+            ] != [(style_of(kind), text) for kind, text in line_drawn]:
+                return None
+        return rows
 
     @property
     def n_final_rows(self) -> int:
@@ -136,7 +181,9 @@ class CodeView:
                 text = text[: sum(len(line) + 1 for line in lines[:n_final])]
                 tokens, stack = self._lex(text) if n_final else ([], stack)
         if n_final:
-            self._rows += self._render(tokens)
+            lines_drawn = _by_line(tokens)
+            self._lines += lines_drawn
+            self._rows += self._render(lines_drawn)
             self._stack = stack
             self._n_done += len(text)
         return n_final
@@ -156,25 +203,16 @@ class CodeView:
 
     # --- rendering ---
 
-    def _render(self, tokens: list[tuple[Any, str]]) -> list[str]:
+    def _render(self, lines: list[list[tuple[Any, str]]]) -> list[str]:
+        """The rows of these lines (each its token types and pieces of text, see `_by_line`)."""
         from rich.segment import Segment
         from rich.text import Text
 
         style_of = self._style_of
-        line_tokens: list[list[tuple[str, Style]]] = [[]]
-        for token_type, value in tokens:
-            style = style_of(token_type)
-            parts = value.split("\n")
-            for i, part in enumerate(parts):
-                if i:
-                    line_tokens.append([])
-                if part:
-                    line_tokens[-1].append((part, style))
-        if not line_tokens[-1]:
-            line_tokens.pop()  # after the last newline
         rows: list[str] = []
         base, pad = self._base, self._pad
-        for parts_ in line_tokens:
+        for line_parts in lines:
+            parts_ = [(part, style_of(token_type)) for token_type, part in line_parts]
             text = Text(
                 justify="default" if self._transparent else "left",
                 style=base,
@@ -194,6 +232,21 @@ class CodeView:
             style.render(text, color_system=color_system) if style else text
             for text, style, _ in segments
         )
+
+
+def _by_line(tokens: list[tuple[Any, str]]) -> list[list[tuple[Any, str]]]:
+    """Tokens as lines: each line's (token type, piece of text) pairs, empty pieces left out."""
+    lines: list[list[tuple[Any, str]]] = [[]]
+    for token_type, value in tokens:
+        parts = value.split("\n")
+        for i, part in enumerate(parts):
+            if i:
+                lines.append([])
+            if part:
+                lines[-1].append((token_type, part))
+    if not lines[-1]:
+        lines.pop()  # after the last newline
+    return lines
 
 
 def _is_stock_regex_lexer(lexer: Lexer) -> bool:

@@ -1,23 +1,28 @@
 """A live region at the bottom of a terminal: lines written for good above, lines redrawn below.
 
 Theory of operation: `update(committed, live)` returns the text that turns
-the screen from its last state into the new one: the cursor goes back up to
-the top of the live region it drew last (``CSI n A`` after a carriage
-return, ECMA-48 8.3.22), the screen is cleared from there down (``CSI J``,
-8.3.29), the newly committed lines are written (they scroll into the
-scrollback and are never touched again), then the live lines. How far up to
-go is computed from what was drawn — every line's width in cells, wrapped
-at the terminal's width — not from what was meant, so nothing is duplicated
-or left behind. The live region never exceeds the screen: lines beyond
-``height - 1`` at its top are committed. The cursor is hidden while a
-region is live (``CSI ? 25 l``) and shown again by `close` (``CSI ? 25 h``),
-which the caller also sends on Ctrl-C or an error.
+the screen from its last state into the new one. The screen holds the live
+lines drawn last; the new state is the newly committed lines (they scroll
+into the scrollback and are never touched again) followed by the new live
+lines. Lines at the top that are already on the screen as they should be —
+most of them, as an open block grows at its end, and all of a block that is
+committed as it was last drawn — are left alone: the cursor goes back up
+only to the first line that differs (``CSI n A`` after a carriage return,
+ECMA-48 8.3.22), the screen is cleared from there down (``CSI J``, 8.3.29)
+and the rest is written. So a frame writes what changed, not the whole
+region. How far up to go is computed from what was drawn — every line's
+width in cells, wrapped at the terminal's width — not from what was meant,
+so nothing is duplicated or left behind. The live region never exceeds the
+screen: lines beyond ``height - 1`` at its top are committed. The cursor is
+hidden while a region is live (``CSI ? 25 l``) and shown again by `close`
+(``CSI ? 25 h``), which the caller also sends on Ctrl-C or an error.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ._lazy_regex import pattern
 from .wrap import width_cells
 
 __all__ = ["HIDE_CURSOR", "SHOW_CURSOR", "LiveRegion", "live_rows"]
@@ -25,6 +30,21 @@ __all__ = ["HIDE_CURSOR", "SHOW_CURSOR", "LiveRegion", "live_rows"]
 HIDE_CURSOR = "\x1b[?25l"
 SHOW_CURSOR = "\x1b[?25h"
 _RESET = "\x1b[0m"
+_ZERO_WIDTH = (
+    r"\x1b\[[0-9;:]*m|\x1b\]8;[^\x07\x1b]*(?:\x07|\x1b\\)"  # SGR, OSC 8 (wrap.width_cells)
+)
+
+
+def _written(line: str) -> str:
+    """What is written of a line: without the plain spaces at its end.
+
+    rich pads a line to the width with spaces; the screen below the first
+    line redrawn has just been cleared (``CSI J``), so they would only be
+    bytes to send, and lines copied from the scrollback would carry them.
+    Spaces with a style (a code block's background) end in an escape
+    sequence and are kept.
+    """
+    return line.rstrip(" ")
 
 
 def live_rows(height: int) -> int:
@@ -42,13 +62,19 @@ class LiveRegion:
             )
         self.width = width
         self.height = height
-        self._rows = 0  # terminal rows the live region takes now
         self._cursor_hidden = False
         self.n_committed = 0
         # Lines at the top of the caller's live region already written for
         # good because the region outgrew the screen: skipped from then on.
         self._forced = 0
         self._drawn: list[str] = []  # the live lines on the screen now
+        self._drawn_rows: list[int] = []  # the rows each of them took when drawn
+        self._redraw = False  # the terminal changed width: nothing drawn can be kept
+
+    @property
+    def _rows(self) -> int:
+        """Terminal rows the live region takes now."""
+        return sum(self._drawn_rows)
 
     def resize(self, width: int, height: int) -> None:
         """The terminal changed size; the next update draws for the new one.
@@ -60,18 +86,27 @@ class LiveRegion:
         """
         lost = self._rows - max(height, 2)
         while lost > 0 and self._drawn:
-            rows = self._rows_of(self._drawn[0])
+            rows = self._drawn_rows[0]
             if rows > lost:
                 break
-            del self._drawn[0]
-            self._rows -= rows
+            del self._drawn[0], self._drawn_rows[0]
             self._forced += 1
             lost -= rows
+        if max(width, 1) != self.width:
+            self._redraw = True  # a terminal may reflow what it shows: draw it all again
         self.width, self.height = max(width, 1), max(height, 2)
 
     def _rows_of(self, line: str) -> int:
-        cells = width_cells(line)
-        return max(1, -(-cells // self.width))
+        """Terminal rows `line` takes once written (see `_written`)."""
+        text = line
+        if "\x1b" in text:
+            text = pattern(_ZERO_WIDTH).sub("", text)
+        n_chars = len(text)
+        # A character takes two cells at most: a line that fits even so
+        # takes one row, and needs no look at each character's width.
+        if n_chars * 2 - len(text.encode("ascii", "ignore")) <= self.width:
+            return 1
+        return max(1, -(-width_cells(text) // self.width))
 
     def update(self, committed: Sequence[str], live: Sequence[str]) -> str:
         """The text that writes `committed` for good and shows `live` below it.
@@ -88,33 +123,54 @@ class LiveRegion:
             del committed[:n_skip]
             self._forced -= n_skip
             del live[: self._forced]
+        drawn, drawn_rows = self._drawn, self._drawn_rows
+        lines = committed + live
+        # Lines already on the screen as they should be stay; rows are
+        # counted once per line drawn.
+        same = 0
+        if not self._redraw:
+            for old, new in zip(drawn, lines, strict=False):
+                if old != new:
+                    break
+                same += 1
+        written = [_written(line) for line in lines[same:]]
+        rows = drawn_rows[:same] + [self._rows_of(line) for line in written]
+        n_committed = len(committed)
         room = live_rows(self.height)
-        rows = [self._rows_of(line) for line in live]
-        while live and sum(rows) > room:  # the region may not outgrow the screen
-            committed.append(live.pop(0))
-            rows.pop(0)
+        n_live_rows = sum(rows[n_committed:])
+        while n_committed < len(lines) and n_live_rows > room:  # never taller than the screen
+            n_live_rows -= rows[n_committed]
+            n_committed += 1
             self._forced += 1
         out: list[str] = []
-        if self._rows:
-            out.append("\r")
-            if self._rows > 1:
-                out.append(f"\x1b[{self._rows - 1}A")
-            out.append("\x1b[J")
-        elif live and not self._cursor_hidden:
+        if live and not self._cursor_hidden:
             out.append(HIDE_CURSOR)
             self._cursor_hidden = True
-        for line in committed:
-            out.append(line + _RESET + "\n")
-        self.n_committed += len(committed)
-        out.append("\n".join(line + _RESET for line in live))
-        self._rows = sum(rows)
-        self._drawn = live
+        if drawn:
+            if same < len(drawn):
+                # Up to the first row of the first line that changed (the
+                # cursor is on the last row of the last line), and clear.
+                up = sum(drawn_rows[same:]) - 1
+                out.append("\r")
+                if up:
+                    out.append(f"\x1b[{up}A")
+                out.append("\x1b[J")
+            elif same < len(lines) or same <= n_committed:
+                out.append("\n")  # after the last line drawn: on to the next
+        for i in range(same, len(lines)):
+            out.append(written[i - same] + _RESET)
+            if i < n_committed or i < len(lines) - 1:
+                out.append("\n")
+        self.n_committed += n_committed
+        self._drawn = lines[n_committed:]
+        self._drawn_rows = rows[n_committed:]
+        self._redraw = False
         return "".join(out)
 
     def close(self) -> str:
         """End: the live region stays as drawn, the cursor goes below it and is shown again."""
-        out = "\n" if self._rows else ""
-        self._rows = 0
+        out = "\n" if self._drawn else ""
+        self._drawn, self._drawn_rows = [], []
         if self._cursor_hidden:
             out += SHOW_CURSOR
             self._cursor_hidden = False

@@ -1,23 +1,32 @@
-"""Incremental Markdown: finished blocks rendered once, only the open block redrawn.
+"""Incremental Markdown: finished blocks rendered once; a frame costs about a row, not a block.
 
 Theory of operation: the text received so far is split in two. Everything
 before the *open region* has been rendered and given back as committed lines,
 for good. The open region starts at the first top-level block that may still
-change. Each `feed` appends to it, parses it (and only it) with markdown-it
-configured as rich's `Markdown` configures it, and groups the tokens into
-top-level blocks by their nesting level. A block is finished when the start
-of a later block lies on a complete line: CommonMark parses block structure
-forwards, line by line, so a later line can change a paragraph into a setext
-heading or a table only while that paragraph is the last block. Finished
-blocks are rendered from their tokens with rich, committed, and cut off the
-open region; the blocks left are rendered again as the live region. This is
-what Textual's ``Markdown.append`` does, and it keeps the total work linear
-in the answer's length as long as blocks are short.
+change. Each `feed` appends to it, parses its block structure with
+markdown-it configured as rich's `Markdown` configures it (`mdparse.
+BlockParser`: a long table or list from its last row or item on), and groups
+the tokens into top-level blocks by their nesting level. A block is finished
+when the start of a later block lies on a complete line: CommonMark parses
+block structure forwards, line by line, so a later line can change a
+paragraph into a setext heading or a table only while that paragraph is the
+last block; a paragraph, heading, quote or table is finished too once a
+blank line follows it. Finished blocks are committed and cut off the open
+region; the blocks left are drawn as the live region.
+
+Neither costs as much as the block: `mdview.BlockView` draws a block piece
+by piece (list items, a quote's or an item's blocks, table rows), each
+finished piece rendered once; the piece still growing is drawn down to its
+last paragraph, of which only the rows after its *cut* are parsed and drawn
+(`paragraph.ParagraphView`); an open code fence draws its last line only
+(`codeview.CodeView`). A block is committed from the same pieces. So a
+frame's cost is about a row and the frame's text, whatever the answer's
+length or the open block's.
 
 Rendering whole and rendering block by block agree because rich's `Markdown`
 renders each top-level element on its own and puts a blank line before an
-element when the previous one's ``new_line`` says so (a horizontal rule's
-says not): the separator is added here by the same rule. Link reference
+element when the element that closed last says so (a horizontal rule's says
+not): the separator is added here by the same rule. Link reference
 definitions are global: those in committed text are kept in the parser's
 `env` for every later parse. A definition that comes *after* a committed
 block using it cannot change that block any more (see the tests).
@@ -29,19 +38,17 @@ with its width, height, colours and environment all given explicitly.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
+
+from .mdparse import BlockParser, new_parser
+from .mdview import BlockView, ColorSystem, Sink, console, lines_of
 
 if TYPE_CHECKING:
-    from markdown_it import MarkdownIt
     from markdown_it.token import Token
-    from rich.console import Console
-    from rich.markdown import Markdown
 
     from .codeview import CodeView
 
-__all__ = ["ColorSystem", "Frame", "MarkdownRenderer", "render_markdown"]
-
-ColorSystem = Literal["standard", "256", "truecolor"]
+__all__ = ["ColorSystem", "Frame", "MarkdownRenderer", "render_markdown", "warm_up"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -70,78 +77,29 @@ class _Block:
     tokens: list[Token] = field(default_factory=list)
 
 
-class _Sink:
-    """Where the rich Console writes: a list, not a file."""
-
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-
-    def write(self, text: str) -> int:
-        self.parts.append(text)
-        return len(text)
-
-    def flush(self) -> None:
-        pass
-
-    def isatty(self) -> bool:
-        return True
-
-    def take(self) -> str:
-        text = "".join(self.parts)
-        self.parts.clear()
-        return text
+_Sink = Sink  # the name the tests know
 
 
-def _parser() -> MarkdownIt:
-    from markdown_it import MarkdownIt
+def _may_use_a_definition(text: str) -> bool:
+    """Whether `text` may use a link reference definition: a ``]`` that no ``(`` follows.
 
-    # rich.markdown.Markdown.__init__ parses with exactly this configuration.
-    return MarkdownIt().enable("strikethrough").enable("table")
-
-
-def _console(width: int, color_system: ColorSystem | None, sink: _Sink) -> Console:
-    from rich.console import Console
-
-    return Console(
-        file=sink,  # type: ignore[arg-type]  # a write/flush object is all rich uses
-        width=width,
-        height=25,  # given, so that rich never asks the terminal (Markdown ignores it)
-        color_system=color_system,
-        force_terminal=True,
-        force_jupyter=False,
-        force_interactive=False,
-        legacy_windows=False,
-        _environ={},
-    )
-
-
-def _separator() -> Token:
-    """An empty HTML block: rich renders nothing for it but sets its ``new_line``.
-
-    Rendering blocks on their own, rich starts as if nothing came before;
-    this token makes it start as it would after a block whose element says
-    to leave a blank line, which is where rich puts that line (a list gets
-    its blank line from its own items, a paragraph from the block before).
+    One in a plain code span (```list[str]```) does not count.
     """
-    from markdown_it.token import Token
+    if "`" in text:
+        from ._lazy_regex import pattern
 
-    return Token("html_block", "", 0)
+        text = pattern(r"`[^`\n]*`").sub("", text)
+    i = text.find("]")
+    while i >= 0:
+        if text[i + 1 : i + 2] != "(":
+            return True
+        i = text.find("]", i + 1)
+    return False
 
 
-def _lines(text: str) -> tuple[str, ...]:
-    if not text:
-        return ()
-    return tuple(text.removesuffix("\n").split("\n"))
-
-
-def _without_link_ids(text: str) -> str:
-    """OSC 8 hyperlinks without the random ``id=`` rich gives each (ECMA-48 OSC; the id is optional)."""
-    if "\x1b]8;id=" not in text:
-        return text
-    from ._lazy_regex import pattern
-
-    result: str = pattern(r"\x1b\]8;id=[^;\x07\x1b]*;").sub("\x1b]8;;", text)
-    return result
+_ENDED_BY_A_BLANK_LINE = frozenset(
+    {"paragraph_open", "heading_open", "blockquote_open", "table_open"}
+)
 
 
 def _normalize_newlines(text: str) -> str:
@@ -172,10 +130,25 @@ def render_markdown(
     """
     from rich.markdown import Markdown
 
-    sink = _Sink()
-    console = _console(width, color_system, sink)
-    console.print(Markdown(source, code_theme=code_theme, hyperlinks=hyperlinks), soft_wrap=False)
-    return _lines(_without_link_ids(sink.take()))
+    sink = Sink()
+    console(width, color_system, sink).print(
+        Markdown(source, code_theme=code_theme, hyperlinks=hyperlinks), soft_wrap=False
+    )
+    return tuple(lines_of(sink.take()))
+
+
+def warm_up() -> None:
+    """Import and set up what rendering Markdown needs, by rendering a short answer once.
+
+    The first text of a Markdown stream would otherwise wait for rich,
+    markdown-it and Pygments to import (rich's `Markdown` brings in its
+    `Syntax`) and for their first use: a tenth of a second or more. Run
+    it while waiting for the source (a model's time to first token) and
+    that wait is gone. Pure: it returns nothing and touches no stream.
+    """
+    renderer = MarkdownRenderer(80, live_lines=24)
+    renderer.feed("# Ready\n\nA *short* `answer`, with a [link](https://example.com).\n\n- one\n")
+    renderer.flush()
 
 
 class MarkdownRenderer:
@@ -235,14 +208,27 @@ class MarkdownRenderer:
         self._fence_char = "`"
         self._code_frames: dict[tuple[int, str, bool], tuple[list[str], list[str]]] = {}
         self._live: tuple[str, ...] = ()
-        self._md: MarkdownIt | None = None
-        self._markdown: Markdown | None = None
-        self._sink = _Sink()
-        self._console_: Console | None = None
-        self._console_width = 0
-        self.n_renders = 0  # how many times rich rendered something (for tests)
-        self.n_chars_rendered = 0  # source characters rendered, summed over renders
-        self.n_chars_parsed = 0  # source characters parsed, summed over parses
+        self._parser = BlockParser(new_parser())
+        self._view = BlockView(
+            self._parser, color_system=color_system, code_theme=code_theme, hyperlinks=hyperlinks
+        )
+        self._parse_env: dict[str, Any] = {}  # the last parse's: with the open region's definitions
+        self._refs: Any = None  # the definitions in force, as a key for what is cached
+
+    @property
+    def n_renders(self) -> int:
+        """How many times rich rendered something (for tests)."""
+        return self._view.n_renders
+
+    @property
+    def n_chars_rendered(self) -> int:
+        """Inline characters rendered, summed over renders (for tests)."""
+        return self._view.n_chars_rendered
+
+    @property
+    def n_chars_parsed(self) -> int:
+        """Source characters parsed, summed over parses (for tests)."""
+        return self._parser.n_chars_parsed
 
     @property
     def live(self) -> tuple[str, ...]:
@@ -303,17 +289,16 @@ class MarkdownRenderer:
                     if final
                     else self._line_offset(blocks[0].line if blocks else done[-1].end)
                 )
-                committed = self._render(done, n_chars=cut)
+                committed = self._fence_drawn(done) or self._render(done, exact=True)
                 self._separate = self._separates(done[-1])
                 self._remember_references(self._open[:cut])
                 self._open = self._open[cut:]
                 self._code = None
+                self._view.forget()
+                self._parser.forget()
             if blocks and self.render_live:
                 self._hold_partial_languages(blocks, n_full_lines)
-                if self._watch_open_fence(blocks):
-                    live = self._code_rows()
-                else:
-                    live = self._render(blocks, n_chars=len(self._open))
+                live = self._code_rows() if self._watch_open_fence(blocks) else self._render(blocks)
         # Lines of the open region committed early are not written again:
         # neither when its block is committed nor while it is live.
         n_skip = min(self._n_lines_skipped, len(committed))
@@ -344,7 +329,10 @@ class MarkdownRenderer:
         unknown name up in every installed plugin, which can take a quarter
         of a second the first time.
         """
-        for block in blocks:
+        # Only the last block can hold a fence that starts on the last line.
+        for block in blocks[-1:]:
+            if block.end <= n_full_lines:
+                continue
             for i, token in enumerate(block.tokens):
                 if (
                     token.type == "fence"
@@ -366,11 +354,12 @@ class MarkdownRenderer:
         from .codeview import CodeView
 
         token = blocks[0].tokens[0]
+        if len(blocks) != 1 or token.type != "fence":
+            self._code = None
+            return False
         first_line, _, content = self._open.partition("\n")
         if not (
-            len(blocks) == 1
-            and token.type == "fence"
-            and first_line.startswith(token.markup)  # not indented: content is the source
+            first_line.startswith(token.markup)  # not indented: content is the source
             and token.content == content  # no closing line yet
             and content.strip()
         ):
@@ -378,18 +367,33 @@ class MarkdownRenderer:
             return False
         if self._code is None or (self._code.width != self.width and not self._n_lines_skipped):
             lexer_name = token.info.partition(" ")[0] or "text"  # as rich's CodeBlock
-            self._code = CodeView(self._console(), lexer_name, self.code_theme, self.color_system)
+            self._view.width = self.width
+            self._code = CodeView(
+                self._view.console(), lexer_name, self.code_theme, self.color_system
+            )
             # The rows around the code (a blank line, the padding) depend on
             # the width, the theme and the block before: rendered once for each.
             key = (self.width, self.code_theme, self._separate)
             if key not in self._code_frames:
-                sample = self._render([_Block(0, 0, [token.copy(content="x\n")])], n_chars=1)
+                sample = self._view.render([token.copy(content="x\n")], separate=self._separate)
                 self._code_frames[key] = (sample[:-2], sample[-1:])
             self._code_head, self._code_foot = self._code_frames[key]
             self._fence_char = token.markup[0]
         self._code_start = len(first_line) + 1
         self._code_seen = len(self._open)
         return True
+
+    def _fence_drawn(self, done: list[_Block]) -> list[str] | None:
+        """A code fence that just closed, as its view drew it: if that is how it is drawn whole."""
+        if self._code is None or len(done) != 1 or not self.render_live:
+            return None
+        token = done[0].tokens[0]
+        if token.type != "fence":
+            return None
+        rows = self._code.whole_rows(token.content)
+        if rows is None:
+            return None
+        return [*self._code_head, *rows, *self._code_foot]
 
     def _fence_still_open(self) -> bool:
         if self._code is None or not self.render_live:
@@ -408,7 +412,13 @@ class MarkdownRenderer:
         """How many blocks are finished: those before the last block that starts on a full line.
 
         A code fence whose closing line is complete is finished too: no
-        later line can change it (it is not a paragraph).
+        later line can change it (it is not a paragraph). So is a paragraph,
+        heading, block quote or table followed by a complete blank line:
+        CommonMark ends these at a blank line (4.8, 4.2, 5.1; GFM 4.10), and
+        nothing after it can reach back into them (unlike a list, whose item
+        may go on after one) — but a link reference definition (4.7), so a
+        block that may use one (a ``]`` not followed by ``(``) waits for the
+        next block, as any other, in case its definitions come right after it.
         """
         n_full_lines = self._open.count("\n")
         for i in range(len(blocks) - 1, -1, -1):
@@ -420,33 +430,44 @@ class MarkdownRenderer:
                 and block.end - block.line == token.content.count("\n") + 2
             ):
                 return i + 1  # its closing line is complete
+            if (
+                token.type in _ENDED_BY_A_BLANK_LINE
+                and block.end < n_full_lines
+                and self._is_blank(block.end)
+                and not _may_use_a_definition(
+                    self._open[self._line_offset(block.line) : self._line_offset(block.end)]
+                )
+            ):
+                return i + 1
             if i and block.line < n_full_lines:
                 return i
         return 0
 
+    def _is_blank(self, line: int) -> bool:
+        start = self._line_offset(line)
+        return not self._open[start : self._open.index("\n", start)].strip()
+
     def _parse(self, source: str) -> list[_Block]:
-        if self._md is None:
-            self._md = _parser()
+        """The open region's top-level blocks (inline content is parsed when rendered)."""
         env = dict(self._env)
         if "references" in env:
             env["references"] = dict(env["references"])  # the open region's own are not kept
-        self.n_chars_parsed += len(source)
         blocks: list[_Block] = []
-        for token in self._md.parse(source, env):
+        for token in self._parser.parse(source, env):
             if token.level == 0 and token.nesting >= 0:
                 assert token.map is not None, token
                 blocks.append(_Block(token.map[0], token.map[1]))
             blocks[-1].tokens.append(token)
+        self._parse_env = env
+        references = env.get("references")
+        self._refs = repr(sorted(references.items())) if references else None
         return blocks
 
     def _remember_references(self, committed_source: str) -> None:
         """Keep the link reference definitions of text now committed, for later blocks."""
         if "]:" not in committed_source:  # a definition is "[label]:" (CommonMark 4.7)
             return
-        if self._md is None:
-            self._md = _parser()
-        self.n_chars_parsed += len(committed_source)
-        self._md.parse(committed_source, self._env)
+        self._parser.parse(committed_source, self._env)
 
     def _line_offset(self, line: int) -> int:
         offset = 0
@@ -464,26 +485,32 @@ class MarkdownRenderer:
 
     # --- rendering ---
 
-    def _console(self) -> Console:
-        if self._console_ is None or self._console_width != self.width:
-            self._console_ = _console(self.width, self.color_system, self._sink)
-            self._console_width = self.width
-        return self._console_
+    def _render(self, blocks: list[_Block], *, exact: bool = False) -> list[str]:
+        """Consecutive blocks (with the blank line due before the first).
 
-    def _render(self, blocks: list[_Block], *, n_chars: int) -> list[str]:
-        """Render consecutive blocks (with the blank line due before the first)."""
-        from rich.markdown import Markdown
+        On a terminal, block by block through the view, which keeps what it
+        rendered of them while they were live; off one, each finished block
+        rendered once, whole.
 
-        if self._markdown is None or (self._markdown.code_theme, self._markdown.hyperlinks) != (
-            self.code_theme,
-            self.hyperlinks,
-        ):
-            self._markdown = Markdown("", code_theme=self.code_theme, hyperlinks=self.hyperlinks)
-        tokens = [token for block in blocks for token in block.tokens]
-        if self._separate:
-            tokens.insert(0, _separator())
-        self._markdown.parsed = tokens
-        self.n_renders += 1
-        self.n_chars_rendered += n_chars
-        self._console().print(self._markdown, soft_wrap=False)
-        return list(_lines(_without_link_ids(self._sink.take())))
+        Args:
+            exact: the blocks are being committed: no speculative rows.
+        """
+        view = self._view
+        view.width = self.width
+        if not self.render_live:
+            tokens = [token for block in blocks for token in block.tokens]
+            self._parser.fill(tokens, self._parse_env, self._refs)
+            return view.render(tokens, separate=self._separate)
+        lines: list[str] = []
+        separate = self._separate
+        for index, block in enumerate(blocks):
+            lines += view.lines(
+                block.tokens,
+                separate=separate,
+                env=self._parse_env,
+                refs=self._refs,
+                index=index,
+                exact=exact,
+            )
+            separate = self._separates(block)
+        return lines

@@ -1,0 +1,507 @@
+"""Parsing the open part of a streamed Markdown answer again and again, at a cost that does not grow.
+
+Theory of operation: every frame the open region is parsed again, but not all
+of it, and not all of it in full. Its block structure comes from markdown-it's
+block parser alone (cheap: a line is looked at once); the inline content of a
+block (the text of a paragraph, of a table cell) is parsed when something
+asks for it, and once per distinct text: a finished list item's paragraph is
+parsed on the frame it appears in, then taken from a cache keyed by its text.
+A long table or list is not parsed from its first line each frame either:
+once its rows or items before the last one are final (a later row or item
+has begun, and GFM tables and CommonMark lists parse a row or an item from
+its own lines: markdown-it's ``table`` and ``list`` rules carry nothing from
+one to the next but the column count and alignments, or the marker), the
+parse resumes at the last one, and the tokens before it are kept
+(`BlockParser.parse`).
+
+The paragraph still being typed is parsed from a *cut* on: `parse_inline`
+parses a piece of inline text and says where every top-level text token
+starts in the source and how far the parse is settled — before the first
+thing that text still to come could change: an emphasis delimiter that can
+open and has no closer yet (CommonMark 6.2: a closer pairs with the nearest
+open opener before it, so openers that are already paired stay paired), a
+backtick string without its closing one (6.1), a ``[`` whose link is not
+decided yet (6.3), a ``<`` that may still open an autolink or a raw HTML tag
+(6.4, 6.5). Before that point nothing is open, so the text after it parses
+the same on its own as in the whole (`MarkdownRenderer` uses that to parse and
+render a paragraph's last lines only).
+
+Parsing is markdown-it's own throughout, configured as rich's `Markdown`
+configures it; only its inline tokenizing loop is repeated here
+(`_tokenize`, ``ParserInline.tokenize``), to learn where tokens start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.rules_inline import StateInline
+    from markdown_it.token import Token
+
+__all__ = ["BlockParser", "InlineParse", "new_parser", "parse_inline"]
+
+_MAX_INLINE_CACHE = 4096  # distinct inline texts kept (the open region's, more or less)
+
+
+def new_parser() -> MarkdownIt:
+    """A markdown-it parser configured exactly as rich's `Markdown` configures its own."""
+    from markdown_it import MarkdownIt
+
+    # rich.markdown.Markdown.__init__: MarkdownIt().enable("strikethrough").enable("table")
+    return MarkdownIt().enable("strikethrough").enable("table")
+
+
+# --- inline ---
+
+
+@dataclass(slots=True)
+class InlineParse:
+    """An inline text parsed, with what is known of where its tokens came from.
+
+    Attributes:
+        children: the tokens, as markdown-it gives them for this text.
+        settled: how many characters from the start no text still to come can
+            change the parse of (the whole text when nothing is pending).
+    """
+
+    children: list[Token]
+    settled: int
+
+
+_POST_INLINE: dict[int, tuple[MarkdownIt, list[Callable[[Any], None]]]] = {}
+
+
+def _post_inline_rules(md: MarkdownIt) -> list[Callable[[Any], None]]:
+    """The core rules markdown-it runs after parsing inline content (text_join among them)."""
+    seen = _POST_INLINE.get(id(md))
+    if seen is not None and seen[0] is md:
+        return seen[1]
+    from markdown_it.rules_core import inline
+
+    rules = md.core.ruler.getRules("")
+    after = rules[rules.index(inline) + 1 :] if inline in rules else []
+    _POST_INLINE[id(md)] = (md, after)
+    return after
+
+
+def _finish_children(md: MarkdownIt, children: list[Token], env: MutableMapping[str, Any]) -> None:
+    """Run the core rules that follow the inline parse (``text_join``...) on one inline token's children."""
+    from markdown_it.rules_core import StateCore
+    from markdown_it.token import Token
+
+    holder = Token("inline", "", 0, children=children)
+    state = StateCore("", md, env)
+    state.tokens = [holder]
+    for rule in _post_inline_rules(md):
+        rule(state)
+    children[:] = holder.children or []
+
+
+def inline_children(md: MarkdownIt, text: str, env: MutableMapping[str, Any]) -> list[Token]:
+    """The tokens of one inline text, as ``MarkdownIt.parse`` gives them for it."""
+    children: list[Token] = []
+    md.inline.parse(text, md, env, children)
+    _finish_children(md, children, env)
+    return children
+
+
+def _state_class() -> type[StateInline]:
+    from markdown_it.rules_inline import StateInline
+
+    class _State(StateInline):
+        """An inline state that stamps each piece of pending text with where it began."""
+
+        pending_at = 0
+
+        def pushPending(self) -> Token:  # markdown-it's name
+            token = super().pushPending()
+            token.meta = {"at": self.pending_at}
+            return token
+
+    return _State
+
+
+_STATE: type[StateInline] | None = None
+
+
+def _tokenize(md: MarkdownIt, state: Any) -> None:
+    """``ParserInline.tokenize`` (markdown-it-py, MIT), stamping top-level tokens with their offset.
+
+    Each token pushed at the top level gets ``meta["at"]``: where the rule
+    that pushed it started (emphasis delimiters one character after another),
+    or, for a piece of literal text, where that text began.
+    """
+    rules = md.inline.ruler.getRules("")
+    end = state.posMax
+    max_nesting = md.options["maxNesting"]
+    tokens = state.tokens
+    while state.pos < end:
+        pos = state.pos
+        n_before = len(tokens)
+        had_pending = bool(state.pending)
+        ok = False
+        if state.level < max_nesting:
+            for rule in rules:
+                ok = rule(state, False)
+                if ok:
+                    if state.pos <= pos:
+                        raise RuntimeError("inline rule didn't increment state.pos")
+                    break
+        if ok:
+            at = pos
+            for token in tokens[n_before:]:
+                if "at" not in token.meta:
+                    token.meta = {"at": at}
+                    if token.type == "text":
+                        at += len(token.content)
+            if state.pending and (not had_pending or len(tokens) > n_before):
+                state.pending_at = pos
+            if state.pos >= end:
+                break
+            continue
+        if not had_pending:
+            state.pending_at = pos
+        state.pending += state.src[pos]
+        state.pos += 1
+    if state.pending:
+        state.pushPending()
+
+
+def _label_settled(src: str, at: int) -> bool:
+    """Whether a literal ``[`` at `at` stays literal whatever follows.
+
+    True when a plain label closes it (``[1]``: nothing inside that
+    markdown-it's label parser would skip or nest) and the character after
+    the ``]`` is there and starts neither a destination nor a reference
+    label. A shortcut reference that is not defined stays text; the
+    definitions in force are part of what the caller's cache keys hold.
+    """
+    close = at + 1
+    n = len(src)
+    while close < n and src[close] not in "[]`<\\":
+        close += 1
+    return close + 1 < n and src[close] == "]" and src[close + 1] not in "(["
+
+
+def parse_inline(md: MarkdownIt, src: str, env: MutableMapping[str, Any]) -> InlineParse:
+    """Parse inline text as markdown-it does, noting where top-level text tokens start.
+
+    In the result, a top-level ``text`` token whose characters are those of
+    the source, one for one, from some offset on, has that offset in
+    ``meta["at"]``, and so does a top-level code span, break, link or
+    emphasis, where it starts; `InlineParse.settled` says how far the parse
+    is final.
+    """
+    from markdown_it.rules_inline import fragments_join
+
+    global _STATE
+    if _STATE is None:
+        _STATE = _state_class()
+    raw: list[Token] = []
+    state: Any = _STATE(src, md, env, raw)
+    _tokenize(md, state)
+    delimiter_at = [raw[d.token].meta.get("at", 0) for d in state.delimiters]
+    for rule in md.inline.ruler2.getRules(""):
+        if rule is not fragments_join:
+            rule(state)
+    # The last word is not final: a character more can change how its
+    # delimiters flank (CommonMark 6.2: "_a_" then "b" closes nothing), a
+    # backtick string in it may grow, an entity or escape may complete.
+    # Nor is what a delimiter in it closes, nor a code span ending in it.
+    last_word = len(src.rstrip())
+    while last_word and not src[last_word - 1].isspace():
+        last_word -= 1
+    settled = last_word
+    for d, at in zip(state.delimiters, delimiter_at, strict=True):
+        # An opener with no closer yet (balance_pairs.py), or closed in the last word.
+        if (d.open and d.end < 0) or (d.end >= 0 and delimiter_at[d.end] >= last_word):
+            settled = min(settled, at)
+    for i, token in enumerate(raw):
+        if token.type == "code_inline" and token.level == 0:
+            ends = raw[i + 1].meta.get("at", len(src)) if i + 1 < len(raw) else len(src)
+            if ends >= last_word:
+                settled = min(settled, token.meta.get("at", 0))
+    # Runs of text pieces become one token (fragments_join, then text_join):
+    # a run keeps its offset if each piece is the source's own characters,
+    # one after the other.
+    # A run's offset is its first non-empty piece's (an emphasis delimiter
+    # used for <strong> leaves an empty one behind).
+    runs: list[list[Any]] = []  # for each token once joined: [offset, exact, end]
+    prev_text = False
+    for token in raw:
+        textual = token.type in ("text", "text_special")
+        at = token.meta.get("at", -1) if token.meta else -1
+        exact = token.type == "text" and at >= 0 and src.startswith(token.content, at)
+        if token.type == "text" and token.level == 0:
+            pending = _pending_in_text(src, token.content, at) if exact else max(at, 0)
+            settled = min(settled, pending)
+        elif token.type == "html_inline" and token.content in ("<kbd>", "</kbd>"):
+            settled = min(settled, max(at, 0))  # rich styles the text between them
+        elif token.type == "image":
+            settled = min(settled, max(at, 0))  # rich draws an image apart from its paragraph
+        if not (textual and prev_text):
+            runs.append([-1, True, -1])
+        run = runs[-1]
+        if not exact:
+            run[1] = False
+        elif token.content:
+            if run[0] < 0:
+                run[0] = at
+            elif at != run[2]:
+                run[1] = False
+            run[2] = at + len(token.content)
+        prev_text = textual
+    fragments_join(state)
+    _finish_children(md, raw, env)
+    if len(raw) == len(runs):
+        for token, (at, exact, _) in zip(raw, runs, strict=True):
+            if token.type == "text" and token.level == 0 and exact and at >= 0:
+                token.meta = {"at": at}
+            elif token.level == 0 and token.type in _STARTS_KNOWN and "at" in token.meta:
+                token.meta = {"at": token.meta["at"]}
+            elif token.level == 0 and token.type in _OPENERS and "at" in token.meta:
+                start = _opener_start(src, token)
+                token.meta = {} if start is None else {"at": start}
+            elif token.meta:
+                token.meta = {}
+    else:  # not the tokens expected: claim nothing about them
+        for token in raw:
+            token.meta = {}
+        settled = 0
+    return InlineParse(children=raw, settled=settled)
+
+
+# Top-level tokens whose offset in the source is where their rule started.
+_STARTS_KNOWN = frozenset({"code_inline", "link_open", "softbreak", "hardbreak"})
+_OPENERS = frozenset({"em_open", "strong_open", "s_open"})
+
+
+def _opener_start(src: str, token: Token) -> int | None:
+    """Where the delimiters of a top-level emphasis start, when they are a whole run.
+
+    markdown-it turns one delimiter token into the opening tag: for
+    emphasis, of the characters a ``**`` run gives, the inner one (the
+    outer is left an empty text: rules_inline/emphasis.py); for
+    strikethrough, the ``~~`` token. When the run holds more delimiters
+    than the tag took, where the construct starts is not this simple: None.
+    """
+    markup = token.markup
+    at = int(token.meta["at"])
+    start = at - (len(markup) - 1) if token.type != "s_open" else at
+    end = start + len(markup)
+    if (
+        start < 0
+        or src[start:end] != markup
+        or src[start - 1 : start] == markup[:1]
+        or src[end : end + 1] == markup[:1]
+    ):
+        return None
+    return start
+
+
+def _pending_in_text(src: str, text: str, at: int) -> int:
+    """Where, in literal text at `at`, begins something that a later text may turn into markup.
+
+    The source's length when there is nothing of the kind.
+    """
+    found = len(src)
+    i = text.find("`")
+    if i >= 0:
+        found = at + i  # a backtick string without a closer: a later one may close it
+    i = text.find("[")
+    while i >= 0 and at + i < found:
+        if not _label_settled(src, at + i):
+            found = at + i
+            break
+        i = text.find("[", i + 1)
+    i = text.find("<")
+    while i >= 0 and at + i < found:
+        if not _angle_settled(src, at + i):
+            found = at + i  # may still become an autolink or an HTML tag
+            break
+        i = text.find("<", i + 1)
+    return found
+
+
+def _angle_settled(src: str, at: int) -> bool:
+    """Whether a literal ``<`` at `at` stays literal whatever follows.
+
+    An HTML tag starts ``<`` and a letter, ``/``, ``!`` or ``?`` (CommonMark
+    6.6); an autolink holds no space and ends at the first ``>`` (6.5). So
+    a ``<`` followed by none of those is decided once a space or a ``>``
+    follows it.
+    """
+    after = src[at + 1 : at + 2]
+    if not after or after.isalpha() or after in "/!?":
+        return False
+    rest = src[at + 1 :]
+    return ">" in rest or any(ch.isspace() for ch in rest)
+
+
+# --- blocks ---
+
+
+@dataclass(slots=True)
+class _Checkpoint:
+    """Where the parse of a long table or list resumes: its last row or item.
+
+    The tokens before it are kept; the text from it on is parsed after
+    `head` (a table's header and delimiter rows, which give the columns),
+    and its tokens are shifted to where they are in the open region.
+    """
+
+    kind: str  # the block's open token type
+    prefix: str  # the open region up to the resume line
+    line: int  # the resume line
+    head: str  # text parsed before the rest
+    tokens: list[Token]  # the block's tokens before the resume line
+
+
+class BlockParser:
+    """The block tokens of the open region, frame after frame, and inline content parsed once.
+
+    Args:
+        md: the parser (see `new_parser`).
+    """
+
+    def __init__(self, md: MarkdownIt) -> None:
+        self.md = md
+        self._inline: dict[tuple[str, Any], list[Token]] = {}
+        self._checkpoint: _Checkpoint | None = None
+        self.n_chars_parsed = 0  # source characters parsed (blocks and inline), for tests
+
+    def parse(self, source: str, env: MutableMapping[str, Any]) -> list[Token]:
+        """Block tokens of `source`; inline tokens' children are filled by `children`.
+
+        `source` is the open region: each call's starts with the last one's,
+        unless `forget` was called in between.
+        """
+        source = source.replace("\0", "\ufffd")  # markdown-it's normalize rule
+        checkpoint = self._checkpoint
+        resumed = None
+        if checkpoint is not None and source.startswith(checkpoint.prefix):
+            resumed = self._resume(checkpoint, source, env)
+        if resumed is None:
+            tokens: list[Token] = []
+            self.n_chars_parsed += len(source)
+            self.md.block.parse(source, self.md, env, tokens)
+            self._checkpoint = _checkpoint(tokens, source)
+            return tokens
+        tokens, n_new = resumed
+        if n_new > 1:  # rows or items after the resume line: it moves on
+            self._checkpoint = _checkpoint(tokens, source) or checkpoint
+        return tokens
+
+    def _resume(
+        self, checkpoint: _Checkpoint, source: str, env: MutableMapping[str, Any]
+    ) -> tuple[list[Token], int] | None:
+        """The tokens of `source`, parsed from `checkpoint`; and how many rows or items that gave."""
+        rest = checkpoint.head + source[len(checkpoint.prefix) :]
+        self.n_chars_parsed += len(rest)
+        tail: list[Token] = []
+        self.md.block.parse(rest, self.md, env, tail)
+        first = checkpoint.tokens[0]
+        if not tail or tail[0].type != first.type or tail[0].markup != first.markup:
+            self._checkpoint = None  # the resume line is not a row or item of it any more
+            return None
+        shift = checkpoint.line - checkpoint.head.count("\n")
+        for token in tail:
+            if token.map is not None:
+                token.map = [line + shift for line in token.map]
+        close = next(i for i, t in enumerate(tail) if t.level == 0 and t.nesting == -1)
+        parts = tail[1:close]
+        if first.type == "table_open":
+            # The rows after the header that the text was parsed with.
+            body = [i for i, t in enumerate(parts) if t.type == "tbody_open"]
+            parts = parts[body[0] + 1 : -1] if body else []
+            n_new = sum(1 for t in parts if t.type == "tr_open")
+            parts.append(_token("tbody_close", "tbody", -1, 1))
+        else:
+            n_new = sum(1 for t in parts if t.type == "list_item_open" and t.level == 1)
+        assert first.map is not None and tail[0].map is not None
+        end = tail[0].map[1]
+        kept = [first.copy(map=[first.map[0], end]), *checkpoint.tokens[1:]]
+        for i, token in enumerate(kept):
+            if token.type == "tbody_open" and token.map is not None:
+                kept[i] = token.copy(map=[token.map[0], end])
+        return [*kept, *parts, *tail[close:]], n_new
+
+    def children(self, token: Token, env: MutableMapping[str, Any], refs: Any) -> list[Token]:
+        """The inline tokens of `token` (an ``inline`` token), parsed once per text and definitions."""
+        key = (token.content, refs)
+        children = self._inline.get(key)
+        if children is None:
+            if len(self._inline) >= _MAX_INLINE_CACHE:
+                self._inline.clear()
+            self.n_chars_parsed += len(token.content)
+            children = inline_children(self.md, token.content, env)
+            self._inline[key] = children
+        token.children = children
+        return children
+
+    def fill(self, tokens: list[Token], env: MutableMapping[str, Any], refs: Any) -> None:
+        """Parse the inline content of every inline token in `tokens` not parsed yet."""
+        for token in tokens:
+            if token.type == "inline" and not token.children:
+                self.children(token, env, refs)
+
+    def forget(self) -> None:
+        """The open region was cut: what was cached for it is of no more use."""
+        self._inline.clear()
+        self._checkpoint = None
+
+
+def _token(kind: str, tag: str, nesting: Any, level: int) -> Token:
+    from markdown_it.token import Token
+
+    token = Token(kind, tag, nesting)
+    token.level = level
+    return token
+
+
+def _checkpoint(tokens: list[Token], source: str) -> _Checkpoint | None:
+    """Where to resume the parse next time: the last row or item of a long first block.
+
+    A GFM table row or a list item (at the top level) is parsed from its own
+    lines (markdown-it's ``table`` and ``list`` rules): the rows or items
+    before the last one are final once the last has begun, and parsing from
+    the last one's line gives the same tokens for it and what follows,
+    shifted — a table's given its header and delimiter rows first. Only the
+    looseness of a list differs, which marks paragraphs ``hidden`` and which
+    rich does not look at.
+    """
+    if not tokens or tokens[0].type not in ("table_open", "bullet_list_open", "ordered_list_open"):
+        return None
+    first = tokens[0]
+    end = next(i for i, t in enumerate(tokens) if t.level == 0 and t.nesting == -1)
+    if first.type == "table_open":
+        starts = [i for i in range(end) if tokens[i].type == "tr_open" and tokens[i].level == 2]
+        if len(starts) < 3 or len(starts) * len(tokens[starts[0] : starts[1]]) > 0xF000:
+            # The header and two rows at least; markdown-it counts missing
+            # cells over a whole table (MAX_AUTOCOMPLETED_CELLS): far from it.
+            return None
+        header = first.map
+    else:
+        starts = [
+            i for i in range(end) if tokens[i].type == "list_item_open" and tokens[i].level == 1
+        ]
+        if len(starts) < 2:
+            return None
+        header = None
+    resume = starts[-1]
+    line = tokens[resume].map[0]  # type: ignore[index]
+    lines = source.split("\n", line)
+    if len(lines) <= line:
+        return None
+    prefix = source[: len(source) - len(lines[line])]
+    if "]:" in prefix:  # a link reference definition in it would be lost (CommonMark 4.7)
+        return None
+    head = ""
+    if header is not None:
+        start = first.map[0]  # type: ignore[index]
+        head = "".join(f"{text}\n" for text in lines[start : start + 2])
+    return _Checkpoint(first.type, prefix, line, head, tokens[:resume])

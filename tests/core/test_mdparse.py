@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from outstream.core.mdparse import BlockParser, inline_children, new_parser, parse_inline
+
+ANSWERS = pathlib.Path(__file__).parents[1] / "data" / "answers"
+MD = new_parser()
+
+
+def tokens_of(tokens):
+    return [(t.type, t.content, t.map, t.level, t.attrs, t.markup, t.info) for t in tokens]
+
+
+@pytest.mark.parametrize(
+    ("name", "block"),
+    [("25_long_list.md", "\n- "), ("25_long_list.md", "\n1. "), ("26_long_table.md", "\n| ")],
+)
+def test_resuming_a_long_table_or_list_gives_the_tokens_of_a_whole_parse(
+    name: str, block: str
+) -> None:
+    """Parsed from its last row or item on, a long block has the tokens parsing all of it gives."""
+    text = (ANSWERS / name).read_text(encoding="utf-8")
+    # The open region starts at the long block, as after the blocks before it are committed.
+    source = text[text.index(block) + 1 :]
+    parser = BlockParser(new_parser())
+    whole = 0
+    for end in range(13, len(source) + 13, 13):
+        prefix = source[:end]
+        tokens = parser.parse(prefix, {})
+        expected: list = []
+        MD.block.parse(prefix, MD, {}, expected)
+        assert tokens_of(tokens) == tokens_of(expected), end
+        whole += len(prefix)
+    assert parser.n_chars_parsed < whole / 4  # it did resume
+
+
+def test_a_resume_line_that_stops_being_an_item_is_parsed_again_whole() -> None:
+    parser = BlockParser(new_parser())
+    source = "- one\n- two\n-"
+    parser.parse(source, {})
+    source += "--\n"  # the last "item" is a thematic break
+    expected: list = []
+    MD.block.parse(source, MD, {}, expected)
+    assert tokens_of(parser.parse(source, {})) == tokens_of(expected)
+
+
+SETTLED_CASES = [
+    # (text, how far its parse is final): never into the last word, which
+    # may still grow ("_a_" then "b" is no emphasis: CommonMark 6.2)
+    ("plain words only", 12),
+    ("a *b* c", 6),
+    ("a *b c", 2),  # an opener with no closer yet
+    ("a _b_", 2),  # closed in the last word: a letter after it would undo that
+    ("a `x` b", 6),
+    ("a `x`", 2),  # a backtick after it would make it no code span
+    ("a `x b", 2),  # a backtick string with no closer yet
+    ("see [1] and more", 12),  # a label followed by neither ( nor [: text for good
+    ("see [1", 4),
+    ("see [docs](http", 4),  # a link being written
+    ("a < b x", 6),
+    ("a<b and c", 1),  # may be an HTML tag yet
+    ("x <= y and z", 11),  # no tag starts "<=", and no autolink holds a space
+    ("x <=y", 2),
+    ("2 * 3 = 6", 8),  # a * with spaces around opens nothing
+    ("snake_case_name here", 16),
+]
+
+
+@pytest.mark.parametrize(("text", "settled"), SETTLED_CASES)
+def test_how_far_an_inline_parse_is_final(text: str, settled: int) -> None:
+    assert parse_inline(MD, text, {}).settled == settled
+
+
+INLINE = st.lists(
+    st.sampled_from(
+        [
+            "word",
+            " ",
+            "*",
+            "**",
+            "_",
+            "`",
+            "``",
+            "[",
+            "]",
+            "(",
+            ")",
+            "<",
+            ">",
+            "~~",
+            "\\",
+            "&amp;",
+            "é",
+            "x",
+            "\n",
+            "!",
+            "http://e.com",
+            ":",
+        ]
+    ),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=INLINE)
+def test_inline_tokens_are_markdown_its(text: str) -> None:
+    parsed = parse_inline(MD, text, {}).children
+    expected = inline_children(MD, text, {})
+    assert [(t.type, t.content, t.level, t.markup) for t in parsed] == [
+        (t.type, t.content, t.level, t.markup) for t in expected
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=INLINE, more=INLINE)
+def test_text_after_the_settled_point_cannot_change_what_is_before_it(text: str, more: str) -> None:
+    """Whatever follows, the tokens of the text before the settled point stay the same."""
+    settled = parse_inline(MD, text, {}).settled
+    head = [
+        t
+        for t in parse_inline(MD, text, {}).children
+        if t.level == 0 and "at" in t.meta and t.meta["at"] < settled
+    ]
+    after = {
+        t.meta["at"]: (t.type, t.markup)
+        for t in parse_inline(MD, text + more, {}).children
+        if t.level == 0 and "at" in t.meta
+    }
+    for token in head:
+        # a top-level token that starts before the settled point starts a
+        # top-level token of the same kind in the longer text too
+        if token.type != "text":
+            assert after.get(token.meta["at"]) == (token.type, token.markup), (text, more)
