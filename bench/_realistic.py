@@ -9,15 +9,22 @@ drawn from a fixed vocabulary with a seeded `random.Random`, so the same
 size and seed give the same text on every machine and Python version
 (``Random.choice`` and ``randint`` are stable for an int seed).
 
+`recording(text, seconds)` is a ``--save-deltas`` recording of such an
+answer streamed token by token, as from an OpenAI-compatible endpoint:
+tokens of one to five characters, evenly over `seconds` with a little
+jitter.
+
     python bench/_realistic.py 50000 > answer.md     # about 50 KB, seed 10
 """
 
 from __future__ import annotations
 
+import json
 import random
+import re
 import sys
 
-__all__ = ["realistic_answer", "tiny_answer"]
+__all__ = ["realistic_answer", "recording", "tiny_answer", "write_recording"]
 
 _VOCABULARY = (
     "the a an of to in for on with by from as at is are be can will should may "
@@ -231,6 +238,41 @@ def tiny_answer() -> str:
         "| A | B |\n|---|---|\n| `x` | 1 |\n\n"
         '```json\n{"a": 1}\n```\n\n```python\nx = {"a": 1}\n```\n'
     )
+
+
+def tokens(text: str) -> list[str]:
+    """The text cut as a model's tokenizer roughly would: one to five characters."""
+    return re.findall(r"\s*\S{1,4}|\s+", text)
+
+
+def recording(text: str, seconds: float, seed: int = 1) -> list[dict[str, object]]:
+    """The lines of a ``--save-deltas`` file: `text` token by token over `seconds`."""
+    rng = random.Random(seed)
+    pieces = tokens(text)
+    lines: list[dict[str, object]] = [
+        {
+            "format": "outstream-deltas",
+            "version": 1,
+            "started": "2026-12-02T00:00:00.000+00:00",
+            "source": "bench/_realistic.py: a modelled answer",
+            "model": None,
+        }
+    ]
+    t = 0.0
+    for i, piece in enumerate(pieces):
+        t = max(t, 0.3 + seconds * i / len(pieces) + rng.uniform(0, 0.002))
+        lines.append({"t": round(t, 4), "text": piece})
+    lines.append({"t": round(t, 4), "end": True})
+    return lines
+
+
+def write_recording(path: str, text: str, seconds: float) -> float:
+    """Write `recording(text, seconds)` to `path`; return its length in seconds."""
+    lines = recording(text, seconds)
+    with open(path, "w", encoding="utf-8") as f:
+        for line in lines:
+            f.write(json.dumps(line, ensure_ascii=False) + "\n")
+    return float(lines[-1]["t"])  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":

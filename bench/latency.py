@@ -8,7 +8,7 @@ What it measures
     the pty: write -> read. Default pacing, --instant, -m and -m --instant;
     RUNS runs each, median and worst.
 (2) Replay. `outstream replay answer.jsonl -m` on a 100x40 pty, of a
-    recorded 50 KB Markdown answer (bench/_answers.py: token by token over
+    recorded 50 KB Markdown answer (bench/_realistic.py: token by token over
     10.7 s, as the issue's proxy recording), against the recording's
     length. replay time = the process's wall time (spawn -> exit) minus the
     same command's wall time on an empty recording (its start-up). Also
@@ -43,7 +43,6 @@ import sys
 import tempfile
 import time
 
-from _answers import answer, write_recording
 from _common import (
     child_env,
     compile_package,
@@ -53,6 +52,7 @@ from _common import (
     spawn_measured,
     verdict,
 )
+from _realistic import realistic_answer, write_recording
 
 FRAME = 1 / 60
 GOAL_FIRST = FRAME + 0.005
@@ -176,7 +176,7 @@ def replay_run(path: str, args: list[str]) -> tuple[float, float]:
 def part_replay(failures: list[str]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         recorded = os.path.join(tmp, "answer.jsonl")
-        length = write_recording(recorded, answer(50_000), 10.7)
+        length = write_recording(recorded, realistic_answer(50_000), 10.7)
         empty = os.path.join(tmp, "empty.jsonl")
         with open(recorded, encoding="utf-8") as f:
             header = f.readline()

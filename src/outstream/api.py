@@ -253,26 +253,45 @@ def _markdown_output(sink: StreamSink, options: Options) -> MarkdownOutput | Non
     return None
 
 
-_warming_up = threading.Lock()
-_warmed_up = False
+def _warm_up(name: str, work: Callable[[], object]) -> None:
+    """Do `work` in the background, once per process, while the source starts.
+
+    Imports and first uses (rich, markdown-it and Pygments for Markdown;
+    `regex`, `wcwidth` and the joiner tables for text beyond ASCII on a
+    terminal) would otherwise hold up the first text by 50 to 200 ms; done
+    now, they overlap the source's own start (a model's time to first
+    token). Text that comes sooner waits on the same imports, no longer.
+    """
+    with _warming_up:
+        if name in _warmed_up:
+            return
+        _warmed_up.add(name)
+
+    def run() -> None:
+        with contextlib.suppress(Exception):  # only time is at stake: the real use retries
+            work()
+
+    threading.Thread(target=run, name=f"outstream-warm-up-{name}", daemon=True).start()
 
 
 def _warm_up_markdown() -> None:
-    """Get Markdown rendering ready in the background, once per process, while the source starts.
-
-    Imports (rich, markdown-it, Pygments) and the first render would
-    otherwise hold up the first text by a tenth of a second or more; done
-    now, they overlap the source's own start (a model's time to first
-    token). A text that comes sooner waits on the same imports, no longer.
-    """
-    global _warmed_up
-    with _warming_up:
-        if _warmed_up:
-            return
-        _warmed_up = True
     from .core.markdown import warm_up
 
-    threading.Thread(target=warm_up, name="outstream-markdown-warm-up", daemon=True).start()
+    _warm_up("markdown", warm_up)
+
+
+def _warm_up_text(*, paced: bool) -> None:
+    def work() -> None:
+        from .core import graphemes, wrap
+
+        graphemes.warm_up(paced=paced)
+        wrap.warm_up()
+
+    _warm_up("text, paced" if paced else "text", work)
+
+
+_warming_up = threading.Lock()
+_warmed_up: set[str] = set()
 
 
 def _notebook_display(sink: StreamSink, options: Options) -> Any:
@@ -282,34 +301,6 @@ def _notebook_display(sink: StreamSink, options: Options) -> Any:
     from .sinks.jupyter import LiveDisplay
 
     return LiveDisplay("markdown")
-
-
-def _warm_up_text(*, paced: bool) -> None:
-    """Get a terminal's text path ready in the background while the source starts.
-
-    The first text beyond ASCII would otherwise wait for `regex`, `wcwidth`
-    and the joiner tables (50 to 130 ms); done now, they overlap the
-    source's own start (a model's time to first token). Text that comes
-    sooner waits on the same imports, no longer.
-    """
-    global _text_warmed_up
-    with _warming_up:
-        if _text_warmed_up:
-            return
-        _text_warmed_up = True
-
-    def warm_up() -> None:
-        from .core import graphemes, wrap
-
-        with contextlib.suppress(Exception):  # only time is at stake: the text path retries
-            graphemes.warm_up(paced=paced)
-            wrap.warm_up()
-
-    threading.Thread(target=warm_up, name="outstream-warm-up", daemon=True).start()
-
-
-_warming_up = threading.Lock()
-_text_warmed_up = False
 
 
 def _pipeline(sink: StreamSink, options: Options, t_start: float) -> Pipeline:
