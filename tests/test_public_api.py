@@ -38,6 +38,16 @@ def test_testing_kit_all_is_sorted() -> None:
 
 
 def test_importing_the_cli_does_not_import_heavy_modules() -> None:
-    code = "import sys, outstream.cli; print(sorted(m for m in ('asyncio', 'regex') if m in sys.modules))"
+    # `outstream --version` and `--help` start light: the package's names are
+    # imported on first use, and the pipeline only when something streams.
+    heavy = ("asyncio", "regex", "outstream.api", "outstream.core.pipeline", "outstream.drive")
+    code = f"import sys, outstream.cli; print(sorted(m for m in {heavy!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_every_public_name_is_found_where_the_package_says() -> None:
+    code = "import outstream; print(sorted(n for n in outstream.__all__ if getattr(outstream, n) is None))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    assert outstream.stream is outstream.api.stream

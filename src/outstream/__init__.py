@@ -5,15 +5,20 @@ result = outstream.stream(llm_text_chunks)          # stdout, defaults by sink
 print(result.stats.format())
 """
 
+import importlib as _importlib
+import typing as _typing
+
 from ._version import __version__
-from .api import Result, Writer, astream, stream
-from .clock import Clock, SystemClock
-from .core.pace import Instant, Pacer, Smooth, Typewriter
-from .core.stats import Stats
-from .errors import DecodeError, OutstreamError, SinkError, SourceError, UsageError
-from .events import Other, Usage
-from .sinks.inspect import Inspection, Layer, inspect
-from .sources.replay import replay
+
+if _typing.TYPE_CHECKING:
+    from .api import Result, Writer, astream, stream
+    from .clock import Clock, SystemClock
+    from .core.pace import Instant, Pacer, Smooth, Typewriter
+    from .core.stats import Stats
+    from .errors import DecodeError, OutstreamError, SinkError, SourceError, UsageError
+    from .events import Other, Usage
+    from .sinks.inspect import Inspection, Layer, inspect
+    from .sources.replay import replay
 
 __all__ = [
     "Clock",
@@ -41,9 +46,45 @@ __all__ = [
     "stream",
 ]
 
-# Reprs and docs show the public path (httpx does the same).
-for _name in __all__:
-    _obj = globals()[_name]
-    if isinstance(_obj, type) or callable(_obj):
-        _obj.__module__ = "outstream"
-del _name, _obj
+# Where each public name lives. They are imported on first use (PEP 562), so
+# that `outstream --version` and `--help`, which need none of them, start
+# without importing the pipeline.
+_HOMES = {
+    "Clock": ".clock",
+    "DecodeError": ".errors",
+    "Inspection": ".sinks.inspect",
+    "Instant": ".core.pace",
+    "Layer": ".sinks.inspect",
+    "Other": ".events",
+    "OutstreamError": ".errors",
+    "Pacer": ".core.pace",
+    "Result": ".api",
+    "SinkError": ".errors",
+    "Smooth": ".core.pace",
+    "SourceError": ".errors",
+    "Stats": ".core.stats",
+    "SystemClock": ".clock",
+    "Typewriter": ".core.pace",
+    "Usage": ".events",
+    "UsageError": ".errors",
+    "Writer": ".api",
+    "astream": ".api",
+    "inspect": ".sinks.inspect",
+    "replay": ".sources.replay",
+    "stream": ".api",
+}
+
+
+def __getattr__(name: str) -> _typing.Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'outstream' has no attribute {name!r}")
+    obj = getattr(_importlib.import_module(home, __name__), name)
+    if isinstance(obj, type) or callable(obj):
+        obj.__module__ = "outstream"  # reprs and docs show the public path, as httpx's do
+    globals()[name] = obj
+    return obj
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
