@@ -229,7 +229,8 @@ def tmux_run(command: str) -> tuple[float, float]:
     env = " ".join(f"{k}={shlex.quote(v)}" for k, v in child_env().items() if k in ("PATH", "HOME"))
     tmux(
         "new-session", "-d", "-x", "120", "-y", "40",
-        f"env -u PYTHONUNBUFFERED {env} {command}; tmux -S {sock} wait-for -S done",
+        f"env -u PYTHONUNBUFFERED -u PYTHONDONTWRITEBYTECODE {env} {command}; "
+        f"tmux -S {sock} wait-for -S done",
     )  # fmt: skip
     t0 = time.monotonic()
     waiter = subprocess.Popen(["tmux", "-S", sock, "wait-for", "done"])

@@ -558,7 +558,7 @@ class Lane:
         )
         self._unwritten = ""  # rendered, beyond the last frame's budget
         self._fed = 0  # characters (or bytes) fed since the last write
-        self._next_write = -math.inf
+        self._next_write = -math.inf  # when what is unwritten is to be written
         self._frame_interval = pipeline.frame_interval  # as asked; the pipeline's may grow
         self._render_cost = 0.0  # seconds, a running average over frames with text
 
@@ -611,9 +611,6 @@ class Lane:
         budget = self.budget
         if budget is None or len(text) <= budget:
             cut = len(text)
-        elif now < self._next_write:
-            self._unwritten = text  # this frame's budget is spent
-            return
         else:
             # After a newline: no escape sequence or grapheme cluster spans one.
             cut = text.rfind("\n", 0, budget) + 1 or text.find("\n", budget) + 1 or len(text)
@@ -637,7 +634,10 @@ class Lane:
                 self.budget = min(max(wanted, self._MIN_BUDGET), self._MAX_BUDGET)
             elif seconds == 0 and self._unwritten:  # no time passed: it can take more
                 self.budget = min(budget * 2, self._MAX_BUDGET)
-            self._next_write = now + interval
+            # The rest goes at the next step: a frame's worth takes the
+            # terminal about a frame to read, so writing on at once keeps
+            # the screen moving every frame without slowing a dump.
+            self._next_write = now
 
     def _rendered(self, seconds: float) -> None:
         """A frame took `seconds` to render: frames come no more often than twice that."""

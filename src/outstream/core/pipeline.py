@@ -21,18 +21,20 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ..errors import DecodeError, SourceError
 from ..events import Delta, End, Event, Failed, Finish, Other, Reasoning, SideEvent, Usage
 from .escapes import EscapePolicy, EscapeSanitizer
 from .graphemes import Segmenter, UnitName
-from .live import LiveRegion, live_rows
-from .markdown import ColorSystem, MarkdownRenderer
 from .pace import Instant, Pacer
 from .stats import StatsRecorder
 from .utf8 import DecodeErrors, Utf8Decoder
 from .wrap import SoftWrap
+
+if TYPE_CHECKING:  # Markdown is imported when an output renders it: plain text never pays
+    from .live import LiveRegion
+    from .markdown import ColorSystem, MarkdownRenderer
 
 __all__ = ["SIDE_EVENTS", "MarkdownOutput", "Pipeline", "ReasoningMode"]
 
@@ -53,6 +55,9 @@ class MarkdownOutput:
     def renderer(self) -> MarkdownRenderer:
         """The renderer for this output: on a terminal, a live region one row shorter than
         the screen (the cursor's row stays below it)."""
+        from .live import live_rows
+        from .markdown import MarkdownRenderer
+
         return MarkdownRenderer(
             self.width,
             color_system=self.color_system,
@@ -126,6 +131,8 @@ class Pipeline:
             wrap_width = None  # the Markdown renderer wraps
             self._markdown = markdown.renderer()
             if markdown.height is not None:
+                from .live import LiveRegion
+
                 self._live = LiveRegion(markdown.width, markdown.height)
         self._wrap = SoftWrap(wrap_width, eager=wrap_eager) if wrap_width is not None else None
         self._hold = hold
@@ -288,6 +295,8 @@ class Pipeline:
             self._markdown.set_width(width)
             if self._live is not None:
                 self._live.resize(width, height)
+                from .live import live_rows
+
                 self._markdown.live_lines = live_rows(height)
 
     # --- output ---
