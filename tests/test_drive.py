@@ -125,3 +125,24 @@ def test_a_fast_source_into_a_slow_terminal_keeps_the_screen_moving(pace: str) -
     starts = [t for t, _ in sink.writes][3:]
     assert max(b - a for a, b in itertools.pairwise(starts)) <= 3 / 60
     assert clock.now() <= len(text) / 1_000_000 * 1.5  # and no slower than the terminal
+
+
+def test_a_dump_into_a_slow_terminal_takes_the_terminals_time_and_no_more() -> None:
+    # 5 MB in 64 KB chunks into a terminal that reads 12 MB a second (a
+    # frame's budget is about 200 KB): the channel hands over a megabyte at
+    # a time, whose last piece is less than a budget. Written alone, that
+    # scrap made its frame short and the next one wait for the frame timer
+    # (8.6 ms idle, twice); it goes out with what is ready behind it instead.
+    clock = VirtualClock()
+    rate = 12e6
+    line = "Life is an unending stream of extenuating circumstances.\n"
+    text = line * (5_000_000 // len(line))
+    sink = SlowTerminal(clock, rate=rate)
+    chunks = (text[i : i + 65536] for i in range(0, len(text), 65536))
+    env = {"COLUMNS": "120", "LINES": "40"}
+    outstream.stream(chunks, sink, clock=clock, pace=outstream.Instant(), env=env)
+    assert sink.getvalue() == text
+    writes = sink.writes
+    for (t, piece), (t_next, _) in itertools.pairwise(writes):
+        assert t_next == pytest.approx(t + len(piece) / rate)  # the terminal never waits on us
+    assert clock.now() == pytest.approx(len(text) / rate)

@@ -796,6 +796,36 @@ def _split(batch: Batch, limit: int | None) -> tuple[Batch, Batch | None]:
     return batch, None
 
 
+def _scrap(carry: Batch, budget: int | None) -> bool:
+    """Whether the rest of a dump is less than a frame's budget, and the source goes on.
+
+    Fed alone, it would make a frame of a scrap and the next frame wait its
+    turn: what else is ready goes with it (`_joined`), so that a fast source
+    into a slow terminal writes a budget every frame.
+    """
+    return budget is not None and carry.end is None and _total_cost(carry.chunks) < budget
+
+
+def _joined(first: Batch, second: Batch) -> Batch:
+    """`first` then `second`, as one batch."""
+    if not second.chunks:
+        first.end = second.end
+        return first
+    times = second.times
+    if second.offset != first.offset:
+        shift = second.offset - first.offset
+        times = [t + shift for t in times]
+    same_kind = type(times) is type(first.times)  # two arrays, or two lists
+    times = first.times + times if same_kind else [*first.times, *times]  # type: ignore[operator]
+    return Batch(
+        chunks=first.chunks + second.chunks,
+        times=times,
+        end=second.end,
+        offset=first.offset,
+        structured=first.structured or second.structured,
+    )
+
+
 def _next_deadline(lanes: Sequence[Lane]) -> float | None:
     deadlines = [d for lane in lanes if (d := lane.next_deadline()) is not None]
     return min(deadlines) if deadlines else None
@@ -845,7 +875,13 @@ def run(
                     clock.sleep_until(deadline)
                 batch = Batch()
             elif carry is not None:
-                batch, carry = _split(carry, _budget(lanes))
+                budget = _budget(lanes)
+                if _scrap(carry, budget):
+                    more = _normalized(inbox.get(clock.now()))  # what is ready, no waiting
+                    for recorder in recorders:
+                        recorder.batch(more)
+                    carry = _joined(carry, more)
+                batch, carry = _split(carry, budget)
             else:
                 batch = _normalized(inbox.get(deadline))
                 for recorder in recorders:
@@ -883,7 +919,13 @@ async def arun(
                     await clock.asleep_until(deadline)
                 batch = Batch()
             elif carry is not None:
-                batch, carry = _split(carry, _budget(lanes))
+                budget = _budget(lanes)
+                if _scrap(carry, budget):
+                    more = _normalized(await inbox.aget(clock.now()))
+                    for recorder in recorders:
+                        recorder.batch(more)
+                    carry = _joined(carry, more)
+                batch, carry = _split(carry, budget)
             else:
                 batch = _normalized(await inbox.aget(deadline))
                 for recorder in recorders:
