@@ -796,6 +796,14 @@ def _split(batch: Batch, limit: int | None) -> tuple[Batch, Batch | None]:
     return batch, None
 
 
+def _taken(batch: Batch, recorders: Sequence[Recorder]) -> Batch:
+    """A batch from the inbox, normalized and seen by the recorders."""
+    batch = _normalized(batch)
+    for recorder in recorders:
+        recorder.batch(batch)
+    return batch
+
+
 def _scrap(carry: Batch, budget: int | None) -> bool:
     """Whether the rest of a dump is less than a frame's budget, and the source goes on.
 
@@ -876,17 +884,11 @@ def run(
                 batch = Batch()
             elif carry is not None:
                 budget = _budget(lanes)
-                if _scrap(carry, budget):
-                    more = _normalized(inbox.get(clock.now()))  # what is ready, no waiting
-                    for recorder in recorders:
-                        recorder.batch(more)
-                    carry = _joined(carry, more)
+                if _scrap(carry, budget):  # with what is ready behind it, no waiting
+                    carry = _joined(carry, _taken(inbox.get(clock.now()), recorders))
                 batch, carry = _split(carry, budget)
             else:
-                batch = _normalized(inbox.get(deadline))
-                for recorder in recorders:
-                    recorder.batch(batch)
-                batch, carry = _split(batch, _budget(lanes))
+                batch, carry = _split(_taken(inbox.get(deadline), recorders), _budget(lanes))
             now = clock.now()
             for lane in lanes:
                 lane.step(batch, now, clock)
@@ -921,15 +923,10 @@ async def arun(
             elif carry is not None:
                 budget = _budget(lanes)
                 if _scrap(carry, budget):
-                    more = _normalized(await inbox.aget(clock.now()))
-                    for recorder in recorders:
-                        recorder.batch(more)
-                    carry = _joined(carry, more)
+                    carry = _joined(carry, _taken(await inbox.aget(clock.now()), recorders))
                 batch, carry = _split(carry, budget)
             else:
-                batch = _normalized(await inbox.aget(deadline))
-                for recorder in recorders:
-                    recorder.batch(batch)
+                batch = _taken(await inbox.aget(deadline), recorders)
                 batch, carry = _split(batch, _budget(lanes))
             now = clock.now()
             for lane in lanes:
