@@ -10,9 +10,9 @@ cell wrapped at its column's width, padded to the row's height, between
 blank edges and dividers in the border style (``Table._render``). So
 `TableView` keeps each cell's `Text` and measurements (built once per cell
 text), works the widths out from the largest measurements with rich's own
-``Table._calculate_column_widths``, its measuring of every cell replaced by
-those largest measurements (`_column_measure`), renders each cell once per column width,
-and puts each row's lines together from its cells' lines. The rows of an
+``Table._calculate_column_widths`` (its measuring of every cell replaced by
+those largest measurements: `_column_measure`), renders each cell once per
+column width, and puts each row's lines together from its cells' lines. The rows of an
 open table whose widths did not change are not drawn again; when a row
 widens a column, only that column's cells are. The header, with the top and
 bottom edges and the rule below it, is rendered by rich, once per widths.
@@ -227,7 +227,7 @@ class TableView:
             table = _table(head.cells, [])
             # rich measures every cell of a column (``Table._measure_column``)
             # and takes the largest least and most widths; those are known.
-            table._measure_column = _column_measure(table, least, most)  # type: ignore[method-assign]
+            table._measure_column = _column_measure(table, least, most)
             options = console.options
             widths = table._calculate_column_widths(
                 console, options.update_width(options.max_width - table._extra_width)
