@@ -10,9 +10,9 @@ cell wrapped at its column's width, padded to the row's height, between
 blank edges and dividers in the border style (``Table._render``). So
 `TableView` keeps each cell's `Text` and measurements (built once per cell
 text), works the widths out from the largest measurements with rich's own
-``Table._calculate_column_widths`` (a table of the header and the rows that
-hold them has the same widths), renders each cell once per column width,
-and puts each row's lines together from its cells' lines. The rows of an
+``Table._calculate_column_widths`` (its measuring of every cell replaced by
+those largest measurements: `_column_measure`), renders each cell once per
+column width, and puts each row's lines together from its cells' lines. The rows of an
 open table whose widths did not change are not drawn again; when a row
 widens a column, only that column's cells are. The header, with the top and
 bottom edges and the rule below it, is rendered by rich, once per widths.
@@ -213,21 +213,21 @@ class TableView:
         most = list(head.most)
         least = list(head.least)
         n_columns = len(most)
-        most_row = [-1] * n_columns
-        least_row = [-1] * n_columns
-        for r, row in enumerate(body):
+        for row in body:
             row_most, row_least = row.most, row.least
             for c in range(min(n_columns, len(row_most))):
                 if row_most[c] > most[c]:
-                    most[c], most_row[c] = row_most[c], r
+                    most[c] = row_most[c]
                 if row_least[c] > least[c]:
-                    least[c], least_row[c] = row_least[c], r
+                    least[c] = row_least[c]
         key = (tuple(most), tuple(least), console.width)
         widths = self._widths.get(key)
         if widths is None:
-            chosen = sorted({r for r in most_row + least_row if r >= 0})
             assert head.cells is not None
-            table = _table(head.cells, [body[r].cells or [] for r in chosen])
+            table = _table(head.cells, [])
+            # rich measures every cell of a column (``Table._measure_column``)
+            # and takes the largest least and most widths; those are known.
+            table._measure_column = _column_measure(table, least, most)
             options = console.options
             widths = table._calculate_column_widths(
                 console, options.update_width(options.max_width - table._extra_width)
@@ -299,6 +299,33 @@ class TableView:
                 parts.append(edge)
             lines.append("".join(parts))
         return lines
+
+
+def _column_measure(table: Any, least: list[int], most: list[int]) -> Any:
+    """``Table._measure_column`` for columns whose cells' largest measurements are known.
+
+    rich measures each cell wrapped in its padding (``Padding.__rich_measure__``
+    around ``Text.__rich_measure__``, through ``Measurement.get``) and takes the
+    largest minimum and maximum: for a cell of widths (l, m) at most `W` wide
+    with `e` cells of padding, ``min(min(l, W) + e, W)`` and the same of m,
+    which grow with l and m, so the largest are those of the largest l and m.
+    """
+    from rich.measure import Measurement
+
+    def measure(console: Any, options: Any, column: Any) -> Measurement:
+        max_width = options.max_width
+        if max_width < 1:
+            return Measurement(0, 0)
+        extra = table._get_padding_width(column._index)
+        if max_width - extra < 1:
+            return Measurement(max_width, max_width)
+        i = column._index
+        return Measurement(
+            min(min(least[i], max_width) + extra, max_width),
+            min(min(most[i], max_width) + extra, max_width),
+        )
+
+    return measure
 
 
 def _table(head: list[_Cell], rows: list[list[_Cell]], widths: tuple[int, ...] = ()) -> Any:
