@@ -593,7 +593,8 @@ class Lane:
                     self._display_text.append(text)
                     self.display.update("".join(self._display_text))
             elif self._unwritten or text:
-                self._write(self._unwritten + text, now, clock, t_step)
+                utf8 = None if self._unwritten else pipeline.utf8
+                self._write(self._unwritten + text, now, clock, t_step, utf8)
             if text and self._shown is not None:
                 self._shown.append(text)
             if pipeline.done and not self._unwritten:
@@ -607,7 +608,10 @@ class Lane:
             self.finished = True
             self.error = exc
 
-    def _write(self, text: str, now: float, clock: Clock, t_step: float) -> None:
+    def _write(
+        self, text: str, now: float, clock: Clock, t_step: float, utf8: bytes | None = None
+    ) -> None:
+        """Write `text` (within the budget); `utf8`, if known, is its UTF-8, written as it is."""
         budget = self.budget
         if budget is None or len(text) <= budget:
             cut = len(text)
@@ -616,7 +620,15 @@ class Lane:
             cut = text.rfind("\n", 0, budget) + 1 or text.find("\n", budget) + 1 or len(text)
         piece, self._unwritten = text[:cut], text[cut:]
         self._fed = 0
-        if self.cast is None:
+        write_utf8 = getattr(self.sink, "write_utf8", None)
+        if (
+            utf8 is not None
+            and write_utf8 is not None
+            and self.cast is None
+            and not self._unwritten
+        ):
+            write_utf8(piece, utf8)
+        elif self.cast is None:
             self.sink.write(piece)
         else:
             # What was shown and what is recorded must not differ by the

@@ -74,6 +74,28 @@ class Utf8Decoder:
         pending: bytes = self._decoder.getstate()[0]
         return pending
 
+    def feed_valid(self, data: bytes) -> tuple[str, bytes] | None:
+        """`feed(data)` when what is held and `data` are valid UTF-8, with the bytes decoded.
+
+        Returns the text and the very bytes it was decoded from (what is
+        held, then `data` but for an unfinished character at its end, which
+        is held in turn), or None, with nothing taken, when some byte is
+        invalid: `feed` then replaces it or raises, as it always does. So a
+        writer of UTF-8 can write those bytes instead of encoding the text
+        again; invalid input never reaches it unreplaced.
+        """
+        held = self._decoder.getstate()[0]
+        whole = held + data if held else data
+        try:
+            # final=False: a valid but unfinished character at the end is
+            # left out of `n`, as the incremental decoder would hold it.
+            text, n = codecs.utf_8_decode(whole, "strict", False)
+        except UnicodeDecodeError:
+            return None
+        self._decoder.setstate((whole[n:], 0))
+        self.n_bytes += len(data)
+        return text, whole if n == len(whole) else whole[:n]
+
     def feed(self, data: bytes | bytearray) -> str:
         held = self._decoder.getstate()[0]
         try:
