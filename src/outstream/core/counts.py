@@ -272,14 +272,13 @@ class TextCounter:
         self._carry = ""  # the last cluster so far
         self._in_word = False  # the text so far ends inside a word
 
-    def count(self, text: str) -> None:
-        """Add the next piece."""
+    def count(self, text: str, utf8: bytes | None = None) -> None:
+        """Add the next piece; `utf8`, if given, is its UTF-8."""
         if not text:
             return
         carry = self._carry
         if text.isascii():
-            utf8 = text.encode("ascii")
-            marks = utf8.translate(_MARKS)
+            marks = (text.encode("ascii") if utf8 is None else utf8).translate(_MARKS)
             self._words(marks, text)
             if carry.isascii():
                 # In ASCII only CR LF is a cluster of more than one character.
@@ -291,7 +290,8 @@ class TextCounter:
                 return
             joins = self._scan(carry, text, None)[1]
         else:
-            utf8 = text.encode("utf-8", "surrogatepass")
+            if utf8 is None:
+                utf8 = text.encode("utf-8", "surrogatepass")
             marks = utf8.translate(_MARKS)
             if _may_join(utf8, marks):
                 spaced, joins = self._scan(carry, text, utf8)

@@ -27,6 +27,7 @@ from ..errors import DecodeError, SourceError
 from ..events import Delta, End, Event, Failed, Finish, Other, Reasoning, SideEvent, Usage
 from .escapes import EscapePolicy, EscapeSanitizer
 from .graphemes import Segmenter, UnitName
+from .mirror import Utf8Mirror
 from .pace import Instant, Pacer
 from .stats import StatsRecorder
 from .utf8 import DecodeErrors, Utf8Decoder
@@ -135,6 +136,10 @@ class Pipeline:
 
                 self._live = LiveRegion(markdown.width, markdown.height)
         self._wrap = SoftWrap(wrap_width, eager=wrap_eager) if wrap_width is not None else None
+        # Text written as it was read (a pipe's instant copy) can be written as the bytes read.
+        transparent = isinstance(self.pacer, Instant) and frame_interval == 0
+        self._mirror = Utf8Mirror() if transparent and self._wrap is None and not markdown else None
+        self.utf8: bytes | None = None  # the UTF-8 of the text the last poll returned, if known
         self._hold = hold
         self._wrapped_at = -math.inf  # when text last went through the wrap
         self.reasoning = reasoning
@@ -240,8 +245,20 @@ class Pipeline:
             clean = self._sanitizer.feed_ascii(data)
             if clean is not None:
                 self._utf8.n_bytes += len(data)
-                self._push(clean, t, times, sanitized=True)
+                utf8 = bytes(data[len(data) - len(clean) :])  # less an LF of a CR LF
+                self._push(clean, t, times, sanitized=True, utf8=utf8)
                 return
+        decoded = self._utf8.feed_valid(data) if isinstance(data, bytes) else None
+        if decoded is not None:
+            # Valid UTF-8 (the usual case): the sanitizer looks for controls
+            # in the bytes, which span every character of the text.
+            text, utf8 = decoded
+            clean = self._sanitizer.feed_utf8(text, utf8)
+            known: bytes | None = utf8
+            if clean is not text:  # changed; or less the LF of a CR LF, whose byte is the first
+                known = utf8[1:] if text[:1] == "\n" and clean == text[1:] else None
+            self._push(clean, t, times, sanitized=True, utf8=known)
+            return
         try:
             text = self._utf8.feed(data)
         except DecodeError as exc:
@@ -255,8 +272,15 @@ class Pipeline:
         self._push(self._sanitizer.feed_utf8(text, data, *seams), t, times, sanitized=True)
 
     def _push(
-        self, text: str, t: float, times: Sequence[float] = (), *, sanitized: bool = False
+        self,
+        text: str,
+        t: float,
+        times: Sequence[float] = (),
+        *,
+        sanitized: bool = False,
+        utf8: bytes | None = None,
     ) -> None:
+        """Push text on (sanitized unless said); `utf8`: its UTF-8 if it is the bytes read."""
         if self._reasoning_open and text and self.on_reasoning is not None:
             # The answer begins: the reasoning shown apart ends its line first,
             # so that the two do not share one on a terminal.
@@ -266,6 +290,8 @@ class Pipeline:
         if times or clean:
             self.stats.arrived(t, len(clean), times)
         if clean:
+            if self._mirror is not None:
+                self._mirror.push(utf8 if clean is text else None)
             self.pacer.push(self._segmenter.feed(clean, t), t)
 
     def _end(self, t: float) -> None:
@@ -303,6 +329,7 @@ class Pipeline:
 
     def poll(self, now: float) -> str:
         """The text to write at `now`; "" when nothing is due."""
+        self.utf8 = None
         if self.done:
             return ""
         self._now = max(now, self._now)
@@ -334,7 +361,10 @@ class Pipeline:
             # driver's wake-up does not push every later frame back.
             grid = self._last_release + self.frame_interval
             self._last_release = grid if grid <= now < grid + self.frame_interval else now
-            self.stats.shown(text, now)
+            if self._mirror is not None:
+                whole = not self.pacer.n_waiting
+                self.utf8 = self._mirror.release(self._segmenter.held, whole=whole)
+            self.stats.shown(text, now, self.utf8)
         finished = (
             self.ended
             and not self.pacer.n_waiting

@@ -178,13 +178,13 @@ class StatsRecorder:
         """Characters that arrived and are not shown yet (paced, held, or being rendered)."""
         return max(self._n_chars_in - self.n_chars, 0)
 
-    def shown(self, text: str, now: float) -> None:
-        """`text` was written at `now`."""
+    def shown(self, text: str, now: float, utf8: bytes | None = None) -> None:
+        """`text` was written at `now`; `utf8` is its UTF-8, if known (it saves encoding it)."""
         if not text:
             return
         self.n_chars += len(text)
         if self._counter is not None:
-            self._counter.count(text)
+            self._counter.count(text, utf8)
         pending = self._pending
         while pending and pending[0][0] <= self.n_chars:
             self._lags.append(now - pending.popleft()[1])

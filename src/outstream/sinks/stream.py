@@ -118,6 +118,7 @@ class StreamSink:
         self._encoder = (
             codecs.getincrementalencoder(encoding)(encoding_errors) if self._binary else None
         )
+        self._utf8_target = self._bytes_of_utf8(file, encoding)
         self.fsync = fsync
         self.n_writes = 0
         self.n_flushes = 0
@@ -157,6 +158,47 @@ class StreamSink:
         if "\x1b" in text:
             self._wrote_escape = True
 
+    def write_utf8(self, text: str, utf8: bytes) -> None:
+        """`write(text)`, given `utf8`, the UTF-8 of `text`: written as it is where the
+        stream's bytes are UTF-8 (no encoding again), else `text` is written."""
+        target = self._utf8_target
+        if target is None or self.closed or self.flush_policy not in ("chunk", "frame"):
+            self.write(text)
+            return
+        if not text:
+            return
+        try:
+            self._write_all(utf8, target)
+            self.n_writes += 1
+            self.ends_with_newline = text.endswith("\n")
+            if b"\x1b" in utf8:
+                self._wrote_escape = True
+            self._flush()
+        except Exception as exc:
+            raise self._translate(exc) from exc
+
+    @staticmethod
+    def _bytes_of_utf8(file: Any, encoding: str) -> Any:
+        """Where `write_utf8` may write UTF-8 bytes for `file` (None: nowhere).
+
+        A binary stream whose encoding here is UTF-8; or the interpreter's own
+        stdout or stderr when their encoding is UTF-8 and a newline is written
+        as it is (POSIX): TextIOWrapper would encode the text to the same
+        bytes. Another text stream may translate newlines, which nothing
+        public tells, so it gets text. Every write through the text layer is
+        flushed before one of bytes (`write_utf8` needs a flushing policy).
+        """
+        try:
+            if _is_binary(file):
+                return file if codecs.lookup(encoding).name == "utf-8" else None
+            if file not in (sys.__stdout__, sys.__stderr__) or os.linesep != "\n":
+                return None
+            if codecs.lookup(file.encoding).name != "utf-8":
+                return None
+            return file.buffer
+        except (AttributeError, LookupError, TypeError, ValueError):
+            return None
+
     def _write_text(self, text: str) -> None:
         try:
             self.file.write(text)
@@ -167,10 +209,11 @@ class StreamSink:
             encoding = exc.encoding
             self.file.write(text.encode(encoding, self.encoding_errors).decode(encoding))
 
-    def _write_all(self, data: bytes) -> None:
+    def _write_all(self, data: bytes, file: Any = None) -> None:
         view = memoryview(data)
+        write = (self.file if file is None else file).write
         while view:
-            n = self.file.write(view)
+            n = write(view)
             if n is None:  # a non-blocking raw stream that would block
                 n = 0
             view = view[n:]
