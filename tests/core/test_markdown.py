@@ -332,6 +332,48 @@ def test_every_frame_of_a_long_block_is_what_rich_shows(name: str, width: int, a
     assert committed == list(render_markdown(source, width))
 
 
+def test_a_table_taller_than_the_screen_ends_as_one_render_however_it_was_cut(answers) -> None:
+    """The pipeline's live region on an emulated 80x24 terminal, the long table cut at random.
+
+    Rows that scroll into the scrollback while the table is open stay as
+    they were drawn, so a frame whose columns are wider than at the end (a
+    cell's raw backtick before its code span closes, in a column no wider
+    than its code) would leave them misaligned: the corpus answer's widths
+    are set by its header and first row. (The e2e test of the corpus meets
+    the same through a real pty, cut by the timing of the moment.)
+    """
+    import pyte
+
+    from outstream.core.pipeline import MarkdownOutput, Pipeline
+    from outstream.events import End
+
+    source = answers["26_long_table.md"]
+    cols, rows = 80, 24
+    expected = [line.rstrip() for line in render_markdown(source, cols, color_system=None)]
+    while not expected[-1]:
+        expected.pop()
+    for seed in range(40):
+        rnd = random.Random(seed)
+        pipeline = Pipeline(markdown=MarkdownOutput(width=cols, height=rows, color_system=None))
+        out, k, t = [], 0, 0.0
+        while k < len(source):
+            n = rnd.choice([1, 5, 20, 64, 83, 150, 300, 600])
+            pipeline.feed_chunks([source[k : k + n]], [t])
+            k, t = k + n, t + 0.01
+            out.append(pipeline.poll(t))
+        pipeline.feed(End(t=t), t)
+        while not pipeline.done:
+            t += 1
+            out.append(pipeline.poll(t))
+        screen = pyte.HistoryScreen(cols, rows, history=10_000)
+        pyte.ByteStream(screen).feed("".join(out).replace("\n", "\r\n").encode())
+        history = ["".join(c.data for c in line.values()).rstrip() for line in screen.history.top]
+        shown = history + [line.rstrip() for line in screen.display]
+        while not shown[-1]:
+            shown.pop()
+        assert shown == expected, seed
+
+
 def feed_in_frames(
     source: str, width: int, **kwargs
 ) -> tuple[list[str], list[int], MarkdownRenderer]:
