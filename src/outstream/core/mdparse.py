@@ -232,13 +232,27 @@ def parse_inline(md: MarkdownIt, src: str, env: MutableMapping[str, Any]) -> Inl
     # used for <strong> leaves an empty one behind).
     runs: list[list[Any]] = []  # for each token once joined: [offset, exact, end]
     prev_text = False
+    # Token levels are not set yet (_finish_children does it): the depth is
+    # counted here, and `top` is where the top-level construct around a
+    # nested token starts, at the latest.
+    depth = top = 0
     for token in raw:
         textual = token.type in ("text", "text_special")
         at = token.meta.get("at", -1) if token.meta else -1
         exact = token.type == "text" and at >= 0 and src.startswith(token.content, at)
-        if token.type == "text" and token.level == 0:
+        if depth == 0 and token.nesting == 1:
+            top = max(at - len(token.markup), 0)
+        depth += token.nesting
+        if token.type == "text" and depth == 0:
             pending = _pending_in_text(src, token.content, at) if exact else max(at, 0)
             settled = min(settled, pending)
+        elif token.type == "text" and settled > top:
+            # Inside emphasis or a link: a backtick string, "[" or "<" there
+            # that a later text may still close can undo what is around it
+            # ("*`* word" then "`": the code span takes the emphasis's closer).
+            pending = _pending_in_text(src, token.content, at) if exact else 0
+            if pending < len(src):
+                settled = top
         elif token.type == "html_inline" and token.content in ("<kbd>", "</kbd>"):
             settled = min(settled, max(at, 0))  # rich styles the text between them
         elif token.type == "image":
