@@ -121,6 +121,7 @@ def test_inline_tokens_are_markdown_its(text: str) -> None:
 @given(text=INLINE, more=INLINE)
 @example(text="*`* word", more="`")  # a code span closed later takes the emphasis's closer
 @example(text="*[a* b", more="](u)")
+@example(text="[a`b](u) c", more="`")  # and a link's
 def test_text_after_the_settled_point_cannot_change_what_is_before_it(text: str, more: str) -> None:
     """Whatever follows, the tokens of the text before the settled point stay the same."""
     settled = parse_inline(MD, text, {}).settled

@@ -250,8 +250,11 @@ def parse_inline(md: MarkdownIt, src: str, env: MutableMapping[str, Any]) -> Inl
             # Inside emphasis or a link: a backtick string, "[" or "<" there
             # that a later text may still close can undo what is around it
             # ("*`* word" then "`": the code span takes the emphasis's closer).
-            pending = _pending_in_text(src, token.content, at) if exact else 0
-            if pending < len(src):
+            if exact:
+                pending = _pending_in_text(src, token.content, at) < len(src)
+            else:  # a link's text, whose offsets are not noted: judged by its characters
+                pending = any(c in token.content for c in "`[<")
+            if pending:
                 settled = top
         elif token.type == "html_inline" and token.content in ("<kbd>", "</kbd>"):
             settled = min(settled, max(at, 0))  # rich styles the text between them
