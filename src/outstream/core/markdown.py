@@ -37,6 +37,7 @@ with its width, height, colours and environment all given explicitly.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -97,6 +98,7 @@ def _may_use_a_definition(text: str) -> bool:
     return False
 
 
+_BLANK_LINES = re.compile(r"(?:[ \t]*\n)*")  # matches at any start, maybe empty
 _ENDED_BY_A_BLANK_LINE = frozenset(
     {"paragraph_open", "heading_open", "blockquote_open", "table_open"}
 )
@@ -357,7 +359,11 @@ class MarkdownRenderer:
         if len(blocks) != 1 or token.type != "fence":
             self._code = None
             return False
-        first_line, _, content = self._open.partition("\n")
+        # Blank lines before the fence (the one after a block committed as
+        # it ended) belong to no block: the fence starts at its own line.
+        blank = _BLANK_LINES.match(self._open)
+        start = blank.end() if blank is not None else 0
+        first_line, _, content = self._open[start:].partition("\n")
         if not (
             first_line.startswith(token.markup)  # not indented: content is the source
             and token.content == content  # no closing line yet
@@ -379,7 +385,7 @@ class MarkdownRenderer:
                 self._code_frames[key] = (sample[:-2], sample[-1:])
             self._code_head, self._code_foot = self._code_frames[key]
             self._fence_char = token.markup[0]
-        self._code_start = len(first_line) + 1
+        self._code_start = start + len(first_line) + 1
         self._code_seen = len(self._open)
         return True
 
