@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import os
 import re
+import select
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,12 +25,47 @@ __all__ = [
     "Measured",
     "child_env",
     "compile_package",
+    "drain_pty",
     "fmt_table",
     "outstream_exe",
     "report",
+    "sized_pty",
     "spawn_measured",
     "verdict",
 ]
+
+
+def sized_pty(rows: int, cols: int) -> tuple[int, int]:
+    """A new pty (master, slave) whose terminal is `cols` x `rows`."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    return master, slave
+
+
+def drain_pty(master: int, *, until_eof: bool = True, limit: float = 120.0) -> int:
+    """Read what a pty's master holds, and with `until_eof` until the child closed it (EIO);
+    the bytes read. The master stays open."""
+    n = 0
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if not select.select([master], [], [], 0.2 if until_eof else 0)[0]:
+            if until_eof:
+                continue
+            break
+        try:
+            data = os.read(master, 1 << 16)
+        except OSError:  # EIO: the child closed the pty
+            break
+        if not data:
+            break
+        n += len(data)
+    return n
+
 
 _NUMERIC = re.compile(r"^[-+<>≤~]?[0-9.]")
 

@@ -50,9 +50,11 @@ import time
 from _common import (
     child_env,
     compile_package,
+    drain_pty,
     fmt_table,
     outstream_exe,
     report,
+    sized_pty,
     spawn_measured,
     verdict,
 )
@@ -69,37 +71,11 @@ FIRST_TOKENS = (b"Sure", "日本語の".encode())
 _INVISIBLE = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|[\x00-\x20]")
 
 
-def _pty(rows: int, cols: int) -> tuple[int, int]:
-    import fcntl
-    import pty
-    import struct
-    import termios
-
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-    return master, slave
-
-
-def _drain(master: int, until_eof: bool, limit: float = 120.0) -> None:
-    """Read what the pty holds; with `until_eof`, until the child has closed it (EIO)."""
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if not select.select([master], [], [], 0.2 if until_eof else 0)[0]:
-            if until_eof:
-                continue
-            return
-        try:
-            if not os.read(master, 65536):
-                return
-        except OSError:  # EIO: the child closed the pty
-            return
-
-
 # --- (1) first text ---
 
 
 def first_text(args: list[str], token: bytes) -> float | None:
-    master, slave = _pty(40, 120)
+    master, slave = sized_pty(40, 120)
     proc = subprocess.Popen(
         [outstream_exe(), *args],
         stdin=subprocess.PIPE,
@@ -110,7 +86,7 @@ def first_text(args: list[str], token: bytes) -> float | None:
     os.close(slave)
     assert proc.stdin is not None
     time.sleep(LEAD_IN)  # let it start: the time measured begins with the first byte
-    _drain(master, until_eof=False)
+    drain_pty(master, until_eof=False)
     t0 = time.monotonic()
     os.write(proc.stdin.fileno(), token)
     seen = None
@@ -118,7 +94,7 @@ def first_text(args: list[str], token: bytes) -> float | None:
         if _INVISIBLE.sub(b"", os.read(master, 65536)):
             seen = time.monotonic() - t0
     proc.stdin.close()
-    _drain(master, until_eof=True)
+    drain_pty(master)
     proc.wait()
     os.close(master)
     return seen
@@ -162,7 +138,7 @@ def part_first(failures: list[str]) -> None:
 
 def replay_run(path: str, args: list[str]) -> tuple[float, float]:
     """(wall, cpu) of `outstream replay PATH ARGS` on a 100x40 pty."""
-    master, slave = _pty(40, 100)
+    master, slave = sized_pty(40, 100)
     run = spawn_measured(
         [outstream_exe(), "replay", path, *args],
         stdout=slave,
@@ -170,7 +146,7 @@ def replay_run(path: str, args: list[str]) -> tuple[float, float]:
         env=child_env(TERM="xterm-256color"),
     )
     os.close(slave)
-    _drain(master, until_eof=True)
+    drain_pty(master)
     measured = run.wait()
     os.close(master)
     if measured.returncode != 0:
