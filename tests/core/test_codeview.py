@@ -82,18 +82,24 @@ def test_rows_match_rich_after_every_piece(sample: str, width: int) -> None:
             assert [SGR.sub("", row) for row in rows] == [SGR.sub("", row) for row in expected]
 
 
-def test_finished_lines_are_rendered_once() -> None:
-    code_view = view("python", 40)
-    code = "".join(f"x_{i} = {i}\n" for i in range(50))
+def counted_renders(code_view):  # type: ignore[no-untyped-def]
+    """The number of rows of each render `code_view` makes from now on."""
     rendered: list[int] = []
     original = code_view._render
 
-    def counting(tokens):  # type: ignore[no-untyped-def]
-        rows = original(tokens)
+    def counting(lines):  # type: ignore[no-untyped-def]
+        rows = original(lines)
         rendered.append(len(rows))
         return rows
 
-    code_view._render = counting  # type: ignore[method-assign]
+    code_view._render = counting
+    return rendered
+
+
+def test_finished_lines_are_rendered_once() -> None:
+    code_view = view("python", 40)
+    code = "".join(f"x_{i} = {i}\n" for i in range(50))
+    rendered = counted_renders(code_view)
     for end in range(1, len(code) + 1):
         code_view.rows(code[:end])
     # one render of each finished line, plus one of the last line per change
@@ -147,15 +153,7 @@ def test_a_finished_block_whose_lines_lex_alike_whole_is_not_rendered_again() ->
     code_view = view("python", 60)
     for end in range(1, len(code), 11):
         code_view.rows(code[:end])
-    rendered: list[int] = []
-    original = code_view._render
-
-    def counting(lines):  # type: ignore[no-untyped-def]
-        rows = original(lines)
-        rendered.append(len(rows))
-        return rows
-
-    code_view._render = counting  # type: ignore[method-assign]
+    rendered = counted_renders(code_view)
     rows = code_view.whole_rows(code)
     assert rows == whole("python", code, 60)
     assert sum(rendered) <= 2  # the lines not drawn yet, not the block again
