@@ -165,37 +165,64 @@ def inline_text(
     return text, marks
 
 
-def _wrap(console: Console, text: Text, width: int) -> tuple[list[Segment], list[int]] | None:
-    """`text` rendered at `width` as rich renders it, and where each row starts in it.
+def _wrap(console: Console, text: Text, width: int) -> tuple[list[list[Segment]], list[int]] | None:
+    """`text`'s rows at `width` as rich renders them, and where each row starts in it.
 
     ``Text.__rich_console__`` with ``Text.wrap`` (rich/text.py) for a
-    left-justified, folding paragraph, with the row starts kept: they say
-    where the rows' words are (see `_next_cut`). None for text with a tab,
-    which rich expands first.
+    left-justified, folding paragraph: each line cut where ``divide_line``
+    says, whitespace beyond the width cut off (``rstrip_end``, which counts
+    characters), padded with blanks to the width (``Lines.justify``). The
+    styles are those of the whole text's segments, cut at the rows' ends.
+    The row starts say where the rows' words are (see `_next_cut`). None
+    for text with a tab (rich expands it first) or a row rich would crop.
     """
     from rich._wrap import divide_line
-    from rich.containers import Lines
-    from rich.text import Text
+    from rich.cells import cell_len
+    from rich.segment import Segment
 
-    if "\t" in text.plain:
+    plain = text.plain
+    if "\t" in plain:
         return None
-    lines = Lines()
     starts: list[int] = []
+    bounds: list[tuple[int, int, int]] = []  # each row's start, end and padding
     offset = 0
-    for line in text.split(allow_blank=True):
-        plain = line.plain
-        breaks = divide_line(plain, width, fold=True)
-        starts.append(offset)
-        starts.extend(offset + b for b in breaks)
-        offset += len(plain) + 1
-        new_lines = line.divide(breaks)
-        for new_line in new_lines:
-            new_line.rstrip_end(width)
-        new_lines.justify(console, width, justify="left", overflow="fold")
-        for new_line in new_lines:
-            new_line.truncate(width, overflow="fold")
-        lines.extend(new_lines)
-    return list(Text("\n").join(lines).render(console, end=text.end)), starts
+    for line in plain.split("\n"):
+        row_starts = [offset, *(offset + b for b in divide_line(line, width, fold=True))]
+        line_end = offset + len(line)
+        for i, start in enumerate(row_starts):
+            end = row_starts[i + 1] if i + 1 < len(row_starts) else line_end
+            if end - start > width:  # rstrip_end: whitespace beyond the width, in characters
+                kept = len(plain[start:end].rstrip())
+                end -= min(end - start - max(kept, 0), end - start - width)
+            cells = cell_len(plain[start:end])
+            if cells > width:
+                return None  # rich crops it (``truncate``)
+            bounds.append((start, end, width - cells))
+        starts.extend(row_starts)
+        offset = line_end + 1
+    segments = list(text.render(console))
+    rows: list[list[Segment]] = []
+    k = seg_start = 0
+    n = len(segments)
+    for start, end, pad in bounds:
+        while k < n and seg_start + len(segments[k].text) <= start:
+            seg_start += len(segments[k].text)
+            k += 1
+        row: list[Segment] = []
+        j, j_start = k, seg_start
+        while j < n and j_start < end:
+            piece, style, control = segments[j]
+            a, b = max(start - j_start, 0), min(end - j_start, len(piece))
+            if b > a:
+                row.append(
+                    Segment(piece[a:b], style, control) if b - a != len(piece) else segments[j]
+                )
+            j_start += len(piece)
+            j += 1
+        if pad:
+            row.append(Segment(" " * pad))
+        rows.append(row)
+    return rows, starts
 
 
 def _draw(
@@ -226,21 +253,27 @@ def _draw(
             widths.append(width - container.number_width)
     wrapped = _wrap(console, text, widths[-1]) if widths[-1] >= 1 else None
     starts = None
+    rows: list[list[Segment]]
     if wrapped is None:
         options = console.options.update(width=widths[-1], height=None)
         segments = list(console.render(text, options))
-    else:
-        segments, starts = wrapped
-    if not containers:
-        rows = Segment.split_and_crop_lines(segments, widths[0], pad=False, include_new_lines=False)
-        return [ansi(row, color_system) for row in rows], starts
-    if styles[-1]:
-        segments = list(Segment.apply_style(segments, styles[-1]))
-    rows = list(
-        Segment.split_and_crop_lines(
-            segments, widths[-1], style=styles[-1], pad=True, include_new_lines=False
+        if styles[-1]:
+            segments = list(Segment.apply_style(segments, styles[-1]))
+        rows = list(
+            Segment.split_and_crop_lines(
+                segments,
+                widths[-1],
+                style=styles[-1],
+                pad=bool(containers),
+                include_new_lines=False,
+            )
         )
-    )
+    else:
+        rows, starts = wrapped
+        if containers and styles[-1]:
+            rows = [list(Segment.apply_style(row, styles[-1])) for row in rows]
+    if not containers:
+        return [ansi(row, color_system) for row in rows], starts
     for depth in range(len(containers) - 1, -1, -1):
         container = containers[depth]
         style = styles[depth + 1]  # rich's combined style of that container

@@ -12,9 +12,11 @@ blank edges and dividers in the border style (``Table._render``). So
 text), works the widths out from the largest measurements with rich's own
 ``Table._calculate_column_widths`` (its measuring of every cell replaced by
 those largest measurements: `_column_measure`), renders each cell once per
-column width, and puts each row's lines together from its cells' lines. The rows of an
-open table whose widths did not change are not drawn again; when a row
-widens a column, only that column's cells are. The header, with the top and
+column width (a left-aligned cell that fits, once: a wider column only
+pads it; one line of it is its segments, without rich's wrapping), and puts
+each row's lines together from its cells' lines. The rows of an open table
+whose widths did not change are not drawn again; when a row widens a
+column, only that column's cells that wrap are. The header, with the top and
 bottom edges and the rule below it, is rendered by rich, once per widths.
 
 The tests compare every frame with rich rendering the text so far at once.
@@ -257,7 +259,6 @@ class TableView:
         self, row: _Row, widths: tuple[int, ...], console: Console, color_system: Any
     ) -> list[str]:
         """A body row's lines: its cells side by side between blank edges (``Table._render``)."""
-        from rich.padding import Padding
         from rich.segment import Segment
 
         last = len(widths) - 1
@@ -267,28 +268,23 @@ class TableView:
         assert row.cells is not None
         for c, width in enumerate(widths):
             cell = row.cells[c] if c < len(row.cells) else None
-            key = ("cell", cell.key if cell else None, width, c == last, console.width)
+            right = 0 if c == last else 1  # _get_cells: collapsed padding, none at the edges
+            # A left-aligned cell that fits is drawn alike at any width it
+            # fits in, padded with blanks: drawn once, at the least of them.
+            drawn_width = width
+            if cell is not None and cell.key[1] in ("default", "left"):
+                drawn_width = min(max(cell.most, 1) + right, width)
+            key = ("cell", cell.key if cell else None, drawn_width, right, console.width)
             drawn = self._drawn.get(key)
             if drawn is None:
-                # _get_cells: collapsed padding, none at the table's edges.
-                renderable: Any = Padding(
-                    cell.text if cell else "", (0, 0 if c == last else 1, 0, 0)
-                )
-                options = console.options.update(  # a Column's defaults
-                    width=width,
-                    justify="left",
-                    no_wrap=False,
-                    overflow="ellipsis",
-                    height=None,
-                    highlight=False,
-                )
-                drawn = [
-                    ansi(line, color_system) for line in console.render_lines(renderable, options)
-                ]
+                drawn = self._cell_lines(cell, drawn_width, right, console, color_system)
                 self.n_cells_drawn += 1
                 if len(self._drawn) >= _MAX_CELLS:
                     self._drawn.clear()
                 self._drawn[key] = drawn
+            if drawn_width < width:
+                blank = " " * (width - drawn_width)
+                drawn = [line + blank for line in drawn]
             cells.append(drawn)
         height = max(len(drawn) for drawn in cells)
         lines = []
@@ -299,6 +295,30 @@ class TableView:
                 parts.append(edge)
             lines.append("".join(parts))
         return lines
+
+    @staticmethod
+    def _cell_lines(
+        cell: _Cell | None, width: int, right: int, console: Console, color_system: Any
+    ) -> list[str]:
+        """A cell's lines at `width`, `right` blanks of padding included."""
+        if cell is not None and cell.most and cell.most + right == width:
+            plain = cell.text.plain
+            if "\n" not in plain and "\t" not in plain:
+                # What rich's wrap and padding come to for a cell that fits:
+                # its one line as it is, then the padding.
+                return [ansi(list(cell.text.render(console)), color_system) + " " * right]
+        from rich.padding import Padding
+
+        renderable = Padding(cell.text if cell else "", (0, right, 0, 0))
+        options = console.options.update(  # a Column's defaults
+            width=width,
+            justify="left",
+            no_wrap=False,
+            overflow="ellipsis",
+            height=None,
+            highlight=False,
+        )
+        return [ansi(line, color_system) for line in console.render_lines(renderable, options)]
 
 
 def _column_measure(table: Any, least: list[int], most: list[int]) -> Any:
