@@ -6,7 +6,13 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from outstream.core.mdparse import BlockParser, inline_children, new_parser, parse_inline
+from outstream.core.mdparse import (
+    BlockParser,
+    _parse_inline,
+    inline_children,
+    new_parser,
+    parse_inline,
+)
 
 ANSWERS = pathlib.Path(__file__).parents[1] / "data" / "answers"
 MD = new_parser()
@@ -105,6 +111,34 @@ INLINE = st.lists(
     ),
     max_size=30,
 ).map("".join)
+
+
+# Every printable ASCII character, a few beyond, and runs of spaces: text
+# without any character an inline rule starts at, and text with one.
+ANY_TEXT = st.lists(
+    st.sampled_from(
+        [*map(chr, range(32, 127)), "é", "中", "🙂", "\u00a0", "  ", "word", "&amp;", "&#65;", "\n"]
+    ),
+    max_size=40,
+).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=ANY_TEXT)
+def test_text_that_no_inline_rule_can_match_in_is_parsed_as_markdown_it_parses_it(
+    text: str,
+) -> None:
+    """Plain text skips markdown-it's inline parse: the tokens, offsets and settled point agree."""
+
+    def shape(tokens: list) -> list:
+        return [(t.type, t.content, t.level, t.markup, t.meta) for t in tokens]
+
+    expected = MD.parseInline(text)[0].children or []
+    assert [(t.type, t.content, t.level, t.markup) for t in inline_children(MD, text, {})] == [
+        (t.type, t.content, t.level, t.markup) for t in expected
+    ]
+    fast, slow = parse_inline(MD, text, {}), _parse_inline(MD, text, {})
+    assert (shape(fast.children), fast.settled) == (shape(slow.children), slow.settled)
 
 
 @settings(max_examples=300, deadline=None)

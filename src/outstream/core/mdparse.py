@@ -33,6 +33,7 @@ configures it; only its inline tokenizing loop is repeated here
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -101,8 +102,29 @@ def _finish_children(md: MarkdownIt, children: list[Token], env: MutableMapping[
     children[:] = holder.children or []
 
 
+# The characters at which one of rich's parser's inline rules can match
+# (markdown-it's newline, escape, backticks, strikethrough, emphasis, link,
+# image, autolink, html_inline and entity rules): text without any of them is
+# one text token, and its parse can be skipped.
+_PLAIN = re.compile(r"[^\n!&*<\[\\_`~]*")
+
+
+def _plain_text(md: MarkdownIt, text: str) -> Token | None:
+    """The one text token markdown-it makes of `text` when no inline rule can match in it."""
+    if md.options.get("linkify") or md.options.get("typographer") or not _PLAIN.fullmatch(text):
+        return None
+    from markdown_it.token import Token
+
+    return Token("text", "", 0, content=text)
+
+
 def inline_children(md: MarkdownIt, text: str, env: MutableMapping[str, Any]) -> list[Token]:
     """The tokens of one inline text, as ``MarkdownIt.parse`` gives them for it."""
+    if not text:
+        return []
+    plain = _plain_text(md, text)
+    if plain is not None:
+        return [plain]
     children: list[Token] = []
     md.inline.parse(text, md, env, children)
     _finish_children(md, children, env)
@@ -196,6 +218,24 @@ def parse_inline(md: MarkdownIt, src: str, env: MutableMapping[str, Any]) -> Inl
     emphasis, where it starts; `InlineParse.settled` says how far the parse
     is final.
     """
+    plain = _plain_text(md, src) if src else None
+    if plain is None:
+        return _parse_inline(md, src, env)
+    # One text token, the source's own characters; only its last word can change.
+    plain.meta = {"at": 0}
+    return InlineParse(children=[plain], settled=_last_word(src))
+
+
+def _last_word(src: str) -> int:
+    """Where the last word of `src` starts (its end when it ends with a space)."""
+    last_word = len(src.rstrip())
+    while last_word and not src[last_word - 1].isspace():
+        last_word -= 1
+    return last_word
+
+
+def _parse_inline(md: MarkdownIt, src: str, env: MutableMapping[str, Any]) -> InlineParse:
+    """`parse_inline`, by markdown-it's rules."""
     from markdown_it.rules_inline import fragments_join
 
     global _STATE
@@ -212,9 +252,7 @@ def parse_inline(md: MarkdownIt, src: str, env: MutableMapping[str, Any]) -> Inl
     # delimiters flank (CommonMark 6.2: "_a_" then "b" closes nothing), a
     # backtick string in it may grow, an entity or escape may complete.
     # Nor is what a delimiter in it closes, nor a code span ending in it.
-    last_word = len(src.rstrip())
-    while last_word and not src[last_word - 1].isspace():
-        last_word -= 1
+    last_word = _last_word(src)
     settled = last_word
     for d, at in zip(state.delimiters, delimiter_at, strict=True):
         # An opener with no closer yet (balance_pairs.py), or closed in the last word.
