@@ -456,3 +456,52 @@ def test_warm_up_leaves_no_trace():
 
     warm_up()
     assert run("# Title\n\nText.\n", [8], 40)[0] == rich_whole("# Title\n\nText.\n", 40)
+
+
+TABLE_WORDS = [
+    "a",
+    "bb",
+    "ccc",
+    "dddd",
+    "`code_x`",
+    "**bold**",
+    "*it*",
+    "中文字",
+    "long-word-without-spaces",
+    "ñ",
+    "🙂",
+]
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_random_tables_are_what_rich_shows_frame_by_frame(seed: int) -> None:
+    """Alignments, missing and extra cells, cells and headers that wrap, at widths from 12 up.
+
+    Column widths change as rows arrive: the header, edges and cells drawn
+    for each set of widths are rich's, frame after frame.
+    """
+    rng = random.Random(seed)
+
+    def cell() -> str:
+        return " ".join(rng.choice(TABLE_WORDS) for _ in range(rng.randint(0, 6)))
+
+    n_columns = rng.randint(1, 5)
+    delimiters = "|".join(rng.choice(["---", ":---", "---:", ":---:"]) for _ in range(n_columns))
+    head = "| " + " | ".join(cell() or "h" for _ in range(n_columns)) + " |\n"
+    rows = "".join(
+        "| " + " | ".join(cell() for _ in range(rng.randint(1, n_columns + 1))) + " |\n"
+        for _ in range(rng.randint(1, 8))
+    )
+    source = f"{head}|{delimiters}|\n{rows}\nAfter.\n"
+    width = rng.choice([12, 20, 30, 40, 60, 80, 120])
+    step = rng.randint(3, 20)
+    renderer = MarkdownRenderer(width, color_system="256")
+    committed: list[str] = []
+    for k in range(0, len(source), step):
+        frame = renderer.feed(source[k : k + step])
+        committed += frame.committed
+        if frame.live:
+            expected = list(render_markdown(source[: k + step], width, color_system="256"))
+            assert committed + list(frame.live) == expected, (width, k)
+    committed += renderer.flush().committed
+    assert committed == list(render_markdown(source, width, color_system="256"))

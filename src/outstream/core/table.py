@@ -16,8 +16,9 @@ column width (a left-aligned cell that fits, once: a wider column only
 pads it; one line of it is its segments, without rich's wrapping), and puts
 each row's lines together from its cells' lines. The rows of an open table
 whose widths did not change are not drawn again; when a row widens a
-column, only that column's cells that wrap are. The header, with the top and
-bottom edges and the rule below it, is rendered by rich, once per widths.
+column, only that column's cells that wrap are. The header is drawn the
+same way, its cells in the header style and at the bottom of their row,
+between the SIMPLE box's top edge and the rule below it, once per widths.
 
 The tests compare every frame with rich rendering the text so far at once.
 """
@@ -33,6 +34,7 @@ from .paragraph import ansi, inline_text
 if TYPE_CHECKING:
     from markdown_it.token import Token
     from rich.console import Console
+    from rich.style import Style
     from rich.text import Text
 
     from .mdparse import BlockParser
@@ -242,17 +244,62 @@ class TableView:
     def _header(
         self, head: _Row, widths: tuple[int, ...], console: Console, color_system: Any
     ) -> list[str]:
-        """The top edge, the header, the rule under it and the bottom edge, drawn by rich."""
+        """The top edge, the header, the rule under it and the bottom edge (``Table._render``).
+
+        The edges and the rule are the SIMPLE box's lines in the border
+        style; the header cells are rendered as body cells are, in the
+        table's header style, and aligned to the bottom of their row.
+        """
         lines = head.drawn.get(widths)
-        if lines is None:
-            assert head.cells is not None
-            table = _table(head.cells, [], widths)
-            self.n_renders += 1
-            lines = [
-                ansi(line, color_system)
-                for line in console.render_lines(table, console.options, pad=False)
-            ]
-            head.drawn[widths] = lines
+        if lines is not None:
+            return lines
+        from rich import box
+        from rich.segment import Segment
+
+        assert head.cells is not None
+        frame = box.SIMPLE.substitute(console.options, safe=console.safe_box)
+        border = console.get_style("markdown.table.border", default="none")
+        style = console.get_style("table.header")  # Table's header_style
+        last = len(widths) - 1
+        cells = []
+        for c, width in enumerate(widths):
+            cell = head.cells[c] if c < len(head.cells) else None
+            right = 0 if c == last else 1
+            key = ("head", cell.key if cell else None, width, right, console.width)
+            drawn = self._drawn.get(key)
+            if drawn is None:
+                drawn = self._cell_lines(cell, width, right, console, color_system, style)
+                if len(self._drawn) >= _MAX_CELLS:
+                    self._drawn.clear()
+                self._drawn[key] = drawn
+            cells.append(drawn)
+        height = max(len(drawn) for drawn in cells)
+        left_edge, right_edge, divider = (
+            ansi([Segment(text, border)], color_system)
+            for text in (frame.head_left, frame.head_right, frame.head_vertical)
+        )
+        rows = []
+        for line in range(height):
+            parts = [left_edge]
+            for c, drawn in enumerate(cells):
+                if c:
+                    parts.append(divider)
+                above = height - len(drawn)  # a header cell sits at the bottom of its row
+                parts.append(
+                    drawn[line - above]
+                    if line >= above
+                    else ansi([Segment(" " * widths[c], style)], color_system)
+                )
+            parts.append(right_edge)
+            rows.append("".join(parts))
+        self.n_renders += 1
+        lines = [
+            ansi([Segment(frame.get_top(list(widths)), border)], color_system),
+            *rows,
+            ansi([Segment(frame.get_row(list(widths), "head", edge=True), border)], color_system),
+            ansi([Segment(frame.get_bottom(list(widths)), border)], color_system),
+        ]
+        head.drawn[widths] = lines
         return lines
 
     def _row(
@@ -298,10 +345,15 @@ class TableView:
 
     @staticmethod
     def _cell_lines(
-        cell: _Cell | None, width: int, right: int, console: Console, color_system: Any
+        cell: _Cell | None,
+        width: int,
+        right: int,
+        console: Console,
+        color_system: Any,
+        style: Style | None = None,
     ) -> list[str]:
-        """A cell's lines at `width`, `right` blanks of padding included."""
-        if cell is not None and cell.most and cell.most + right == width:
+        """A cell's lines at `width`, `right` blanks of padding included, in `style` (a row's)."""
+        if style is None and cell is not None and cell.most and cell.most + right == width:
             plain = cell.text.plain
             if "\n" not in plain and "\t" not in plain:
                 # What rich's wrap and padding come to for a cell that fits:
@@ -318,7 +370,10 @@ class TableView:
             height=None,
             highlight=False,
         )
-        return [ansi(line, color_system) for line in console.render_lines(renderable, options)]
+        return [
+            ansi(line, color_system)
+            for line in console.render_lines(renderable, options, style=style)
+        ]
 
 
 def _column_measure(table: Any, least: list[int], most: list[int]) -> Any:
