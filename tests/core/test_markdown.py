@@ -505,3 +505,47 @@ def test_random_tables_are_what_rich_shows_frame_by_frame(seed: int) -> None:
             assert committed + list(frame.live) == expected, (width, k)
     committed += renderer.flush().committed
     assert committed == list(render_markdown(source, width, color_system="256"))
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_random_lists_are_what_rich_shows_frame_by_frame(seed: int) -> None:
+    """Bullet and numbered lists, nested, loose or tight, items of several blocks, numbers
+    that gain a digit: finished items are drawn once and kept; every frame is rich's."""
+    rng = random.Random(seed)
+
+    def words() -> str:
+        return " ".join(rng.choice(TABLE_WORDS) for _ in range(rng.randint(1, 14)))
+
+    def items(depth: int) -> str:
+        ordered = rng.random() < 0.5
+        start = rng.choice([1, 1, 7, 98])
+        loose = rng.random() < 0.3
+        out = []
+        for k in range(rng.randint(1, 11 if depth == 0 else 4)):
+            marker = f"{start + k}. " if ordered else "- "
+            indent = " " * (len(marker) + 2 * depth) if depth else " " * len(marker)
+            pad = "  " * depth
+            out.append(f"{pad}{marker}{words()}\n")
+            if rng.random() < 0.3:
+                out.append(f"{indent}{words()}\n")  # a lazy line of the same paragraph
+            if rng.random() < 0.2:
+                out.append(f"\n{indent}{words()}\n")  # a second paragraph
+            if depth < 2 and rng.random() < 0.3:
+                out.append(items(depth + 1))
+            if loose:
+                out.append("\n")
+        return "".join(out)
+
+    source = f"Intro.\n\n{items(0)}\nAfter.\n"
+    width = rng.choice([20, 40, 80, 120])
+    step = rng.randint(3, 40)
+    renderer = MarkdownRenderer(width, color_system="256")
+    committed: list[str] = []
+    for k in range(0, len(source), step):
+        frame = renderer.feed(source[k : k + step])
+        committed += frame.committed
+        if frame.live:
+            expected = list(render_markdown(source[: k + step], width, color_system="256"))
+            assert committed + list(frame.live) == expected, (width, k)
+    committed += renderer.flush().committed
+    assert committed == list(render_markdown(source, width, color_system="256"))

@@ -305,6 +305,7 @@ class BlockView:
         self._markdown: Any = None
         self._units: dict[tuple[Any, ...], list[str]] = {}
         self._signatures: dict[int, tuple[Token, int, tuple[Any, ...]]] = {}
+        self._items: dict[int, tuple[Token, tuple[Any, ...], list[str]]] = {}
         self._paragraphs = ParagraphView(parser.md, hyperlinks=hyperlinks)
         self._color_system = _color_system(color_system)
         self._tables = TableView(parser, hyperlinks=hyperlinks)
@@ -394,6 +395,7 @@ class BlockView:
         """The blocks rendered so far are committed: nothing kept for them is of use."""
         self._units.clear()
         self._signatures.clear()
+        self._items.clear()
         self._paragraphs.forget()
         self._tables.forget()
 
@@ -503,9 +505,23 @@ class BlockView:
             else:
                 wrap = _Wrap(open_, close, ("ul", k))
             inner = (*(context if k == 0 else _continued(context)), wrap)
-            lines += self._container(
-                tokens[a:b], inner, separate and k == 0, finished=finished or k < len(items) - 1
-            )
+            done = finished or k < len(items) - 1
+            if not done:
+                lines += self._container(tokens[a:b], inner, separate and k == 0)
+                continue
+            # A finished item whose tokens the parser kept from the last
+            # frame (mdparse's checkpoints) is drawn as it was, in one look-up.
+            first = tokens[a]
+            key = (b - a, tuple(w.key for w in inner), separate and k == 0, self.width, self._refs)
+            seen = self._items.get(id(first))
+            if seen is not None and seen[0] is first and seen[1] == key:
+                lines += seen[2]
+                continue
+            drawn = self._container(tokens[a:b], inner, separate and k == 0, finished=True)
+            if len(self._items) >= _MAX_UNITS:
+                self._items.clear()
+            self._items[id(first)] = (first, key, drawn)
+            lines += drawn
         return lines
 
     def _container(
