@@ -205,12 +205,15 @@ class CodeView:
 
     def _render(self, lines: list[list[tuple[Any, str]]]) -> list[str]:
         """The rows of these lines (each its token types and pieces of text, see `_by_line`)."""
+        from rich.cells import cell_len
         from rich.segment import Segment
         from rich.text import Text
 
         style_of = self._style_of
         rows: list[str] = []
         base, pad = self._base, self._pad
+        width = self._options.max_width
+        apply_style = Segment.apply_style
         for line_parts in lines:
             parts_ = [(part, style_of(token_type)) for token_type, part in line_parts]
             text = Text(
@@ -222,8 +225,21 @@ class CodeView:
             text.append_tokens(parts_)
             # Syntax pads a line with the background unless it is transparent,
             # and Padding then pads it anyway, with the same style.
+            blank = width - cell_len(text.plain)
+            if blank >= 0 and text.spans:
+                # A line that fits is one row, which rich's wrap leaves whole:
+                # padded within the text (``Lines.justify``) unless the
+                # background is transparent, and after it, as a segment of
+                # its own, by ``render_lines``; all in the base style.
+                if not self._transparent:
+                    text.pad_right(blank)
+                segments = list(apply_style(text.render(self._console), base))
+                if blank and self._transparent:
+                    segments.append(Segment(" " * blank, base))
+                rows.append(self._ansi([pad, *apply_style(segments, base), pad]))
+                continue
             for line in self._console.render_lines(text, self._options, style=base, pad=True):
-                rows.append(self._ansi([pad, *Segment.apply_style(line, base), pad]))
+                rows.append(self._ansi([pad, *apply_style(line, base), pad]))
         return rows
 
     def _ansi(self, segments: list[Any]) -> str:
