@@ -2,7 +2,9 @@
 
 What it measures
 (1) First text. `outstream` on a 120x40 pty, its stdin a pipe; once it has
-    started (LEAD_IN s), this script writes a model's first token, "Sure"
+    started (LEAD_IN s, and then until its CPU time stands still for
+    SETTLE_QUIET s: start-up and the warm-up thread are over, however slow
+    the machine is at the moment), this script writes a model's first token, "Sure"
     (a word whose end is not known yet) or "日本語の" (text beyond ASCII,
     which needs more of the package), and times the first visible text on
     the pty: write -> read. Default pacing, --instant, -m and -m --instant;
@@ -67,11 +69,37 @@ GOAL_TERMINAL = 1.5
 RUNS = 4
 RUNS_TERMINAL = 3
 LEAD_IN = 0.6
+SETTLE_QUIET = 0.1  # seconds without CPU that say start-up is over
+SETTLE_MAX = 5.0
 FIRST_TOKENS = (b"Sure", "日本語の".encode())
 _INVISIBLE = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|[\x00-\x20]")
 
 
 # --- (1) first text ---
+
+
+def cpu_ticks(pid: int) -> int:
+    """The CPU a process has used so far (all its threads), in clock ticks."""
+    with open(f"/proc/{pid}/stat", "rb") as stat:
+        fields = stat.read().rsplit(b")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime, stime (proc(5) fields 14 and 15)
+
+
+def settle(pid: int) -> None:
+    """Wait until a process has started: LEAD_IN at least, then until its CPU stands still.
+
+    Start-up (imports, the warm-up thread) takes longer when this shared
+    machine is slow; a first token written before it ends would measure it.
+    """
+    time.sleep(LEAD_IN)
+    deadline = time.monotonic() + SETTLE_MAX
+    ticks = cpu_ticks(pid)
+    while time.monotonic() < deadline:
+        time.sleep(SETTLE_QUIET)
+        now = cpu_ticks(pid)
+        if now == ticks:
+            return
+        ticks = now
 
 
 def first_text(args: list[str], token: bytes) -> float | None:
@@ -85,7 +113,7 @@ def first_text(args: list[str], token: bytes) -> float | None:
     )
     os.close(slave)
     assert proc.stdin is not None
-    time.sleep(LEAD_IN)  # let it start: the time measured begins with the first byte
+    settle(proc.pid)  # let it start: the time measured begins with the first byte
     drain_pty(master, until_eof=False)
     t0 = time.monotonic()
     os.write(proc.stdin.fileno(), token)

@@ -761,8 +761,8 @@ def cli_cpu(argv: list[str], env: dict[str, str]) -> tuple[float, int]:
     return measured.cpu, n_bytes
 
 
-def rich_render_cpu(doc: str, color: str | None) -> float:
-    """CPU of one rich render of `doc`, in this process, warm: median of RICH_RUNS."""
+def rich_render_cpu(doc: str, color: str | None) -> list[float]:
+    """CPU of one rich render of `doc`, in this process, warm: RICH_RUNS of them."""
     from rich.console import Console
     from rich.markdown import Markdown
 
@@ -782,7 +782,7 @@ def rich_render_cpu(doc: str, color: str | None) -> float:
         return time.process_time() - t0
 
     once()
-    return statistics.median(once() for _ in range(RICH_RUNS))
+    return [once() for _ in range(RICH_RUNS)]
 
 
 def part4(tmp: Path, failures: list[str]) -> None:
@@ -795,7 +795,8 @@ def part4(tmp: Path, failures: list[str]) -> None:
     print(
         f"(4) `outstream -m --cps {CLI_CPS} -f answer.md` on a {WIDTH}x{HEIGHT} pty, realistic "
         f"answers (bench/_realistic.py), child CPU net of start-up vs one rich render in this "
-        f"process (colour system {color})"
+        f"process (colour system {color}; the median of {RICH_RUNS} renders just before the "
+        f"run and {RICH_RUNS} just after)"
     )
     tiny = tmp / "tiny.md"
     tiny.write_text(tiny_answer(), encoding="utf-8")
@@ -810,8 +811,11 @@ def part4(tmp: Path, failures: list[str]) -> None:
         doc = realistic_answer(kb * 1000)
         path = tmp / f"answer{kb}.md"
         path.write_text(doc, encoding="utf-8")
+        # The machine's speed drifts over the seconds a run takes: rich is
+        # timed just before and just after it, and the median taken.
+        before = rich_render_cpu(doc, color)
         cpu, n_bytes = cli_cpu([exe, "-m", "--cps", str(CLI_CPS), "-f", str(path)], env)
-        rich = rich_render_cpu(doc, color)
+        rich = statistics.median([*before, *rich_render_cpu(doc, color)])
         net = cpu - startup
         ratios[kb] = net / rich
         plain = ""
