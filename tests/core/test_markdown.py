@@ -458,6 +458,21 @@ def test_warm_up_leaves_no_trace():
     assert run("# Title\n\nText.\n", [8], 40)[0] == rich_whole("# Title\n\nText.\n", 40)
 
 
+def assert_every_frame_is_richs(source: str, width: int, *, step: int) -> None:
+    """Feeding `source` `step` characters at a time, scrollback plus live region is rich's
+    whole render of the text so far after every feed (256 colours), and the end is too."""
+    renderer = MarkdownRenderer(width, color_system="256")
+    committed: list[str] = []
+    for k in range(0, len(source), step):
+        frame = renderer.feed(source[k : k + step])
+        committed += frame.committed
+        if frame.live:
+            expected = list(render_markdown(source[: k + step], width, color_system="256"))
+            assert committed + list(frame.live) == expected, (width, k)
+    committed += renderer.flush().committed
+    assert committed == list(render_markdown(source, width, color_system="256"))
+
+
 TABLE_WORDS = [
     "a",
     "bb",
@@ -493,18 +508,9 @@ def test_random_tables_are_what_rich_shows_frame_by_frame(seed: int) -> None:
         for _ in range(rng.randint(1, 8))
     )
     source = f"{head}|{delimiters}|\n{rows}\nAfter.\n"
-    width = rng.choice([12, 20, 30, 40, 60, 80, 120])
-    step = rng.randint(3, 20)
-    renderer = MarkdownRenderer(width, color_system="256")
-    committed: list[str] = []
-    for k in range(0, len(source), step):
-        frame = renderer.feed(source[k : k + step])
-        committed += frame.committed
-        if frame.live:
-            expected = list(render_markdown(source[: k + step], width, color_system="256"))
-            assert committed + list(frame.live) == expected, (width, k)
-    committed += renderer.flush().committed
-    assert committed == list(render_markdown(source, width, color_system="256"))
+    assert_every_frame_is_richs(
+        source, rng.choice([12, 20, 30, 40, 60, 80, 120]), step=rng.randint(3, 20)
+    )
 
 
 @pytest.mark.parametrize("seed", range(16))
@@ -537,15 +543,4 @@ def test_random_lists_are_what_rich_shows_frame_by_frame(seed: int) -> None:
         return "".join(out)
 
     source = f"Intro.\n\n{items(0)}\nAfter.\n"
-    width = rng.choice([20, 40, 80, 120])
-    step = rng.randint(3, 40)
-    renderer = MarkdownRenderer(width, color_system="256")
-    committed: list[str] = []
-    for k in range(0, len(source), step):
-        frame = renderer.feed(source[k : k + step])
-        committed += frame.committed
-        if frame.live:
-            expected = list(render_markdown(source[: k + step], width, color_system="256"))
-            assert committed + list(frame.live) == expected, (width, k)
-    committed += renderer.flush().committed
-    assert committed == list(render_markdown(source, width, color_system="256"))
+    assert_every_frame_is_richs(source, rng.choice([20, 40, 80, 120]), step=rng.randint(3, 40))
