@@ -544,3 +544,11 @@ def test_random_lists_are_what_rich_shows_frame_by_frame(seed: int) -> None:
 
     source = f"Intro.\n\n{items(0)}\nAfter.\n"
     assert_every_frame_is_richs(source, rng.choice([20, 40, 80, 120]), step=rng.randint(3, 40))
+
+
+@pytest.mark.parametrize("container", ["", "- ", "> "])
+def test_a_tab_after_rows_already_cut_is_expanded_as_rich_expands_it(container: str) -> None:
+    """rich expands a tab to the next stop of the whole line, so the rows before it count."""
+    source = f"{container}{'word ' * 12}a\tb\tafter the tab {'more ' * 5}\n\nEnd.\n"
+    for width in (12, 40):
+        assert_every_frame_is_richs(source, width, step=3)

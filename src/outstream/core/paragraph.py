@@ -485,7 +485,9 @@ class ParagraphView:
         if "![" in source:
             return None  # rich draws an image apart from its paragraph's text
         state = self._states.get(key)
-        if state is None or not source.startswith(state.source):
+        if state is None or not source.startswith(state.source) or "\t" in source:
+            # rich expands a tab to the next stop of its whole line, which
+            # text before the cut decides: such a paragraph is drawn whole.
             state = _State()
         elif exact and state.n_exact_chars != len(state.source):
             state = _State(
