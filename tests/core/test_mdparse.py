@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pathlib
+import random
 
 import pytest
 from hypothesis import example, given, settings
@@ -9,6 +10,7 @@ from hypothesis import strategies as st
 from outstream.core.mdparse import (
     BlockParser,
     _parse_inline,
+    _table_rows,
     inline_children,
     new_parser,
     parse_inline,
@@ -174,3 +176,43 @@ def test_text_after_the_settled_point_cannot_change_what_is_before_it(text: str,
         # top-level token of the same kind in the longer text too
         if token.type != "text":
             assert after.get(token.meta["at"]) == (token.type, token.markup), (text, more)
+
+
+CELLS = ["a", "b c", "`x|y`", "\\|", "中", "", " ", "**b**", "x\\", "<b>"]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_a_tables_rows_after_its_head_are_markdown_its(seed: int) -> None:
+    """Rows that start with a pipe are cut as markdown-it's table rule cuts them: escaped
+    pipes, missing and extra cells, alignments, a last line without its newline."""
+    rng = random.Random(seed)
+    n_columns = rng.randint(1, 4)
+    delimiters = "|".join(rng.choice(["---", ":--", "--:", ":-:"]) for _ in range(n_columns))
+    head = (
+        "| "
+        + " | ".join(rng.choice(["a", "b c", "中", "**b**"]) for _ in range(n_columns))
+        + " |\n"
+    )
+    rows = "".join(
+        "|"
+        + "|".join(rng.choice(CELLS) for _ in range(rng.randint(0, n_columns + 2)))
+        + rng.choice(["|", "", "|  "])
+        + "\n"
+        for _ in range(rng.randint(1, 5))
+    )
+    source = f"{head}|{delimiters}|\n{rows}"[: None if rng.random() < 0.5 else -1]
+    tokens: list = []
+    MD.block.parse(source, MD, {}, tokens)
+    body = next(i for i, t in enumerate(tokens) if t.type == "tbody_open")
+    expected = [tokens[0], *tokens[body:]]
+    rows_parsed = _table_rows(tokens, source)
+    assert rows_parsed is not None
+    assert [t.as_dict() for t in rows_parsed] == [t.as_dict() for t in expected]
+
+
+def test_a_line_that_is_not_plainly_a_row_is_left_to_markdown_it() -> None:
+    head = "| a | b |\n|---|---|\n"
+    table: list = []
+    MD.block.parse(f"{head}| x | y |\n", MD, {}, table)
+    for rest in ("| x | y |\nx | y\n", "| x |\n\n", "| x |\n  | y |\n", "| x |\n> quote\n"):
+        assert _table_rows(table, head + rest) is None, rest

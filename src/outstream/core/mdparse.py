@@ -36,7 +36,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -457,9 +457,11 @@ class BlockParser:
         """The tokens of `source`, parsed from `checkpoint`; and how many rows or items that gave."""
         rest = checkpoint.head + source[len(checkpoint.prefix) :]
         self.n_chars_parsed += len(rest)
-        tail: list[Token] = []
-        self.md.block.parse(rest, self.md, env, tail)
         first = checkpoint.tokens[0]
+        tail = _table_rows(checkpoint.tokens, rest) if first.type == "table_open" else None
+        if tail is None:
+            tail = []
+            self.md.block.parse(rest, self.md, env, tail)
         if not tail or tail[0].type != first.type or tail[0].markup != first.markup:
             self._checkpoint = None  # the resume line is not a row or item of it any more
             return None
@@ -508,6 +510,73 @@ class BlockParser:
         """The open region was cut: what was cached for it is of no more use."""
         self._inline.clear()
         self._checkpoint = None
+
+
+_MAX_AUTOCOMPLETED_CELLS = 0x10000  # markdown-it's rules_block/table.py
+
+
+def _table_rows(kept: list[Token], rest: str) -> list[Token] | None:
+    """markdown-it's tokens for a table's header and delimiter rows then `rest`'s rows.
+
+    Those of its ``table`` rule (rules_block/table.py), less the header's
+    (which `_resume` takes from the `kept` tokens): the body rows, each line
+    cut at its unescaped pipes (``escapedSplit``), as many cells as the
+    header has, aligned as its columns. None unless every line after the
+    head starts with a pipe: such a line is a row (no rule that ends a
+    table starts with one, and it is not indented), anything else is left
+    to markdown-it.
+    """
+    from markdown_it.common.utils import mdTrim
+    from markdown_it.rules_block.table import escapedSplit
+    from markdown_it.token import Token
+
+    lines = rest.split("\n")
+    if lines[-1] == "":
+        lines.pop()  # the newline ending the last line
+    body = lines[2:]
+    if not body or any(not line.startswith("|") for line in body):
+        return None
+    aligns = []
+    for token in kept:
+        if token.type == "th_open":
+            style = str(token.attrs.get("style", ""))
+            aligns.append(style.removeprefix("text-align:"))
+        elif token.type == "thead_close":
+            break
+    n_columns = len(aligns)
+
+    def push(kind: str, tag: str, nesting: Literal[-1, 0, 1], level: int) -> Token:
+        token = Token(kind, tag, nesting, level=level, block=True)
+        out.append(token)
+        return token
+
+    out: list[Token] = []
+    push("table_open", "table", 1, 0).map = [0, len(lines)]
+    push("tbody_open", "tbody", 1, 1).map = [2, len(lines)]
+    autocompleted = 0
+    for number, line in enumerate(body, 2):
+        columns = escapedSplit(mdTrim(line))
+        if columns and columns[0] == "":
+            columns.pop(0)
+        if columns and columns[-1] == "":
+            columns.pop()
+        autocompleted += n_columns - len(columns)
+        if autocompleted > _MAX_AUTOCOMPLETED_CELLS:
+            return None
+        push("tr_open", "tr", 1, 2).map = [number, number + 1]
+        for i, align in enumerate(aligns):
+            cell = push("td_open", "td", 1, 3)
+            if align:
+                cell.attrs = {"style": "text-align:" + align}
+            inline = push("inline", "", 0, 4)
+            inline.map = [number, number + 1]
+            inline.content = mdTrim(columns[i]) if i < len(columns) and columns[i] else ""
+            inline.children = []
+            push("td_close", "td", -1, 3)
+        push("tr_close", "tr", -1, 2)
+    push("tbody_close", "tbody", -1, 1)
+    push("table_close", "table", -1, 0)
+    return out
 
 
 def _token(kind: str, tag: str, nesting: Any, level: int) -> Token:
