@@ -482,9 +482,11 @@ class BlockParser:
         assert first.map is not None and tail[0].map is not None
         end = tail[0].map[1]
         kept = [first.copy(map=[first.map[0], end]), *checkpoint.tokens[1:]]
-        for i, token in enumerate(kept):
-            if token.type == "tbody_open" and token.map is not None:
-                kept[i] = token.copy(map=[token.map[0], end])
+        if first.type == "table_open":  # its body ends where the table does
+            for i, token in enumerate(kept):
+                if token.type == "tbody_open" and token.map is not None:
+                    kept[i] = token.copy(map=[token.map[0], end])
+                    break
         return [*kept, *parts, *tail[close:]], n_new
 
     def children(self, token: Token, env: MutableMapping[str, Any], refs: Any) -> list[Token]:
