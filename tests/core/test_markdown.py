@@ -552,3 +552,42 @@ def test_a_tab_after_rows_already_cut_is_expanded_as_rich_expands_it(container: 
     source = f"{container}{'word ' * 12}a\tb\tafter the tab {'more ' * 5}\n\nEnd.\n"
     for width in (12, 40):
         assert_every_frame_is_richs(source, width, step=3)
+
+
+PARAGRAPH_WORDS = [
+    *TABLE_WORDS,
+    "x" * 25,  # folded across rows at narrow widths
+    "  ",
+    "e\u0301",
+    "\t",
+    "<b>",
+    "[l](u)",
+    "&amp;",
+    "a\\",
+    "\\*",
+]
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_random_paragraphs_are_what_rich_shows_frame_by_frame(seed: int) -> None:
+    """Wide characters, words longer than a row, hard breaks, tabs, code spans, links,
+    at the top level, in a list and in a quote, at widths down to one cell: every frame
+    is rich's. (A word folded across rows leaves its blank on a row of its own: a
+    paragraph is drawn from a cut only where a row starts a word.)"""
+    rng = random.Random(seed)
+
+    def paragraph() -> str:
+        text = " ".join(rng.choice(PARAGRAPH_WORDS) for _ in range(rng.randint(1, 40)))
+        if rng.random() < 0.3:
+            text += "  \n" + " ".join(rng.choice(PARAGRAPH_WORDS) for _ in range(10))
+        return text
+
+    body = paragraph()
+    container = rng.choice(["", "> ", "- "])
+    if container == "> ":
+        body = "> " + body.replace("\n", "\n> ")
+    elif container == "- ":
+        body = "- " + body.replace("\n", "\n  ") + "\n- " + paragraph().replace("\n", "\n  ")
+    source = f"Intro.\n\n{body}\n\nAfter.\n"
+    width = rng.choice([1, 3, 5, 7, 10, 16, 40, 80])
+    assert_every_frame_is_richs(source, width, step=rng.randint(1, 30))

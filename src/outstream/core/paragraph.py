@@ -413,6 +413,11 @@ def _next_cut(
     mark_offsets = [m[0] for m in marks]
     for row in range(min(max_row, n_rows - 1), 0, -1):
         p = starts[row]
+        if p >= len(plain) or plain[p].isspace() or not plain[p - 1].isspace():
+            # Not at the start of a word: inside a word folded across rows,
+            # or at the blank a folded word left on a row of its own. Wrapped
+            # on its own from there, the text would not fold the same way.
+            continue
         at = _source_offset(marks, mark_offsets, p)
         if at is None:
             continue
