@@ -192,8 +192,8 @@ def _wrap(console: Console, text: Text, width: int) -> tuple[list[list[Segment]]
         for i, start in enumerate(row_starts):
             end = row_starts[i + 1] if i + 1 < len(row_starts) else line_end
             if end - start > width:  # rstrip_end: whitespace beyond the width, in characters
-                kept = len(plain[start:end].rstrip())
-                end -= min(end - start - max(kept, 0), end - start - width)
+                blanks = end - start - len(plain[start:end].rstrip())
+                end -= min(blanks, end - start - width)
             cells = cell_len(plain[start:end])
             if cells > width:
                 return None  # rich crops it (``truncate``)

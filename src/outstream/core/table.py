@@ -228,7 +228,7 @@ class TableView:
         widths = self._widths.get(key)
         if widths is None:
             assert head.cells is not None
-            table = _table(head.cells, [])
+            table = _table(head.cells)
             # rich measures every cell of a column (``Table._measure_column``)
             # and takes the largest least and most widths; those are known.
             table._measure_column = _column_measure(table, least, most)
@@ -265,14 +265,7 @@ class TableView:
         for c, width in enumerate(widths):
             cell = head.cells[c] if c < len(head.cells) else None
             right = 0 if c == last else 1
-            key = ("head", cell.key if cell else None, width, right, console.width)
-            drawn = self._drawn.get(key)
-            if drawn is None:
-                drawn = self._cell_lines(cell, width, right, console, color_system, style)
-                if len(self._drawn) >= _MAX_CELLS:
-                    self._drawn.clear()
-                self._drawn[key] = drawn
-            cells.append(drawn)
+            cells.append(self._drawn_cell(cell, width, right, console, color_system, style))
         height = max(len(drawn) for drawn in cells)
         left_edge, right_edge, divider = (
             ansi([Segment(text, border)], color_system)
@@ -321,14 +314,7 @@ class TableView:
             drawn_width = width
             if cell is not None and cell.key[1] in ("default", "left"):
                 drawn_width = min(max(cell.most, 1) + right, width)
-            key = ("cell", cell.key if cell else None, drawn_width, right, console.width)
-            drawn = self._drawn.get(key)
-            if drawn is None:
-                drawn = self._cell_lines(cell, drawn_width, right, console, color_system)
-                self.n_cells_drawn += 1
-                if len(self._drawn) >= _MAX_CELLS:
-                    self._drawn.clear()
-                self._drawn[key] = drawn
+            drawn = self._drawn_cell(cell, drawn_width, right, console, color_system)
             if drawn_width < width:
                 blank = " " * (width - drawn_width)
                 drawn = [line + blank for line in drawn]
@@ -342,6 +328,26 @@ class TableView:
                 parts.append(edge)
             lines.append("".join(parts))
         return lines
+
+    def _drawn_cell(
+        self,
+        cell: _Cell | None,
+        width: int,
+        right: int,
+        console: Console,
+        color_system: Any,
+        style: Style | None = None,
+    ) -> list[str]:
+        """`_cell_lines`, drawn once for each cell, width and style (a header's or none)."""
+        key = (cell.key if cell else None, width, right, style, console.width)
+        drawn = self._drawn.get(key)
+        if drawn is None:
+            drawn = self._cell_lines(cell, width, right, console, color_system, style)
+            self.n_cells_drawn += 1
+            if len(self._drawn) >= _MAX_CELLS:
+                self._drawn.clear()
+            self._drawn[key] = drawn
+        return drawn
 
     @staticmethod
     def _cell_lines(
@@ -403,8 +409,8 @@ def _column_measure(table: Any, least: list[int], most: list[int]) -> Any:
     return measure
 
 
-def _table(head: list[_Cell], rows: list[list[_Cell]], widths: tuple[int, ...] = ()) -> Any:
-    """The `Table` rich's ``TableElement`` builds; with `widths`, its columns fixed to them."""
+def _table(head: list[_Cell]) -> Any:
+    """The `Table` rich's ``TableElement`` builds, with its header only (for the column widths)."""
     from rich import box
     from rich.table import Table
 
@@ -417,8 +423,4 @@ def _table(head: list[_Cell], rows: list[list[_Cell]], widths: tuple[int, ...] =
     )
     for cell in head:
         table.add_column(cell.text)
-    for row in rows:
-        table.add_row(*(cell.text for cell in row))
-    for i, width in enumerate(widths):
-        table.columns[i].width = width - table._get_padding_width(i)
     return table
