@@ -591,3 +591,79 @@ def test_random_paragraphs_are_what_rich_shows_frame_by_frame(seed: int) -> None
     source = f"Intro.\n\n{body}\n\nAfter.\n"
     width = rng.choice([1, 3, 5, 7, 10, 16, 40, 80])
     assert_every_frame_is_richs(source, width, step=rng.randint(1, 30))
+
+
+def frames_with_and_without_the_fast_lane(
+    pieces: list[str], width: int, *, rich: bool = True
+) -> int:
+    """Every frame is the same whether or not a text-only feed lengthens the open paragraph
+    alone (MarkdownRenderer._lengthen), and (with `rich`) rich's render of the text so far.
+
+    Returns how many feeds could take the fast lane."""
+    fast = MarkdownRenderer(width, color_system="256")
+    slow = MarkdownRenderer(width, color_system="256")
+    slow._fast_lane = lambda live, n_full_lines: None  # type: ignore[method-assign]
+    committed: list[str] = []
+    text = ""
+    n_lengthened = 0
+    for piece in pieces:
+        n_lengthened += fast._fast is not None and "\n" not in piece
+        text += piece
+        frame = fast.feed(piece)
+        assert frame == slow.feed(piece), (text, piece)
+        committed += frame.committed
+        if rich:
+            expected = list(render_markdown(text, width, color_system="256"))
+            assert committed + list(frame.live) == expected, (text, piece)
+    assert fast.flush() == slow.flush()
+    return n_lengthened
+
+
+@pytest.mark.parametrize(
+    "pieces",
+    [
+        # a block that may still begin on the last line is not taken for text
+        ["Text.\n\n<d", "l>", " x"],  # an HTML block (type 6)
+        ["Text.\n\n[a", "]: /u", "rl"],  # a link reference definition
+        ["Text.\n\n[a\nb c", "]: /u", "rl"],  # its label over two lines
+        ["[a]: /u\n'ti", "tle'", " x"],  # its title on the next line
+        ["1", "2. x", "y"],  # an ordered list item (starting at 12)
+        ["Foo\n-", "--", "x"],  # a setext underline
+        ["Foo\n|", "--", "-|"],  # not a table: no pipe in the line above
+        ["A | B\n|", "--", "-|", "--", "-|\n| x"],  # a table's delimiter row
+        ["Foo\n``", "`py", "thon\nx = 1"],  # a fence
+        ["Foo\n#", " Head", "ing"],  # a heading
+        # text lengthens the open paragraph alone, also with what markdown-it trims off
+        ["Hello", " wor", "ld, ", "and", " more\u00a0", "\u00a0x"],
+        ["- item", " one", "\n- **bold**", " two", " `code`", " *em", "phasis*"],
+        ["> quo", "ted", " text", "\n> more", " lines"],
+        ["1. **Fi", "rst.**", " done\n2. sec", "ond"],
+        ["Foo", "\x00", "bar"],  # markdown-it turns NUL into U+FFFD
+        ["Line", "\r", "\nnext", "\r\n", "last"],
+    ],
+)
+def test_text_lengthens_the_open_paragraph_alone_only_where_no_block_can_change(
+    pieces: list[str],
+) -> None:
+    frames_with_and_without_the_fast_lane(pieces, 40)
+
+
+def test_most_feeds_of_a_long_paragraph_take_the_fast_lane() -> None:
+    rng = random.Random(3)
+    text = "- " + " ".join(rng.choice(PARAGRAPH_WORDS[:8]) for _ in range(200)) + "\n"
+    pieces = [text[k : k + 7] for k in range(0, len(text), 7)]
+    assert frames_with_and_without_the_fast_lane(pieces, 30) > len(pieces) * 0.9
+
+
+FAST_LANE_PIECES = [
+    "a", "bc", " ", "  ", "\n", "\n\n", "- ", "* ", "1. ", "12", ". ", "> ", "#", "# ",
+    "<", "<dl>", "[", "]", "]: /u", "(", ")", "|", "-", "---", "===", "```", "~~~", "`",
+    "*", "**", "_", "\\", "&amp;", "\t", "    ", "\u00a0", "中文", "🙂", "x\r", "\r\n",
+]  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(pieces=st.lists(st.sampled_from(FAST_LANE_PIECES), min_size=1, max_size=40))
+def test_any_feeds_are_the_same_with_the_fast_lane(pieces: list[str]) -> None:
+    # Against the renderer without it: the tests above hold that one to rich.
+    frames_with_and_without_the_fast_lane(pieces, 24, rich=False)

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .mdparse import BlockParser, new_parser
-from .mdview import BlockView, ColorSystem, Sink, console, lines_of
+from .mdview import BlockView, ColorSystem, OpenParagraph, Sink, console, lines_of
 
 if TYPE_CHECKING:
     from markdown_it.token import Token
@@ -102,6 +102,29 @@ _BLANK_LINES = re.compile(r"(?:[ \t]*\n)*")  # matches at any start, maybe empty
 _ENDED_BY_A_BLANK_LINE = frozenset(
     {"paragraph_open", "heading_open", "blockquote_open", "table_open"}
 )
+
+
+# A line of text: after any block quote and list markers, it holds a letter,
+# and does not start with "<" or "[". Nothing appended to it can make it
+# start a block or end one: a setext underline, a table's delimiter row and a
+# thematic break are made of marks only; a heading, a fence, a list item
+# start as they start (and hold no letter before they have); an HTML block
+# ("<dl" + ">") and a link reference definition ("[a" + "]: /u") could
+# still begin.
+_TEXT_LINE = re.compile(
+    r"(?:[ \t]*(?:>|[-+*](?=[ \t])|[0-9]{1,9}[.)](?=[ \t])))*[ \t]*[^\s<\[][^\n]*?[^\W\d_]"
+)
+
+
+@dataclass(slots=True)
+class _FastLane:
+    """The open region ends in an open paragraph on a line of text: text with no line
+    break only lengthens it (see `MarkdownRenderer._fast_lane`)."""
+
+    paragraph: OpenParagraph
+    above: list[str]  # the live lines before the paragraph's
+    raw: str  # its inline text, untrimmed
+    trim: str  # what markdown-it trims off it (markdown_it.common.utils.mdTrim)
 
 
 def _normalize_newlines(text: str) -> str:
@@ -216,6 +239,7 @@ class MarkdownRenderer:
         )
         self._parse_env: dict[str, Any] = {}  # the last parse's: with the open region's definitions
         self._refs: Any = None  # the definitions in force, as a key for what is cached
+        self._fast: _FastLane | None = None
 
     @property
     def n_renders(self) -> int:
@@ -249,6 +273,7 @@ class MarkdownRenderer:
             self._next_width = width
         else:
             self.width, self._next_width = width, None
+        self._fast = None
 
     # --- feeding ---
 
@@ -258,6 +283,10 @@ class MarkdownRenderer:
         Args:
             text: the next piece of the Markdown source, cut anywhere.
         """
+        if self._fast is not None and not self._cr:
+            frame = self._lengthen(self._fast, text)
+            if frame is not None:
+                return frame
         if self._cr:
             text = "\r" + text
         self._cr = text.endswith("\r")
@@ -265,6 +294,55 @@ class MarkdownRenderer:
             text = text[:-1]
         self._open += _normalize_newlines(text)
         return self._update(final=False)
+
+    def _lengthen(self, fast: _FastLane, text: str) -> Frame | None:
+        """The frame of `text` added to the open paragraph's last line (None: not that case).
+
+        Text without a line break, appended to a line of text, changes no
+        block: the parse of the open region would give the same tokens but
+        the paragraph's inline text, which ends the open region. So only the
+        paragraph is drawn again (from its cut, as always), and the lines
+        above it stay.
+        """
+        if not text or "\n" in text or "\r" in text or "\0" in text:
+            return None  # markdown-it turns NUL into U+FFFD
+        raw = fast.raw + text
+        lines = self._view.paragraph(fast.paragraph, raw.strip(fast.trim))
+        if lines is None:
+            self._fast = None
+            return None
+        fast.raw = raw
+        self._open += text
+        self._live = (*fast.above, *lines)
+        return Frame(live=self._live)
+
+    def _fast_lane(self, live: list[str], n_full_lines: int) -> _FastLane | None:
+        """How the next text can be drawn, if the open region ends in an open paragraph
+        that takes up its last line, a line of text (whose block nothing can change)."""
+        from markdown_it.common.utils import MD_TRIM_CHARS
+
+        paragraph = self._view.last_paragraph
+        if paragraph is None or not paragraph.lines or paragraph.exact:
+            return None
+        source, lines = paragraph.inline.content, paragraph.lines
+        text = self._open.rstrip(MD_TRIM_CHARS)  # the paragraph's text ends where this does
+        if (
+            not source
+            or paragraph.inline.map is None
+            or paragraph.inline.map[1] != n_full_lines + 1  # it reaches the last line
+            or "\n" in self._open[len(text) :]
+            or not text.endswith(source)
+            # A link reference definition: its label may go on to this line
+            # ("[a" + "]: /u"), its title too (a line after "[a]: /u").
+            or source.startswith("[")
+            or "]:" in self._open
+            or _TEXT_LINE.match(self._open, self._open.rfind("\n") + 1) is None
+            or len(lines) > len(live)
+            or live[len(live) - len(lines) :] != lines  # its lines end the live region
+        ):
+            return None
+        raw = source + self._open[len(text) :]
+        return _FastLane(paragraph, live[: len(live) - len(lines)], raw, MD_TRIM_CHARS)
 
     def flush(self) -> Frame:
         """The answer ended: commit everything; the live region is empty."""
@@ -278,6 +356,9 @@ class MarkdownRenderer:
     def _update(self, *, final: bool) -> Frame:
         committed: list[str] = []
         live: list[str] = []
+        self._fast = None
+        self._view.last_paragraph = None
+        n_full_lines = 0
         if not final and self._fence_still_open():
             live = self._code_rows()
         else:
@@ -320,6 +401,8 @@ class MarkdownRenderer:
                 committed += live[:n_early]
                 del live[:n_early]
                 self._n_lines_skipped += n_early
+        if not final and self._code is None and not self._n_lines_skipped:
+            self._fast = self._fast_lane(live, n_full_lines)
         self._live = tuple(live)
         return Frame(committed=tuple(committed), live=self._live)
 

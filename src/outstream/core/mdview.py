@@ -276,6 +276,24 @@ def _signature(tokens: list[Token]) -> tuple[Any, ...]:
     )
 
 
+@dataclass(slots=True)
+class OpenParagraph:
+    """An open paragraph as `BlockView` last drew it: what drawing it again takes.
+
+    Attributes:
+        inline: its inline token (its ``map`` says which lines it spans).
+        lines: its lines as drawn, the blank line before it included.
+    """
+
+    inline: Token
+    containers: list[Container]
+    key: tuple[Any, ...]
+    separate: bool
+    exact: bool
+    width: int
+    lines: list[str] | None = None
+
+
 class BlockView:
     """Renders top-level blocks of the open region, each finished piece once.
 
@@ -315,6 +333,9 @@ class BlockView:
         self._exact = True  # render nothing speculative (a block being committed)
         self._n_renders = 0
         self._n_chars_rendered = 0
+        # The open paragraph drawn last (the last one drawn in a frame is the
+        # deepest last child of the last block, when that is a paragraph).
+        self.last_paragraph: OpenParagraph | None = None
 
     @property
     def n_renders(self) -> int:
@@ -568,16 +589,31 @@ class BlockView:
     def _paragraph(
         self, tokens: list[Token], context: tuple[_Wrap, ...], separate: bool
     ) -> list[str]:
+        drawn = OpenParagraph(
+            tokens[1],
+            _containers(context),
+            (tuple(wrap.key for wrap in context), self.width, self._refs, self._index),
+            separate,
+            self._exact,
+            self.width,
+        )
+        lines = self.paragraph(drawn, tokens[1].content)
+        if lines is None:
+            return self._unit(tokens, context, separate)
+        self.last_paragraph = drawn
+        return lines
+
+    def paragraph(self, drawn: OpenParagraph, source: str) -> list[str] | None:
+        """The open paragraph `drawn` was, its inline text now `source` (None: not drawn here)."""
         lines = self._paragraphs.lines(
-            tokens[1].content,
+            source,
             self._env,
             self.console(),
             self._color_system,
-            _containers(context),
-            key=(tuple(wrap.key for wrap in context), self.width, self._refs, self._index),
-            separate=separate,
-            exact=self._exact,
+            drawn.containers,
+            key=drawn.key,
+            separate=drawn.separate,
+            exact=drawn.exact,
         )
-        if lines is None:
-            return self._unit(tokens, context, separate)
+        drawn.lines = lines
         return lines
