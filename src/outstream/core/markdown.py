@@ -21,7 +21,11 @@ last paragraph, of which only the rows after its *cut* are parsed and drawn
 (`paragraph.ParagraphView`); an open code fence draws its last line only
 (`codeview.CodeView`). A block is committed from the same pieces. So a
 frame's cost is about a row and the frame's text, whatever the answer's
-length or the open block's.
+length or the open block's. Most frames cost less still: text with no line
+break, added to a line of text that an open paragraph ends on, cannot change
+any block (`_TEXT_LINE` says which lines), so such a frame neither parses
+the open region nor walks its blocks: it draws that paragraph again, from
+its cut, below the lines it kept (`MarkdownRenderer._lengthen`).
 
 Rendering whole and rendering block by block agree because rich's `Markdown`
 renders each top-level element on its own and puts a blank line before an
