@@ -282,15 +282,17 @@ class OpenParagraph:
 
     Attributes:
         inline: its inline token (its ``map`` says which lines it spans).
+        env: the parse's environment (link reference definitions).
+        key: where it is, for what `ParagraphView` keeps of it.
         lines: its lines as drawn, the blank line before it included.
     """
 
     inline: Token
+    env: MutableMapping[str, Any]
     containers: list[Container]
     key: tuple[Any, ...]
     separate: bool
     exact: bool
-    width: int
     lines: list[str] | None = None
 
 
@@ -591,11 +593,11 @@ class BlockView:
     ) -> list[str]:
         drawn = OpenParagraph(
             tokens[1],
+            self._env,
             _containers(context),
             (tuple(wrap.key for wrap in context), self.width, self._refs, self._index),
             separate,
             self._exact,
-            self.width,
         )
         lines = self.paragraph(drawn, tokens[1].content)
         if lines is None:
@@ -607,7 +609,7 @@ class BlockView:
         """The open paragraph `drawn` was, its inline text now `source` (None: not drawn here)."""
         lines = self._paragraphs.lines(
             source,
-            self._env,
+            drawn.env,
             self.console(),
             self._color_system,
             drawn.containers,
