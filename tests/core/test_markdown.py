@@ -603,6 +603,7 @@ def frames_with_and_without_the_fast_lane(
     fast = MarkdownRenderer(width, color_system="256")
     slow = MarkdownRenderer(width, color_system="256")
     slow._fast_lane = lambda live, n_full_lines: None  # type: ignore[method-assign]
+    slow._row_lane = lambda blocks, live, n_full_lines: None  # type: ignore[method-assign]
     committed: list[str] = []
     text = ""
     n_lengthened = 0
@@ -662,8 +663,70 @@ FAST_LANE_PIECES = [
 ]  # fmt: skip
 
 
+@pytest.fixture(scope="module")
+def pygments_plugins() -> None:
+    """Pygments' plugin lexers, loaded before Hypothesis runs a test.
+
+    A fence with a language Pygments does not know makes it load every
+    installed plugin lexer, IPython's among them here; IPython's import
+    (jedi) raises the recursion limit, which Hypothesis reports as an error
+    when it happens inside a test.
+    """
+    from pygments.plugin import find_plugin_lexers
+
+    list(find_plugin_lexers())
+
+
 @settings(max_examples=150, deadline=None)
 @given(pieces=st.lists(st.sampled_from(FAST_LANE_PIECES), min_size=1, max_size=40))
+@pytest.mark.usefixtures("pygments_plugins")
 def test_any_feeds_are_the_same_with_the_fast_lane(pieces: list[str]) -> None:
     # Against the renderer without it: the tests above hold that one to rich.
     frames_with_and_without_the_fast_lane(pieces, 24, rich=False)
+
+
+@pytest.mark.parametrize(
+    "pieces",
+    [
+        # a row lengthens the table alone: cells grow, a pipe adds one, an
+        # escaped pipe does not, a row with more cells than the header
+        ["| A | B |\n|---|--:|\n| x", " y | z", "z |", " extra | cells |", "\n| \\", "| q"],
+        ["| A | B | C |\n|:-:|---|---|\n| `co", "de` | **b", "old** |", " [l](u) |\n|", " 中文 🙂"],
+        [
+            "| A |\n|---|\n| a |\n| b |\n| c |\n| d",
+            " long text that wraps at forty cells",
+            " and more",
+        ],
+        # the header and the delimiter row are not body rows
+        ["| A | B", " |\n|--", "-|---|\n", "| x |"],
+        # a line after the table that is not a row ends it
+        ["| A |\n|---|\n| a |\nb", "c | d", "\n\nAfter"],
+    ],
+)
+def test_text_lengthens_the_open_table_s_last_row_alone(pieces: list[str]) -> None:
+    frames_with_and_without_the_fast_lane(pieces, 40)
+
+
+def test_without_a_live_region_no_feed_draws_one() -> None:
+    source = "Intro.\n\n| A | B |\n|---|---|\n| a | b |\n| long row | with text |\nSome text.\n"
+    renderer = MarkdownRenderer(40, render_live=False)
+    committed: list[str] = []
+    for k in range(0, len(source), 3):
+        frame = renderer.feed(source[k : k + 3])
+        assert frame.live == ()
+        committed += frame.committed
+    committed += renderer.flush().committed
+    assert committed == rich_whole(source, 40)
+
+
+TABLE_LANE_PIECES = [
+    "| A | B |\n|---|---|\n", "| ", " |", "|", "\\|", "`|`", "x", " word", "**b**", "\n",
+    "\n\n", ":--", "---", "- ", "> ", "中", "🙂", "  ", "\t", "[l](u)", "<b>",
+]  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(pieces=st.lists(st.sampled_from(TABLE_LANE_PIECES), min_size=1, max_size=40))
+@pytest.mark.usefixtures("pygments_plugins")
+def test_any_feeds_into_tables_are_the_same_with_the_fast_lane(pieces: list[str]) -> None:
+    frames_with_and_without_the_fast_lane(pieces, 30, rich=False)

@@ -45,7 +45,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .mdparse import BlockParser, new_parser
+from .mdparse import BlockParser, new_parser, table_aligns, table_row
 from .mdview import BlockView, ColorSystem, OpenParagraph, Sink, console, lines_of
 
 if TYPE_CHECKING:
@@ -129,6 +129,29 @@ class _FastLane:
     above: list[str]  # the live lines before the paragraph's
     raw: str  # its inline text, untrimmed
     trim: str  # what markdown-it trims off it (markdown_it.common.utils.mdTrim)
+
+
+@dataclass(slots=True)
+class _RowLane:
+    """The open region ends in a table's body row: text with no line break only
+    lengthens that row (see `MarkdownRenderer._row_lane`)."""
+
+    head: list[Token]  # the table's tokens before that row
+    tail: list[Token]  # and after it (the body's and the table's close)
+    aligns: list[str]  # its columns'
+    number: int  # the row's line, as the tokens count
+    line: str  # the row's text so far
+    above: list[str]  # the live lines before the table's
+    separate: bool  # the table's place in the open region, as it was drawn
+    index: int
+
+
+# Text that adds to the last line and ends none (markdown-it turns NUL into U+FFFD).
+_ONE_LINE = re.compile(r"[^\n\r\0]+")
+
+# A table small enough that markdown-it's limit on the cells it adds to short
+# rows (MAX_AUTOCOMPLETED_CELLS, 65536) cannot be reached in it: three tokens a cell.
+_MAX_ROW_LANE_TOKENS = 0xF000
 
 
 def _normalize_newlines(text: str) -> str:
@@ -243,7 +266,8 @@ class MarkdownRenderer:
         )
         self._parse_env: dict[str, Any] = {}  # the last parse's: with the open region's definitions
         self._refs: Any = None  # the definitions in force, as a key for what is cached
-        self._fast: _FastLane | None = None
+        self._fast: _FastLane | _RowLane | None = None
+        self._last_block_at: tuple[int, bool, int] | None = None  # see _render
 
     @property
     def n_renders(self) -> int:
@@ -287,8 +311,12 @@ class MarkdownRenderer:
         Args:
             text: the next piece of the Markdown source, cut anywhere.
         """
-        if self._fast is not None and not self._cr:
-            frame = self._lengthen(self._fast, text)
+        fast = self._fast
+        if fast is not None and not self._cr and text and _ONE_LINE.fullmatch(text):
+            if isinstance(fast, _FastLane):
+                frame = self._lengthen(fast, text)
+            else:
+                frame = self._lengthen_row(fast, text)
             if frame is not None:
                 return frame
         if self._cr:
@@ -308,8 +336,6 @@ class MarkdownRenderer:
         paragraph is drawn again (from its cut, as always), and the lines
         above it stay.
         """
-        if not text or "\n" in text or "\r" in text or "\0" in text:
-            return None  # markdown-it turns NUL into U+FFFD
         raw = fast.raw + text
         lines = self._view.paragraph(fast.paragraph, raw.strip(fast.trim))
         if lines is None:
@@ -319,6 +345,57 @@ class MarkdownRenderer:
         self._open += text
         self._live = (*fast.above, *lines)
         return Frame(live=self._live)
+
+    def _lengthen_row(self, lane: _RowLane, text: str) -> Frame:
+        """The frame of `text` added to the open table's last row, which ends the open region.
+
+        A line that starts with a pipe, after a table's rows, is a row of it
+        whatever follows on it; text with no line break only changes its
+        cells. So the table is drawn again with that row cut again (as
+        markdown-it's table rule cuts it), and the lines above it stay.
+        """
+        lane.line += text
+        row, _ = table_row(lane.line, lane.number, lane.aligns)
+        lines = self._view.lines(
+            [*lane.head, *row, *lane.tail],
+            separate=lane.separate,
+            env=self._parse_env,
+            refs=self._refs,
+            index=lane.index,
+        )
+        self._open += text
+        self._live = (*lane.above, *lines)
+        return Frame(live=self._live)
+
+    def _row_lane(
+        self, blocks: list[_Block], live: list[str], n_full_lines: int
+    ) -> _RowLane | None:
+        """How the next text can be drawn, if the open region ends in a table's body row."""
+        line_start = self._open.rfind("\n") + 1
+        if not blocks or not self._open.startswith("|", line_start) or self._last_block_at is None:
+            return None
+        tokens = blocks[-1].tokens
+        start, separate, index = self._last_block_at
+        if tokens[0].type != "table_open" or len(tokens) > _MAX_ROW_LANE_TOKENS:
+            return None
+        row = max(i for i, t in enumerate(tokens) if t.type == "tr_open")
+        row_map = tokens[row].map
+        if row_map is None or row_map[0] != n_full_lines:
+            # Not a row on the last line (the header never is: the
+            # delimiter row comes after it).
+            return None
+        # A body row on the last line is the table's last: its close and the
+        # body's and the table's follow it.
+        return _RowLane(
+            tokens[:row],
+            tokens[-2:],
+            table_aligns(tokens),
+            row_map[0],
+            self._open[line_start:],
+            live[:start],
+            separate,
+            index,
+        )
 
     def _fast_lane(self, live: list[str], n_full_lines: int) -> _FastLane | None:
         """How the next text can be drawn, if the open region ends in an open paragraph
@@ -362,6 +439,8 @@ class MarkdownRenderer:
         live: list[str] = []
         self._fast = None
         self._view.last_paragraph = None
+        self._last_block_at = None
+        blocks: list[_Block] = []
         n_full_lines = 0
         if not final and self._fence_still_open():
             live = self._code_rows()
@@ -406,7 +485,9 @@ class MarkdownRenderer:
                 del live[:n_early]
                 self._n_lines_skipped += n_early
         if not final and self._code is None and not self._n_lines_skipped:
-            self._fast = self._fast_lane(live, n_full_lines)
+            self._fast = self._fast_lane(live, n_full_lines) or self._row_lane(
+                blocks, live, n_full_lines
+            )
         self._live = tuple(live)
         return Frame(committed=tuple(committed), live=self._live)
 
@@ -597,6 +678,7 @@ class MarkdownRenderer:
         lines: list[str] = []
         separate = self._separate
         for index, block in enumerate(blocks):
+            self._last_block_at = (len(lines), separate, index)  # for _row_lane
             lines += view.lines(
                 block.tokens,
                 separate=separate,

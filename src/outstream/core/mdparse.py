@@ -36,7 +36,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -528,65 +528,75 @@ def _table_rows(kept: list[Token], rest: str) -> list[Token] | None:
     table starts with one, and it is not indented), anything else is left
     to markdown-it.
     """
-    from markdown_it.common.utils import mdTrim
-    from markdown_it.rules_block.table import escapedSplit
-    from markdown_it.token import Token
-
     lines = rest.split("\n")
     if lines[-1] == "":
         lines.pop()  # the newline ending the last line
     body = lines[2:]
     if not body or any(not line.startswith("|") for line in body):
         return None
+    aligns = table_aligns(kept)
+    out = [
+        _token("table_open", "table", 1, 0, map=[0, len(lines)]),
+        _token("tbody_open", "tbody", 1, 1, map=[2, len(lines)]),
+    ]
+    autocompleted = 0
+    for number, line in enumerate(body, 2):
+        row, n_missing = table_row(line, number, aligns)
+        autocompleted += n_missing
+        if autocompleted > _MAX_AUTOCOMPLETED_CELLS:
+            return None
+        out += row
+    out.append(_token("tbody_close", "tbody", -1, 1))
+    out.append(_token("table_close", "table", -1, 0))
+    return out
+
+
+def table_aligns(tokens: list[Token]) -> list[str]:
+    """The alignment of each column of a table (``""``: none), from its header's tokens."""
     aligns = []
-    for token in kept:
+    for token in tokens:
         if token.type == "th_open":
             style = str(token.attrs.get("style", ""))
             aligns.append(style.removeprefix("text-align:"))
         elif token.type == "thead_close":
             break
-    n_columns = len(aligns)
-
-    def push(kind: str, tag: str, nesting: Literal[-1, 0, 1], level: int) -> Token:
-        token = Token(kind, tag, nesting, level=level, block=True)
-        out.append(token)
-        return token
-
-    out: list[Token] = []
-    push("table_open", "table", 1, 0).map = [0, len(lines)]
-    push("tbody_open", "tbody", 1, 1).map = [2, len(lines)]
-    autocompleted = 0
-    for number, line in enumerate(body, 2):
-        columns = escapedSplit(mdTrim(line))
-        if columns and columns[0] == "":
-            columns.pop(0)
-        if columns and columns[-1] == "":
-            columns.pop()
-        autocompleted += n_columns - len(columns)
-        if autocompleted > _MAX_AUTOCOMPLETED_CELLS:
-            return None
-        push("tr_open", "tr", 1, 2).map = [number, number + 1]
-        for i, align in enumerate(aligns):
-            cell = push("td_open", "td", 1, 3)
-            if align:
-                cell.attrs = {"style": "text-align:" + align}
-            inline = push("inline", "", 0, 4)
-            inline.map = [number, number + 1]
-            inline.content = mdTrim(columns[i]) if i < len(columns) and columns[i] else ""
-            inline.children = []
-            push("td_close", "td", -1, 3)
-        push("tr_close", "tr", -1, 2)
-    push("tbody_close", "tbody", -1, 1)
-    push("table_close", "table", -1, 0)
-    return out
+    return aligns
 
 
-def _token(kind: str, tag: str, nesting: Any, level: int) -> Token:
+def table_row(line: str, number: int, aligns: list[str]) -> tuple[list[Token], int]:
+    """markdown-it's tokens for a table's body row (``tr_open`` to ``tr_close``).
+
+    `line` (starting with a pipe) is line `number` of the source; `aligns`
+    are the header's columns (`table_aligns`). Also returns how many cells
+    the header has that the line lacks (markdown-it counts them, to give up
+    on a table that would make too many).
+    """
+    from markdown_it.common.utils import mdTrim
+    from markdown_it.rules_block.table import escapedSplit
+
+    columns = escapedSplit(mdTrim(line))
+    if columns and columns[0] == "":
+        columns.pop(0)
+    if columns and columns[-1] == "":
+        columns.pop()
+    row = [_token("tr_open", "tr", 1, 2, map=[number, number + 1])]
+    for i, align in enumerate(aligns):
+        cell = _token("td_open", "td", 1, 3)
+        if align:
+            cell.attrs = {"style": "text-align:" + align}
+        inline = _token("inline", "", 0, 4, map=[number, number + 1])
+        inline.content = mdTrim(columns[i]) if i < len(columns) and columns[i] else ""
+        inline.children = []
+        row += [cell, inline, _token("td_close", "td", -1, 3)]
+    row.append(_token("tr_close", "tr", -1, 2))
+    return row, len(aligns) - len(columns)
+
+
+def _token(kind: str, tag: str, nesting: Any, level: int, map: list[int] | None = None) -> Token:
+    """A block token (as StateBlock.push makes them)."""
     from markdown_it.token import Token
 
-    token = Token(kind, tag, nesting)
-    token.level = level
-    return token
+    return Token(kind, tag, nesting, level=level, block=True, map=map)
 
 
 def _checkpoint(tokens: list[Token], source: str) -> _Checkpoint | None:
