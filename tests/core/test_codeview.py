@@ -159,6 +159,21 @@ def test_a_finished_block_whose_lines_lex_alike_whole_is_not_rendered_again() ->
     assert sum(rendered) <= 2  # the lines not drawn yet, not the block again
 
 
+def test_a_finished_block_of_a_lexer_that_does_not_resume_is_kept_when_it_lexes_alike() -> None:
+    code = (
+        "{\n"
+        + "".join(f'  "key_{i}": [{i}, "text {i}", true, null],\n' for i in range(30))
+        + '  "end": 0\n}\n'
+    )
+    code_view = view("json", 60)
+    for end in range(1, len(code), 11):
+        code_view.rows(code[:end])
+    rendered = counted_renders(code_view)
+    rows = code_view.whole_rows(code)
+    assert rows == whole("json", code, 60)
+    assert sum(rendered) <= 2  # the lines not drawn yet, not the block again
+
+
 def test_a_comment_held_too_long_is_drawn_again_whole() -> None:
     code_view = view("javascript", 40)
     content = "/* closed late\n" + "".join(f"   line {i}\n" for i in range(_MAX_HELD + 5))

@@ -119,24 +119,25 @@ class CodeView:
     def whole_rows(self, content: str) -> list[str] | None:
         """The rows of the finished block's `content`, if they are those of the block drawn whole.
 
-        They are when the lexer resumes exactly (a stock `RegexLexer`) and
-        lexing the whole code at once gives every line the same pieces in
-        the same styles as it got a stretch at a time (a rule that matches
-        across lines, as a ``/* ... */`` comment's or a docstring's may, can
-        make them differ): then the rows already drawn are kept, and only a
-        lexer's pass over the code is spent. None when not: the block is to
-        be rendered whole.
+        They are when lexing the whole code at once gives every line the
+        same pieces in the same styles as it got a stretch at a time (a rule
+        that matches across lines, as a ``/* ... */`` comment's or a
+        docstring's may, can make them differ; a lexer that does not resume,
+        as JSON's, lexed each stretch from its start): then the rows already
+        drawn are kept, and only a lexer's pass over the code is spent. None
+        when not: the block is to be rendered whole.
         """
         rows = self.rows(content)
-        if not self._resumable:
-            return None
         tail = self._tail[0] if self._tail else ""
         text = content[: self._n_done] + (tail + "\n" if tail or not self._n_done else "")
         text = text.expandtabs(_TAB_SIZE)
         if text.startswith("\ufeff"):
             text = text[1:]  # Pygments drops a byte order mark at the start
         tokens: list[tuple[Any, str]] = []
-        _lex_regex(self._lexer, text, ("root",), tokens)
+        if self._resumable:
+            _lex_regex(self._lexer, text, ("root",), tokens)
+        else:
+            tokens = list(self._lexer.get_tokens(text))  # as rich's Syntax lexes it
         # Rows are drawn from each line's pieces and their styles: two token
         # types of one style (a docstring and a string) draw alike.
         style_of = self._style_of
