@@ -148,29 +148,33 @@ def test_a_finished_block_is_kept_as_drawn_only_when_that_is_how_rich_draws_it(
         assert rows == whole(lexer, code, width)
 
 
-def test_a_finished_block_whose_lines_lex_alike_whole_is_not_rendered_again() -> None:
-    code = "".join(f'def f_{i}(x):\n    """One line."""\n    return x * {i}\n' for i in range(20))
-    code_view = view("python", 60)
+@pytest.mark.parametrize(
+    ("lexer", "code"),
+    [
+        # a RegexLexer, which resumes from the state the line before left
+        (
+            "python",
+            "".join(f'def f_{i}(x):\n    """One line."""\n    return x * {i}\n' for i in range(20)),
+        ),
+        # a lexer that does not (JSON's), run a stretch at a time
+        (
+            "json",
+            "{\n"
+            + "".join(f'  "key_{i}": [{i}, "text {i}", true, null],\n' for i in range(30))
+            + '  "end": 0\n}\n',
+        ),
+    ],
+    ids=["python", "json"],
+)
+def test_a_finished_block_whose_lines_lex_alike_whole_is_not_rendered_again(
+    lexer: str, code: str
+) -> None:
+    code_view = view(lexer, 60)
     for end in range(1, len(code), 11):
         code_view.rows(code[:end])
     rendered = counted_renders(code_view)
     rows = code_view.whole_rows(code)
-    assert rows == whole("python", code, 60)
-    assert sum(rendered) <= 2  # the lines not drawn yet, not the block again
-
-
-def test_a_finished_block_of_a_lexer_that_does_not_resume_is_kept_when_it_lexes_alike() -> None:
-    code = (
-        "{\n"
-        + "".join(f'  "key_{i}": [{i}, "text {i}", true, null],\n' for i in range(30))
-        + '  "end": 0\n}\n'
-    )
-    code_view = view("json", 60)
-    for end in range(1, len(code), 11):
-        code_view.rows(code[:end])
-    rendered = counted_renders(code_view)
-    rows = code_view.whole_rows(code)
-    assert rows == whole("json", code, 60)
+    assert rows == whole(lexer, code, 60)
     assert sum(rendered) <= 2  # the lines not drawn yet, not the block again
 
 
