@@ -597,12 +597,12 @@ def frames_with_and_without_the_fast_lane(
     pieces: list[str], width: int, *, rich: bool = True
 ) -> int:
     """Every frame is the same whether or not a text-only feed lengthens the open paragraph
-    alone (MarkdownRenderer._lengthen), and (with `rich`) rich's render of the text so far.
+    alone (MarkdownRenderer._lengthen_paragraph), and (with `rich`) rich's render of the text so far.
 
     Returns how many feeds could take the fast lane."""
     fast = MarkdownRenderer(width, color_system="256")
     slow = MarkdownRenderer(width, color_system="256")
-    slow._fast_lane = lambda live, n_full_lines: None  # type: ignore[method-assign]
+    slow._paragraph_lane = lambda live, n_full_lines: None  # type: ignore[method-assign]
     slow._row_lane = lambda blocks, live, n_full_lines: None  # type: ignore[method-assign]
     committed: list[str] = []
     text = ""

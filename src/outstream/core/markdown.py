@@ -25,7 +25,9 @@ length or the open block's. Most frames cost less still: text with no line
 break, added to a line of text that an open paragraph ends on, cannot change
 any block (`_TEXT_LINE` says which lines), so such a frame neither parses
 the open region nor walks its blocks: it draws that paragraph again, from
-its cut, below the lines it kept (`MarkdownRenderer._lengthen`).
+its cut, below the lines it kept (`MarkdownRenderer._lengthen_paragraph`).
+The same text added to a table's body row on the last line cuts that row
+again alone and draws the table with the rows above it kept (`_lengthen_row`).
 
 Rendering whole and rendering block by block agree because rich's `Markdown`
 renders each top-level element on its own and puts a blank line before an
@@ -121,9 +123,9 @@ _TEXT_LINE = re.compile(
 
 
 @dataclass(slots=True)
-class _FastLane:
+class _ParagraphLane:
     """The open region ends in an open paragraph on a line of text: text with no line
-    break only lengthens it (see `MarkdownRenderer._fast_lane`)."""
+    break only lengthens it (see `MarkdownRenderer._paragraph_lane`)."""
 
     paragraph: OpenParagraph
     above: list[str]  # the live lines before the paragraph's
@@ -266,7 +268,7 @@ class MarkdownRenderer:
         )
         self._parse_env: dict[str, Any] = {}  # the last parse's: with the open region's definitions
         self._refs: Any = None  # the definitions in force, as a key for what is cached
-        self._fast: _FastLane | _RowLane | None = None
+        self._fast: _ParagraphLane | _RowLane | None = None
         self._last_block_at: tuple[int, bool, int] | None = None  # see _render
 
     @property
@@ -313,8 +315,8 @@ class MarkdownRenderer:
         """
         fast = self._fast
         if fast is not None and not self._cr and text and _ONE_LINE.fullmatch(text):
-            if isinstance(fast, _FastLane):
-                frame = self._lengthen(fast, text)
+            if isinstance(fast, _ParagraphLane):
+                frame = self._lengthen_paragraph(fast, text)
             else:
                 frame = self._lengthen_row(fast, text)
             if frame is not None:
@@ -327,7 +329,7 @@ class MarkdownRenderer:
         self._open += _normalize_newlines(text)
         return self._update(final=False)
 
-    def _lengthen(self, fast: _FastLane, text: str) -> Frame | None:
+    def _lengthen_paragraph(self, fast: _ParagraphLane, text: str) -> Frame | None:
         """The frame of `text` added to the open paragraph's last line (None: not that case).
 
         Text without a line break, appended to a line of text, changes no
@@ -397,7 +399,7 @@ class MarkdownRenderer:
             index,
         )
 
-    def _fast_lane(self, live: list[str], n_full_lines: int) -> _FastLane | None:
+    def _paragraph_lane(self, live: list[str], n_full_lines: int) -> _ParagraphLane | None:
         """How the next text can be drawn, if the open region ends in an open paragraph
         that takes up its last line, a line of text (whose block nothing can change)."""
         from markdown_it.common.utils import MD_TRIM_CHARS
@@ -423,7 +425,7 @@ class MarkdownRenderer:
         ):
             return None
         raw = source + self._open[len(text) :]
-        return _FastLane(paragraph, live[: len(live) - len(lines)], raw, MD_TRIM_CHARS)
+        return _ParagraphLane(paragraph, live[: len(live) - len(lines)], raw, MD_TRIM_CHARS)
 
     def flush(self) -> Frame:
         """The answer ended: commit everything; the live region is empty."""
@@ -485,7 +487,7 @@ class MarkdownRenderer:
                 del live[:n_early]
                 self._n_lines_skipped += n_early
         if not final and self._code is None and not self._n_lines_skipped:
-            self._fast = self._fast_lane(live, n_full_lines) or self._row_lane(
+            self._fast = self._paragraph_lane(live, n_full_lines) or self._row_lane(
                 blocks, live, n_full_lines
             )
         self._live = tuple(live)
