@@ -701,6 +701,11 @@ def test_any_feeds_are_the_same_with_the_fast_lane(pieces: list[str]) -> None:
         ["| A | B", " |\n|--", "-|---|\n", "| x |"],
         # a line after the table that is not a row ends it
         ["| A |\n|---|\n| a |\nb", "c | d", "\n\nAfter"],
+        # rows finished and begun in one feed; a feed that ends a line, or
+        # begins one that is not a row, is not taken
+        ["| A | B |\n|---|---|\n| a", " | b |\n| c | d |\n| e", " |", "\n", "| f |\n| g"],
+        ["| A | B |\n|---|---|\n| a", " | b |\nplain", " text", "\n| x |"],
+        ["| A |\n|:-:|\n| a", " |\n|", "\n\n| b |"],
     ],
 )
 def test_text_lengthens_the_open_table_s_last_row_alone(pieces: list[str]) -> None:
@@ -722,6 +727,7 @@ def test_without_a_live_region_no_feed_draws_one() -> None:
 TABLE_LANE_PIECES = [
     "| A | B |\n|---|---|\n", "| ", " |", "|", "\\|", "`|`", "x", " word", "**b**", "\n",
     "\n\n", ":--", "---", "- ", "> ", "中", "🙂", "  ", "\t", "[l](u)", "<b>",
+    "x |\n| y", "\n| ", " |\n|", "|\nz", "|\n\n|",
 ]  # fmt: skip
 
 

@@ -138,7 +138,7 @@ class _RowLane:
     """The open region ends in a table's body row: text with no line break only
     lengthens that row (see `MarkdownRenderer._row_lane`)."""
 
-    head: list[Token]  # the table's tokens before that row
+    head: list[Token]  # the table's tokens before that row (its own list)
     tail: list[Token]  # and after it (the body's and the table's close)
     aligns: list[str]  # its columns'
     number: int  # the row's line, as the tokens count
@@ -148,8 +148,9 @@ class _RowLane:
     index: int
 
 
-# Text that adds to the last line and ends none (markdown-it turns NUL into U+FFFD).
-_ONE_LINE = re.compile(r"[^\n\r\0]+")
+# Text a lane can take: no CR (a line break to normalize) and no NUL (which
+# markdown-it turns into U+FFFD).
+_LANE_TEXT = re.compile(r"[^\r\0]+")
 
 # A table small enough that markdown-it's limit on the cells it adds to short
 # rows (MAX_AUTOCOMPLETED_CELLS, 65536) cannot be reached in it: three tokens a cell.
@@ -314,7 +315,7 @@ class MarkdownRenderer:
             text: the next piece of the Markdown source, cut anywhere.
         """
         fast = self._fast
-        if fast is not None and not self._cr and text and _ONE_LINE.fullmatch(text):
+        if fast is not None and not self._cr and text and _LANE_TEXT.fullmatch(text):
             if isinstance(fast, _ParagraphLane):
                 frame = self._lengthen_paragraph(fast, text)
             else:
@@ -338,6 +339,8 @@ class MarkdownRenderer:
         paragraph is drawn again (from its cut, as always), and the lines
         above it stay.
         """
+        if "\n" in text:
+            return None
         raw = fast.raw + text
         lines = self._view.paragraph(fast.paragraph, raw.strip(fast.trim))
         if lines is None:
@@ -348,15 +351,26 @@ class MarkdownRenderer:
         self._live = (*fast.above, *lines)
         return Frame(live=self._live)
 
-    def _lengthen_row(self, lane: _RowLane, text: str) -> Frame:
-        """The frame of `text` added to the open table's last row, which ends the open region.
+    def _lengthen_row(self, lane: _RowLane, text: str) -> Frame | None:
+        """The frame of `text` added to the open table's last row, which ends the open region
+        (None: not that case).
 
         A line that starts with a pipe, after a table's rows, is a row of it
-        whatever follows on it; text with no line break only changes its
-        cells. So the table is drawn again with that row cut again (as
-        markdown-it's table rule cuts it), and the lines above it stay.
+        whatever follows on it. So text that adds to the last row, and then
+        only lines that start with a pipe, only finishes that row and adds
+        rows: those are cut (as markdown-it's table rule cuts them) and the
+        table drawn again with the rows above them kept, and the lines above
+        the table.
         """
-        lane.line += text
+        rows = (lane.line + text).split("\n")
+        if any(not line.startswith("|") for line in rows[1:]):
+            return None  # a line that may end the table, or nothing yet
+        if len(lane.head) + (3 * len(lane.aligns) + 2) * len(rows) > _MAX_ROW_LANE_TOKENS:
+            return None
+        for line in rows[:-1]:  # the rows finished now
+            lane.head += table_row(line, lane.number, lane.aligns)[0]
+            lane.number += 1
+        lane.line = rows[-1]
         row, _ = table_row(lane.line, lane.number, lane.aligns)
         lines = self._view.lines(
             [*lane.head, *row, *lane.tail],
