@@ -596,19 +596,27 @@ def test_random_paragraphs_are_what_rich_shows_frame_by_frame(seed: int) -> None
 def frames_with_and_without_the_fast_lane(
     pieces: list[str], width: int, *, rich: bool = True
 ) -> int:
-    """Every frame is the same whether or not a text-only feed lengthens the open paragraph
-    alone (MarkdownRenderer._lengthen_paragraph), and (with `rich`) rich's render of the text so far.
+    """Every frame is the same whether or not a feed may take a lane (lengthen the open
+    paragraph or the table's last rows alone: MarkdownRenderer._lengthen_paragraph and
+    _lengthen_row), and (with `rich`) rich's render of the text so far.
 
-    Returns how many feeds could take the fast lane."""
+    Returns how many feeds took a lane (did not parse and draw the open region)."""
     fast = MarkdownRenderer(width, color_system="256")
     slow = MarkdownRenderer(width, color_system="256")
     slow._paragraph_lane = lambda live, n_full_lines: None  # type: ignore[method-assign]
     slow._row_lane = lambda blocks, live, n_full_lines: None  # type: ignore[method-assign]
+    updates = 0
+    update = fast._update
+
+    def counted(*, final: bool) -> Frame:
+        nonlocal updates
+        updates += 1
+        return update(final=final)
+
+    fast._update = counted  # type: ignore[method-assign]
     committed: list[str] = []
     text = ""
-    n_lengthened = 0
     for piece in pieces:
-        n_lengthened += fast._fast is not None and "\n" not in piece
         text += piece
         frame = fast.feed(piece)
         assert frame == slow.feed(piece), (text, piece)
@@ -617,7 +625,7 @@ def frames_with_and_without_the_fast_lane(
             expected = list(render_markdown(text, width, color_system="256"))
             assert committed + list(frame.live) == expected, (text, piece)
     assert fast.flush() == slow.flush()
-    return n_lengthened
+    return len(pieces) + 1 - updates
 
 
 @pytest.mark.parametrize(
@@ -649,11 +657,15 @@ def test_text_lengthens_the_open_paragraph_alone_only_where_no_block_can_change(
     frames_with_and_without_the_fast_lane(pieces, 40)
 
 
-def test_most_feeds_of_a_long_paragraph_take_the_fast_lane() -> None:
+def test_most_feeds_of_a_long_paragraph_or_table_take_a_lane() -> None:
     rng = random.Random(3)
     text = "- " + " ".join(rng.choice(PARAGRAPH_WORDS[:8]) for _ in range(200)) + "\n"
     pieces = [text[k : k + 7] for k in range(0, len(text), 7)]
     assert frames_with_and_without_the_fast_lane(pieces, 30) > len(pieces) * 0.9
+    rows = [" | ".join(rng.choice(TABLE_WORDS) for _ in range(3)) for _ in range(30)]
+    text = "| A | B | C |\n|---|---|---|\n" + "".join(f"| {row} |\n" for row in rows)
+    pieces = [text[k : k + 7] for k in range(0, len(text), 7)]
+    assert frames_with_and_without_the_fast_lane(pieces, 60) > len(pieces) * 0.8
 
 
 FAST_LANE_PIECES = [
