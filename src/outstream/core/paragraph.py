@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from rich.style import Style
     from rich.text import Text
 
-__all__ = ["SPECULATE_ROWS", "Container", "ParagraphView", "ansi", "draw", "inline_text"]
+__all__ = ["SPECULATE_ROWS", "Container", "ParagraphView", "ansi", "draw", "inline_text", "wrap"]
 
 SPECULATE_ROWS = 12  # live rows past an unresolved opener before the rows above it are kept
 
@@ -165,16 +165,20 @@ def inline_text(
     return text, marks
 
 
-def _wrap(console: Console, text: Text, width: int) -> tuple[list[list[Segment]], list[int]] | None:
+def wrap(
+    console: Console, text: Text, width: int, *, fold: bool = True
+) -> tuple[list[list[Segment]], list[int]] | None:
     """`text`'s rows at `width` as rich renders them, and where each row starts in it.
 
     ``Text.__rich_console__`` with ``Text.wrap`` (rich/text.py) for a
-    left-justified, folding paragraph: each line cut where ``divide_line``
-    says, whitespace beyond the width cut off (``rstrip_end``, which counts
-    characters), padded with blanks to the width (``Lines.justify``). The
-    styles are those of the whole text's segments, cut at the rows' ends.
-    The row starts say where the rows' words are (see `_next_cut`). None
-    for text with a tab (rich expands it first) or a row rich would crop.
+    left-justified paragraph (or table cell: ``fold`` false, as for rich's
+    "ellipsis" overflow): each line cut where ``divide_line`` says,
+    whitespace beyond the width cut off (``rstrip_end``, which counts
+    characters), padded with blanks to the width (``Lines.justify``, or
+    ``render_lines`` padding, both unstyled here). The styles are those of
+    the whole text's segments, cut at the rows' ends. The row starts say
+    where the rows' words are (see `_next_cut`). None for text with a tab
+    (rich expands it first) or a row rich would crop.
     """
     from rich._wrap import divide_line
     from rich.cells import cell_len
@@ -187,7 +191,7 @@ def _wrap(console: Console, text: Text, width: int) -> tuple[list[list[Segment]]
     bounds: list[tuple[int, int, int]] = []  # each row's start, end and padding
     offset = 0
     for line in plain.split("\n"):
-        row_starts = [offset, *(offset + b for b in divide_line(line, width, fold=True))]
+        row_starts = [offset, *(offset + b for b in divide_line(line, width, fold=fold))]
         line_end = offset + len(line)
         for i, start in enumerate(row_starts):
             end = row_starts[i + 1] if i + 1 < len(row_starts) else line_end
@@ -251,7 +255,7 @@ def _draw(
             widths.append(width - 3)
         else:
             widths.append(width - container.number_width)
-    wrapped = _wrap(console, text, widths[-1]) if widths[-1] >= 1 else None
+    wrapped = wrap(console, text, widths[-1]) if widths[-1] >= 1 else None
     starts = None
     rows: list[list[Segment]]
     if wrapped is None:
@@ -399,7 +403,7 @@ def _next_cut(
 
     Args:
         text: the paragraph's text as drawn, `marks` the token of each piece.
-        starts: where in its text each row starts (see `_wrap`).
+        starts: where in its text each row starts (see `wrap`).
         settled: how far the source's parse is final (`InlineParse.settled`).
         n_rows: the rows drawn.
         max_row: the latest row a cut may be at (the last row is never final).

@@ -29,7 +29,7 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .paragraph import ansi, inline_text
+from .paragraph import ansi, inline_text, wrap
 
 if TYPE_CHECKING:
     from markdown_it.token import Token
@@ -365,6 +365,18 @@ class TableView:
                 # What rich's wrap and padding come to for a cell that fits:
                 # its one line as it is, then the padding.
                 return [ansi(list(cell.text.render(console)), color_system) + " " * right]
+        if (
+            style is None
+            and cell is not None
+            and cell.key[1] in ("default", "left")
+            and cell.text.plain
+            and width > right
+        ):
+            # Wrapped as a paragraph is (without folding a long word: a
+            # Column's overflow is "ellipsis"), then Padding's blanks.
+            wrapped = wrap(console, cell.text, width - right, fold=False)
+            if wrapped is not None:
+                return [ansi(row, color_system) + " " * right for row in wrapped[0]]
         from rich.padding import Padding
 
         renderable = Padding(cell.text if cell else "", (0, right, 0, 0))
