@@ -13,8 +13,9 @@ text), works the widths out from the largest measurements with rich's own
 ``Table._calculate_column_widths`` (its measuring of every cell replaced by
 those largest measurements: `_column_measure`), renders each cell once per
 column width (a left-aligned cell that fits, once: a wider column only
-pads it; one line of it is its segments, without rich's wrapping), and puts
-each row's lines together from its cells' lines. The rows of an open table
+pads it; one line of it is its segments, without rich's wrapping; one that
+wraps is cut into rows by the paragraph's `paragraph.wrap`), and puts each
+row's lines together from its cells' lines. The rows of an open table
 whose widths did not change are not drawn again; when a row widens a
 column, only that column's cells that wrap are. The header is drawn the
 same way, its cells in the header style and at the bottom of their row,
