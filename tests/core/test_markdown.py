@@ -593,9 +593,7 @@ def test_random_paragraphs_are_what_rich_shows_frame_by_frame(seed: int) -> None
     assert_every_frame_is_richs(source, width, step=rng.randint(1, 30))
 
 
-def frames_with_and_without_the_fast_lane(
-    pieces: list[str], width: int, *, rich: bool = True
-) -> int:
+def frames_with_and_without_the_lanes(pieces: list[str], width: int, *, rich: bool = True) -> int:
     """Every frame is the same whether or not a feed may take a lane (lengthen the open
     paragraph or the table's last rows alone: MarkdownRenderer._lengthen_paragraph and
     _lengthen_row), and (with `rich`) rich's render of the text so far.
@@ -654,18 +652,18 @@ def frames_with_and_without_the_fast_lane(
 def test_text_lengthens_the_open_paragraph_alone_only_where_no_block_can_change(
     pieces: list[str],
 ) -> None:
-    frames_with_and_without_the_fast_lane(pieces, 40)
+    frames_with_and_without_the_lanes(pieces, 40)
 
 
 def test_most_feeds_of_a_long_paragraph_or_table_take_a_lane() -> None:
     rng = random.Random(3)
     text = "- " + " ".join(rng.choice(PARAGRAPH_WORDS[:8]) for _ in range(200)) + "\n"
     pieces = [text[k : k + 7] for k in range(0, len(text), 7)]
-    assert frames_with_and_without_the_fast_lane(pieces, 30) > len(pieces) * 0.9
+    assert frames_with_and_without_the_lanes(pieces, 30) > len(pieces) * 0.9
     rows = [" | ".join(rng.choice(TABLE_WORDS) for _ in range(3)) for _ in range(30)]
     text = "| A | B | C |\n|---|---|---|\n" + "".join(f"| {row} |\n" for row in rows)
     pieces = [text[k : k + 7] for k in range(0, len(text), 7)]
-    assert frames_with_and_without_the_fast_lane(pieces, 60) > len(pieces) * 0.8
+    assert frames_with_and_without_the_lanes(pieces, 60) > len(pieces) * 0.8
 
 
 FAST_LANE_PIECES = [
@@ -694,7 +692,7 @@ def pygments_plugins() -> None:
 @pytest.mark.usefixtures("pygments_plugins")
 def test_any_feeds_are_the_same_with_the_fast_lane(pieces: list[str]) -> None:
     # Against the renderer without it: the tests above hold that one to rich.
-    frames_with_and_without_the_fast_lane(pieces, 24, rich=False)
+    frames_with_and_without_the_lanes(pieces, 24, rich=False)
 
 
 @pytest.mark.parametrize(
@@ -721,7 +719,7 @@ def test_any_feeds_are_the_same_with_the_fast_lane(pieces: list[str]) -> None:
     ],
 )
 def test_text_lengthens_the_open_table_s_last_row_alone(pieces: list[str]) -> None:
-    frames_with_and_without_the_fast_lane(pieces, 40)
+    frames_with_and_without_the_lanes(pieces, 40)
 
 
 def test_without_a_live_region_no_feed_draws_one() -> None:
@@ -747,4 +745,4 @@ TABLE_LANE_PIECES = [
 @given(pieces=st.lists(st.sampled_from(TABLE_LANE_PIECES), min_size=1, max_size=40))
 @pytest.mark.usefixtures("pygments_plugins")
 def test_any_feeds_into_tables_are_the_same_with_the_fast_lane(pieces: list[str]) -> None:
-    frames_with_and_without_the_fast_lane(pieces, 30, rich=False)
+    frames_with_and_without_the_lanes(pieces, 30, rich=False)

@@ -360,24 +360,18 @@ class TableView:
         style: Style | None = None,
     ) -> list[str]:
         """A cell's lines at `width`, `right` blanks of padding included, in `style` (a row's)."""
-        if style is None and cell is not None and cell.most and cell.most + right == width:
-            plain = cell.text.plain
-            if "\n" not in plain and "\t" not in plain:
+        plain = cell.text.plain if cell is not None else ""
+        if style is None and cell is not None and plain:
+            if cell.most and cell.most + right == width and "\n" not in plain and "\t" not in plain:
                 # What rich's wrap and padding come to for a cell that fits:
                 # its one line as it is, then the padding.
                 return [ansi(list(cell.text.render(console)), color_system) + " " * right]
-        if (
-            style is None
-            and cell is not None
-            and cell.key[1] in ("default", "left")
-            and cell.text.plain
-            and width > right
-        ):
-            # Wrapped as a paragraph is (without folding a long word: a
-            # Column's overflow is "ellipsis"), then Padding's blanks.
-            wrapped = wrap(console, cell.text, width - right, fold=False)
-            if wrapped is not None:
-                return [ansi(row, color_system) + " " * right for row in wrapped[0]]
+            if cell.key[1] in ("default", "left") and width > right:
+                # Wrapped as a paragraph is (without folding a long word: a
+                # Column's overflow is "ellipsis"), then Padding's blanks.
+                wrapped = wrap(console, cell.text, width - right, fold=False)
+                if wrapped is not None:
+                    return [ansi(row, color_system) + " " * right for row in wrapped[0]]
         from rich.padding import Padding
 
         renderable = Padding(cell.text if cell else "", (0, right, 0, 0))
