@@ -6,10 +6,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from outstream.core.counts import TextCounter, count_graphemes
+from outstream.core.counts import CompiledTextCounter, TextCounter, compiled, count_graphemes
 from outstream.core.graphemes import count_graphemes as count_graphemes_lazily
 
 from .test_graphemes import CLUSTERS, PIECES, cut, reference, text_strategy
+
+needs_compiled = pytest.mark.skipif(not compiled(), reason="the compiled counter was not built")
+# Both counters: the one in Python, and the compiled one where it was built.
+COUNTERS = [TextCounter, pytest.param(CompiledTextCounter, marks=needs_compiled)]
 
 
 @pytest.mark.parametrize("text", [*CLUSTERS, "".join(CLUSTERS), "".join(PIECES), "a\r\nb", ""])
@@ -17,28 +21,35 @@ def test_count_graphemes_is_regexs_count(text: str) -> None:
     assert count_graphemes(text) == len(reference(text))
 
 
+@pytest.mark.parametrize("counter_type", COUNTERS)
 @settings(max_examples=500, deadline=None)
-@given(text_strategy, st.lists(st.integers(0, 60), max_size=8))
-def test_counting_in_pieces_is_exact_however_the_text_is_cut(text: str, cuts: list[int]) -> None:
-    counter = TextCounter()
+@given(text_strategy, st.lists(st.integers(0, 60), max_size=8), st.booleans())
+def test_counting_in_pieces_is_exact_however_the_text_is_cut(
+    counter_type: type[TextCounter], text: str, cuts: list[int], with_utf8: bool
+) -> None:
+    counter = counter_type()
     for piece in cut(text, cuts):
-        counter.count(piece)
+        counter.count(piece, piece.encode("utf-8", "surrogatepass") if with_utf8 else None)
     assert counter.n_graphemes == len(reference(text))
     assert counter.n_words == len(text.split())
 
 
-def test_counting_one_character_at_a_time_is_exact() -> None:
+@pytest.mark.parametrize("counter_type", COUNTERS)
+def test_counting_one_character_at_a_time_is_exact(counter_type: type[TextCounter]) -> None:
     text = "".join(PIECES) * 3
-    counter = TextCounter()
+    counter = counter_type()
     for char in text:
         counter.count(char)
     assert counter.n_graphemes == len(reference(text))
     assert counter.n_words == len(text.split())
 
 
-def test_a_long_run_of_accents_is_counted_exactly_in_pieces() -> None:
+@pytest.mark.parametrize("counter_type", COUNTERS)
+def test_a_long_run_of_accents_is_counted_exactly_in_pieces(
+    counter_type: type[TextCounter],
+) -> None:
     text = ("e" + "\u0301" * 200 + "x ") * 5
-    counter = TextCounter()
+    counter = counter_type()
     for i in range(0, len(text), 7):
         counter.count(text[i : i + 7])
     assert counter.n_graphemes == len(reference(text)) == 15
@@ -80,3 +91,155 @@ def test_text_without_joiners_is_proved_so_by_its_bytes() -> None:
     text = "Life is an unending stream of extenuating circumstances. ñ 中 🙂 “quotes” — …\n"
     data = text.encode()
     assert not _may_join(data, data.translate(_MARKS))
+
+
+# --- the compiled counter ---
+
+
+def test_the_compiled_counter_is_built_where_a_c_compiler_is() -> None:
+    """`pip install -e .` builds it (setup.py); without it --stats is several times slower."""
+    import shutil
+    import sysconfig
+
+    cc = (sysconfig.get_config_var("CC") or "cc").split()[0]
+    if shutil.which(cc) is None:
+        pytest.skip(f"no C compiler ({cc}) here")
+    assert compiled(), "pip install -e . should have built outstream/core/_speedups.c"
+
+
+def one_of_each_property() -> list[str]:
+    """A character for each property byte the compiled counter reads (some twenty)."""
+    from outstream.core._speedups import GCB_VALUES
+    from outstream.core.counts import _the_property_table
+
+    table = _the_property_table(GCB_VALUES)
+    found: dict[int, str] = {}
+    for cp in range(0x110000):
+        found.setdefault(table[cp], chr(cp))
+    return list(found.values())
+
+
+@needs_compiled
+def test_every_sequence_of_three_properties_is_counted_as_regex_segments_it() -> None:
+    """The state machine against \\X on every string of up to three property kinds
+    (a run to five kinds, 3.2 million strings, agreed too when it was written)."""
+    import itertools
+
+    from outstream.core._speedups import GCB_VALUES, START_STATE, count
+    from outstream.core.counts import _the_property_table
+
+    table = _the_property_table(GCB_VALUES)
+    chars = one_of_each_property()
+    assert len(chars) >= 15
+    wrong = []
+    for n in (1, 2, 3):
+        for combo in itertools.product(chars, repeat=n):
+            text = "".join(combo)
+            want = (len(reference(text)), len(text.split()))
+            for utf8 in (None, text.encode("utf-8", "surrogatepass")):
+                clusters, words, _state = count(text, table, START_STATE, utf8)
+                if (clusters, words) != want:
+                    wrong.append(([f"U+{ord(c):04X}" for c in text], utf8 is not None))
+    assert wrong == []
+
+
+@needs_compiled
+def test_ascii_is_as_the_block_reading_takes_it() -> None:
+    """_speedups.c reads ASCII a block at a time without the table: every character
+    but CR plain (GCB Other, LF or Control, nothing else), whitespace as str.isspace()."""
+    from outstream.core._speedups import GCB_VALUES
+    from outstream.core.counts import _SPACE_BIT, _the_property_table
+
+    table = _the_property_table(GCB_VALUES)
+    plain = {GCB_VALUES.index(name) for name in ("Other", "LF", "Control")}
+    assert [chr(c) for c in range(0x80) if table[c] & 0x7F not in plain] == ["\r"]
+    assert [chr(c) for c in range(0x80) if table[c] & _SPACE_BIT] == [
+        chr(c) for c in range(0x80) if chr(c).isspace()
+    ]
+    # PLAIN(p) is p & 0x7C == 0: the plain values are 0 to 2, and 3 is in no table.
+    assert plain == {0, 1, 2} and GCB_VALUES[3] == "" and 3 not in set(table)
+
+
+@needs_compiled
+@pytest.mark.parametrize(
+    "text",
+    [
+        "word " * 40,
+        "  a  b   cc    ddd        " * 9,
+        "x" * 100,
+        " " * 100,
+        "Life is an unending stream of extenuating circumstances. ñ 中 🙂\n" * 5,
+        "tab\tand\nlines\r\nand\x7fdel and\x00nul " * 7,
+        "\x1c\x1d \x1e\x1f\x0b\x0c word" * 20,
+        ("a" * 63 + "é " + "b c" * 30) * 2,
+    ],
+)
+def test_the_utf8_and_the_str_are_counted_alike_in_every_cut(text: str) -> None:
+    from outstream.core._speedups import GCB_VALUES, START_STATE, count
+    from outstream.core.counts import _the_property_table
+
+    table = _the_property_table(GCB_VALUES)
+    want = (len(reference(text)), len(text.split()))
+    for at in range(len(text) + 1):
+        for utf8 in (False, True):
+            got = [0, 0]
+            state = START_STATE
+            for piece in (text[:at], text[at:]):
+                clusters, words, state = count(
+                    piece, table, state, piece.encode() if utf8 else None
+                )
+                got = [got[0] + clusters, got[1] + words]
+            assert tuple(got) == want, (at, utf8)
+
+
+@needs_compiled
+def test_utf8_that_is_not_the_texts_is_read_without_harm() -> None:
+    """A caller's broken promise (bytes that are not UTF-8) counts U+FFFD; nothing crashes."""
+    from outstream.core._speedups import GCB_VALUES, START_STATE, count
+    from outstream.core.counts import _the_property_table
+
+    table = _the_property_table(GCB_VALUES)
+    for junk in [b"\xff", b"\xe4\xb8", b"ab\xf0\x9f", b"\x80\x80 x", b"\xf5\x80\x80\x80", b""]:
+        clusters, words, _state = count("a", table, START_STATE, junk)
+        assert 0 <= clusters <= len(junk) and 0 <= words <= len(junk)
+    assert count("a", table, START_STATE, b"\xe4\xb8 \xff")[:2] == (
+        4,
+        2,
+    )  # U+FFFD U+FFFD, a space, U+FFFD
+    with pytest.raises(ValueError):
+        count("a", table, -1)
+    with pytest.raises(ValueError):
+        count("a", table[:-1], START_STATE)
+    with pytest.raises(TypeError):
+        count(b"a", table, START_STATE)  # type: ignore[arg-type]
+
+
+@needs_compiled
+def test_the_property_table_is_regexs_reading_of_each_code_point() -> None:
+    """Checked one class at a time on a sample: every astral plane, surrogates, the ends."""
+    import random
+
+    import regex
+
+    from outstream.core._speedups import GCB_VALUES
+    from outstream.core.counts import _PROPERTY_BITS, _SPACE_BIT, _the_property_table
+
+    table = _the_property_table(GCB_VALUES)
+    rng = random.Random(10)
+    sample = [rng.randrange(0x110000) for _ in range(3000)] + [
+        rng.randrange(0x3000) for _ in range(3000)
+    ]
+    sample += [0, 0xD800, 0xDFFF, 0xFFFF, 0x1F3FB, 0x1F1E6, 0xE0020, 0xE01EF, 0x10FFFF]
+    for cp in sample:
+        char = chr(cp)
+        [gcb] = [
+            i
+            for i, name in enumerate(GCB_VALUES)
+            if name and regex.fullmatch(rf"\p{{GCB={name}}}", char)
+        ]
+        want = gcb
+        for bits, source in _PROPERTY_BITS:
+            if regex.fullmatch(source, char):
+                want |= bits
+        want |= _SPACE_BIT if char.isspace() else 0
+        assert table[cp] == want, f"U+{cp:04X}"

@@ -14,12 +14,13 @@ import itertools
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from outstream.core.escapes import _SPECIAL, EscapeSanitizer, _clean_utf8
+from outstream.core.escapes import _SPECIAL, EscapeSanitizer, _clean_utf8_in_python
 from outstream.core.mirror import Utf8Mirror
 from outstream.core.pipeline import Pipeline
 from outstream.core.utf8 import Utf8Decoder
@@ -150,22 +151,62 @@ def test_feed_valid_is_feed_or_declines_with_nothing_taken(data: bytes, points: 
     assert fast.flush() == slow.flush()
 
 
-@given(st.text(alphabet=st.sampled_from([*"aé中🙂\n\t\r\x1b\x00\x7f\x85\x9b\u202a\u202e\u2066\u2069", "\u2069", "\u2028", "“", "…", "\u200d", "\xa0", "\xc2"])))  # fmt: skip
-def test_clean_utf8_says_exactly_whether_the_text_holds_a_special_character(text: str) -> None:
-    assert _clean_utf8(text.encode()) == (_SPECIAL.search(text) is None)
+try:
+    from outstream.core._speedups import clean_utf8 as compiled_clean_utf8
+except ImportError:
+    compiled_clean_utf8 = None
+# The scan in Python, and the compiled one (_speedups.c) where it was built.
+CLEAN_UTF8 = [
+    pytest.param(_clean_utf8_in_python, id="python"),
+    pytest.param(
+        compiled_clean_utf8,
+        id="compiled",
+        marks=pytest.mark.skipif(compiled_clean_utf8 is None, reason="not built"),
+    ),
+]
 
 
-def test_every_special_character_is_found_beside_bytes_like_its_own() -> None:
+SCAN_ALPHABET = [*"aé中🙂\n\t\r\x1b\x00\x7f\x85\x9b\u202a\u202e\u2066\u2069\u2028“…\u200d\xa0\xc2"]
+
+
+@pytest.mark.parametrize("clean_utf8", CLEAN_UTF8)
+@given(st.text(alphabet=st.sampled_from(SCAN_ALPHABET)), st.integers(0, 150))
+def test_clean_utf8_says_exactly_whether_the_text_holds_a_special_character(
+    clean_utf8: Callable[[bytes], bool], text: str, pad: int
+) -> None:
+    assert clean_utf8(text.encode()) == (_SPECIAL.search(text) is None)
+    # Also deep in long text, where the compiled scan reads 64 bytes at a time.
+    for padded in ("x" * pad + text, "中" * pad + text + "“" * pad):
+        assert clean_utf8(padded.encode()) == (_SPECIAL.search(padded) is None)
+
+
+@pytest.mark.parametrize("clean_utf8", CLEAN_UTF8)
+def test_every_special_character_is_found_beside_bytes_like_its_own(
+    clean_utf8: Callable[[bytes], bool],
+) -> None:
     # The residue keeps every continuation byte: E2 80 followed by a
     # continuation of another character is not taken for a bidi control.
     specials = [
-        chr(c) for c in (*range(0x80, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+        chr(c)
+        for c in (
+            *range(0x09),
+            *range(0x0B, 0x20),
+            *range(0x7F, 0xA0),
+            *range(0x202A, 0x202F),
+            *range(0x2066, 0x206A),
+        )
     ]
-    neighbours = ["—", "“", "…", "\u200d", "ª", "中", "€", "\u2029"]
+    neighbours = ["—", "“", "…", "\u200d", "ª", "中", "€", "\u2029", "\u2065", "\u206a", "\n"]
     for special, left, right in itertools.product(specials, neighbours, neighbours):
-        assert not _clean_utf8(f"{left}{special}{right}".encode())
+        assert not clean_utf8(f"{left}{special}{right}".encode())
     for left, right in itertools.product(neighbours, neighbours):
-        assert _clean_utf8(f"{left}{right}".encode())
+        assert clean_utf8(f"{left}{right}".encode())
+    # At every place of a long text, each end of a 64-byte block included.
+    for at in range(150):
+        for special in ("\x00", "\x1f", "\x7f", "\x85", "\u202e", "\u2069"):
+            text = "a" * at + special + "\t" * (150 - at)
+            assert not clean_utf8(text.encode()), (at, special)
+        assert clean_utf8(("a" * at + "\u2029\n" + "“" * (150 - at)).encode())
 
 
 def test_the_mirror_moves_the_held_text_to_the_next_release() -> None:

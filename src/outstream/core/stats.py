@@ -148,9 +148,9 @@ class StatsRecorder:
         # imported only to count: its tables cost start-up time).
         self._counter: TextCounter | None = None
         if count_text:
-            from .counts import TextCounter
+            from .counts import text_counter
 
-            self._counter = TextCounter()
+            self._counter = text_counter()
         self.usage: Usage | None = None  # what the provider reported, if it did
         self.from_model = False  # the source is a model's stream (so tokens may be reported)
         self._t_last_text: float | None = None

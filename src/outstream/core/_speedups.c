@@ -1,0 +1,554 @@
+/* The compiled halves of two hot loops, built where a C compiler is at hand
+   (setup.py marks the module optional; without it the Python halves run,
+   slower, to the same results):
+
+   - count: grapheme clusters (UAX #29) and words (str.split()) in one pass,
+     for --stats (core/counts.py);
+   - clean_utf8: whether UTF-8 spells any character the sanitizer acts on,
+     for the escape scan (core/escapes.py).
+
+   Counting. Theory of operation: a cluster boundary depends on the two characters on
+   either side of it and on a little of what came before (GB9c: a consonant
+   and a linker since; GB11: a pictograph, extenders and a ZWJ; GB12/13: how
+   many regional indicators in a row). All of it fits in one small integer,
+   so the text can be given in pieces, cut anywhere, and the state carried
+   from one to the next: the clusters are the boundaries counted, the words
+   the starts of non-space runs counted.
+
+   The properties come from Python, one byte a code point, read from the
+   tables of the `regex` module that segments with \X (counts.py builds
+   them), so both halves count on the same version of Unicode.
+
+   Most characters have none of the properties that join (letters, digits,
+   punctuation, CJK, most emoji, spaces, line ends: GCB Other, LF or Control
+   and nothing else); between two of them there is always a boundary, so a
+   run of them is only looked at for its words, runs of ASCII a block of
+   characters (or bytes of UTF-8) at a time. */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+/* A property byte: the Grapheme_Cluster_Break value in the low four bits,
+   then Extended_Pictographic, Indic_Conjunct_Break (two bits), and
+   whitespace as str.isspace() has it. */
+enum {
+    OTHER, LF, CONTROL, SPARE /* in no table: see PLAIN */, CR, EXTEND, ZWJ, RI,
+    PREPEND, SPACING_MARK, L, V, T, LV, LVT, SOT /* start of text: no character yet */
+};
+#define GCB(p) ((p) & 0x0F)
+#define EXT_PICT 0x10
+#define INCB(p) (((p) >> 5) & 3)
+enum { INCB_NONE, INCB_CONSONANT, INCB_LINKER, INCB_EXTEND };
+#define SPACE 0x80
+#define TABLE_SIZE 0x110000
+
+/* The state between two characters, packed in an int:
+   bits 0-3 the previous character's GCB (SOT at the start),
+   bits 4-5 GB9c: 0 nothing, 1 a consonant then [Extend Linker]*, 2 with a linker among them,
+   bits 6-7 GB11: 0 nothing, 1 a pictograph then Extend*, 2 then a ZWJ,
+   bit 8: an odd number of regional indicators in a row end here,
+   bit 9: the text ends inside a word. */
+#define ST_INCB(s) (((s) >> 4) & 3)
+#define ST_PICT(s) (((s) >> 6) & 3)
+#define ST_RI_ODD 0x100
+#define ST_IN_WORD 0x200
+
+/* For a previous and a next GCB: 0 a boundary between them, 1 none, 2 it
+   depends on what came before (GB9c, GB11, GB12/13). */
+static unsigned char pair[16][16];
+
+static void
+fill_pair(void)
+{
+    for (int p = 0; p < 16; p++) {
+        for (int c = 0; c < 16; c++) {
+            int keep;
+            if (p == SOT)
+                keep = 0;  /* GB1 */
+            else if (p == CR && c == LF)
+                keep = 1;  /* GB3 */
+            else if (p == CR || p == LF || p == CONTROL)
+                keep = 0;  /* GB4 */
+            else if (c == CR || c == LF || c == CONTROL)
+                keep = 0;  /* GB5 */
+            else if (p == L && (c == L || c == V || c == LV || c == LVT))
+                keep = 1;  /* GB6 */
+            else if ((p == LV || p == V) && (c == V || c == T))
+                keep = 1;  /* GB7 */
+            else if ((p == LVT || p == T) && c == T)
+                keep = 1;  /* GB8 */
+            else if (c == EXTEND || c == ZWJ || c == SPACING_MARK)
+                keep = 1;  /* GB9, GB9a */
+            else if (p == PREPEND)
+                keep = 1;  /* GB9b */
+            else
+                keep = 2;  /* GB9c, GB11, GB12/13 may keep it; else GB999 */
+            pair[p][c] = (unsigned char)keep;
+        }
+    }
+}
+
+/* Whether a property byte is plain: GCB Other, LF or Control, and no
+   Indic_Conjunct_Break but Consonant. Between two plain characters there is
+   always a boundary (GB9c and GB11 join a consonant or a pictograph only to
+   a linker or a ZWJ before it, which are not plain). Plain values are 0 to
+   2, the value 3 is in no table, and every other value and property has a
+   bit of 0x4C: characters are all plain when the OR of their properties is. */
+#define PLAIN(p) (((p) & 0x4C) == 0)
+
+typedef struct {
+    Py_ssize_t chars, joins, words;
+    unsigned int prev, in_space;
+    int incb, pict, ri_odd;
+} Scan;
+
+/* Whether the next character may take the plain path: after a CR (GB3) or a
+   Prepend (GB9b), even a plain one may join, and after a consonant and a
+   linker (GB9c) or a pictograph and a ZWJ (GB11), a consonant or a
+   pictograph may. */
+static inline int
+plain_may_follow(const Scan *sc)
+{
+    return sc->prev != PREPEND && sc->prev != CR && sc->incb != 2 && sc->pict != 2;
+}
+
+/* A plain character with property `p`. */
+static inline void
+plain_step(Scan *sc, unsigned int p)
+{
+    unsigned int space = p >> 7;
+    sc->words += sc->in_space & (space ^ 1);
+    sc->in_space = space;
+}
+
+/* After a run of plain characters, the last of them with property `last`. */
+static inline void
+plain_end(Scan *sc, unsigned int last)
+{
+    sc->prev = GCB(last);
+    sc->incb = INCB(last) == INCB_CONSONANT;
+    sc->pict = (last & EXT_PICT) != 0;
+    sc->ri_odd = 0;
+}
+
+/* Runs of ASCII are read BLOCK characters at a time, in loops compilers
+   vectorize (no branch, no table). Every ASCII character but CR is plain
+   (GCB Other, LF or Control, no other property), and str.isspace() holds of
+   HT to CR, FS to US and the space (a test keeps these facts checked against
+   the table). `last` is set to the property of the last character read. */
+#define BLOCK 64
+#define ASCII_SPACE(CHAR_T, c)                                                    \
+    (unsigned char)(((c) == 0x20) | ((CHAR_T)((c) - 0x09) < 5) | ((CHAR_T)((c) - 0x1C) < 4))
+#define ASCII_BLOCKS(CHAR_T, s, i, n, sc, last)                                   \
+    while ((i) + BLOCK <= (n)) {                                                  \
+        const CHAR_T *b = (s) + (i);                                              \
+        CHAR_T other = 0;                                                         \
+        for (int k = 0; k < BLOCK; k++)                                           \
+            other |= (CHAR_T)((b[k] >= 0x80) | (b[k] == 0x0D));                   \
+        if (other)                                                                \
+            break;                                                                \
+        /* In the character type, so that compilers fill their vectors. */       \
+        CHAR_T starts = (CHAR_T)((sc).in_space & !ASCII_SPACE(CHAR_T, b[0]));     \
+        for (int k = 1; k < BLOCK; k++)                                           \
+            starts += (CHAR_T)(ASCII_SPACE(CHAR_T, b[k - 1])                      \
+                               & (ASCII_SPACE(CHAR_T, b[k]) ^ 1));                \
+        (sc).words += starts;                                                     \
+        (sc).in_space = ASCII_SPACE(CHAR_T, b[BLOCK - 1]);                        \
+        (last) = table[b[BLOCK - 1]];                                             \
+        (i) += BLOCK;                                                             \
+    }
+
+/* Any character with property `p`, by the rules. */
+static inline void
+step(Scan *sc, unsigned int p)
+{
+    unsigned int g = GCB(p);
+    plain_step(sc, p);
+    int keep = pair[sc->prev][g];
+    if (keep == 2) {
+        if (g == RI)
+            keep = sc->ri_odd;  /* GB12, GB13 */
+        else if (sc->incb == 2 && INCB(p) == INCB_CONSONANT)
+            keep = 1;  /* GB9c */
+        else if (sc->pict == 2 && (p & EXT_PICT))
+            keep = 1;  /* GB11 */
+        else
+            keep = 0;
+    }
+    sc->joins += keep;
+    /* What this character leaves for the next. */
+    switch (INCB(p)) {
+    case INCB_CONSONANT:
+        sc->incb = 1;
+        break;
+    case INCB_LINKER:
+        sc->incb = sc->incb ? 2 : 0;
+        break;
+    case INCB_EXTEND:
+        break;
+    default:
+        sc->incb = 0;
+    }
+    if (p & EXT_PICT)
+        sc->pict = 1;
+    else if (g == EXTEND)
+        sc->pict = sc->pict == 1 ? 1 : 0;
+    else if (g == ZWJ)
+        sc->pict = sc->pict == 1 ? 2 : 0;
+    else
+        sc->pict = 0;
+    sc->ri_odd = g == RI ? !sc->ri_odd : 0;
+    sc->prev = g;
+}
+
+/* The loop over one kind of str: runs of plain characters (ASCII a block at
+   a time, then the rest one by one through the next block's worth), then
+   one by the rules. */
+#define COUNT_STR(CHAR_T)                                                         \
+    do {                                                                          \
+        const CHAR_T *s = (const CHAR_T *)data;                                   \
+        Py_ssize_t i = 0;                                                         \
+        while (i < n) {                                                           \
+            if (plain_may_follow(&sc)) {                                          \
+                Py_ssize_t first = i;                                             \
+                unsigned int last = 0;                                            \
+                for (int plain = 1; plain && i < n;) {                            \
+                    ASCII_BLOCKS(CHAR_T, s, i, n, sc, last);                      \
+                    Py_ssize_t stop = i + BLOCK < n ? i + BLOCK : n;              \
+                    /* Four at a time while all four are plain. */                \
+                    for (; i + 4 <= stop; i += 4) {                               \
+                        unsigned int q0 = table[s[i]], q1 = table[s[i + 1]];      \
+                        unsigned int q2 = table[s[i + 2]], q3 = table[s[i + 3]];  \
+                        if (!PLAIN(q0 | q1 | q2 | q3))                            \
+                            break;                                                \
+                        unsigned int s0 = q0 >> 7, s1 = q1 >> 7;                  \
+                        unsigned int s2 = q2 >> 7, s3 = q3 >> 7;                  \
+                        sc.words += (sc.in_space & (s0 ^ 1)) + (s0 & (s1 ^ 1))    \
+                                    + (s1 & (s2 ^ 1)) + (s2 & (s3 ^ 1));          \
+                        sc.in_space = s3;                                         \
+                        last = q3;                                                \
+                    }                                                             \
+                    for (; i < stop; i++) {                                       \
+                        unsigned int q = table[s[i]];                             \
+                        if (!PLAIN(q)) {                                          \
+                            plain = 0;                                            \
+                            break;                                                \
+                        }                                                         \
+                        plain_step(&sc, q);                                       \
+                        last = q;                                                 \
+                    }                                                             \
+                }                                                                 \
+                if (i > first)                                                    \
+                    plain_end(&sc, last);                                         \
+                if (i >= n)                                                       \
+                    break;                                                        \
+            }                                                                     \
+            step(&sc, table[s[i++]]);                                             \
+        }                                                                         \
+        sc.chars = n;                                                             \
+    } while (0)
+
+static void
+count_str(Scan *restrict sc_out, const unsigned char *restrict table, int kind,
+          const void *data, Py_ssize_t n)
+{
+    Scan sc = *sc_out;
+    switch (kind) {
+    case PyUnicode_1BYTE_KIND:
+        COUNT_STR(Py_UCS1);
+        break;
+    case PyUnicode_2BYTE_KIND:
+        COUNT_STR(Py_UCS2);
+        break;
+    default:
+        COUNT_STR(Py_UCS4);
+        break;
+    }
+    *sc_out = sc;
+}
+
+/* The next code point of UTF-8 `s` (of `n` bytes) at `*i`, moving `*i` past
+   it. Bytes that are not UTF-8 (the caller's promise broken) read as U+FFFD,
+   one at a time. */
+static inline Py_UCS4
+next_utf8(const unsigned char *s, Py_ssize_t n, Py_ssize_t *i)
+{
+    Py_ssize_t at = *i;
+    unsigned int b = s[at];
+    if (b < 0x80) {
+        *i = at + 1;
+        return b;
+    }
+    int len = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 0;
+    if (len == 0 || b > 0xF4 || at + len > n) {
+        *i = at + 1;
+        return 0xFFFD;
+    }
+    Py_UCS4 cp = b & (0x7F >> len);
+    for (int k = 1; k < len; k++) {
+        unsigned int c = s[at + k];
+        if ((c & 0xC0) != 0x80) {
+            *i = at + 1;
+            return 0xFFFD;
+        }
+        cp = cp << 6 | (c & 0x3F);
+    }
+    *i = at + len;
+    return cp < 0x110000 ? cp : 0xFFFD;
+}
+
+#if PY_LITTLE_ENDIAN
+#define EIGHT(b) (0x0101010101010101ULL * (b))
+/* 0x80 in each byte of `x` that is zero, 0 in the others. */
+static inline uint64_t
+zero_bytes(uint64_t x)
+{
+    return ~(((x & EIGHT(0x7F)) + EIGHT(0x7F)) | x | EIGHT(0x7F));
+}
+#endif
+
+static void
+count_utf8(Scan *restrict sc_out, const unsigned char *restrict table, const unsigned char *s,
+           Py_ssize_t n)
+{
+    Scan sc = *sc_out;
+    Py_ssize_t i = 0;
+    while (i < n) {
+        if (plain_may_follow(&sc)) {
+            Py_ssize_t first = i, chars = 0;
+            unsigned int last = 0;
+            int plain = 1;
+            while (plain && i < n) {
+                Py_ssize_t at = i;
+                ASCII_BLOCKS(unsigned char, s, i, n, sc, last);
+#if PY_LITTLE_ENDIAN
+                /* Then eight bytes of printable ASCII at a time (text that
+                   is mostly ASCII has some other character in most blocks):
+                   the words start at each byte that is not a space after
+                   one that is. */
+                while (i + 8 <= n) {
+                    uint64_t x;
+                    memcpy(&x, s + i, 8);
+                    uint64_t below = (x - EIGHT(0x20)) | x | (x + EIGHT(0x01));
+                    if (below & EIGHT(0x80))
+                        break;  /* a control, DEL, or a byte beyond ASCII */
+                    uint64_t spaces = zero_bytes(x ^ EIGHT(0x20));
+                    uint64_t after_space = spaces << 8 | (uint64_t)sc.in_space << 7;
+                    uint64_t starts = after_space & ~spaces & EIGHT(0x80);
+                    sc.words += (Py_ssize_t)(((starts >> 7) * EIGHT(1)) >> 56);
+                    sc.in_space = (unsigned int)(spaces >> 63);
+                    last = table[s[i + 7]];
+                    i += 8;
+                }
+#endif
+                chars += i - at;
+                /* Then one character at a time through the next eight
+                   bytes. */
+                Py_ssize_t stop = i + 8 < n ? i + 8 : n;
+                while (i < stop) {
+                    at = i;
+                    unsigned int q = table[next_utf8(s, n, &i)];
+                    if (!PLAIN(q)) {
+                        i = at;
+                        plain = 0;
+                        break;
+                    }
+                    plain_step(&sc, q);
+                    last = q;
+                    chars++;
+                }
+            }
+            if (i > first) {
+                plain_end(&sc, last);
+                sc.chars += chars;
+            }
+            if (i >= n)
+                break;
+        }
+        step(&sc, table[next_utf8(s, n, &i)]);
+        sc.chars++;
+    }
+    *sc_out = sc;
+}
+
+static Scan
+unpack(long state)
+{
+    Scan sc = {0, 0, 0, (unsigned int)(state & 0x0F), (state & ST_IN_WORD) == 0,
+               ST_INCB(state), ST_PICT(state), (state & ST_RI_ODD) != 0};
+    return sc;
+}
+
+static long
+pack(const Scan *sc)
+{
+    return (long)sc->prev | (long)sc->incb << 4 | (long)sc->pict << 6
+           | (sc->ri_odd ? ST_RI_ODD : 0) | (sc->in_space ? 0 : ST_IN_WORD);
+}
+
+PyDoc_STRVAR(count_doc,
+"count(text, table, state, utf8=None) -> (clusters, words, state)\n\n"
+"The grapheme clusters and the words that start in `text`, and the state to\n"
+"give with the next piece (START_STATE before the first). `table` holds a\n"
+"property byte for each code point, as counts.py builds it. `utf8`, if not\n"
+"None, is the UTF-8 of `text`, and is read instead.");
+
+static PyObject *
+speedups_count(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3 && nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "count() takes text, table, state and utf8");
+        return NULL;
+    }
+    PyObject *text = args[0], *table = args[1];
+    PyObject *utf8 = nargs == 4 && args[3] != Py_None ? args[3] : NULL;
+    if (!PyUnicode_Check(text) || !PyBytes_Check(table) || (utf8 && !PyBytes_Check(utf8))) {
+        PyErr_SetString(PyExc_TypeError, "count() takes a str, a bytes table, and bytes or None");
+        return NULL;
+    }
+    if (PyBytes_GET_SIZE(table) != TABLE_SIZE) {
+        PyErr_SetString(PyExc_ValueError, "the table holds one byte for each code point");
+        return NULL;
+    }
+    long state = PyLong_AsLong(args[2]);
+    if (state == -1 && PyErr_Occurred())
+        return NULL;
+    if (state < 0 || state >= 0x400 || (state & 0x0F) > SOT) {
+        PyErr_SetString(PyExc_ValueError, "not a state count() returned");
+        return NULL;
+    }
+    const unsigned char *t = (const unsigned char *)PyBytes_AS_STRING(table);
+    Scan sc = unpack(state);
+    /* The str and the bytes are immutable and held by the caller. */
+    if (utf8) {
+        const unsigned char *s = (const unsigned char *)PyBytes_AS_STRING(utf8);
+        Py_ssize_t n = PyBytes_GET_SIZE(utf8);
+        Py_BEGIN_ALLOW_THREADS
+        count_utf8(&sc, t, s, n);
+        Py_END_ALLOW_THREADS
+    } else {
+        int kind = PyUnicode_KIND(text);
+        const void *data = PyUnicode_DATA(text);
+        Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+        Py_BEGIN_ALLOW_THREADS
+        count_str(&sc, t, kind, data, n);
+        Py_END_ALLOW_THREADS
+    }
+    return Py_BuildValue("(nnl)", sc.chars - sc.joins, sc.words, pack(&sc));
+}
+
+/* --- the escape scan --- */
+
+/* Whether the byte at s[j] starts a character the sanitizer acts on: C0 but
+   HT and LF, DEL, C1 (C2 80-9F), the bidi embeddings, overrides (E2 80
+   AA-AE) and isolates (E2 81 A6-A9). As escapes.py's _SPECIAL, in UTF-8. */
+static inline int
+special_at(const unsigned char *s, Py_ssize_t n, Py_ssize_t j)
+{
+    unsigned int b = s[j];
+    if (b < 0x20)
+        return b != 0x09 && b != 0x0A;
+    if (b == 0x7F)
+        return 1;
+    if (b == 0xC2)
+        return j + 1 < n && s[j + 1] >= 0x80 && s[j + 1] <= 0x9F;
+    if (b == 0xE2 && j + 2 < n) {
+        unsigned int b1 = s[j + 1], b2 = s[j + 2];
+        return (b1 == 0x80 && b2 >= 0xAA && b2 <= 0xAE) || (b1 == 0x81 && b2 >= 0xA6 && b2 <= 0xA9);
+    }
+    return 0;
+}
+
+static int
+clean_utf8(const unsigned char *s, Py_ssize_t n)
+{
+    Py_ssize_t i = 0;
+    /* Sixty-four bytes at a time, each tested with the two after it, in a
+       form compilers vectorize (no branch, no table): about 0.3 ns a byte,
+       against 1.6 in Python on mixed text. */
+    for (; i + 66 <= n; i += 64) {
+        unsigned char found = 0;
+        for (int k = 0; k < 64; k++) {
+            unsigned char b = s[i + k], b1 = s[i + k + 1], b2 = s[i + k + 2];
+            found |= (unsigned char)(
+                (b < 0x09) | ((unsigned char)(b - 0x0B) < 0x15) | (b == 0x7F)
+                | ((b == 0xC2) & ((unsigned char)(b1 - 0x80) < 0x20))
+                | ((b == 0xE2) & (((b1 == 0x80) & ((unsigned char)(b2 - 0xAA) < 5))
+                                  | ((b1 == 0x81) & ((unsigned char)(b2 - 0xA6) < 4)))));
+        }
+        if (found)
+            return 0;
+    }
+    for (; i < n; i++)
+        if (special_at(s, n, i))
+            return 0;
+    return 1;
+}
+
+PyDoc_STRVAR(clean_utf8_doc,
+"clean_utf8(data) -> bool\n\n"
+"Whether UTF-8 `data` spells none of the characters the sanitizer acts on\n"
+"(C0 but HT and LF, DEL, C1, the bidi controls).");
+
+static PyObject *
+speedups_clean_utf8(PyObject *module, PyObject *arg)
+{
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
+        return NULL;
+    int clean;
+    Py_BEGIN_ALLOW_THREADS
+    clean = clean_utf8((const unsigned char *)view.buf, view.len);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
+    return PyBool_FromLong(clean);
+}
+
+static PyMethodDef speedups_methods[] = {
+    {"count", (PyCFunction)(void (*)(void))speedups_count, METH_FASTCALL, count_doc},
+    {"clean_utf8", speedups_clean_utf8, METH_O, clean_utf8_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static int
+speedups_exec(PyObject *module)
+{
+    fill_pair();
+    if (PyModule_AddIntConstant(module, "START_STATE", SOT) < 0)
+        return -1;
+    /* The GCB values in the order of their numbers, for counts.py to build
+       the table with. */
+    PyObject *values = Py_BuildValue(
+        "(sssssssssssssss)", "Other", "LF", "Control", "", "CR", "Extend", "ZWJ", "RI",
+        "Prepend", "SpacingMark", "L", "V", "T", "LV", "LVT");
+    if (values == NULL)
+        return -1;
+    if (PyModule_AddObject(module, "GCB_VALUES", values) < 0) {
+        Py_DECREF(values);
+        return -1;
+    }
+    return 0;
+}
+
+static PyModuleDef_Slot speedups_slots[] = {
+    {Py_mod_exec, speedups_exec},
+    {0, NULL},
+};
+
+static struct PyModuleDef speedups_module = {
+    PyModuleDef_HEAD_INIT,
+    "outstream.core._speedups",
+    "The compiled halves of counts.py's counting and escapes.py's scan.",
+    0,
+    speedups_methods,
+    speedups_slots,
+    NULL,
+    NULL,
+    NULL,
+};
+
+PyMODINIT_FUNC
+PyInit__speedups(void)
+{
+    return PyModuleDef_Init(&speedups_module);
+}

@@ -1,0 +1,9 @@
+# The compiled halves of counts.py and escapes.py (_speedups.c), built where a C compiler is.
+
+START_STATE: int
+GCB_VALUES: tuple[str, ...]
+
+def count(
+    text: str, table: bytes, state: int, utf8: bytes | None = None, /
+) -> tuple[int, int, int]: ...
+def clean_utf8(data: bytes | bytearray, /) -> bool: ...
