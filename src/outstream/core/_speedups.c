@@ -7,23 +7,22 @@
    - clean_utf8: whether UTF-8 spells any character the sanitizer acts on,
      for the escape scan (core/escapes.py).
 
-   Counting. Theory of operation: a cluster boundary depends on the two characters on
-   either side of it and on a little of what came before (GB9c: a consonant
-   and a linker since; GB11: a pictograph, extenders and a ZWJ; GB12/13: how
-   many regional indicators in a row). All of it fits in one small integer,
-   so the text can be given in pieces, cut anywhere, and the state carried
-   from one to the next: the clusters are the boundaries counted, the words
-   the starts of non-space runs counted.
+   Counting. Theory of operation: a cluster boundary depends on the two
+   characters on either side of it and on a little of what came before
+   (GB9c: a consonant and a linker since; GB11: a pictograph, extenders and
+   a ZWJ; GB12/13: how many regional indicators in a row). All of it fits in
+   one small integer, so the text can be given in pieces, cut anywhere, and
+   the state carried from one to the next: the clusters are the boundaries
+   counted, the words the starts of non-space runs counted.
 
    The properties come from Python, one byte a code point, read from the
    tables of the `regex` module that segments with \X (counts.py builds
    them), so both halves count on the same version of Unicode.
 
-   Most characters have none of the properties that join (letters, digits,
-   punctuation, CJK, most emoji, spaces, line ends: GCB Other, LF or Control
-   and nothing else); between two of them there is always a boundary, so a
-   run of them is only looked at for its words, runs of ASCII a block of
-   characters (or bytes of UTF-8) at a time. */
+   Most characters are plain (letters, digits, punctuation, CJK, emoji,
+   spaces, line ends: see PLAIN): between two of them there is always a
+   boundary, so a run of them is only looked at for its words, runs of ASCII
+   a block of characters at a time. */
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -267,110 +266,6 @@ count_str(Scan *restrict sc_out, const unsigned char *restrict table, int kind,
     *sc_out = sc;
 }
 
-/* The next code point of UTF-8 `s` (of `n` bytes) at `*i`, moving `*i` past
-   it. Bytes that are not UTF-8 (the caller's promise broken) read as U+FFFD,
-   one at a time. */
-static inline Py_UCS4
-next_utf8(const unsigned char *s, Py_ssize_t n, Py_ssize_t *i)
-{
-    Py_ssize_t at = *i;
-    unsigned int b = s[at];
-    if (b < 0x80) {
-        *i = at + 1;
-        return b;
-    }
-    int len = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 0;
-    if (len == 0 || b > 0xF4 || at + len > n) {
-        *i = at + 1;
-        return 0xFFFD;
-    }
-    Py_UCS4 cp = b & (0x7F >> len);
-    for (int k = 1; k < len; k++) {
-        unsigned int c = s[at + k];
-        if ((c & 0xC0) != 0x80) {
-            *i = at + 1;
-            return 0xFFFD;
-        }
-        cp = cp << 6 | (c & 0x3F);
-    }
-    *i = at + len;
-    return cp < 0x110000 ? cp : 0xFFFD;
-}
-
-#if PY_LITTLE_ENDIAN
-#define EIGHT(b) (0x0101010101010101ULL * (b))
-/* 0x80 in each byte of `x` that is zero, 0 in the others. */
-static inline uint64_t
-zero_bytes(uint64_t x)
-{
-    return ~(((x & EIGHT(0x7F)) + EIGHT(0x7F)) | x | EIGHT(0x7F));
-}
-#endif
-
-static void
-count_utf8(Scan *restrict sc_out, const unsigned char *restrict table, const unsigned char *s,
-           Py_ssize_t n)
-{
-    Scan sc = *sc_out;
-    Py_ssize_t i = 0;
-    while (i < n) {
-        if (plain_may_follow(&sc)) {
-            Py_ssize_t first = i, chars = 0;
-            unsigned int last = 0;
-            int plain = 1;
-            while (plain && i < n) {
-                Py_ssize_t at = i;
-                ASCII_BLOCKS(unsigned char, s, i, n, sc, last);
-#if PY_LITTLE_ENDIAN
-                /* Then eight bytes of printable ASCII at a time (text that
-                   is mostly ASCII has some other character in most blocks):
-                   the words start at each byte that is not a space after
-                   one that is. */
-                while (i + 8 <= n) {
-                    uint64_t x;
-                    memcpy(&x, s + i, 8);
-                    uint64_t below = (x - EIGHT(0x20)) | x | (x + EIGHT(0x01));
-                    if (below & EIGHT(0x80))
-                        break;  /* a control, DEL, or a byte beyond ASCII */
-                    uint64_t spaces = zero_bytes(x ^ EIGHT(0x20));
-                    uint64_t after_space = spaces << 8 | (uint64_t)sc.in_space << 7;
-                    uint64_t starts = after_space & ~spaces & EIGHT(0x80);
-                    sc.words += (Py_ssize_t)(((starts >> 7) * EIGHT(1)) >> 56);
-                    sc.in_space = (unsigned int)(spaces >> 63);
-                    last = table[s[i + 7]];
-                    i += 8;
-                }
-#endif
-                chars += i - at;
-                /* Then one character at a time through the next eight
-                   bytes. */
-                Py_ssize_t stop = i + 8 < n ? i + 8 : n;
-                while (i < stop) {
-                    at = i;
-                    unsigned int q = table[next_utf8(s, n, &i)];
-                    if (!PLAIN(q)) {
-                        i = at;
-                        plain = 0;
-                        break;
-                    }
-                    plain_step(&sc, q);
-                    last = q;
-                    chars++;
-                }
-            }
-            if (i > first) {
-                plain_end(&sc, last);
-                sc.chars += chars;
-            }
-            if (i >= n)
-                break;
-        }
-        step(&sc, table[next_utf8(s, n, &i)]);
-        sc.chars++;
-    }
-    *sc_out = sc;
-}
-
 static Scan
 unpack(long state)
 {
@@ -387,23 +282,21 @@ pack(const Scan *sc)
 }
 
 PyDoc_STRVAR(count_doc,
-"count(text, table, state, utf8=None) -> (clusters, words, state)\n\n"
+"count(text, table, state) -> (clusters, words, state)\n\n"
 "The grapheme clusters and the words that start in `text`, and the state to\n"
 "give with the next piece (START_STATE before the first). `table` holds a\n"
-"property byte for each code point, as counts.py builds it. `utf8`, if not\n"
-"None, is the UTF-8 of `text`, and is read instead.");
+"property byte for each code point, as counts.py builds it.");
 
 static PyObject *
 speedups_count(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 3 && nargs != 4) {
-        PyErr_SetString(PyExc_TypeError, "count() takes text, table, state and utf8");
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "count() takes text, table and state");
         return NULL;
     }
     PyObject *text = args[0], *table = args[1];
-    PyObject *utf8 = nargs == 4 && args[3] != Py_None ? args[3] : NULL;
-    if (!PyUnicode_Check(text) || !PyBytes_Check(table) || (utf8 && !PyBytes_Check(utf8))) {
-        PyErr_SetString(PyExc_TypeError, "count() takes a str, a bytes table, and bytes or None");
+    if (!PyUnicode_Check(text) || !PyBytes_Check(table)) {
+        PyErr_SetString(PyExc_TypeError, "count() takes a str and a bytes table");
         return NULL;
     }
     if (PyBytes_GET_SIZE(table) != TABLE_SIZE) {
@@ -419,21 +312,13 @@ speedups_count(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
     const unsigned char *t = (const unsigned char *)PyBytes_AS_STRING(table);
     Scan sc = unpack(state);
-    /* The str and the bytes are immutable and held by the caller. */
-    if (utf8) {
-        const unsigned char *s = (const unsigned char *)PyBytes_AS_STRING(utf8);
-        Py_ssize_t n = PyBytes_GET_SIZE(utf8);
-        Py_BEGIN_ALLOW_THREADS
-        count_utf8(&sc, t, s, n);
-        Py_END_ALLOW_THREADS
-    } else {
-        int kind = PyUnicode_KIND(text);
-        const void *data = PyUnicode_DATA(text);
-        Py_ssize_t n = PyUnicode_GET_LENGTH(text);
-        Py_BEGIN_ALLOW_THREADS
-        count_str(&sc, t, kind, data, n);
-        Py_END_ALLOW_THREADS
-    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    /* The str and the table are immutable and held by the caller. */
+    Py_BEGIN_ALLOW_THREADS
+    count_str(&sc, t, kind, data, n);
+    Py_END_ALLOW_THREADS
     return Py_BuildValue("(nnl)", sc.chars - sc.joins, sc.words, pack(&sc));
 }
 
