@@ -141,6 +141,9 @@ plain_end(Scan *sc, unsigned int last)
 #define ASCII_BLOCKS(CHAR_T, s, i, n, sc, last)                                   \
     while ((i) + BLOCK <= (n)) {                                                  \
         const CHAR_T *b = (s) + (i);                                              \
+        /* A look at three first: most blocks of other text fail there. */       \
+        if ((b[0] | b[BLOCK / 2] | b[BLOCK - 1]) >= 0x80)                         \
+            break;                                                                \
         CHAR_T other = 0;                                                         \
         for (int k = 0; k < BLOCK; k++)                                           \
             other |= (CHAR_T)((b[k] >= 0x80) | (b[k] == 0x0D));                   \
