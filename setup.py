@@ -1,5 +1,6 @@
-"""The one compiled module, optional: without a C compiler outstream installs
-and counts in Python (core/counts.py); with one, --stats counts in C."""
+"""The one compiled module, optional: with a C compiler, --stats counts and the
+pipe path scans for controls in C (core/_speedups.c); without one, outstream
+installs all the same and does both in Python (core/counts.py, escapes.py)."""
 
 from setuptools import Extension, setup
 
