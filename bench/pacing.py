@@ -37,7 +37,8 @@ How
                would see as separate updates (for the naive loop at high
                rates several writes land in one read).
     CPU        share of one core while streaming: the child's on-CPU time
-               (sum of /proc/PID/task/*/schedstat, ns resolution) between the
+               (sum of /proc/PID/task/*/schedstat, ns resolution, a thread
+               that ended counted with its last reading) between the
                first and the last sample taken as bytes arrive, divided by
                the wall time between those samples. `CPU total` is the
                child's user+sys time from os.wait4 over the span, start-up
@@ -146,18 +147,20 @@ def make_text(n_chars: int) -> str:
     return "".join(out)[: n_chars - 1] + "\n"
 
 
-def cpu_ns(pid: int) -> int | None:
-    """Nanoseconds on CPU of every live thread of `pid`, or None if unreadable."""
-    total = 0
-    found = False
+def cpu_ns(pid: int, seen: dict[str, int]) -> int | None:
+    """Nanoseconds on CPU of every thread of `pid` seen so far, or None if unreadable.
+
+    `seen` keeps each thread's last reading: a thread that has ended (the
+    file's reader, once the file is read) keeps what it used, so the sum
+    never goes down.
+    """
     for path in glob.glob(f"/proc/{pid}/task/*/schedstat"):
         try:
             with open(path) as f:
-                total += int(f.read().split()[0])
-            found = True
+                seen[path] = max(seen.get(path, 0), int(f.read().split()[0]))
         except (OSError, ValueError, IndexError):
             pass
-    return total if found else None
+    return sum(seen.values()) if seen else None
 
 
 class PtyRun:
@@ -184,6 +187,7 @@ class PtyRun:
         self.reads: list[tuple[float, int]] = []
         stderr = bytearray()
         cpu_first: tuple[float, int] | None = None
+        threads: dict[str, int] = {}  # each thread's CPU at its last reading (cpu_ns)
         cpu_last: tuple[float, int] | None = None
         self.stopped = False
         fds = [master, err_r]
@@ -204,7 +208,7 @@ class PtyRun:
                         continue
                     self.reads.append((now, len(data)))
                     if cpu_first is None or cpu_last is None or now - cpu_last[0] >= 0.005:
-                        sample = cpu_ns(proc.pid)
+                        sample = cpu_ns(proc.pid, threads)
                         if sample is not None:
                             if cpu_first is None:
                                 cpu_first = (now, sample)
