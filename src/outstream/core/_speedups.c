@@ -251,7 +251,7 @@ step(Scan *sc, unsigned int p)
     } while (0)
 
 static void
-count_str(Scan *restrict sc_out, const unsigned char *restrict table, int kind,
+count_str(Scan *sc_out, const unsigned char *table, int kind,
           const void *data, Py_ssize_t n)
 {
     Scan sc = *sc_out;
