@@ -130,7 +130,7 @@ class _ParagraphLane:
     paragraph: OpenParagraph
     above: list[str]  # the live lines before the paragraph's
     raw: str  # its inline text, untrimmed
-    trim: str  # what markdown-it trims off it (markdown_it.common.utils.mdTrim)
+    trim: str  # what markdown-it trims off it (MD_TRIM_CHARS, kept: a frame imports nothing)
 
 
 @dataclass(slots=True)

@@ -283,7 +283,10 @@ class OpenParagraph:
     Attributes:
         inline: its inline token (its ``map`` says which lines it spans).
         env: the parse's environment (link reference definitions).
+        containers: the list items and block quotes around it.
         key: where it is, for what `ParagraphView` keeps of it.
+        separate: it is drawn after a blank line.
+        exact: it is being committed (no speculative rows).
         lines: its lines as drawn, the blank line before it included.
     """
 
