@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from outstream.core.counts import _TABLE_BLOCK as BLOCK
 from outstream.core.counts import CompiledTextCounter, TextCounter, compiled, count_graphemes
 from outstream.core.graphemes import count_graphemes as count_graphemes_lazily
 
@@ -109,10 +110,9 @@ def test_the_compiled_counter_is_built_where_a_c_compiler_is() -> None:
 
 def one_of_each_property() -> list[str]:
     """A character for each property byte the compiled counter reads (some twenty)."""
-    from outstream.core._speedups import GCB_VALUES
-    from outstream.core.counts import _the_property_table
+    from outstream.core.counts import property_table
 
-    table = _the_property_table(GCB_VALUES)
+    table = property_table().whole()
     found: dict[int, str] = {}
     for cp in range(0x110000):
         found.setdefault(table[cp], chr(cp))
@@ -125,10 +125,10 @@ def test_every_sequence_of_three_properties_is_counted_as_regex_segments_it() ->
     (a run to five kinds, 3.2 million strings, agreed too when it was written)."""
     import itertools
 
-    from outstream.core._speedups import GCB_VALUES, START_STATE, count
-    from outstream.core.counts import _the_property_table
+    from outstream.core._speedups import START_STATE, count
+    from outstream.core.counts import property_table
 
-    table = _the_property_table(GCB_VALUES)
+    table = property_table().whole()
     chars = one_of_each_property()
     assert len(chars) >= 15
     wrong = []
@@ -136,7 +136,7 @@ def test_every_sequence_of_three_properties_is_counted_as_regex_segments_it() ->
         for combo in itertools.product(chars, repeat=n):
             text = "".join(combo)
             want = (len(reference(text)), len(text.split()))
-            clusters, words, _state = count(text, table, START_STATE)
+            clusters, words, _state, _stop = count(text, table, START_STATE, 0)
             if (clusters, words) != want:
                 wrong.append([f"U+{ord(c):04X}" for c in text])
     assert wrong == []
@@ -147,9 +147,9 @@ def test_ascii_is_as_the_block_reading_takes_it() -> None:
     """_speedups.c reads ASCII a block at a time without the table: every character
     but CR plain (GCB Other, LF or Control, nothing else), whitespace as str.isspace()."""
     from outstream.core._speedups import GCB_VALUES
-    from outstream.core.counts import _SPACE_BIT, _the_property_table
+    from outstream.core.counts import _SPACE_BIT, property_table
 
-    table = _the_property_table(GCB_VALUES)
+    table = property_table().whole()
     plain = {GCB_VALUES.index(name) for name in ("Other", "LF", "Control")}
     assert [chr(c) for c in range(0x80) if table[c] & 0x7F not in plain] == ["\r"]
     assert [chr(c) for c in range(0x80) if table[c] & _SPACE_BIT] == [
@@ -176,34 +176,88 @@ def test_ascii_is_as_the_block_reading_takes_it() -> None:
 def test_the_block_reading_is_exact_in_every_cut_and_every_kind_of_str(text: str) -> None:
     """ASCII runs are read 64 characters at a time, the rest four at a time, the joiners
     one by one: wherever a piece ends, in a str of one, two or four bytes a character."""
-    from outstream.core._speedups import GCB_VALUES, START_STATE, count
-    from outstream.core.counts import _the_property_table
+    from outstream.core._speedups import START_STATE, count
+    from outstream.core.counts import property_table
 
-    table = _the_property_table(GCB_VALUES)
+    table = property_table().whole()
     for whole in (text, text + "\u0100", text + "中", text + "🙂"):
         want = (len(reference(whole)), len(whole.split()))
         for at in range(len(whole) + 1):
             got = [0, 0]
             state = START_STATE
             for piece in (whole[:at], whole[at:]):
-                clusters, words, state = count(piece, table, state)
+                clusters, words, state, _stop = count(piece, table, state, 0)
                 got = [got[0] + clusters, got[1] + words]
             assert tuple(got) == want, (whole[-1], at)
 
 
 @needs_compiled
 def test_count_refuses_what_it_was_not_made_for() -> None:
-    from outstream.core._speedups import GCB_VALUES, START_STATE, count
-    from outstream.core.counts import _the_property_table
+    from outstream.core._speedups import START_STATE, count
+    from outstream.core.counts import property_table
 
-    table = _the_property_table(GCB_VALUES)
-    assert count("", table, START_STATE) == (0, 0, START_STATE)
+    table = property_table().whole()
+    assert count("", table, START_STATE, 0) == (0, 0, START_STATE, 0)
     with pytest.raises(ValueError):
-        count("a", table, -1)  # not a state count() returned
+        count("a", table, -1, 0)  # not a state count() returned
     with pytest.raises(ValueError):
-        count("a", table[:-1], START_STATE)
+        count("a", table[:-1], START_STATE, 0)
+    with pytest.raises(ValueError):
+        count("a", table, START_STATE, 2)  # past the end
     with pytest.raises(TypeError):
-        count(b"a", table, START_STATE)  # type: ignore[arg-type]
+        count(b"a", table, START_STATE, 0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        count("a", bytes(table), START_STATE, 0)  # the table is read in place
+    with pytest.raises(TypeError):
+        count("a", table, START_STATE)  # type: ignore[call-arg]
+
+
+@needs_compiled
+def test_count_stops_before_a_character_whose_block_is_not_read_and_goes_on_from_there() -> None:
+    """For each block the text holds left unread, the count stops at its first
+    character, and the two calls' counts add up to the whole's."""
+    from outstream.core._speedups import GCB_VALUES, START_STATE, UNKNOWN, count
+    from outstream.core.counts import PropertyTable
+
+    text = "Life is an unending stream. ñ 中 🙂 e\u0301 👍🏽 🇯🇵 क्ष\r\n" * 3
+    want = (len(reference(text)), len(text.split()))
+    blocks = {ord(c) // BLOCK for c in text} - {0}  # the first is read from the start
+    assert len(blocks) == 4
+    for unread in blocks:
+        table = PropertyTable(GCB_VALUES, UNKNOWN)
+        for char in text:
+            if ord(char) // BLOCK != unread:
+                table.read_block_of(char)
+        clusters, words, state, stop = count(text, table.bytes, START_STATE, 0)
+        assert stop == min(i for i, c in enumerate(text) if ord(c) // BLOCK == unread)
+        table.read_block_of(text[stop])
+        more, more_words, _, end = count(text, table.bytes, state, stop)
+        assert end == len(text)
+        assert (clusters + more, words + more_words) == want
+
+
+@needs_compiled
+def test_a_counter_reads_only_the_blocks_its_text_holds() -> None:
+    """The table is read a block at a time, as the text meets them, to the same counts."""
+    from outstream.core import counts
+    from outstream.core._speedups import GCB_VALUES, UNKNOWN
+
+    fresh = counts.PropertyTable(GCB_VALUES, UNKNOWN)
+    old, counts._property_table = counts._property_table, fresh
+    try:
+        counter = counts.CompiledTextCounter()
+        text = "Plain ASCII, then ñ 中 🙂 and 👍🏽, then 🇯🇵 क्ष. " * 10
+        for i in range(0, len(text), 13):
+            counter.count(text[i : i + 13])
+    finally:
+        counts._property_table = old
+    assert (counter.n_graphemes, counter.n_words) == (len(reference(text)), len(text.split()))
+    blocks = {ord(c) // BLOCK for c in text} | {0}
+    read = {b for b in range(0x110000 // BLOCK) if fresh.bytes[b * BLOCK] != UNKNOWN}
+    assert read == blocks
+    whole = counts.property_table().whole()
+    for b in blocks:
+        assert fresh.bytes[b * BLOCK : (b + 1) * BLOCK] == whole[b * BLOCK : (b + 1) * BLOCK]
 
 
 @needs_compiled
@@ -214,9 +268,9 @@ def test_the_property_table_is_regexs_reading_of_each_code_point() -> None:
     import regex
 
     from outstream.core._speedups import GCB_VALUES
-    from outstream.core.counts import _PROPERTY_BITS, _SPACE_BIT, _the_property_table
+    from outstream.core.counts import _PROPERTY_BITS, _SPACE_BIT, property_table
 
-    table = _the_property_table(GCB_VALUES)
+    table = property_table().whole()
     rng = random.Random(10)
     sample = [rng.randrange(0x110000) for _ in range(3000)] + [
         rng.randrange(0x3000) for _ in range(3000)

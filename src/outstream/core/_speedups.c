@@ -17,7 +17,11 @@
 
    The properties come from Python, one byte a code point, read from the
    tables of the `regex` module that segments with \X (counts.py builds
-   them), so both halves count on the same version of Unicode.
+   them), so both halves count on the same version of Unicode. counts.py
+   reads them a block of code points at a time, the first time a text holds
+   one of the block: a byte not read yet is UNKNOWN, and count() stops
+   before such a character and says where, to be called again from there
+   once its block is read.
 
    Most characters are plain (letters, digits, punctuation, CJK, emoji,
    spaces, line ends: see PLAIN): between two of them there is always a
@@ -40,6 +44,9 @@ enum {
 enum { INCB_NONE, INCB_CONSONANT, INCB_LINKER, INCB_EXTEND };
 #define SPACE 0x80
 #define TABLE_SIZE 0x110000
+/* A code point whose properties are not read yet: the value in no table,
+   and not plain (see PLAIN), so that only the careful path meets it. */
+#define UNKNOWN (SPARE | 0x40)
 
 /* The state between two characters, packed in an int:
    bits 0-3 the previous character's GCB (SOT at the start),
@@ -92,7 +99,8 @@ fill_pair(void)
    always a boundary (GB9c and GB11 join a consonant or a pictograph only to
    a linker or a ZWJ before it, which are not plain). Plain values are 0 to
    2, the value 3 is in no table, and every other value and property has a
-   bit of 0x4C: characters are all plain when the OR of their properties is. */
+   bit of 0x4C: characters are all plain when the OR of their properties is.
+   (UNKNOWN has one too.) */
 #define PLAIN(p) (((p) & 0x4C) == 0)
 
 typedef struct {
@@ -203,13 +211,14 @@ step(Scan *sc, unsigned int p)
     sc->prev = g;
 }
 
-/* The loop over one kind of str: runs of plain characters (ASCII a block at
-   a time, then the rest one by one through the next block's worth), then
-   one by the rules. */
+/* The loop over one kind of str from `start`: runs of plain characters
+   (ASCII a block at a time, then the rest one by one through the next
+   block's worth), then one by the rules; up to the end, or to a character
+   whose properties are UNKNOWN. The characters read are in sc.chars. */
 #define COUNT_STR(CHAR_T)                                                         \
     do {                                                                          \
         const CHAR_T *s = (const CHAR_T *)data;                                   \
-        Py_ssize_t i = 0;                                                         \
+        Py_ssize_t i = start;                                                     \
         while (i < n) {                                                           \
             if (plain_may_follow(&sc)) {                                          \
                 Py_ssize_t first = i;                                             \
@@ -245,14 +254,18 @@ step(Scan *sc, unsigned int p)
                 if (i >= n)                                                       \
                     break;                                                        \
             }                                                                     \
-            step(&sc, table[s[i++]]);                                             \
+            unsigned int p = table[s[i]];                                         \
+            if (p == UNKNOWN)                                                     \
+                break;                                                            \
+            step(&sc, p);                                                         \
+            i++;                                                                  \
         }                                                                         \
-        sc.chars = n;                                                             \
+        sc.chars = i - start;                                                     \
     } while (0)
 
 static void
 count_str(Scan *sc_out, const unsigned char *table, int kind,
-          const void *data, Py_ssize_t n)
+          const void *data, Py_ssize_t start, Py_ssize_t n)
 {
     Scan sc = *sc_out;
     switch (kind) {
@@ -285,25 +298,23 @@ pack(const Scan *sc)
 }
 
 PyDoc_STRVAR(count_doc,
-"count(text, table, state) -> (clusters, words, state)\n\n"
-"The grapheme clusters and the words that start in `text`, and the state to\n"
-"give with the next piece (START_STATE before the first). `table` holds a\n"
-"property byte for each code point, as counts.py builds it.");
+"count(text, table, state, start) -> (clusters, words, state, stop)\n\n"
+"The grapheme clusters and the words that start in text[start:stop], the\n"
+"state to go on with (START_STATE before the first piece), and where it\n"
+"stopped: at the end, or at a character whose byte in `table` is UNKNOWN.\n"
+"`table` (a bytearray, as counts.py builds it) holds a property byte for\n"
+"each code point.");
 
 static PyObject *
 speedups_count(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 3) {
-        PyErr_SetString(PyExc_TypeError, "count() takes text, table and state");
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "count() takes text, table, state and start");
         return NULL;
     }
     PyObject *text = args[0], *table = args[1];
-    if (!PyUnicode_Check(text) || !PyBytes_Check(table)) {
-        PyErr_SetString(PyExc_TypeError, "count() takes a str and a bytes table");
-        return NULL;
-    }
-    if (PyBytes_GET_SIZE(table) != TABLE_SIZE) {
-        PyErr_SetString(PyExc_ValueError, "the table holds one byte for each code point");
+    if (!PyUnicode_Check(text) || !PyByteArray_Check(table)) {
+        PyErr_SetString(PyExc_TypeError, "count() takes a str and a bytearray table");
         return NULL;
     }
     long state = PyLong_AsLong(args[2]);
@@ -313,16 +324,34 @@ speedups_count(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_ValueError, "not a state count() returned");
         return NULL;
     }
-    const unsigned char *t = (const unsigned char *)PyBytes_AS_STRING(table);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    Py_ssize_t start = PyLong_AsSsize_t(args[3]);
+    if (start == -1 && PyErr_Occurred())
+        return NULL;
+    if (start < 0 || start > n) {
+        PyErr_SetString(PyExc_ValueError, "start is not in the text");
+        return NULL;
+    }
+    /* The export keeps the table from being resized while the GIL is let
+       go. Blocks of it may be read meanwhile in another thread (counts.py):
+       a byte then reads UNKNOWN, and this stops there, or its new value. */
+    Py_buffer view;
+    if (PyObject_GetBuffer(table, &view, PyBUF_SIMPLE) < 0)
+        return NULL;
+    if (view.len != TABLE_SIZE) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "the table holds one byte for each code point");
+        return NULL;
+    }
+    const unsigned char *t = (const unsigned char *)view.buf;
     Scan sc = unpack(state);
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
-    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
-    /* The str and the table are immutable and held by the caller. */
     Py_BEGIN_ALLOW_THREADS
-    count_str(&sc, t, kind, data, n);
+    count_str(&sc, t, kind, data, start, n);
     Py_END_ALLOW_THREADS
-    return Py_BuildValue("(nnl)", sc.chars - sc.joins, sc.words, pack(&sc));
+    PyBuffer_Release(&view);
+    return Py_BuildValue("(nnln)", sc.chars - sc.joins, sc.words, pack(&sc), start + sc.chars);
 }
 
 /* --- the escape scan --- */
@@ -391,6 +420,8 @@ speedups_exec(PyObject *module)
 {
     fill_pair();
     if (PyModule_AddIntConstant(module, "START_STATE", SOT) < 0)
+        return -1;
+    if (PyModule_AddIntConstant(module, "UNKNOWN", UNKNOWN) < 0)
         return -1;
     /* The GCB values in the order of their numbers, for counts.py to build
        the table with. */

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import enum
 import re
+from array import array
 from collections.abc import Iterator
 from typing import Any
 
@@ -67,14 +68,14 @@ _UNICODE_SPACE = re.compile(f"[{UNICODE_SPACES}]+")
 _PLANES = ((0x0, 0x20000), (0xE0000, 0xE1000))
 
 
+def _code_points(lo: int, hi: int) -> str:
+    """The code points from `lo` to `hi` in one str, surrogates included."""
+    return array("I", range(lo, hi)).tobytes().decode("utf-32-le", "surrogatepass")
+
+
 def _plane_chars() -> list[tuple[int, str]]:
     """Each plane's first code point, and all its characters in one str."""
-    from array import array
-
-    return [
-        (lo, array("I", range(lo, hi)).tobytes().decode("utf-32-le", "surrogatepass"))
-        for lo, hi in _PLANES
-    ]
+    return [(lo, _code_points(lo, hi)) for lo, hi in _PLANES]
 
 
 _CARRY = 64  # the longest cluster carried over whole from one piece to the next
@@ -431,46 +432,85 @@ _PROPERTY_BITS = (
     (0x60, r"\p{InCB=Extend}"),
 )
 _SPACE_BIT = 0x80
-_property_table: bytes | None = None
+_TABLE_BLOCK = 0x400  # code points whose properties are read at a time
 
 
-def _the_property_table(gcb_values: tuple[str, ...]) -> bytes:
-    """One byte for each code point, read from `regex` on first use (20-30 ms).
+class PropertyTable:
+    """The compiled counter's property bytes (see _speedups.c), read from `regex`
+    a block of code points at a time, the first time a text holds one of them.
 
-    The planes are scanned once for any character with a property; the
-    classes, one by one, are then looked for among those characters only
-    (some 22 000 of 135 000).
+    A block takes 0.1-1 ms; text in a few scripts needs a few dozen blocks,
+    where reading all of them took 30-40 ms of every counted stream. A byte
+    not read yet is `_speedups.UNKNOWN`: `_speedups.count` stops before its
+    character and `CompiledTextCounter` reads its block. The first block
+    (ASCII, which the C loop reads without the table) is read at once.
+    A block is written in place, whole, in one slice assignment; reading it
+    twice (two threads at once) writes the same bytes, and a count running
+    meanwhile in another thread reads each byte as UNKNOWN or as its value.
     """
-    global _property_table
-    if _property_table is None:
+
+    def __init__(self, gcb_values: tuple[str, ...], unknown: int) -> None:
+        self.bytes = bytearray([unknown]) * 0x110000
+        self._unknown = unknown
         # (Other is 0; a value without a name is in no table.)
         classes = [(v, rf"\p{{GCB={name}}}") for v, name in enumerate(gcb_values) if v and name]
-        classes += _PROPERTY_BITS
+        self._classes = [
+            (pattern(f"[{source}]+"), bytes(b | bits for b in range(256)))
+            for bits, source in [*classes, *_PROPERTY_BITS]
+        ]
+        self.read(0, _TABLE_BLOCK)
+
+    def read_block_of(self, char: str) -> None:
+        """Read the properties of the block that holds `char`."""
+        lo = ord(char) - ord(char) % _TABLE_BLOCK
+        self.read(lo, lo + _TABLE_BLOCK)
+
+    def read(self, lo: int, hi: int) -> None:
+        """Read the properties of the code points from `lo` to `hi` (whole blocks).
+
+        The range is scanned once for any character with a property; the
+        classes, one by one, are then looked for among those characters only.
+        """
         # Every GCB value but Other, pictographs, every InCB value but None.
         any_class = pattern(r"[\P{GCB=Other}\p{ExtPict}\P{InCB=None}]+")
-        runs: list[tuple[int, int, int]] = []  # (first code point, offset in `found`, length)
-        found_parts: list[str] = []
-        offset = 0
-        spaces = _SPACE_BYTES.decode()  # and str.split()'s beyond ASCII, found here
-        for lo, chars in _plane_chars():
-            for m in any_class.finditer(chars):
-                runs.append((lo + m.start(), offset, m.end() - m.start()))
-                found_parts.append(m.group())
-                offset += m.end() - m.start()
-            spaces += "".join(_UNICODE_SPACE.findall(chars))
-        found = "".join(found_parts)
+        if all(self.bytes[b] != self._unknown for b in range(lo, hi, _TABLE_BLOCK)):
+            return
+        chars = _code_points(lo, hi)
+        runs = [m.span() for m in any_class.finditer(chars)]
+        found = "".join(chars[a:b] for a, b in runs)
         props = bytearray(len(found))
-        for bits, source in classes:
-            with_bits = bytes(b | bits for b in range(256))
-            for m in pattern(f"[{source}]+").finditer(found):
-                start, end = m.span()
-                props[start:end] = props[start:end].translate(with_bits)
-        table = bytearray(0x110000)
-        for first, at, n in runs:
-            table[first : first + n] = props[at : at + n]
-        for char in spaces:
-            table[ord(char)] |= _SPACE_BIT
-        _property_table = bytes(table)
+        for class_pattern, with_bits in self._classes:
+            for m in class_pattern.finditer(found):
+                a, b = m.span()
+                props[a:b] = props[a:b].translate(with_bits)
+        block = bytearray(hi - lo)
+        at = 0
+        for a, b in runs:
+            block[a:b] = props[at : at + b - a]
+            at += b - a
+        for m in _ALL_SPACES.finditer(chars):
+            block[m.start()] |= _SPACE_BIT
+        self.bytes[lo:hi] = block
+
+    def whole(self) -> bytearray:
+        """Every block read (for tests)."""
+        for lo in range(0, 0x110000, 0x10000):
+            self.read(lo, lo + 0x10000)
+        return self.bytes
+
+
+# What str.isspace() holds of.
+_ALL_SPACES = re.compile(f"[{re.escape(_SPACE_BYTES.decode())}{UNICODE_SPACES}]")
+_property_table: PropertyTable | None = None
+
+
+def property_table() -> PropertyTable:
+    """The one table of the process, made on first use."""
+    global _property_table
+    if _property_table is None:
+        from . import _speedups
+
+        _property_table = PropertyTable(_speedups.GCB_VALUES, _speedups.UNKNOWN)
     return _property_table
 
 
@@ -483,15 +523,20 @@ class CompiledTextCounter(TextCounter):
         from . import _speedups
 
         self._count = _speedups.count
-        self._table = _the_property_table(_speedups.GCB_VALUES)
+        self._table = property_table()
         self._state: int = _speedups.START_STATE
 
     def count(self, text: str, utf8: bytes | None = None) -> None:
         # (The str is read, not its UTF-8: its ASCII runs are read as fast,
         # and the rest needs no decoding.)
-        clusters, words, self._state = self._count(text, self._table, self._state)
-        self.n_graphemes += clusters
-        self.n_words += words
+        table, end, start = self._table, len(text), 0
+        while True:
+            clusters, words, self._state, start = self._count(text, table.bytes, self._state, start)
+            self.n_graphemes += clusters
+            self.n_words += words
+            if start == end:
+                return
+            table.read_block_of(text[start])
 
 
 def compiled() -> bool:
