@@ -53,7 +53,10 @@ What it measures
     as many frame deadlines as ours does (``threading.Event.wait``, as our
     clock does) and writes 64 bytes, net of ``python -c pass``. On a VM each
     wake-up costs CPU of its own (the caches are cold after a sleep): that
-    floor is part of every paced frame, ours and any peer's.
+    floor is part of every paced frame, ours and any peer's. And the
+    renderer's own feeds of the answer's first 20 KB, in this process, back
+    to back and then each after a wait of a frame (the CPU of the feeds
+    only): what the host's other load does to work done once a frame.
 
 The first text of ``outstream -m`` on a pty is measured by bench/latency.py (1).
 
@@ -131,6 +134,7 @@ CLI_CPS = 3840  # 64 characters a frame at 60 frames a second
 GOAL_CLI = 3.0
 GOAL_CLI_GROWTH = 1.15
 STARTUP_RUNS = 3
+FEEDS_CHARS = 20_000  # of the answer, fed in this process with and without frame waits
 RICH_RUNS = 5
 
 
@@ -793,6 +797,26 @@ def rich_render_cpu(doc: str, color: str | None) -> list[float]:
     return [once() for _ in range(RICH_RUNS)]
 
 
+def feeds_cpu(doc: str, wait: bool) -> float:
+    """CPU of MarkdownRenderer.feed over `doc`, a frame's characters at a time,
+    each feed after a wait for its frame's deadline or right after the last."""
+    from outstream.core.pipeline import MarkdownOutput
+
+    renderer = MarkdownOutput(width=WIDTH, height=HEIGHT).renderer()
+    wake = threading.Event()
+    cpu = 0.0
+    gc.collect()
+    t0 = time.monotonic()
+    for k, i in enumerate(range(0, len(doc), FRAME_CHARS)):
+        if wait:
+            wake.wait(max(t0 + (k + 1) * FRAME - time.monotonic(), 0))
+        c0 = time.thread_time()
+        renderer.feed(doc[i : i + FRAME_CHARS])
+        cpu += time.thread_time() - c0
+    renderer.flush()
+    return cpu
+
+
 # A bare paced loop: as many frames as ours, each a wait for its deadline
 # (Event.wait, as SystemClock does) and a write of a frame's 64 bytes.
 FLOOR = """
@@ -891,6 +915,10 @@ def part4(tmp: Path, failures: list[str]) -> None:
             rows,
         )
     )
+    doc = realistic_answer(CLI_SIZES_KB[0] * 1000)[:FEEDS_CHARS]
+    feeds_cpu(doc, wait=False)  # imports, lexers, caches
+    hot = statistics.median(feeds_cpu(doc, wait=False) for _ in range(3))
+    paced = feeds_cpu(doc, wait=True)
     small, big = CLI_SIZES_KB[0], CLI_SIZES_KB[-1]
     growth = ratios[big] / ratios[small]
     ok = growth <= GOAL_CLI_GROWTH
@@ -903,6 +931,10 @@ def part4(tmp: Path, failures: list[str]) -> None:
         f"({plain_startup:.2f} s); floor: a bare Python loop waiting for as many frame "
         f"deadlines and writing 64 bytes each, net of `python -c pass` ({python:.2f} s): "
         "what every paced frame costs on this host before any work.\n"
+        f"The renderer's feeds of the answer's first {FEEDS_CHARS // 1000} KB in this process, a frame's "
+        f"{FRAME_CHARS} characters each: {hot:.2f} s back to back (median of 3), {paced:.2f} s "
+        f"each after a wait for its frame ({paced / hot:.1f}x: the host's other load "
+        "cools the caches between frames).\n"
     )
     if not ok:
         failures.append(
