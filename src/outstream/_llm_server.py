@@ -59,6 +59,12 @@ Failure = Literal[
     "http_500",
     "malformed",
     "error_event",
+    "http_502_text",
+    "html",
+    "redirect",
+    "keepalive",
+    "long_line",
+    "gzip_bomb",
 ]
 """How a script fails.
 
@@ -71,6 +77,20 @@ Failure = Literal[
   short; the stream then goes on as scripted.
 - ``"error_event"``: after `Script.fail_after` pieces, the provider's in-stream
   error (an ``error`` event, an ``{"error": ...}`` object), and the body ends.
+
+What a hostile or misconfigured server does instead of answering:
+
+- ``"http_502_text"``: HTTP 502 with a plain-text body (`Script.error_message`,
+  or a proxy's "Bad Gateway" page);
+- ``"html"``: HTTP 200 with a web page (a login page where the API was meant);
+- ``"redirect"``: HTTP 302 to a URL with a user, a password and a token;
+- ``"keepalive"``: an event stream of keep-alive comments only, then its end;
+- ``"long_line"``: an event stream whose first line is 17 MiB long and never ends;
+- ``"gzip_bomb"``: a gzip-encoded event stream of 300 MiB of blank lines
+  (300 KiB on the wire).
+
+`Script.error_message`, when set, is the text of every error the server
+sends (HTTP error bodies, in-stream errors): a hostile server's payload.
 """
 
 Stop = Literal["end", "length"]
@@ -82,6 +102,9 @@ DEFAULT_MODEL = "outstream-test"
 
 _HTTP_FAILURES = frozenset({"http_401", "http_403", "http_404_model", "http_429", "http_500"})
 _STREAM_FAILURES = frozenset({"disconnect", "malformed", "error_event"})
+_HOSTILE_FAILURES = frozenset(
+    {"http_502_text", "html", "redirect", "keepalive", "long_line", "gzip_bomb"}
+)
 _FAILURES = frozenset(get_args(Failure))
 
 
@@ -114,6 +137,8 @@ class Script:
         fail: how the response fails, if it does.
         fail_after: pieces sent before a ``disconnect``, ``malformed`` or
             ``error_event`` failure, which happens when the next piece was due.
+        error_message: the text of every error the server sends, instead of
+            the provider's own.
 
     Raises:
         ValueError: a field is out of range.
@@ -131,6 +156,7 @@ class Script:
     stop: Stop = "end"
     fail: Failure | None = None
     fail_after: int = 0
+    error_message: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("chunks", "reasoning"):
@@ -392,7 +418,8 @@ class _ChatWire:
         return out + b"data: [DONE]\n\n"
 
     def error_event(self) -> bytes:
-        error = {"message": _OPENAI_SERVER_ERROR, "type": "server_error", "param": None}
+        message = self._ctx.script.error_message or _OPENAI_SERVER_ERROR
+        error = {"message": message, "type": "server_error", "param": None}
         return _sse({"error": {**error, "code": None}})
 
     def garbage(self) -> bytes:
@@ -620,7 +647,8 @@ class _ResponsesWire:
         )
 
     def error_event(self) -> bytes:
-        return self._event("error", code="server_error", message=_OPENAI_SERVER_ERROR, param=None)
+        message = self._ctx.script.error_message or _OPENAI_SERVER_ERROR
+        return self._event("error", code="server_error", message=message, param=None)
 
     def garbage(self) -> bytes:
         return f'event: response.output_text.delta\ndata: {{"type":"response.output_text.delta","item_id":"{self._message_id}","delta":\n\n'.encode()
@@ -721,7 +749,8 @@ class _MessagesWire:
         return out + self._event("message_stop")
 
     def error_event(self) -> bytes:
-        return self._event("error", error={"type": "overloaded_error", "message": "Overloaded"})
+        message = self._ctx.script.error_message or "Overloaded"
+        return self._event("error", error={"type": "overloaded_error", "message": message})
 
     def garbage(self) -> bytes:
         return f'event: content_block_delta\ndata: {{"type":"content_block_delta","index":{max(self._index, 0)},"delta":{{"type":"text_delta","text":\n\n'.encode()
@@ -792,8 +821,9 @@ class _OllamaWire:
         return self._line(self._final(now, self._content("", None)))
 
     def error_event(self) -> bytes:
+        message = self._ctx.script.error_message
         return self._line(
-            {"error": "an error was encountered while running the model: unexpected EOF"}
+            {"error": message or "an error was encountered while running the model: unexpected EOF"}
         )
 
     def garbage(self) -> bytes:
@@ -929,7 +959,30 @@ def _masked_key(headers: Mapping[str, str], api: Api) -> str | None:
 
 
 def _error_response(
-    api: Api, kind: str, *, model: str, headers: Mapping[str, str], path: str = "", method: str = ""
+    api: Api,
+    kind: str,
+    *,
+    model: str,
+    headers: Mapping[str, str],
+    path: str = "",
+    method: str = "",
+    message: str | None = None,
+) -> tuple[int, dict[str, object]]:
+    """The provider's error body for `kind`; `message` instead of its text, if given."""
+    status, body = _provider_error(
+        api, kind, model=model, headers=headers, path=path, method=method
+    )
+    if message is not None:
+        error = body["error"]
+        if isinstance(error, dict):
+            error["message"] = message
+        else:
+            body["error"] = message
+    return status, body
+
+
+def _provider_error(
+    api: Api, kind: str, *, model: str, headers: Mapping[str, str], path: str, method: str
 ) -> tuple[int, dict[str, object]]:
     key = _masked_key(headers, api)
     if kind == "http_401" and key is None:
@@ -1107,12 +1160,20 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             model = ""
         script = owner._script_for(model)
         if script is None or script.fail == "http_404_model":
-            status, error = _error_response(api, "http_404_model", model=model, headers=headers)
+            message = script.error_message if script is not None else None
+            status, error = _error_response(
+                api, "http_404_model", model=model, headers=headers, message=message
+            )
             self._send_json(request, status, error, api)
             return Ending.COMPLETE if script is None else Ending.FAILED
         if script.fail is not None and script.fail in _HTTP_FAILURES:
-            status, error = _error_response(api, script.fail, model=model, headers=headers)
+            status, error = _error_response(
+                api, script.fail, model=model, headers=headers, message=script.error_message
+            )
             self._send_json(request, status, error, api)
+            return Ending.FAILED
+        if script.fail is not None and script.fail in _HOSTILE_FAILURES:
+            self._misbehave(request, script)
             return Ending.FAILED
         n_prompt, n_completion = script.usage or (
             _count_words([body.get(k) for k in _PROMPT_KEYS]),
@@ -1159,6 +1220,43 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             progress.n_pieces_sent += 1
         self._end_body(wire.closing(time.monotonic()))
         return Ending.FAILED if script.fail is not None else Ending.COMPLETE
+
+    def _misbehave(self, request: RecordedRequest, script: Script) -> None:
+        """A hostile or misconfigured server's answer (see `Failure`)."""
+        fail = script.fail
+        if fail == "http_502_text":
+            text = script.error_message or "<html><body><h1>502 Bad Gateway</h1></body></html>"
+            self._send_bytes(request, 502, "text/plain; charset=utf-8", text.encode())
+        elif fail == "html":
+            page = b"<!doctype html><html><head><title>Sign in</title></head><body></body></html>"
+            self._send_bytes(request, 200, "text/html; charset=utf-8", page)
+        elif fail == "redirect":
+            self.send_response(302)
+            self.send_header("Location", "https://user:hunter2@login.invalid/sso?token=s3cr3t")
+            self.send_header("Content-Length", "0")
+            self._write(b"", headers=True)
+        elif fail == "gzip_bomb":
+            import zlib
+
+            packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+            block = b"\n" * (1 << 20)
+            body = b"".join(packer.compress(block) for _ in range(300)) + packer.flush()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(body)))
+            self._write(body, headers=True)
+        else:
+            self._send_head(request, 200, "text/event-stream", "openai", chunked=True)
+            if fail == "keepalive":
+                for _ in range(3):
+                    self._send_chunk(b": keep-alive\n\n")
+            else:  # long_line
+                piece = b"x" * (1 << 20)
+                self._send_chunk(b"data: ")
+                for _ in range(17):
+                    self._send_chunk(piece)
+            self._end_body(b"")
 
     def _answer_whole(
         self, request: RecordedRequest, wire: _Wire, script: Script, api: Api

@@ -75,6 +75,14 @@ class _Parser(argparse.ArgumentParser):
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
+    def _print_message(self, message: str, file: Any = None) -> None:
+        # Its errors quote the arguments given (a file's name, a value):
+        # controls in them reach no terminal.
+        from .core.escapes import EscapeSanitizer
+
+        sanitizer = EscapeSanitizer("strip")
+        super()._print_message(sanitizer.feed(message) + sanitizer.flush(), file)
+
 
 def command_parser(prog: str, description: str, epilog: str) -> argparse.ArgumentParser:
     """A parser for `prog` whose help keeps its texts' lines, and whose errors exit 2."""
@@ -253,8 +261,11 @@ def _add_stream_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _fail(message: str) -> None:
+    """One line on stderr: what went wrong (outside text in it made safe, see terminal_line)."""
+    from .core.escapes import terminal_line
+
     try:
-        sys.stderr.write(f"outstream: {message}\n")
+        sys.stderr.write(f"outstream: {terminal_line(message)}\n")
         sys.stderr.flush()
     except Exception:
         pass
@@ -394,6 +405,22 @@ def build_ask_parser() -> argparse.ArgumentParser:
         help="give up when the server sends nothing for S seconds (default 60)",
     )
     model.add_argument(
+        "--max-time",
+        type=_positive("--max-time"),
+        default=None,
+        metavar="S",
+        help="give up when the whole answer takes over S seconds (default: no limit; "
+        "--timeout alone lets a server that sends a little at a time go on for ever)",
+    )
+    model.add_argument(
+        "--max-event",
+        type=_count("--max-event"),
+        default=16,
+        metavar="MIB",
+        help="the longest line or event of the answer's event stream, in MiB: past it the "
+        "stream is malformed (default 16)",
+    )
+    model.add_argument(
         "--connect-timeout",
         type=_positive("--connect-timeout"),
         default=10.0,
@@ -429,7 +456,7 @@ def _count(kind: str) -> Any:
 def _ask(argv: Sequence[str]) -> int:
     import os
 
-    from .sources.openai_http import ChatRequest, chat_stream, settings_from
+    from .sources.openai_http import ChatRequest, chat_stream, safe_url, settings_from
 
     parser = build_ask_parser()
     args = parser.parse_args(_optional_values(argv))
@@ -458,26 +485,14 @@ def _ask(argv: Sequence[str]) -> int:
         max_tokens=args.max_tokens,
         connect_timeout=args.connect_timeout,
         read_timeout=args.timeout,
+        max_time=args.max_time,
+        max_event=args.max_event * 1024 * 1024,
     )
     if args.markdown is None:  # an answer is Markdown: render it on a terminal
         args.markdown = sys.stdout is not None and sys.stdout.isatty()
     return _stream(
-        args, chat_stream(request), describe=f"outstream ask, {_safe_url(base_url)}", model=model
+        args, chat_stream(request), describe=f"outstream ask, {safe_url(base_url)}", model=model
     )
-
-
-def _safe_url(url: str) -> str:
-    """A URL without what may hold a secret: user and password, query, fragment."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        if parts.port is not None:
-            host = f"{host}:{parts.port}"
-        return urlunsplit((parts.scheme, host, parts.path, "", ""))
-    except ValueError:
-        return "an endpoint"
 
 
 _REPLAY_DESCRIPTION = """\

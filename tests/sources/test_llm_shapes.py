@@ -84,6 +84,34 @@ def test_reasoning_can_be_shown_with_the_answer():
     assert result.reasoning == ""
 
 
+HOSTILE_REASONING = [
+    "Let me\x1b]0;PWN",
+    "ED\x07 think.\x1b]52;c;aGk=\x07\x1b[2J\u202e",
+    " done\x1b]0;",
+]
+
+
+def test_reasoning_kept_apart_is_sanitized_even_when_a_sequence_spans_its_chunks():
+    thoughts = io.StringIO()
+    chunks = [chat_chunk(None, reasoning=r) for r in HOSTILE_REASONING] + [chat_chunk("42")]
+    shown, result = run(chunks, reasoning=thoughts)
+    assert (shown, thoughts.getvalue(), result.reasoning) == (
+        "42",
+        "Let me think. done\n",
+        "Let me think. done",
+    )
+    # Under "escape" the controls are shown, not acted on.
+    shown, result = run(chunks, escapes="escape")
+    assert "\x1b" not in result.reasoning and "\u241b]0;PWNED" in result.reasoning
+
+
+def test_reasoning_shown_with_the_answer_is_a_channel_of_its_own():
+    """A sequence the reasoning leaves open does not swallow the answer."""
+    chunks = [chat_chunk(None, reasoning=r) for r in HOSTILE_REASONING] + [chat_chunk("42")]
+    shown, _ = run(chunks, reasoning="show")
+    assert shown == "Let me think. done42"
+
+
 def test_tool_calls_are_kept_not_printed():
     call = [
         {"index": 0, "id": "t1", "type": "function", "function": {"name": "f", "arguments": "{}"}}

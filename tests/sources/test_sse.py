@@ -47,3 +47,72 @@ def test_random_chunkings(cuts):
     points = sorted(set(cuts))
     chunks = [STREAM[a:b] for a, b in zip([0, *points], [*points, len(STREAM)], strict=True)]
     assert parse(chunks) == EXPECTED
+
+
+def reference(stream: bytes) -> list[SSEEvent]:
+    """The standard's line-by-line reading, written plainly (9.2.6), for the whole stream."""
+    text = stream.decode("utf-8", "replace").removeprefix("\ufeff")
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")[:-1]
+    events, data, name, last_id = [], [], "", None
+    for line in lines:
+        if not line:
+            if data:
+                events.append(SSEEvent(event=name or "message", data="\n".join(data), id=last_id))
+            data, name = [], ""
+        elif not line.startswith(":"):
+            field, _, value = line.partition(":")
+            value = value.removeprefix(" ")
+            if field == "data":
+                data.append(value)
+            elif field == "event":
+                name = value
+            elif field == "id" and "\0" not in value:
+                last_id = value
+    return events
+
+
+LINE_PARTS = [b"data: x", b"data: yz", b"event: e", b": ka", b"id: 1", b"", b"data"]
+ENDS = [b"\n", b"\r", b"\r\n", b"\n\n", b"\r\r", b"\r\n\r\n", b"\n\n\n\n"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(LINE_PARTS), st.sampled_from(ENDS)), max_size=12),
+    st.lists(st.integers(0, 200), max_size=6),
+)
+def test_runs_of_line_ends_and_blank_lines_read_as_the_standard_says(lines, cuts):
+    stream = b"".join(a + b for a, b in lines)
+    points = sorted({c for c in cuts if c <= len(stream)})
+    chunks = [stream[a:b] for a, b in zip([0, *points], [*points, len(stream)], strict=True)]
+    assert parse(chunks) == reference(stream)
+
+
+def test_a_line_or_an_event_past_the_bound_is_an_error_not_memory_without_end():
+    from outstream.sources.sse import MAX_EVENT, SSEError
+
+    assert MAX_EVENT == 16 * 1024 * 1024
+    parser = SSEParser(max_event=16)
+    assert parser.feed(b"data: 0123456789\n\n") == [SSEEvent(event="message", data="0123456789")]
+    with pytest.raises(SSEError, match="line of the event stream went on past 16 characters"):
+        for _ in range(20):
+            parser.feed(b"xx")  # one line that never ends
+    parser = SSEParser(max_event=16)
+    with pytest.raises(SSEError, match="is over 16 characters"):
+        parser.feed(b"data: 0123456789AB\n")
+    parser = SSEParser(max_event=16)
+    with pytest.raises(SSEError, match="event's data is over 16 characters"):
+        parser.feed(b"data: 01234567\ndata: 89abcdef\n")
+    with pytest.raises(ValueError):
+        SSEParser(max_event=0)
+
+
+def test_a_long_line_is_kept_in_pieces_not_joined_again_at_each_chunk():
+    """16 MiB without a line end, in 64 KiB chunks: the pieces are only joined when it ends."""
+    parser = SSEParser()
+    piece = b"x" * 65536
+    assert parser.feed(b"data: ") == []
+    for _ in range(255):
+        assert parser.feed(piece) == []
+    assert len(parser._open) == 256  # one piece a chunk: no copy of what came before
+    [event] = parser.feed(b"\n\n")
+    assert len(event.data) == 255 * 65536

@@ -83,7 +83,7 @@ import enum
 import re
 from typing import Final, Literal
 
-__all__ = ["ESCAPE_POLICIES", "EscapePolicy", "EscapeSanitizer"]
+__all__ = ["ESCAPE_POLICIES", "EscapePolicy", "EscapeSanitizer", "terminal_line"]
 
 EscapePolicy = Literal["strip", "escape", "sgr", "raw"]
 """What `EscapeSanitizer` does with controls.
@@ -520,3 +520,15 @@ class EscapeSanitizer:
                     self._remove_sequence(1)
             else:
                 self._remove_sequence()
+
+
+def terminal_line(text: str, limit: int = 1000) -> str:
+    """`text` as one line that is safe on a terminal: for messages that carry outside text.
+
+    Controls and escape sequences are removed as the ``"strip"`` policy
+    removes them, line breaks and runs of blanks become one space, and a
+    text longer than `limit` characters is cut, ending in "…".
+    """
+    sanitizer = EscapeSanitizer("strip")
+    line = " ".join((sanitizer.feed(text) + sanitizer.flush()).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"

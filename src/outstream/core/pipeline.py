@@ -93,8 +93,12 @@ class Pipeline:
             the next line; see `SoftWrap`).
         reasoning: a model's reasoning text is kept apart (``"hide"``; it
             is in `reasoning_text`) or shown with the answer (``"show"``).
+            Either way it is a channel of its own through the `escapes`
+            policy, with its own sanitizer state (a sequence split across
+            reasoning chunks is one sequence, and cannot run on into the
+            answer).
         on_reasoning: called with each piece of reasoning kept apart, as it
-            arrives (the CLI shows it on stderr).
+            arrives, sanitized (the CLI shows it on stderr).
         markdown: render the text as Markdown (instead of wrapping it): on a
             terminal with a live region of `MarkdownOutput.height` rows, or,
             with no height, finished blocks only, with no cursor movement.
@@ -122,6 +126,7 @@ class Pipeline:
         self.pacer: Pacer = Instant() if pacer is None else pacer
         self._utf8 = Utf8Decoder(errors)
         self._sanitizer = EscapeSanitizer(escapes)
+        self._reasoning_sanitizer = EscapeSanitizer(escapes)
         # Units matter only to a pacer that counts them; for the others one
         # unit per feed is the same text with far less work.
         self._segmenter = Segmenter(unit if self.pacer.counts_units else "chunk", hold=hold)
@@ -145,7 +150,9 @@ class Pipeline:
         self.reasoning = reasoning
         self.on_reasoning = on_reasoning
         self._reasoning_open = False  # reasoning shown apart ended mid-line
-        self.reasoning_text: list[str] = []  # what a model said while reasoning, kept apart
+        self.reasoning_text: list[
+            str
+        ] = []  # what a model said while reasoning, kept apart, sanitized
         self.events: list[Other] = []  # what else it sent: tool calls and the like
         self.usage: Usage | None = None  # token counts, when the provider reports them
         self.finish_reason: str | None = None  # set when the protocol said the answer ended
@@ -214,13 +221,7 @@ class Pipeline:
     def _side(self, event: SideEvent, t: float) -> None:
         """What a model's stream says besides the answer's text."""
         if isinstance(event, Reasoning):
-            if self.reasoning == "show":
-                self._push(event.text, t)
-            else:
-                self.reasoning_text.append(event.text)
-                if self.on_reasoning is not None:
-                    self.on_reasoning(event.text)
-                    self._reasoning_open = not event.text.endswith("\n")
+            self._reason(self._reasoning_sanitizer.feed(event.text), t)
         elif isinstance(event, Usage):
             self.usage = event if self.usage is None else self.usage.merged(event)
             self.stats.usage = self.usage
@@ -233,6 +234,18 @@ class Pipeline:
             self.events.append(event)
         else:
             self.finish_reason = event.reason or ""
+
+    def _reason(self, text: str, t: float) -> None:
+        """Reasoning, sanitized: shown with the answer, or kept apart and handed on."""
+        if not text:
+            return
+        if self.reasoning == "show":
+            self._push(text, t, sanitized=True)
+            return
+        self.reasoning_text.append(text)
+        if self.on_reasoning is not None:
+            self.on_reasoning(text)
+            self._reasoning_open = not text.endswith("\n")
 
     def _feed_data(self, data: str | bytes | bytearray, t: float, times: Sequence[float]) -> None:
         if isinstance(data, str):
@@ -301,11 +314,13 @@ class Pipeline:
             self._push(exc.text_before, t)
             self._fail(exc, t)
             return
+        self._reason(self._reasoning_sanitizer.flush(), t)
         self._push(tail + self._sanitizer.flush(), t)
         self.pacer.push(self._segmenter.flush(), t)
         self.ended = True
 
     def _fail(self, error: BaseException, t: float) -> None:
+        self._reason(self._reasoning_sanitizer.flush(), t)
         self._push(self._sanitizer.flush(), t)
         self.pacer.push(self._segmenter.flush(), t)
         self.error = error
