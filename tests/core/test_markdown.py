@@ -746,3 +746,37 @@ TABLE_LANE_PIECES = [
 @pytest.mark.usefixtures("pygments_plugins")
 def test_any_feeds_into_tables_are_the_same_with_the_fast_lane(pieces: list[str]) -> None:
     frames_with_and_without_the_lanes(pieces, 30, rich=False)
+
+
+# Character references that decode to what the sanitizer removes: a bidi
+# override and isolate, a CR and a form feed (the C0 controls markdown-it lets
+# through), in every place a reference is decoded and drawn.
+DECODED = (
+    "Open invoice&#x202E;fdp.exe&#x202C; now&#13;!\n\n"
+    "# Head&#x202e;ing&#12;\n\n"
+    '| a&#x202e; | b&#8238; |\n|---|---|\n| c&#x2066; | [link&#x202E;](http://e/x "t&#x202e;") |\n\n'
+    "- item&#x202e; one\n- [ref&#x2067;]\n\n"
+    "> quote&#x202E; here\n\n"
+    "[ref&#x2067;]: http://r/\n"
+)
+DECODED_CONTROLS = re.compile("[\r\x0c\u202a-\u202e\u2066-\u2069]")
+
+
+@pytest.mark.parametrize("cut", [1, 7, 64, len(DECODED)])
+def test_what_markdown_decodes_goes_through_the_escapes_policy(cut):
+    for escapes in ("strip", "sgr", "escape"):
+        renderer = MarkdownRenderer(80, color_system=None, escapes=escapes)
+        lines = []
+        for i in range(0, len(DECODED), cut):
+            frame = renderer.feed(DECODED[i : i + cut])
+            lines += frame.committed
+            assert not DECODED_CONTROLS.search("".join(frame.live)), (escapes, i)
+        lines += renderer.flush().committed
+        shown = "\n".join(lines)
+        assert not DECODED_CONTROLS.search(shown), escapes
+        assert "Open invoicefdp.exe now!" in shown or escapes == "escape"
+        if escapes == "escape":
+            assert "invoice<U+202E>fdp.exe<U+202C> now\u240d!" in shown
+    raw = MarkdownRenderer(80, color_system=None, escapes="raw")
+    lines = list(raw.feed(DECODED).committed) + list(raw.flush().committed)
+    assert "invoice\u202efdp.exe" in "\n".join(lines)  # raw trusts the text

@@ -83,7 +83,7 @@ import enum
 import re
 from typing import Final, Literal
 
-__all__ = ["ESCAPE_POLICIES", "EscapePolicy", "EscapeSanitizer", "terminal_line"]
+__all__ = ["ESCAPE_POLICIES", "EscapePolicy", "EscapeSanitizer", "neutralized", "terminal_line"]
 
 EscapePolicy = Literal["strip", "escape", "sgr", "raw"]
 """What `EscapeSanitizer` does with controls.
@@ -532,3 +532,17 @@ def terminal_line(text: str, limit: int = 1000) -> str:
     sanitizer = EscapeSanitizer("strip")
     line = " ".join((sanitizer.feed(text) + sanitizer.flush()).split())
     return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def neutralized(text: str, policy: EscapePolicy) -> str:
+    """Text decoded after the sanitizer ran (Markdown's character references), under `policy`.
+
+    Decoding can make the characters the sanitizer removes (``&#x202E;``
+    is a bidi override): they are removed (``"strip"``, ``"sgr"``) or
+    shown (``"escape"``) here too; ``"raw"`` keeps them.
+    """
+    if policy == "raw" or _SPECIAL.search(text) is None:
+        return text
+    if policy == "escape":
+        return _SPECIAL.sub(lambda m: _visible(ord(m.group())), text)
+    return _SPECIAL.sub("", text)

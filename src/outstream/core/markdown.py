@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from markdown_it.token import Token
 
     from .codeview import CodeView
+    from .escapes import EscapePolicy
 
 __all__ = ["ColorSystem", "Frame", "MarkdownRenderer", "render_markdown", "warm_up"]
 
@@ -223,6 +224,8 @@ class MarkdownRenderer:
         live_lines: the most rows the live region may take (a terminal's
             height less one): an open code block taller than that has its
             top rows, which no longer change, committed early. None: no limit.
+        escapes: the policy the text went through: what the parser decodes
+            (character references) goes through it too.
 
     Raises:
         ValueError: for a width under 1.
@@ -237,6 +240,7 @@ class MarkdownRenderer:
         code_theme: str = "monokai",
         render_live: bool = True,
         live_lines: int | None = None,
+        escapes: EscapePolicy = "strip",
     ) -> None:
         if width < 1:
             raise ValueError(f"width must be at least 1, not {width!r}")
@@ -263,7 +267,7 @@ class MarkdownRenderer:
         self._fence_char = "`"
         self._code_frames: dict[tuple[int, str, bool], tuple[list[str], list[str]]] = {}
         self._live: tuple[str, ...] = ()
-        self._parser = BlockParser(new_parser())
+        self._parser = BlockParser(new_parser(escapes))
         self._view = BlockView(
             self._parser, color_system=color_system, code_theme=code_theme, hyperlinks=hyperlinks
         )

@@ -43,17 +43,44 @@ if TYPE_CHECKING:
     from markdown_it.rules_inline import StateInline
     from markdown_it.token import Token
 
+    from .escapes import EscapePolicy
+
 __all__ = ["BlockParser", "InlineParse", "new_parser", "parse_inline"]
 
 _MAX_INLINE_CACHE = 4096  # distinct inline texts kept (the open region's, more or less)
 
 
-def new_parser() -> MarkdownIt:
-    """A markdown-it parser configured exactly as rich's `Markdown` configures its own."""
+def new_parser(escapes: EscapePolicy = "strip") -> MarkdownIt:
+    """A markdown-it parser configured exactly as rich's `Markdown` configures its own,
+    and one rule more: what its inline parse decodes (character references: ``&#x202E;``)
+    goes through the `escapes` policy, as the text did before it (`escapes.neutralized`)."""
     from markdown_it import MarkdownIt
 
     # rich.markdown.Markdown.__init__: MarkdownIt().enable("strikethrough").enable("table")
-    return MarkdownIt().enable("strikethrough").enable("table")
+    md = MarkdownIt().enable("strikethrough").enable("table")
+    if escapes != "raw":
+        md.core.ruler.push("outstream_neutralize", _neutralizing(escapes))
+    return md
+
+
+def _neutralizing(policy: EscapePolicy) -> Callable[[Any], None]:
+    from .escapes import neutralized
+
+    def neutralize(state: Any) -> None:
+        """Every text an inline token holds, and its attributes (a link's URL and title)."""
+        tokens = list(state.tokens)
+        while tokens:
+            token = tokens.pop()
+            if token.content:
+                token.content = neutralized(token.content, policy)
+            if token.attrs:
+                for name, value in token.attrs.items():
+                    if isinstance(value, str):
+                        token.attrs[name] = neutralized(value, policy)
+            if token.children:
+                tokens += token.children
+
+    return neutralize
 
 
 # --- inline ---

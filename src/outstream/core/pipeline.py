@@ -53,9 +53,9 @@ class MarkdownOutput:
     color_system: ColorSystem | None = "standard"
     hyperlinks: bool = False
 
-    def renderer(self) -> MarkdownRenderer:
+    def renderer(self, escapes: EscapePolicy = "strip") -> MarkdownRenderer:
         """The renderer for this output: on a terminal, a live region one row shorter than
-        the screen (the cursor's row stays below it)."""
+        the screen (the cursor's row stays below it); `escapes`: the text's policy."""
         from .live import live_rows
         from .markdown import MarkdownRenderer
 
@@ -65,6 +65,7 @@ class MarkdownOutput:
             hyperlinks=self.hyperlinks,
             render_live=self.height is not None,
             live_lines=None if self.height is None else live_rows(self.height),
+            escapes=escapes,
         )
 
 
@@ -135,7 +136,7 @@ class Pipeline:
         self._live: LiveRegion | None = None
         if markdown is not None:
             wrap_width = None  # the Markdown renderer wraps
-            self._markdown = markdown.renderer()
+            self._markdown = markdown.renderer(escapes)
             if markdown.height is not None:
                 from .live import LiveRegion
 
