@@ -3,11 +3,28 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Sequence
 from typing import TextIO
 
-__all__ = ["JsonLines"]
+__all__ = ["JsonLines", "json_line"]
+
+# Characters json.dumps leaves as they are (it escapes only C0) that a
+# terminal acts on when the file is shown (`cat`): DEL, C1, the bidi controls;
+# and the line separators, which some readers take for line ends.
+_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def json_line(value: object) -> str:
+    """`value` as one line of JSON that holds no control a terminal acts on (they are escaped)."""
+    import json
+
+    line = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    if _UNSAFE.search(line) is not None:
+        # Only a string can hold them, where \uXXXX spells the same character.
+        line = _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", line)
+    return line
 
 
 class JsonLines:
@@ -30,18 +47,11 @@ class JsonLines:
         return self._file is None
 
     def write(self, values: Sequence[object]) -> None:
-        """Write each value as one line of JSON, then flush."""
-        import json
-
+        """Write each value as one line of JSON (`json_line`), then flush."""
         if self._file is None or not values:
             return
         try:
-            self._file.write(
-                "".join(
-                    json.dumps(value, ensure_ascii=False, separators=(", ", ": ")) + "\n"
-                    for value in values
-                )
-            )
+            self._file.write("".join(json_line(value) + "\n" for value in values))
             self._file.flush()
         except OSError as exc:
             self._stopped(exc)

@@ -156,11 +156,13 @@ def _add_stream_options(parser: argparse.ArgumentParser) -> None:
     )
     text.add_argument(
         "--escapes",
-        choices=("strip", "escape", "sgr", "raw"),
+        choices=("strip", "escape", "sgr", "display", "raw"),
         default=None,
         help="control characters and escape sequences from the source: strip them "
         "(default; files given to --to get the text as received), escape them "
-        "visibly, keep only colours (sgr), or pass them raw",
+        "visibly, keep only colours and styles (sgr), keep what redraws a screen but "
+        "nothing that talks to the terminal (display: the default for a .cast), or "
+        "pass them raw (trust the source)",
     )
     text.add_argument(
         "-m",
@@ -580,7 +582,10 @@ def _play_recording(
                 f"{', '.join(given)}: a .cast plays what was shown, as it was shown; "
                 "these apply to a .jsonl of deltas"
             )
-        args.instant, args.escapes, args.wrap, args.markdown = True, "raw", False, False
+        # What was shown, as it was drawn: cursor movement and erasing stay,
+        # and nothing that talks to the terminal or the host, unless asked.
+        args.escapes = args.escapes or "display"
+        args.instant, args.wrap, args.markdown = True, False, False
     return _stream(args, source, describe=f"replay of {args.recording}", stats_note=stats_note)
 
 

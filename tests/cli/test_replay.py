@@ -165,3 +165,30 @@ def test_a_recording_into_a_pipe_or_dev_null_is_not_an_error(capsys, env, tmp_pa
         "hi\n",
         "",
     )
+
+
+HOSTILE_CAST = [
+    {"version": 2, "width": 80, "height": 24},
+    [0.1, "o", "hi\x1b]0;PWNED\x07\x1b]52;c;aGk=\x07\x1b[31mred\x1b[0m\r\n"],
+    [
+        0.2,
+        "o",
+        "\x1b[2K\x1b[1Aup\x1b[6n\x1b[?1049h\x1bP1$r0m\x1b\\\u202eevil\x1b[8mhidden\x1b[?25l",
+    ],
+    [0.3, "o", "\x1b]8;;http://x/\x07link\x1b]8;;\x07 \x1b[?25h"],
+]
+
+
+def test_a_crafted_cast_replays_what_draws_a_screen_and_nothing_that_talks_to_it(
+    capsys, env, tmp_path
+):
+    cast = tmp_path / "evil.cast"
+    cast.write_text("".join(json.dumps(line) + "\n" for line in HOSTILE_CAST), encoding="utf-8")
+    code, out, err = run(capsys, "replay", str(cast), "--instant")
+    assert (code, err) == (0, "")
+    assert out == ("hi\x1b[31mred\x1b[0m\r\n\x1b[2K\x1b[1Aupevilhidden\x1b[?25llink \x1b[?25h")
+    assert run(capsys, "replay", str(cast), "--instant", "--escapes", "strip")[1] == (
+        "hired\nupevilhiddenlink "
+    )
+    raw = run(capsys, "replay", str(cast), "--instant", "--escapes", "raw")[1]
+    assert "\x1b]0;PWNED\x07" in raw  # raw trusts the file

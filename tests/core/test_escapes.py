@@ -51,13 +51,16 @@ class Case(NamedTuple):
     escape: str
     sgr: str | None = None  # None: same as strip
     max_held_chars: int = 4096
+    display: str | None = None  # None: same as sgr
 
     def expected(self, policy: EscapePolicy) -> str:
         if policy == "raw":
             return self.text
         if policy == "escape":
             return self.escape
-        if policy == "sgr" and self.sgr is not None:
+        if policy == "display" and self.display is not None:
+            return self.display
+        if policy in ("sgr", "display") and self.sgr is not None:
             return self.sgr
         return self.strip
 
@@ -91,7 +94,9 @@ SIMPLE_CASES = [
     Case("sos", "\x1bXany [thing]\x07ok", "ok", "␛Xany [thing]␇ok"),
     # Control sequences (ECMA-48 5.4).
     Case("csi_8bit_sgr", "\x9b31mred", "red", "<U+009B>31mred"),
-    Case("cursor_and_erase", "\x1b[2J\x1b[Hhome", "home", "␛[2J␛[Hhome"),
+    Case(
+        "cursor_and_erase", "\x1b[2J\x1b[Hhome", "home", "␛[2J␛[Hhome", display="\x1b[2J\x1b[Hhome"
+    ),
     Case(
         "sgr_colours",
         "\x1b[31mred\x1b[0m",
@@ -114,16 +119,23 @@ SIMPLE_CASES = [
     Case("save_restore_fp", "\x1b7saved\x1b8", "saved", "␛7saved␛8"),
     Case("reset_fs", "a\x1bcb", "ab", "a␛cb"),
     Case("lone_st", "\x1b\\x", "x", "␛\\x"),
-    Case("esc_esc", "\x1b\x1b[2Jx", "x", "␛␛[2Jx"),
+    Case("esc_esc", "\x1b\x1b[2Jx", "x", "␛␛[2Jx", display="\x1b[2Jx"),
     # Line endings: no text may overwrite text.
-    Case("crlf", "a\r\nb", "a\nb", "a\nb"),
-    Case("lone_cr", "a\rb", "a\nb", "a␍b"),
-    Case("cr_cr_lf", "a\r\r\nb", "a\n\nb", "a␍\nb"),
-    Case("cr_then_lf_lf", "a\r\n\nb", "a\n\nb", "a\n\nb"),
-    Case("trailing_cr", "a\r", "a\n", "a␍"),
+    # ("display" replays a recorded screen: its CRs are its own.)
+    Case("crlf", "a\r\nb", "a\nb", "a\nb", display="a\r\nb"),
+    Case("lone_cr", "a\rb", "a\nb", "a␍b", display="a\rb"),
+    Case("cr_cr_lf", "a\r\r\nb", "a\n\nb", "a␍\nb", display="a\r\r\nb"),
+    Case("cr_then_lf_lf", "a\r\n\nb", "a\n\nb", "a\n\nb", display="a\r\n\nb"),
+    Case("trailing_cr", "a\r", "a\n", "a␍", display="a\r"),
     # Single controls.
     Case("del", "a\x7fb", "ab", "a␡b"),
-    Case("c0", "a\x07b\x08c\x00d\x0be\x0cf\tg\nh", "abcdef\tg\nh", "a␇b␈c␀d␋e␌f\tg\nh"),
+    Case(
+        "c0",
+        "a\x07b\x08c\x00d\x0be\x0cf\tg\nh",
+        "abcdef\tg\nh",
+        "a␇b␈c␀d␋e␌f\tg\nh",
+        display="ab\x08cdef\tg\nh",
+    ),
     Case("c1", "a\x85b\x8dc\x9cd", "abcd", "a<U+0085>b<U+008D>c<U+009C>d"),
     Case(
         "bidi",
@@ -133,7 +145,7 @@ SIMPLE_CASES = [
     ),
     # Malformed sequences: remove what was parsed, then go on from GROUND.
     Case("csi_broken_by_c0", "\x1b[31\x01m", "m", "␛[31␁m"),
-    Case("csi_broken_by_cr", "\x1b[3\rX", "\nX", "␛[3␍X"),
+    Case("csi_broken_by_cr", "\x1b[3\rX", "\nX", "␛[3␍X", display="\rX"),
     Case("csi_param_after_intermediate", "\x1b[1$2m", "2m", "␛[1$2m"),
     Case(
         "csi_broken_by_csi",
@@ -267,8 +279,10 @@ def test_long_sequences_in_tiny_chunks() -> None:
     # string is only counted, and an SGR candidate is held as a list of pieces.
     osc = "\x1b]52;c;" + "Q" * 4000 + "\x07"
     assert run("strip", list(osc)) == ("", len(osc))
-    sgr = "\x1b[" + "1;" * 2000 + "m"
+    sgr = "\x1b[" + "1;" * 31 + "m"
     assert run("sgr", list(sgr)) == (sgr, 0)
+    long = "\x1b[" + "1;" * 2000 + "m"  # past the 64 characters of parameters kept
+    assert run("sgr", list(long)) == ("", len(long))
 
 
 def test_invalid_arguments() -> None:
@@ -515,3 +529,99 @@ def test_the_utf8_path_gives_what_feed_gives_however_the_bytes_are_cut(
     points = sorted({min(c, len(data)) for c in cuts})
     chunks = [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True)]
     assert feed_bytes_like_the_pipeline(policy, chunks) == run(policy, [text])[0]
+
+
+# --- what "sgr" keeps, and what "display" keeps (issue 11) ---
+
+KEPT_SGR = [
+    "\x1b[m",
+    "\x1b[0m",
+    "\x1b[1;31m",
+    "\x1b[2;3;4;7;9m",
+    "\x1b[22;23;24;27;29m",
+    "\x1b[39;49m",
+    "\x1b[38;5;208m",
+    "\x1b[48;2;10;20;30m",
+    "\x1b[38:2::10:20:30m",
+    "\x1b[4:3m",
+    "\x1b[58;5;1m",
+    "\x1b[90;107m",
+    "\x1b[38;5;8m",  # 8 here is a colour, not conceal
+]
+REMOVED_SGR = [
+    "\x1b[8m",
+    "\x1b[1;8m",
+    "\x1b[5m",
+    "\x1b[6m",
+    "\x1b[31;5m",  # conceal, blink
+    "\x1b[" + ";".join(["1"] * 40) + "m",  # past 64 characters
+    "\x1b[1:2:3:4:5:6:7:8m",
+    "\x1b[31:1m",
+    "\x1b[38;5m",
+    "\x1b[38;9;1m",
+    "\x1b[38;2;1;2m",
+    "\x1b[?1m",
+    "\x1b[<1m",
+    "\x1b[1$m",
+    "\x1b[12m",  # a font, a private or odd form
+]
+
+
+@pytest.mark.parametrize("policy", ["sgr", "display"])
+def test_only_colours_and_styles_are_kept_as_sgr(policy: EscapePolicy) -> None:
+    for seq in KEPT_SGR:
+        for chunks in ([f"a{seq}b"], [f"a{seq[:3]}", f"{seq[3:]}b"]):
+            assert run(policy, chunks)[0] == f"a{seq}b", (seq, chunks)
+    for seq in REMOVED_SGR:
+        for chunks in ([f"a{seq}b"], [f"a{seq[:3]}", f"{seq[3:]}b"]):
+            assert run(policy, chunks)[0] == "ab", (seq, chunks)
+
+
+DISPLAY_KEPT = [
+    "\x1b[2J",
+    "\x1b[K",
+    "\x1b[3A",
+    "\x1b[12;40H",
+    "\x1b[f",
+    "\x1b[5X",
+    "\x1b[?25l",
+    "\x1b[?25h",
+]
+DISPLAY_REMOVED = [
+    "\x1b]0;title\x07",
+    "\x1b]52;c;aGk=\x07",
+    "\x1b]8;;http://x\x1b\\",
+    "\x1bP1$r0m\x1b\\",
+    "\x1b_Gf=1\x1b\\",
+    "\x1b^pm\x1b\\",
+    "\x1bXsos\x07",
+    "\x1b[6n",
+    "\x1b[c",
+    "\x1b[>c",
+    "\x1b[?1049h",
+    "\x1b[?2004h",
+    "\x1b[?1000h",
+    "\x1b[4h",
+    "\x1b[1;24r",
+    "\x1b[2S",
+    "\x1b[3L",
+    "\x1bc",
+    "\x1b7",
+    "\x1b(0",
+    "\x9b2J",
+    "\x1b[2 q",
+    "\x1b[" + "1;" * 20 + "H",
+    "\x07",
+    "\x00",
+]
+
+
+def test_display_keeps_what_draws_a_recorded_screen_and_nothing_that_talks_to_the_host() -> None:
+    for seq in DISPLAY_KEPT:
+        assert run("display", [f"a{seq}b"])[0] == f"a{seq}b", seq
+        assert run("sgr", [f"a{seq}b"])[0] == "ab", seq  # "sgr" keeps colours only
+    for seq in DISPLAY_REMOVED:
+        for at in range(len(seq) + 1):
+            chunks = [f"a{seq[:at]}", f"{seq[at:]}b"]
+            assert run("display", chunks)[0] == "ab", (seq, at)
+    assert run("display", ["\r\x1b[2K\x1b[1Aab\x08c\r\n"])[0] == "\r\x1b[2K\x1b[1Aab\x08c\r\n"

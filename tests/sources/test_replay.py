@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import pytest
 
@@ -22,6 +23,10 @@ SCRIPT = [
     (1.5, Other(kind="tool_call", value={"name": "f", "arguments": "{}"})),
     (1.5, Finish(reason="stop")),
 ]
+
+
+HEADER = '{"format": "outstream-deltas", "version": 1}'
+CAST = '{"version": 2, "width": 80, "height": 24}'
 
 
 def record(tmp_path, script, *, end=None, name="a.jsonl", **options):  # type: ignore[no-untyped-def]
@@ -120,10 +125,23 @@ def test_a_file_cut_short_plays_up_to_its_last_complete_line(tmp_path) -> None:
         (['{"format": "outstream-deltas", "version": 1}', '{"t": 1, "colour": "red"}'], "line 2: an event needs one of"),
         (['{"format": "outstream-deltas", "version": 9}'], "line 1: format version 9"),
         (["just some text"], "not a recording"),
+        ([HEADER, '{"t": NaN, "text": "a"}'], 'line 2: "t" must be a number of seconds'),
+        ([HEADER, '{"t": Infinity, "text": "a"}'], "not inf"),
+        ([HEADER, '{"t": 1e308, "text": "a"}'], "to 1e[+]07, not 1e[+]308"),
+        ([HEADER, '{"t": 1' + "0" * 400 + ', "text": "a"}'], "not 1000"),
+        ([HEADER, '{"t": -1, "text": "a"}'], "not -1"),
+        ([HEADER, '{"t": true, "text": "a"}'], "not True"),
+        ([HEADER, '{"t": 1, "usage": {"prompt_tokens": "12"}}'], "usage's prompt_tokens must be a whole number of tokens, not '12'"),
+        ([HEADER, '{"t": 1, "usage": {"completion_tokens": -3}}'], "usage's completion_tokens"),
+        ([HEADER, '{"t": 1, "usage": {"generation_seconds": NaN}}'], "generation_seconds"),
+        ([CAST, "[NaN, \"o\", \"a\"]"], "line 2: an event's time must be a number of seconds"),
+        ([CAST, "[Infinity, \"o\", \"a\"]"], "not inf"),
+        ([CAST, "[1e308, \"o\", \"a\"]"], "not 1e[+]308"),
+        ([CAST, "[1, 2, \"a\"]"], "an asciicast event is"),
     ],
 )  # fmt: skip
 def test_a_malformed_recording_is_refused_naming_the_line(tmp_path, lines, message) -> None:
-    path = tmp_path / "bad.jsonl"
+    path = tmp_path / ("bad.cast" if lines[0] == CAST else "bad.jsonl")
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(SourceError, match=message):
         outstream.replay(path)
@@ -198,3 +216,16 @@ def test_a_writer_records_what_it_was_given(tmp_path) -> None:
     header, *events = [json.loads(line) for line in path.read_text().splitlines()]
     assert header["source"] == "Writer"
     assert "".join(e.get("text", "") for e in events) == "one two" and events[-1]["end"] is True
+
+
+def test_the_deltas_file_shows_no_control_when_it_is_printed(tmp_path) -> None:
+    """JSON escapes C0 itself; DEL, C1, the bidi controls and the line separators are
+    escaped too, so that `cat` of a recording moves no cursor and reorders no text."""
+    text = "a\x7f b\x9b31m c\u202eevil\u202c d\u2066 e\u2028 f\x1b]0;x\x07"
+    path, _, _ = record(
+        tmp_path, [(0.1, Reasoning(text=text)), (0.2, Other(kind=text, value=None))], end=1
+    )
+    raw = path.read_bytes().decode("utf-8")
+    assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]", raw)
+    script, _ = read_deltas(path)
+    assert script[0][1] == Reasoning(text=text) and script[1][1].kind == text

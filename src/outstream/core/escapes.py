@@ -85,16 +85,24 @@ from typing import Final, Literal
 
 __all__ = ["ESCAPE_POLICIES", "EscapePolicy", "EscapeSanitizer", "neutralized", "terminal_line"]
 
-EscapePolicy = Literal["strip", "escape", "sgr", "raw"]
+EscapePolicy = Literal["strip", "escape", "sgr", "display", "raw"]
 """What `EscapeSanitizer` does with controls.
 
 * ``"strip"``: remove controls and whole escape sequences; CR becomes LF.
 * ``"escape"``: remove nothing; show each control as a visible symbol.
-* ``"sgr"``: like ``"strip"``, but keep SGR sequences (colours and styles).
+* ``"sgr"``: like ``"strip"``, but keep colours and styles: the SGR
+  sequences whose parameters are colours (16, 256 or RGB, foreground,
+  background, underline), bold, dim, italic, underline, reverse, strike and
+  their resets, at most 64 characters of them; not conceal or blink.
+* ``"display"``: what a recorded screen needs to be drawn again (replaying
+  a .cast): those SGR sequences, the cursor moved and the screen erased
+  (CSI A-H, J, K, X, d, f), the cursor hidden and shown (CSI ?25 l/h), CR
+  and BS; nothing that talks to the terminal or the host (OSC titles and
+  clipboard, DCS, APC, PM, SOS, queries, modes).
 * ``"raw"``: pass the text through unchanged.
 """
 
-ESCAPE_POLICIES: tuple[EscapePolicy, ...] = ("strip", "escape", "sgr", "raw")
+ESCAPE_POLICIES: tuple[EscapePolicy, ...] = ("strip", "escape", "sgr", "display", "raw")
 
 _ESC: Final = "\x1b"
 
@@ -147,9 +155,60 @@ except ImportError:
 _PARAM_RUN: Final = re.compile(r"[\x30-\x3f]*")
 _INTER_RUN: Final = re.compile(r"[\x20-\x2f]*")
 _STRING_BODY_RUN: Final = re.compile(r"[^\x07\x1b\x9c]*")
-# SGR parameters as terminals accept them: numbers separated by ";", and ":"
-# for the ITU T.416 sub-parameters of 38/48 colours and underline styles.
-_SGR_PARAMS: Final = re.compile("[0-9;:]*")
+# SGR parameters kept: colours, and styles a reader is not fooled by (no
+# conceal 8, no blink 5 and 6), with their resets (ECMA-48 8.3.117).
+_SGR_KEPT: Final = frozenset(
+    {0, 1, 2, 3, 4, 7, 9, 21, 22, 23, 24, 27, 28, 29, 39, 49, 53, 55, 59}
+    | set(range(30, 38))
+    | set(range(40, 48))
+    | set(range(90, 98))
+    | set(range(100, 108))
+)
+_SGR_COLOURS: Final = frozenset({38, 48, 58})  # foreground, background, underline colour
+_MAX_SGR: Final = 64  # characters of parameters
+# The control sequences "display" keeps besides SGR: cursor movement and
+# erasing (ECMA-48 8.3: CUU CUD CUF CUB CNL CPL CHA CUP ED EL ECH VPA HVP).
+_DISPLAY_FINALS: Final = frozenset("ABCDEFGHJKXdf")
+_NUMBERS: Final = re.compile("[0-9;]{0,16}")
+
+
+def _sgr_kept(params: str) -> bool:
+    """Whether an SGR sequence with these parameters only sets colours and styles."""
+    if len(params) > _MAX_SGR:
+        return False
+    fields = params.split(";")
+    i = 0
+    while i < len(fields):
+        parts = fields[i].split(":")
+        if not all(part.isdigit() or not part for part in parts):
+            return False
+        code = int(parts[0] or 0)
+        if len(parts) > 1:  # T.416 sub-parameters: 4:n underline style, 38:2::r:g:b...
+            if (code != 4 and code not in _SGR_COLOURS) or len(parts) > 6:
+                return False
+        elif code in _SGR_COLOURS:  # then 5;n or 2;r;g;b: numbers of its own
+            n = {"5": 1, "2": 3}.get(fields[i + 1] if i + 1 < len(fields) else "")
+            values = fields[i + 2 : i + 2 + n] if n else []
+            if not n or len(values) != n or not all(v.isdigit() for v in values):
+                return False
+            i += 2 + n
+            continue
+        elif code not in _SGR_KEPT:
+            return False
+        i += 1
+    return True
+
+
+def _csi_kept(params: str, final: str, display: bool) -> bool:
+    """Whether a CSI sequence (no intermediates) is kept under "sgr" or "display"."""
+    if final == "m":
+        return _sgr_kept(params)
+    if not display:
+        return False
+    if final in "hl":
+        return params == "?25"
+    return final in _DISPLAY_FINALS and _NUMBERS.fullmatch(params) is not None
+
 
 # The second character of a 7-bit string introducer, and the 8-bit ones.
 _STRING_FE: Final = frozenset("]PX^_")  # OSC, DCS, SOS, PM, APC
@@ -164,8 +223,8 @@ _INTRODUCERS: Final = frozenset({_ESC, _CSI_C1, *_STRING_C1})
 # two-character ESC Fp/Fe/Fs leaves out the Fe that open a CSI or a string;
 # a string ended by ESC \ is the string and then the ST, both removed.
 _WHOLE_SEQUENCE: Final = re.compile(
-    r"(?P<sgr>\x1b\[[0-9;:]*m)"
-    r"|(?:\x1b\[|\x9b)[\x30-\x3f]*+[\x20-\x2f]*+[\x40-\x7e]"
+    r"\x1b\[(?P<params>[\x30-\x3f]*+)(?P<inter>[\x20-\x2f]*+)(?P<final>[\x40-\x7e])"
+    r"|\x9b[\x30-\x3f]*+[\x20-\x2f]*+[\x40-\x7e]"
     r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*+(?:[\x07\x9c]|\x1b\\)"
     r"|\x1b(?:[\x20-\x2f]++[\x30-\x7e]|[\x30-\x4f\x51-\x57\x59\x5a\x5c\x60-\x7e])"
 )
@@ -222,14 +281,15 @@ class EscapeSanitizer:
         if max_held_chars < 1:
             raise ValueError(f"max_held_chars must be at least 1, not {max_held_chars}")
         self._policy: EscapePolicy = policy
-        self._keep_sgr = policy == "sgr"
+        self._keep_csi = policy in ("sgr", "display")  # some CSI sequences are kept
+        self._display = policy == "display"
         self._max_held_chars = max_held_chars
         self._n_removed = 0
         self._state = _State.GROUND
         # Code points of the sequence in progress, held or not.
         self._n_seq_chars = 0
-        # Under "sgr", the text of a CSI that may still turn out to be SGR;
-        # empty otherwise.
+        # Under "sgr" and "display", the text of a CSI that may still turn out
+        # to be kept; empty otherwise.
         self._held: list[str] = []
         self._sgr_candidate = False
         # "strip"/"sgr": the last character was a CR, already shown as LF.
@@ -407,7 +467,13 @@ class EscapeSanitizer:
                     whole = _WHOLE_SEQUENCE.match(text, j, j + max_held)
                     if whole is not None:
                         i = whole.end()
-                        if self._keep_sgr and whole.lastgroup == "sgr":
+                        final = whole.group("final")
+                        if (
+                            self._keep_csi
+                            and final is not None
+                            and not whole.group("inter")
+                            and _csi_kept(whole.group("params"), final, self._display)
+                        ):
                             out.append(whole.group())
                         else:
                             self._n_removed += i - j
@@ -416,6 +482,8 @@ class EscapeSanitizer:
                 if c == _ESC:
                     self._state = _State.ESCAPE
                     self._n_seq_chars = 1
+                elif self._display and c in "\r\b":
+                    out.append(c)  # a recorded screen's own line starts and steps back
                 elif c == "\r":
                     out.append("\n")
                     self._n_removed += 1
@@ -441,7 +509,7 @@ class EscapeSanitizer:
                     i += 1
                     self._state = _State.CSI_PARAM
                     self._n_seq_chars += 1
-                    if self._keep_sgr:
+                    if self._keep_csi:
                         self._sgr_candidate = True
                         self._held.append("\x1b[")
                 elif c in _STRING_FE:
@@ -481,11 +549,7 @@ class EscapeSanitizer:
                 self._remove_sequence(budget + 1)
                 continue
             if self._sgr_candidate and j > i:
-                if _SGR_PARAMS.fullmatch(text, i, j) is not None:
-                    self._held.append(text[i:j])
-                else:
-                    self._sgr_candidate = False
-                    self._held.clear()
+                self._held.append(text[i:j])
             self._n_seq_chars += j - i
             i = j
             if i == n:
@@ -512,9 +576,9 @@ class EscapeSanitizer:
                 self._held.clear()
             elif "\x40" <= c <= "\x7e":
                 i += 1
-                if c == "m" and self._sgr_candidate:
+                if self._sgr_candidate and _csi_kept("".join(self._held[1:]), c, self._display):
                     out.extend(self._held)
-                    out.append("m")
+                    out.append(c)
                     self._reset_sequence()
                 else:
                     self._remove_sequence(1)

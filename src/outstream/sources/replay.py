@@ -27,6 +27,7 @@ the driver's clock, so a recording is a test fixture for the virtual clock
 from __future__ import annotations
 
 import itertools
+import math
 import os
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import asdict
@@ -197,10 +198,7 @@ def read_deltas(path: str | os.PathLike[str]) -> tuple[list[tuple[float, object]
                 )
             continue
         where = f"{os.fspath(path)}: line {number}"
-        t = record.get("t")
-        if not isinstance(t, int | float) or isinstance(t, bool) or t < last_t:
-            raise SourceError(f'{where}: "t" must be a number of seconds, not before the last')
-        last_t = float(t)
+        last_t = _seconds(record.get("t"), last_t, where, '"t"')
         if "end" in record:
             end = last_t
             break
@@ -211,15 +209,55 @@ def read_deltas(path: str | os.PathLike[str]) -> tuple[list[tuple[float, object]
     return script, (end if end is not None else last_t)
 
 
+# The latest time a recording may hold: some four months (later is no recording).
+MAX_SECONDS = 1e7
+
+
+def _seconds(t: object, last_t: float, where: str, name: str) -> float:
+    """An event's time: a finite number of seconds, from `last_t` to `MAX_SECONDS`."""
+    if isinstance(t, int | float) and not isinstance(t, bool):
+        try:
+            seconds = float(t)
+        except OverflowError:
+            seconds = math.inf
+        if last_t <= seconds <= MAX_SECONDS:  # (false for NaN)
+            return seconds
+    raise SourceError(
+        f"{where}: {name} must be a number of seconds from the last event's time "
+        f"to {MAX_SECONDS:.0e}, not {_shown(t)}"
+    )
+
+
+def _shown(value: object) -> str:
+    """A value of the file's, as an error message may quote it (short, one line)."""
+    from ..core.escapes import terminal_line
+
+    return terminal_line(repr(value), 40)
+
+
+def _count(value: object, where: str, name: str) -> int | None:
+    """A count of tokens: a whole number, or none."""
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+        return value
+    raise SourceError(
+        f"{where}: usage's {name} must be a whole number of tokens, not {_shown(value)}"
+    )
+
+
 def _item(record: dict[str, Any], where: str) -> object:
     if isinstance(text := record.get("text"), str):
         return text
     if isinstance(text := record.get("reasoning"), str):
         return Reasoning(text=text)
     if isinstance(usage := record.get("usage"), dict):
-        fields = {k: usage.get(k) for k in ("prompt_tokens", "completion_tokens", "total_tokens")}
+        fields: dict[str, Any] = {
+            k: _count(usage.get(k), where, k)
+            for k in ("prompt_tokens", "completion_tokens", "total_tokens")
+        }
         if usage.get("generation_seconds") is not None:
-            fields["generation_seconds"] = usage["generation_seconds"]
+            fields["generation_seconds"] = _seconds(
+                usage["generation_seconds"], 0.0, where, "usage's generation_seconds"
+            )
         return Usage(**fields)
     if isinstance(kind := record.get("other"), str):
         return Other(kind=kind, value=record.get("value"))
@@ -244,9 +282,9 @@ def read_cast(path: str | os.PathLike[str]) -> tuple[list[tuple[float, object]],
         if not (isinstance(record, list) and len(record) == 3):
             raise SourceError(f"{where}: an asciicast event is [time, code, data]")
         t, code, data = record
-        if not isinstance(t, int | float) or t < last_t or not isinstance(data, str):
+        if not isinstance(code, str) or not isinstance(data, str):
             raise SourceError(f"{where}: an asciicast event is [time, code, data]")
-        last_t = float(t)
+        last_t = _seconds(t, last_t, where, "an event's time")
         if code == "o":
             script.append((last_t, data))
     return script, last_t
