@@ -733,7 +733,7 @@ def _stream(
 
     from . import api, drive
     from .clock import SystemClock
-    from .errors import OutstreamError, SinkError
+    from .errors import OutstreamError, SinkError, UsageError
     from .sinks.stream import quiet_stdout
 
     outputs, failures = _open_targets(args)
@@ -776,6 +776,9 @@ def _stream(
         except OSError as exc:
             _fail(f"cannot write to {exc.filename or 'a recording'}: {exc.strerror or exc}")
             return EXIT_FAILED
+        except UsageError as exc:  # options that cannot go together on these outputs
+            _fail(str(exc))
+            return EXIT_USAGE
         drive.run(lanes, drive.open_inbox(source, clock), clock, recorders)
     except _Terminated:
         code = EXIT_TERMINATED

@@ -296,3 +296,34 @@ def test_stream_closed_for_detection_is_not_a_terminal(tmp_path):
     f.close()
     assert is_terminal(f, env={}) is False
     assert sink_kind(f) is SinkKind.UNKNOWN
+
+
+def test_a_terminal_gets_an_ascii_compatible_encoding_or_a_usage_error(tmp_path):
+    """UTF-16 or EBCDIC bytes on a terminal are other characters, controls among them,
+    made after the sanitizer ran: refused for a terminal, fine for a file or a pipe."""
+    import pty
+
+    from outstream.errors import UsageError
+    from outstream.sinks.stream import StreamSink, ascii_compatible
+
+    assert [ascii_compatible(e) for e in ("utf-8", "latin-1", "cp1252", "gbk", "shift_jis")] == [
+        True
+    ] * 5
+    assert [ascii_compatible(e) for e in ("utf-16", "utf-16-le", "utf-32", "cp037", "nope")] == [
+        False
+    ] * 5
+    master, slave = pty.openpty()
+    try:
+        with open(slave, "wb", closefd=False) as tty:
+            with pytest.raises(UsageError, match="utf-16 is not ASCII-compatible"):
+                StreamSink(tty, encoding="utf-16")
+            StreamSink(tty, encoding="latin-1").close()
+        with open(tmp_path / "f", "wb") as file:
+            StreamSink(file, encoding="utf-16").close()
+        from outstream.cli import main
+
+        name = os.ttyname(slave)
+        assert main(["--encoding", "utf-16", "--instant", "--to", name, "hi"]) == 2
+    finally:
+        os.close(master)
+        os.close(slave)

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from .._pipes import grow_pipe
-from ..errors import SinkError
+from ..errors import SinkError, UsageError
 from .detect import DEFAULT_FLUSH, FlushPolicy, SinkKind, is_terminal, sink_kind
 
 __all__ = ["ENCODING_ERRORS", "EncodingErrors", "ReaderGone", "StreamSink", "quiet_stdout"]
@@ -68,6 +68,18 @@ ENCODING_ERRORS: tuple[EncodingErrors, ...] = ("replace", "namereplace", "backsl
 _RESET_ATTRIBUTES = "\x1b[0m"
 
 
+_ASCII = "".join(map(chr, range(128)))
+
+
+def ascii_compatible(encoding: str) -> bool:
+    """Whether `encoding` writes ASCII as ASCII's own bytes (what a terminal expects of
+    any encoding; UTF-16 and EBCDIC do not)."""
+    try:
+        return codecs.encode(_ASCII, encoding) == _ASCII.encode("ascii")
+    except (LookupError, UnicodeError):
+        return False
+
+
 class StreamSink:
     """A file object as the pipeline's output.
 
@@ -114,6 +126,11 @@ class StreamSink:
         if self.kind is SinkKind.PIPE:
             grow_pipe(file.fileno())
         self._binary = _is_binary(file)
+        if self._binary and self.is_terminal and not ascii_compatible(encoding):
+            raise UsageError(
+                f"the encoding {encoding} is not ASCII-compatible: a terminal would read its "
+                "bytes as other characters and controls; give it to a file or a pipe"
+            )
         self.encoding_errors = encoding_errors
         self._encoder = (
             codecs.getincrementalencoder(encoding)(encoding_errors) if self._binary else None
