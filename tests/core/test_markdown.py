@@ -780,3 +780,23 @@ def test_what_markdown_decodes_goes_through_the_escapes_policy(cut):
     raw = MarkdownRenderer(80, color_system=None, escapes="raw")
     lines = list(raw.feed(DECODED).committed) + list(raw.flush().committed)
     assert "invoice\u202efdp.exe" in "\n".join(lines)  # raw trusts the text
+
+
+def test_a_language_pygments_does_not_know_loads_no_plugin():
+    """Pygments would import every plugin to look an unknown name up (IPython's among
+    them, with jedi: a second, and code of whatever package registered one): such a
+    fence, a name the model chose, is drawn as plain text instead."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from outstream.core.markdown import MarkdownRenderer\n"
+        "r = MarkdownRenderer(80)\n"
+        "lines = list(r.feed('```no-such-language\\nx = 1\\n```\\n\\n```python\\ny = 2\\n').committed)\n"
+        "lines += r.flush().committed\n"
+        "assert any('x = 1' in line for line in lines), lines\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('IPython', 'jedi')))\n"
+    )
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (ran.returncode, ran.stdout.strip()) == (0, "[]"), ran.stderr

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions
     from rich.style import Style
 
-__all__ = ["CodeView"]
+__all__ = ["CodeView", "builtin_language"]
 
 _TAB_SIZE = 4  # rich's Syntax default, which rich.markdown's CodeBlock keeps
 _MAX_HELD = 20  # lines held back while the lexer finds errors in them (see CodeView._finish)
@@ -249,6 +249,25 @@ class CodeView:
             style.render(text, color_system=color_system) if style else text
             for text, style, _ in segments
         )
+
+
+_BUILTIN_ALIASES: frozenset[str] | None = None
+
+
+def builtin_language(name: str) -> bool:
+    """Whether `name` is a language Pygments knows without its plugins.
+
+    Pygments looks a name it does not know up in every installed plugin,
+    importing each (IPython's, say, and all it imports: a second, and code
+    of whatever package registered one). A fence's language comes from the
+    model: one Pygments does not know is drawn as plain text instead.
+    """
+    global _BUILTIN_ALIASES
+    if _BUILTIN_ALIASES is None:
+        from pygments.lexers._mapping import LEXERS
+
+        _BUILTIN_ALIASES = frozenset(alias for entry in LEXERS.values() for alias in entry[2])
+    return name.lower() in _BUILTIN_ALIASES
 
 
 def _by_line(tokens: list[tuple[Any, str]]) -> list[list[tuple[Any, str]]]:

@@ -47,6 +47,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .codeview import builtin_language
 from .mdparse import BlockParser, new_parser, table_aligns, table_row
 from .mdview import BlockView, ColorSystem, OpenParagraph, Sink, console, lines_of
 
@@ -651,6 +652,8 @@ class MarkdownRenderer:
             if token.level == 0 and token.nesting >= 0:
                 assert token.map is not None, token
                 blocks.append(_Block(token.map[0], token.map[1]))
+            if token.type == "fence" and token.info and not builtin_language(token.info.split()[0]):
+                token = token.copy(info="")  # see builtin_language
             blocks[-1].tokens.append(token)
         self._parse_env = env
         references = env.get("references")

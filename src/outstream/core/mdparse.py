@@ -58,9 +58,38 @@ def new_parser(escapes: EscapePolicy = "strip") -> MarkdownIt:
 
     # rich.markdown.Markdown.__init__: MarkdownIt().enable("strikethrough").enable("table")
     md = MarkdownIt().enable("strikethrough").enable("table")
+    md.core.ruler.push("outstream_kbd", _balance_kbd)
     if escapes != "raw":
         md.core.ruler.push("outstream_neutralize", _neutralizing(escapes))
     return md
+
+
+def _balance_kbd(state: Any) -> None:
+    """Drop each ``</kbd>`` that closes no ``<kbd>`` of its inline text.
+
+    rich leaves a style at ``</kbd>`` whatever it entered last (its
+    ``Markdown.__rich_console__``): one with nothing to close takes the
+    style of the block around it, and rich fails (IndexError) when it leaves
+    that block. Crafted text must not stop the stream; the tag itself is
+    never drawn.
+    """
+    for holder in state.tokens:
+        children = holder.children
+        if not children:
+            continue
+        depth = 0
+        unmatched = []
+        for i, token in enumerate(children):
+            if token.type == "html_inline":
+                if token.content == "<kbd>":
+                    depth += 1
+                elif token.content == "</kbd>":
+                    if depth:
+                        depth -= 1
+                    else:
+                        unmatched.append(i)
+        for i in reversed(unmatched):
+            del children[i]
 
 
 def _neutralizing(policy: EscapePolicy) -> Callable[[Any], None]:
