@@ -21,7 +21,8 @@ MAX_EVENT = 16 * 1024 * 1024  # characters of a line, or of an event's data, by 
 # Line ends, a run at a time: the lines between them are empty, and a run of
 # empty lines does what one does (the second and later find no data to
 # dispatch), so a stream of blank lines costs a search, not a step a line.
-_LINE_ENDS = re.compile(r"(?:\r\n|\r|\n)+")
+# (A class, not an alternation: the regex engine keeps no state per repeat.)
+_LINE_ENDS = re.compile(r"[\r\n]+")
 
 
 class SSEError(ValueError):
@@ -68,6 +69,14 @@ class SSEParser:
         if not text:
             return []
         self._after_cr = text.endswith("\r")
+        if "\n" not in text and "\r" not in text:  # more of a line (a search in C)
+            self._open.append(text)
+            self._n_open += len(text)
+            if self._n_open > self.max_event:
+                raise SSEError(
+                    f"a line of the event stream went on past {self.max_event:,} characters"
+                )
+            return []
         events: list[SSEEvent] = []
         start = 0
         for ends in _LINE_ENDS.finditer(text):
