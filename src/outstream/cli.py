@@ -431,10 +431,11 @@ def build_ask_parser() -> argparse.ArgumentParser:
     )
     model.add_argument(
         "--reasoning",
-        choices=("hide", "show", "stderr"),
         default=None,
-        help="the model's reasoning: hidden, shown before the answer, or dimmed on stderr "
-        "(default: stderr on a terminal, hidden otherwise)",
+        metavar="hide|show|stderr|FILE",
+        help="the model's reasoning: hidden, shown before the answer, dimmed on stderr, or "
+        "written to FILE as it comes (default: stderr on a terminal, hidden otherwise); "
+        "it goes through --escapes as the answer does",
     )
     _add_stream_options(parser)
     return parser
@@ -656,14 +657,30 @@ def _announce(text: str, tty: bool) -> None:
         pass
 
 
-def _reasoning_writer(mode: str | None) -> tuple[Literal["hide", "show"], Any]:
-    """The pipeline's reasoning mode, and what shows reasoning kept apart (on stderr)."""
+def _reasoning_writer(mode: str | None) -> tuple[Literal["hide", "show"], Any, Any]:
+    """The pipeline's reasoning mode, what shows reasoning kept apart (on stderr, or in
+    a file), and the file to close at the end (None).
+
+    Raises:
+        OSError: the file cannot be written.
+    """
+    if mode == "show":
+        return "show", None, None
+    if mode not in (None, "hide", "stderr"):
+        file = open(mode, "w", encoding="utf-8")  # noqa: SIM115
+
+        def write_file(text: str) -> None:
+            try:
+                file.write(text)
+                file.flush()
+            except (OSError, ValueError):
+                pass
+
+        return "hide", write_file, file
     stderr = sys.stderr
     tty = stderr is not None and stderr.isatty()
-    if mode == "show":
-        return "show", None
     if mode == "hide" or (mode is None and not tty) or stderr is None:
-        return "hide", None
+        return "hide", None, None
     dim, reset = ("\x1b[2m", "\x1b[0m") if tty else ("", "")
 
     def write(text: str) -> None:
@@ -673,7 +690,7 @@ def _reasoning_writer(mode: str | None) -> tuple[Literal["hide", "show"], Any]:
         except Exception:
             pass
 
-    return "hide", write
+    return "hide", write, None
 
 
 def _main(argv: Sequence[str] | None) -> int:
@@ -736,16 +753,24 @@ def _stream(
     from .errors import OutstreamError, SinkError, UsageError
     from .sinks.stream import quiet_stdout
 
+    try:
+        reasoning, on_reasoning, reasoning_file = _reasoning_writer(
+            getattr(args, "reasoning", "hide")
+        )
+    except OSError as exc:
+        _fail(f"cannot write the reasoning to {args.reasoning}: {exc.strerror}")
+        return EXIT_FAILED
     outputs, failures = _open_targets(args)
     for message in failures:
         _fail(message)
     if not outputs:
+        if reasoning_file is not None:
+            reasoning_file.close()
         return EXIT_FAILED
     clock = SystemClock()
     code = EXIT_FAILED if failures else EXIT_OK
     lanes: list[drive.Lane] = []
     recorders: list[Any] = []
-    reasoning, on_reasoning = _reasoning_writer(getattr(args, "reasoning", "hide"))
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         options = api.Options(
@@ -795,6 +820,8 @@ def _stream(
         code = EXIT_FAILED
     finally:
         signal.signal(signal.SIGTERM, previous)
+        if reasoning_file is not None:
+            reasoning_file.close()
         for output in outputs:
             if output not in (sys.stdout, sys.stderr):
                 try:

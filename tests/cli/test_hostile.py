@@ -109,3 +109,15 @@ def test_max_time_ends_an_answer_that_drips(capsys, env):
     assert code == 1
     assert "still answering after 0.5 s" in err and "--max-time" in err
     assert out.startswith("word ") and elapsed < 4  # what came is shown; it did not wait it out
+
+
+def test_reasoning_written_to_a_file_goes_through_the_policy(capsys, env, tmp_path):
+    thoughts = tmp_path / "thoughts.txt"
+    script = Script(["42"], reasoning=["Let me", PAYLOAD[:9], PAYLOAD[9:], " think."])
+    with LLMServer(script) as server:
+        code, out, err = ask(capsys, server.openai_base_url, "--reasoning", str(thoughts), "q")
+        assert (code, out, err) == (0, "42", "")
+        text = thoughts.read_text(encoding="utf-8")
+        assert safe(text.replace("\n", "")) and text.startswith("Let me") and "think." in text
+        code, _, err = ask(capsys, server.openai_base_url, "--reasoning", str(tmp_path), "q")
+    assert code == 1 and "cannot write the reasoning to" in err

@@ -110,3 +110,8 @@ def test_no_payload_reaches_the_terminal_from_a_recording_or_an_error(tmp_path):
         assert_nothing_escapes(result.output, f"replay {argv}")
     # The deltas file itself, printed (`cat`): JSON escapes every control.
     assert OTHER.search(deltas.read_text(encoding="utf-8").replace("\n", "")) is None
+    # Reasoning written to a file went through the same policy.
+    thoughts = tmp_path / "thoughts.txt"
+    with LLMServer(Script(["ok"], reasoning=cut_payloads(7))) as server:
+        assert_nothing_escapes(ask(server.openai_base_url, "--reasoning", str(thoughts)), "ask")
+    assert_nothing_escapes(thoughts.read_bytes(), "reasoning written to a file")
