@@ -3,6 +3,7 @@ the terminal raw, no secret is printed, and every way of not answering is a clea
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 
@@ -121,3 +122,22 @@ def test_reasoning_written_to_a_file_goes_through_the_policy(capsys, env, tmp_pa
         assert safe(text.replace("\n", "")) and text.startswith("Let me") and "think." in text
         code, _, err = ask(capsys, server.openai_base_url, "--reasoning", str(tmp_path), "q")
     assert code == 1 and "cannot write the reasoning to" in err
+
+
+def test_a_recorded_error_is_one_safe_line_when_replayed(capsys, env, tmp_path):
+    deltas = tmp_path / "a.jsonl"
+    deltas.write_text(
+        '{"format": "outstream-deltas", "version": 1}\n'
+        + json.dumps({"t": 0.1, "text": "kept "})
+        + "\n"
+        + json.dumps({"t": 0.2, "error": PAYLOAD, "type": "SourceError"})
+        + "\n",
+        encoding="utf-8",
+    )
+    try:
+        code = main(["replay", str(deltas), "--instant"])
+    except SystemExit as exc:
+        code = exc.code
+    out, err = capsys.readouterr()
+    assert (code, out) == (1, "kept ")
+    assert err.count("\n") == 1 and safe(err) and "evil" in err

@@ -110,3 +110,42 @@ def test_a_dropped_connection_raises_the_sdks_error_after_what_arrived():
                 client.chat.completions.create(model="m", messages=MESSAGES, stream=True), out
             )
     assert out.getvalue() == "kept and "
+
+
+# Hostile text in every wire format the SDKs read: the answer and the reasoning
+# of each, through the library, sanitized whatever the format.
+HOSTILE = [
+    "plain ", "\x1b]0;PW", "NED\x07", "\x1b]52;c;aGk=\x07", "\x9b2J", "\u202eevil\u202c ", "\x1b[",
+    "31mred\x1b[0m", " end",
+]  # fmt: skip
+HOSTILE_SCRIPT = LLMScript(HOSTILE, reasoning=HOSTILE)
+UNSAFE = set("\x1b\x07\x9b\x9c\x9d\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def hostile_streams(server):
+    with openai.OpenAI(base_url=server.openai_base_url, api_key="k") as client:
+        yield "chat", client.chat.completions.create(model="m", messages=MESSAGES, stream=True)
+        yield "responses", client.responses.create(model="m", input="hi", stream=True)
+    with anthropic.Anthropic(base_url=server.base_url, api_key="k") as client:
+        yield (
+            "messages",
+            client.messages.create(model="m", max_tokens=100, messages=MESSAGES, stream=True),
+        )
+    client = ollama.Client(host=server.base_url)
+    try:
+        yield "ollama", client.chat(model="m", messages=MESSAGES, stream=True)
+    finally:
+        client._client.close()
+
+
+@pytest.mark.parametrize("reasoning", ["hide", "show"])
+def test_every_wire_format_is_sanitized_in_the_answer_and_the_reasoning(reasoning):
+    with LLMServer(HOSTILE_SCRIPT) as server:
+        for name, stream in hostile_streams(server):
+            text, result = shown(stream, reasoning=reasoning)
+            assert not UNSAFE & set(text + result.reasoning), name
+            expected = "plain evil red end"
+            if reasoning == "show":
+                assert text == expected + expected, name
+            else:
+                assert (text, result.reasoning) == (expected, expected), name
