@@ -598,6 +598,7 @@ DISPLAY_REMOVED = [
     "\x1b[6n",
     "\x1b[c",
     "\x1b[>c",
+    "\x1b[3J",
     "\x1b[?1049h",
     "\x1b[?2004h",
     "\x1b[?1000h",

@@ -96,9 +96,10 @@ EscapePolicy = Literal["strip", "escape", "sgr", "display", "raw"]
   their resets, at most 64 characters of them; not conceal or blink.
 * ``"display"``: what a recorded screen needs to be drawn again (replaying
   a .cast): those SGR sequences, the cursor moved and the screen erased
-  (CSI A-H, J, K, X, d, f), the cursor hidden and shown (CSI ?25 l/h), CR
-  and BS; nothing that talks to the terminal or the host (OSC titles and
-  clipboard, DCS, APC, PM, SOS, queries, modes).
+  (CSI A-H, J, K, X, d, f; not CSI 3 J, which erases the scrollback), the
+  cursor hidden and shown (CSI ?25 l/h), CR and BS; nothing that talks to
+  the terminal or the host (OSC titles and clipboard, DCS, APC, PM, SOS,
+  queries, modes).
 * ``"raw"``: pass the text through unchanged.
 """
 
@@ -207,6 +208,8 @@ def _csi_kept(params: str, final: str, display: bool) -> bool:
         return False
     if final in "hl":
         return params == "?25"
+    if final == "J":
+        return params in ("", "0", "1", "2")  # not 3: xterm's erase of the scrollback
     return final in _DISPLAY_FINALS and _NUMBERS.fullmatch(params) is not None
 
 
