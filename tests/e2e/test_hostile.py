@@ -69,6 +69,8 @@ def ask(url: str, *argv: str) -> bytes:
 
 
 MODES = {
+    "the defaults (smooth, Markdown, reasoning on stderr)": [],
+    "reasoning hidden": ["--instant", "--reasoning", "hide"],
     "instant, reasoning on stderr": ["--instant"],
     "markdown": ["--instant", "-m"],
     "reasoning shown": ["--instant", "--reasoning", "show", "--no-wrap"],
