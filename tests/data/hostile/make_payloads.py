@@ -178,6 +178,16 @@ def _terminated(prefix: str, body: str) -> Iterator[tuple[str, str]]:
     yield "unterm", prefix + body
 
 
+def _strings(
+    name: str, intro: str, intro8: str, bodies: dict[str, str]
+) -> Iterator[tuple[str, str]]:
+    """Each body as a control string with each terminator, and in its 8-bit form."""
+    for body_name, body in bodies.items():
+        for term, seq in _terminated(intro, body):
+            yield f"{name}-{body_name}-{term}", seq
+        yield f"{name}8-{body_name}-st8", intro8 + body + ST8
+
+
 def _b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
@@ -560,10 +570,7 @@ def ecma48_payloads() -> Iterator[tuple[str, str]]:
         "iterm-tmux": "1000p",
         "empty": "",
     }
-    for name, body in dcs_bodies.items():
-        for term, seq in _terminated(DCS, body):
-            yield f"dcs-{name}-{term}", seq
-        yield f"dcs8-{name}-st8", DCS8 + body + ST8
+    yield from _strings("dcs", DCS, DCS8, dcs_bodies)
     yield "dcs-sixel-long", f"{DCS}q#0;2;100;0;0#0{'~' * 4000}{ST}"
     yield "dcs-wrapped", f"before{DCS}$qm{ST}after"
 
@@ -582,17 +589,12 @@ def ecma48_payloads() -> Iterator[tuple[str, str]]:
         "tmux-like": "tmux;payload",
         "empty": "",
     }
-    for name, body in apc_bodies.items():
-        for term, seq in _terminated(APC, body):
-            yield f"apc-{name}-{term}", seq
-        yield f"apc8-{name}-st8", APC8 + body + ST8
+    yield from _strings("apc", APC, APC8, apc_bodies)
     yield "apc-kitty-long", f"{APC}Ga=T,f=100;{'A' * 4000}{ST}"
     yield "apc-wrapped", f"before{APC}Ga=d{ST}after"
+    bodies = {"text": "hidden message", "empty": "", "esc": "a\x1b[2Jb"}
     for name, intro, intro8 in (("pm", PM, PM8), ("sos", SOS, SOS8)):
-        for body_name, body in (("text", "hidden message"), ("empty", ""), ("esc", "a\x1b[2Jb")):
-            for term, seq in _terminated(intro, body):
-                yield f"{name}-{body_name}-{term}", seq
-            yield f"{name}8-{body_name}-st8", intro8 + body + ST8
+        yield from _strings(name, intro, intro8, bodies)
         yield f"{name}-wrapped", f"before{intro}hidden{ST}after"
     yield "zmodem-rz", "rz\r**\x18B00000000000000\r\x8a\x11"
 
