@@ -78,10 +78,9 @@ class _Parser(argparse.ArgumentParser):
     def _print_message(self, message: str, file: Any = None) -> None:
         # Its errors quote the arguments given (a file's name, a value):
         # controls in them reach no terminal.
-        from .core.escapes import EscapeSanitizer
+        from .core.escapes import sanitized
 
-        sanitizer = EscapeSanitizer("strip")
-        super()._print_message(sanitizer.feed(message) + sanitizer.flush(), file)
+        super()._print_message(sanitized(message), file)
 
 
 def command_parser(prog: str, description: str, epilog: str) -> argparse.ArgumentParser:

@@ -83,7 +83,14 @@ import enum
 import re
 from typing import Final, Literal
 
-__all__ = ["ESCAPE_POLICIES", "EscapePolicy", "EscapeSanitizer", "neutralized", "terminal_line"]
+__all__ = [
+    "ESCAPE_POLICIES",
+    "EscapePolicy",
+    "EscapeSanitizer",
+    "neutralized",
+    "sanitized",
+    "terminal_line",
+]
 
 EscapePolicy = Literal["strip", "escape", "sgr", "display", "raw"]
 """What `EscapeSanitizer` does with controls.
@@ -294,8 +301,9 @@ class EscapeSanitizer:
         # Under "sgr" and "display", the text of a CSI that may still turn out
         # to be kept; empty otherwise.
         self._held: list[str] = []
-        self._sgr_candidate = False
-        # "strip"/"sgr": the last character was a CR, already shown as LF.
+        self._csi_candidate = False
+        # "strip"/"sgr": the last character was a CR, already shown as LF
+        # ("display" keeps a CR as it is).
         self._swallow_lf = False
         # "escape": a CR at the end of the last chunk, shown once we know
         # whether LF follows it.
@@ -444,7 +452,7 @@ class EscapeSanitizer:
     def _reset_sequence(self) -> None:
         self._state = _State.GROUND
         self._n_seq_chars = 0
-        self._sgr_candidate = False
+        self._csi_candidate = False
         self._held.clear()
 
     def _remove_sequence(self, n_more: int = 0) -> None:
@@ -470,10 +478,9 @@ class EscapeSanitizer:
                     whole = _WHOLE_SEQUENCE.match(text, j, j + max_held)
                     if whole is not None:
                         i = whole.end()
-                        final = whole.group("final")
                         if (
                             self._keep_csi
-                            and final is not None
+                            and (final := whole.group("final")) is not None
                             and not whole.group("inter")
                             and _csi_kept(whole.group("params"), final, self._display)
                         ):
@@ -513,7 +520,7 @@ class EscapeSanitizer:
                     self._state = _State.CSI_PARAM
                     self._n_seq_chars += 1
                     if self._keep_csi:
-                        self._sgr_candidate = True
+                        self._csi_candidate = True
                         self._held.append("\x1b[")
                 elif c in _STRING_FE:
                     i += 1
@@ -551,7 +558,7 @@ class EscapeSanitizer:
                 i += budget + 1
                 self._remove_sequence(budget + 1)
                 continue
-            if self._sgr_candidate and j > i:
+            if self._csi_candidate and j > i:
                 self._held.append(text[i:j])
             self._n_seq_chars += j - i
             i = j
@@ -575,11 +582,11 @@ class EscapeSanitizer:
             elif state is _State.CSI_PARAM and "\x20" <= c <= "\x2f":
                 # Intermediates rule out SGR, whose CSI has none.
                 self._state = _State.CSI_INTER
-                self._sgr_candidate = False
+                self._csi_candidate = False
                 self._held.clear()
             elif "\x40" <= c <= "\x7e":
                 i += 1
-                if self._sgr_candidate and _csi_kept("".join(self._held[1:]), c, self._display):
+                if self._csi_candidate and _csi_kept("".join(self._held[1:]), c, self._display):
                     out.extend(self._held)
                     out.append(c)
                     self._reset_sequence()
@@ -589,6 +596,12 @@ class EscapeSanitizer:
                 self._remove_sequence()
 
 
+def sanitized(text: str, policy: EscapePolicy = "strip") -> str:
+    """A whole text through a sanitizer of its own (what a stream would show of it)."""
+    sanitizer = EscapeSanitizer(policy)
+    return sanitizer.feed(text) + sanitizer.flush()
+
+
 def terminal_line(text: str, limit: int = 1000) -> str:
     """`text` as one line that is safe on a terminal: for messages that carry outside text.
 
@@ -596,8 +609,7 @@ def terminal_line(text: str, limit: int = 1000) -> str:
     removes them, line breaks and runs of blanks become one space, and a
     text longer than `limit` characters is cut, ending in "…".
     """
-    sanitizer = EscapeSanitizer("strip")
-    line = " ".join((sanitizer.feed(text) + sanitizer.flush()).split())
+    line = " ".join(sanitized(text).split())
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
