@@ -233,6 +233,7 @@ def _markdown_output(sink: StreamSink, options: Options) -> MarkdownOutput | Non
         return None
     env = os.environ if options.env is None else options.env
     columns, lines = terminal_size(sink.file, options.env)
+    given = options.wrap if type(options.wrap) is int else None  # wrap=N: render at N
     colors = color_system(sink.file, options.env, terminal=True)
     if options.color == "never" or env.get("NO_COLOR"):
         colors = "none"
@@ -240,12 +241,16 @@ def _markdown_output(sink: StreamSink, options: Options) -> MarkdownOutput | Non
     if sink.kind is SinkKind.TTY:
         _warm_up_markdown()
         return MarkdownOutput(
-            width=columns, height=lines, color_system=palette, hyperlinks=options.hyperlinks
+            width=given or columns,
+            height=lines,
+            color_system=palette,
+            hyperlinks=options.hyperlinks,
+            screen_width=columns if given else None,
         )
     if options.color == "always":
         _warm_up_markdown()
         return MarkdownOutput(
-            width=columns,
+            width=given or columns,
             height=None,
             color_system=palette or "standard",
             hyperlinks=options.hyperlinks,

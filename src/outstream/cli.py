@@ -193,7 +193,8 @@ def _add_stream_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="N",
         help="soft-wrap words at N cells, or at the terminal's width without N "
-        "(default: on a terminal, at its width, following resizes)",
+        "(default: on a terminal, at its width, following resizes); with -m, render "
+        "Markdown at N columns",
     )
     wrap.add_argument("--no-wrap", dest="wrap", action="store_false", help="never wrap")
     text.add_argument(

@@ -183,3 +183,36 @@ def test_markdown_color_always_renders_even_into_a_pipe(capsys, tmp_path, monkey
 
     params = [int(p) for sgr in re.findall(r"\x1b\[([0-9;]*)m", plain) for p in sgr.split(";") if p]
     assert not [p for p in params if 30 <= p <= 49 or 90 <= p <= 107]  # styles, but no colour
+
+
+WRAPPED = (
+    "# Title\n\nThis is a paragraph that is long enough to wrap at forty columns for sure, "
+    "and then some more words.\n\n- a list item that also goes on for quite a while past "
+    "forty columns\n"
+)
+
+
+def test_markdown_renders_at_the_width_wrap_gives(capsys, tmp_path, monkeypatch):
+    """-m --wrap N renders at N columns, into a pipe (--color always) and on a terminal."""
+    import re
+
+    from outstream.core.wrap import width_cells
+    from outstream.testing import run_in_pty
+
+    path = tmp_path / "answer.md"
+    path.write_text(WRAPPED)
+    monkeypatch.delenv("COLUMNS", raising=False)
+    assert main(["-m", "--color", "always", "--wrap", "30", "-f", str(path)]) == 0
+    lines = re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out).splitlines()
+    assert max(width_cells(line) for line in lines) == 30  # padded to it, no wider
+    assert main(["-m", "--color", "always", "-f", str(path)]) == 0  # no --wrap, no COLUMNS: 80
+    lines = re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out).splitlines()
+    assert max(width_cells(line) for line in lines) == 80
+    pyte = pytest.importorskip("pyte")
+    argv = [sys.executable, "-m", "outstream", "-m", "--instant", "--wrap", "40", "-f", str(path)]
+    out = run_in_pty(argv, cols=100, env=child_env()).output.decode()
+    screen = pyte.Screen(100, 24)
+    pyte.Stream(screen).feed(out)
+    shown = [row.rstrip() for row in screen.display if row.strip()]
+    assert shown[1] == "This is a paragraph that is long enough"
+    assert max(len(row) for row in shown) <= 40

@@ -800,3 +800,16 @@ def test_a_language_pygments_does_not_know_loads_no_plugin():
     )
     ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert (ran.returncode, ran.stdout.strip()) == (0, "[]"), ran.stderr
+
+
+def test_a_width_given_stays_when_the_terminal_is_resized():
+    """--wrap N fixes the rendering's width; the live region counts rows at the screen's."""
+    from outstream.core.pipeline import MarkdownOutput, Pipeline
+
+    fixed = Pipeline(markdown=MarkdownOutput(width=40, height=20, screen_width=100))
+    follows = Pipeline(markdown=MarkdownOutput(width=100, height=20))
+    for pipeline in (fixed, follows):
+        pipeline.resize(60, 20)
+    assert (fixed._markdown.width, fixed._live.width) == (40, 60)
+    follows._markdown.feed("x\n\n")  # set_width waits for the open block to be committed
+    assert (follows._markdown.width, follows._live.width) == (60, 60)

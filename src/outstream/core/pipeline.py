@@ -46,12 +46,15 @@ ReasoningMode = Literal["hide", "show"]
 class MarkdownOutput:
     """How to show Markdown: at `width` cells, in `color_system` (None: no colour), with a
     live region of `height` rows (None: off a terminal, finished blocks only), links as
-    OSC 8 `hyperlinks` or as text and URL."""
+    OSC 8 `hyperlinks` or as text and URL. `screen_width`: the terminal's own width when
+    the rendering's was given (``--wrap N``): a resize then changes the live region's
+    count of rows, not the rendering; None, the rendering follows the terminal."""
 
     width: int
     height: int | None = None
     color_system: ColorSystem | None = "standard"
     hyperlinks: bool = False
+    screen_width: int | None = None
 
     def renderer(self, escapes: EscapePolicy = "strip") -> MarkdownRenderer:
         """The renderer for this output: on a terminal, a live region one row shorter than
@@ -140,7 +143,8 @@ class Pipeline:
             if markdown.height is not None:
                 from .live import LiveRegion
 
-                self._live = LiveRegion(markdown.width, markdown.height)
+                self._live = LiveRegion(markdown.screen_width or markdown.width, markdown.height)
+        self._markdown_follows = markdown is not None and markdown.screen_width is None
         self._wrap = SoftWrap(wrap_width, eager=wrap_eager) if wrap_width is not None else None
         # Text written as it was read (a pipe's instant copy) can be written as the bytes read.
         transparent = isinstance(self.pacer, Instant) and frame_interval == 0
@@ -334,7 +338,8 @@ class Pipeline:
         if self._wrap is not None:
             self._wrap.set_width(width)
         if self._markdown is not None:
-            self._markdown.set_width(width)
+            if self._markdown_follows:
+                self._markdown.set_width(width)
             if self._live is not None:
                 self._live.resize(width, height)
                 from .live import live_rows
