@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import sys
 
 import pytest
 from hypothesis import given, settings
@@ -378,3 +379,49 @@ def test_instant_on_a_terminal_shows_each_chunk_within_one_frame_of_its_arrival(
                 break
         else:
             pytest.fail(f"{chunk!r} never shown")
+
+
+WRITER_LEFT_OPEN = """
+import sys, outstream
+w = outstream.Writer(sys.stdout, pace=outstream.Typewriter(cps=2000))
+w.write("hello, ")
+w.write("world\\n")
+"""
+WRITER_OUTPUT_CLOSED = """
+import sys, outstream
+f = open(sys.argv[1], "w")
+w = outstream.Writer(f, pace=outstream.Typewriter(cps=100))
+w.write("never shown\\n")
+f.close()
+"""
+
+
+def test_a_writer_left_open_is_drained_at_exit_and_says_so_under_dev_mode(tmp_path):
+    import subprocess
+
+    from .clirun import child_env
+
+    plain = subprocess.run(
+        [sys.executable, "-c", WRITER_LEFT_OPEN], capture_output=True, text=True, env=child_env()
+    )
+    assert (plain.returncode, plain.stdout, plain.stderr) == (0, "hello, world\n", "")
+    dev = subprocess.run(
+        [sys.executable, "-X", "dev", "-c", WRITER_LEFT_OPEN],
+        capture_output=True,
+        text=True,
+        env=child_env(),
+    )
+    assert (dev.returncode, dev.stdout) == (0, "hello, world\n")
+    assert "ResourceWarning: an outstream.Writer was never closed" in dev.stderr
+    lost = subprocess.run(
+        [sys.executable, "-c", WRITER_OUTPUT_CLOSED, str(tmp_path / "out.txt")],
+        capture_output=True,
+        text=True,
+        env=child_env(),
+    )
+    assert lost.returncode == 0
+    assert (
+        "RuntimeWarning: an outstream.Writer was never closed, and at exit what it was given"
+        in lost.stderr
+    )
+    assert "is closed" in lost.stderr

@@ -617,6 +617,12 @@ class Writer:
     ``with`` block (or `close`) waits until everything is shown and makes
     `result` available.
 
+    A Writer never loses its text: one still open when the interpreter exits
+    is closed then, and what it was given is shown first (with a
+    ``ResourceWarning``, which ``python -X dev`` shows, saying it was never
+    closed); if it cannot be shown (its output failed or was closed), a
+    ``RuntimeWarning`` says so.
+
     Example::
 
         with outstream.Writer(sys.stdout, pace=outstream.Typewriter(cps=40)) as w:
@@ -652,6 +658,7 @@ class Writer:
                 target=self._drive, name="outstream-writer", daemon=True
             )
             self._thread.start()
+            _unclosed_at_exit(self)
 
     def _drive(self) -> None:
         try:
@@ -676,10 +683,30 @@ class Writer:
             self._start()
             self._channel.end()
             self._join()
+            _unclosed.discard(self)
             if self._error is not None:
                 raise self._error
         assert self._result is not None
         return self._result
+
+    def _close_at_exit(self) -> None:
+        import warnings
+
+        warnings.warn(
+            "an outstream.Writer was never closed: it is closed at exit, what it was given "
+            "shown first (close it, or use it in a with block)",
+            ResourceWarning,
+            stacklevel=1,
+        )
+        try:
+            self.close()
+        except BaseException as exc:  # at exit: say it, do not raise
+            warnings.warn(
+                f"an outstream.Writer was never closed, and at exit what it was given "
+                f"could not all be shown: {type(exc).__name__}: {exc}",
+                RuntimeWarning,
+                stacklevel=1,
+            )
 
     def _join(self) -> None:
         if self._thread is not None:
@@ -691,3 +718,26 @@ class Writer:
         if self._result is None:
             raise RuntimeError("the Writer is still open: its result comes when it is closed")
         return self._result
+
+
+# Writers started and not closed: closed when the interpreter exits, so that
+# their text is shown (their driver threads are daemons: they would be cut off).
+_unclosed: set[Writer] = set()
+_unclosed_lock = threading.Lock()
+_exit_hook = False
+
+
+def _unclosed_at_exit(writer: Writer) -> None:
+    global _exit_hook
+    with _unclosed_lock:
+        _unclosed.add(writer)
+        if not _exit_hook:
+            import atexit
+
+            atexit.register(_close_unclosed)
+            _exit_hook = True
+
+
+def _close_unclosed() -> None:
+    while _unclosed:
+        _unclosed.pop()._close_at_exit()
