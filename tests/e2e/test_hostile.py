@@ -7,7 +7,7 @@ reasoning, each payload cut at a point that moves from run to run, and in
 its error text; `outstream ask` shows it in each mode on a pty, stdout and
 stderr both; then its recordings are replayed. Whatever the mode, the
 terminal must receive no control but those outstream itself writes: SGR,
-the cursor moved up, erasing down, the cursor hidden and shown, CR and LF.
+the cursor moved up and down, a row erased, the cursor hidden and shown, CR and LF.
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ REFERENCES = ["&#x202E;", "&#8238;", "&#x2066;", "&#13;", "&#12;", "&#x1b;[31m",
 PAYLOADS = [entry["payload"] for entry in CORPUS] + [f"a{r}b" for r in REFERENCES]
 
 # What outstream itself writes to a terminal: SGR (its colours, rich's), the
-# live region's cursor up and erase below, the cursor hidden and shown.
-OURS = re.compile(r"\x1b\[(?:[0-9;]*m|[0-9]*A|J|\?25[hl])")
+# live region's cursor up and down, its erasing of a row, the cursor hidden and shown.
+OURS = re.compile(r"\x1b\[(?:[0-9;]*m|[0-9]*A|B|2?K|\?25[hl])")
 # Anything else a terminal acts on: C0 but HT, LF and CR; DEL; C1; the bidi controls.
 OTHER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 

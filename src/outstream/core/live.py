@@ -8,9 +8,15 @@ lines. Lines at the top that are already on the screen as they should be —
 most of them, as an open block grows at its end, and all of a block that is
 committed as it was last drawn — are left alone: the cursor goes back up
 only to the first line that differs (``CSI n A`` after a carriage return,
-ECMA-48 8.3.22), the screen is cleared from there down (``CSI J``, 8.3.29)
-and the rest is written. So a frame writes what changed, not the whole
-region. How far up to go is computed from what was drawn — every line's
+ECMA-48 8.3.22) and the rest is written over the old rows, each line's last
+row erased after its text (``CSI K``, 8.3.41); rows of the old drawing below
+the new one are erased one by one (``CSI B`` down, ``CSI 2 K``, and back up).
+So a frame writes what changed, not the whole region. The screen is never
+erased below (``CSI J``): from the top-left corner, tmux (``scroll-on-clear``)
+and other terminals take that for a clear and push the screen into the
+scrollback, and a region that starts on the top row did that every frame.
+A line that fills its last row exactly gets no ``CSI K``: the cursor waits
+on the last column there, and xterm would erase that column. How far up to go is computed from what was drawn — every line's
 width in cells, wrapped at the terminal's width — not from what was meant,
 so nothing is duplicated or left behind. The live region never exceeds the
 screen: lines beyond ``height - 1`` at its top are committed. The cursor is
@@ -108,6 +114,13 @@ class LiveRegion:
             return 1
         return max(1, -(-width_cells(text) // self.width))
 
+    @staticmethod
+    def _cells(line: str) -> int:
+        """Cells `line` takes once written."""
+        if "\x1b" in line:
+            line = pattern(_ZERO_WIDTH).sub("", line)
+        return len(line) if line.isascii() else width_cells(line)
+
     def update(self, committed: Sequence[str], live: Sequence[str]) -> str:
         """The text that writes `committed` for good and shows `live` below it.
 
@@ -146,21 +159,32 @@ class LiveRegion:
         if live and not self._cursor_hidden:
             out.append(HIDE_CURSOR)
             self._cursor_hidden = True
+        n_old_rows = 0  # rows of the old drawing from the first line that changed
         if drawn:
             if same < len(drawn):
                 # Up to the first row of the first line that changed (the
-                # cursor is on the last row of the last line), and clear.
-                up = sum(drawn_rows[same:]) - 1
+                # cursor is on the last row of the last line).
+                n_old_rows = sum(drawn_rows[same:])
                 out.append("\r")
-                if up:
-                    out.append(f"\x1b[{up}A")
-                out.append("\x1b[J")
+                if n_old_rows > 1:
+                    out.append(f"\x1b[{n_old_rows - 1}A")
             elif same < len(lines) or same <= n_committed:
                 out.append("\n")  # after the last line drawn: on to the next
+        width = self.width
+        n_rows = 0  # rows written so far
         for i in range(same, len(lines)):
-            out.append(written[i - same] + _RESET)
+            line = written[i - same]
+            out.append(line + _RESET)
+            n_rows += rows[i]
+            if n_rows <= n_old_rows and (not line or self._cells(line) % width):
+                out.append("\x1b[K")  # what is left of an old, longer row
             if i < n_committed or i < len(lines) - 1:
                 out.append("\n")
+        below = n_old_rows - sum(rows[same:])
+        if below > 0:
+            # The old drawing went further down: erase its rows there, and
+            # come back to the end of the last line.
+            out.append("\x1b[B\x1b[2K" * below + f"\x1b[{below}A")
         self.n_committed += n_committed
         self._drawn = lines[n_committed:]
         self._drawn_rows = rows[n_committed:]

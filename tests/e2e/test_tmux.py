@@ -1,0 +1,82 @@
+"""The live region in a real terminal: tmux, on a private server of its own.
+
+pyte keeps no scrollback the way tmux does: tmux pushes what an erase from
+the screen's top-left corner clears into its history (``scroll-on-clear``,
+on by default), so a live region that starts on the top row and erased
+below itself every frame left a copy of each frame there.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+from ..clirun import child_env
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+ANSWER = pathlib.Path(__file__).parents[2] / "examples" / "answer.md"
+
+
+class Tmux:
+    """A tmux server on a socket of its own, one window of `cols`×`rows`, running a shell."""
+
+    def __init__(self, cols: int, rows: int) -> None:
+        self.socket = f"outstream-test-{uuid.uuid4().hex[:8]}"
+        env = {**child_env(), "PS1": "$ ", "TERM": "xterm-256color"}
+        self._tmux(
+            "-f", "/dev/null", "new-session", "-d", "-x", str(cols), "-y", str(rows), "-s", "t",
+            "bash --norc --noprofile", env=env,
+        )  # fmt: skip
+
+    def _tmux(self, *args: str, env: dict[str, str] | None = None) -> str:
+        ran = subprocess.run(
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, env=env, timeout=10
+        )
+        return ran.stdout
+
+    def run(self, command: str, timeout: float = 60) -> None:
+        """Type `command` and Enter, and wait until it has ended (tmux's wait-for channel)."""
+        channel = f"done-{uuid.uuid4().hex[:6]}"
+        self._tmux(
+            "send-keys", "-t", "t", f"{command}; tmux -L {self.socket} wait-for -S {channel}",
+            "Enter",
+        )  # fmt: skip
+        subprocess.run(["tmux", "-L", self.socket, "wait-for", channel], timeout=timeout)
+
+    def everything(self) -> list[str]:
+        """The history and the screen, line by line."""
+        return self._tmux("capture-pane", "-p", "-S", "-", "-t", "t").splitlines()
+
+    def history_size(self) -> int:
+        return int(self._tmux("display", "-p", "-t", "t", "#{history_size}").strip())
+
+    def close(self) -> None:
+        self._tmux("kill-server")
+
+
+@pytest.fixture
+def tmux():
+    terminal = Tmux(100, 12)
+    yield terminal
+    terminal.close()
+
+
+def outstream_command(*args: str) -> str:
+    return " ".join([sys.executable, "-m", "outstream", *args])
+
+
+def test_markdown_started_on_the_top_row_leaves_no_frame_in_the_scrollback(tmux, tmp_path):
+    answer = tmp_path / "answer.md"
+    answer.write_text("".join(ANSWER.read_text(encoding="utf-8").splitlines(True)[:6]))
+    first = answer.read_text().splitlines()[0].removeprefix("# ")
+    tmux.run(f"clear; {outstream_command('-m', '--cps', '200', '-f', os.fspath(answer))}")
+    lines = tmux.everything()
+    assert sum(first in line for line in lines) == 1, "\n".join(lines)
+    assert tmux.history_size() == 0  # six lines of answer on a 12-row screen
