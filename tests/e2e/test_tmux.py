@@ -13,6 +13,7 @@ import pathlib
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 
 import pytest
@@ -42,13 +43,23 @@ class Tmux:
         return ran.stdout
 
     def run(self, command: str, timeout: float = 60) -> None:
-        """Type `command` and Enter, and wait until it has ended (tmux's wait-for channel)."""
-        channel = f"done-{uuid.uuid4().hex[:6]}"
+        """Type `command` and Enter, and wait until it has ended."""
+        self.start(command)
+        self.wait(timeout)
+
+    def start(self, command: str) -> None:
+        """Type `command` and Enter; `wait` waits for its end (tmux's wait-for channel)."""
+        self._channel = f"done-{uuid.uuid4().hex[:6]}"
         self._tmux(
-            "send-keys", "-t", "t", f"{command}; tmux -L {self.socket} wait-for -S {channel}",
+            "send-keys", "-t", "t", f"{command}; tmux -L {self.socket} wait-for -S {self._channel}",
             "Enter",
         )  # fmt: skip
-        subprocess.run(["tmux", "-L", self.socket, "wait-for", channel], timeout=timeout)
+
+    def wait(self, timeout: float = 60) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "wait-for", self._channel], timeout=timeout)
+
+    def resize(self, cols: int) -> None:
+        self._tmux("resize-window", "-t", "t", "-x", str(cols))
 
     def everything(self) -> list[str]:
         """The history and the screen, line by line."""
@@ -80,3 +91,19 @@ def test_markdown_started_on_the_top_row_leaves_no_frame_in_the_scrollback(tmux,
     lines = tmux.everything()
     assert sum(first in line for line in lines) == 1, "\n".join(lines)
     assert tmux.history_size() == 0  # six lines of answer on a 12-row screen
+
+
+def test_a_resize_in_the_middle_of_a_block_leaves_no_line_twice(tmux, tmp_path):
+    """tmux reflows what it shows when it gets narrower: the live region counts its
+    rows at the new width, and moves up over all of them, not the old count."""
+    words = [f"word{i:03d}" for i in range(240)]
+    answer = tmp_path / "answer.md"
+    answer.write_text("# A heading\n\n" + " ".join(words) + "\n\nThe end.\n")
+    tmux.start(f"{outstream_command('-m', '--cps', '400', '-f', os.fspath(answer))}")
+    time.sleep(1.0)  # the user's action, a second in: the paragraph is being drawn
+    tmux.resize(70)
+    tmux.wait()
+    lines = [line for line in tmux.everything() if line.strip()]
+    shown = " ".join(lines).split()
+    assert [w for w in shown if w.startswith("word")] == words  # each once, in order
+    assert sum(line.startswith("The end.") for line in lines) == 1

@@ -90,6 +90,13 @@ class LiveRegion:
         VTE): the live lines that went there are written for good now, and
         skipped from then on like lines the region outgrew.
         """
+        if max(width, 1) != self.width:
+            # Terminals reflow what they show (tmux, kitty, WezTerm, VTE,
+            # iTerm2, Windows Terminal, Alacritty): a line takes the rows its
+            # width gives at the new width, and the cursor stays at its end.
+            self.width = max(width, 1)
+            self._drawn_rows = [self._rows_of(_written(line)) for line in self._drawn]
+            self._redraw = True  # draw it all again
         lost = self._rows - max(height, 2)
         while lost > 0 and self._drawn:
             rows = self._drawn_rows[0]
@@ -98,9 +105,7 @@ class LiveRegion:
             del self._drawn[0], self._drawn_rows[0]
             self._forced += 1
             lost -= rows
-        if max(width, 1) != self.width:
-            self._redraw = True  # a terminal may reflow what it shows: draw it all again
-        self.width, self.height = max(width, 1), max(height, 2)
+        self.height = max(height, 2)
 
     def _rows_of(self, line: str) -> int:
         """Terminal rows `line` takes once written (see `_written`)."""

@@ -652,7 +652,12 @@ class MarkdownRenderer:
             if token.level == 0 and token.nesting >= 0:
                 assert token.map is not None, token
                 blocks.append(_Block(token.map[0], token.map[1]))
-            if token.type == "fence" and token.info and not builtin_language(token.info.split()[0]):
+            if (
+                token.type == "fence"
+                and token.info
+                # the name rich's CodeBlock gives Pygments (and `_watch_open_fence`)
+                and not builtin_language(token.info.partition(" ")[0])
+            ):
                 token = token.copy(info="")  # see builtin_language
             blocks[-1].tokens.append(token)
         self._parse_env = env
