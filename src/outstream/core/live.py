@@ -16,12 +16,16 @@ erased below (``CSI J``): from the top-left corner, tmux (``scroll-on-clear``)
 and other terminals take that for a clear and push the screen into the
 scrollback, and a region that starts on the top row did that every frame.
 A line that fills its last row exactly gets no ``CSI K``: the cursor waits
-on the last column there, and xterm would erase that column. How far up to go is computed from what was drawn — every line's
-width in cells, wrapped at the terminal's width — not from what was meant,
-so nothing is duplicated or left behind. The live region never exceeds the
-screen: lines beyond ``height - 1`` at its top are committed. The cursor is
-hidden while a region is live (``CSI ? 25 l``) and shown again by `close`
-(``CSI ? 25 h``), which the caller also sends on Ctrl-C or an error.
+on the last column there, and xterm would erase that column.
+
+How far up to go is computed from what was drawn — every line's width in
+cells, wrapped at the terminal's width — not from what was meant, so
+nothing is duplicated or left behind; after a resize, at the new width, as
+a terminal that reflows what it shows counts them. The live region never
+exceeds the screen: lines beyond ``height - 1`` at its top are committed.
+The cursor is hidden while a region is live (``CSI ? 25 l``) and shown
+again by `close` (``CSI ? 25 h``), which the caller also sends on Ctrl-C or
+an error.
 """
 
 from __future__ import annotations
@@ -51,6 +55,11 @@ def _written(line: str) -> str:
     sequence and are kept.
     """
     return line.rstrip(" ")
+
+
+def _shown(line: str) -> str:
+    """A line without its zero-width sequences (SGR, OSC 8): what takes cells."""
+    return pattern(_ZERO_WIDTH).sub("", line) if "\x1b" in line else line
 
 
 def live_rows(height: int) -> int:
@@ -109,9 +118,7 @@ class LiveRegion:
 
     def _rows_of(self, line: str) -> int:
         """Terminal rows `line` takes once written (see `_written`)."""
-        text = line
-        if "\x1b" in text:
-            text = pattern(_ZERO_WIDTH).sub("", text)
+        text = _shown(line)
         n_chars = len(text)
         # A character takes two cells at most: a line that fits even so
         # takes one row, and needs no look at each character's width.
@@ -122,9 +129,8 @@ class LiveRegion:
     @staticmethod
     def _cells(line: str) -> int:
         """Cells `line` takes once written."""
-        if "\x1b" in line:
-            line = pattern(_ZERO_WIDTH).sub("", line)
-        return len(line) if line.isascii() else width_cells(line)
+        text = _shown(line)
+        return len(text) if text.isascii() else width_cells(text)
 
     def update(self, committed: Sequence[str], live: Sequence[str]) -> str:
         """The text that writes `committed` for good and shows `live` below it.
