@@ -334,3 +334,29 @@ def test_a_first_token_shows_before_the_next_one_comes(pacing):
     else:
         pytest.fail(f"never shown: {seen!r}")
     assert shown_lines(screen_of(result.output))[0] == "Sure, here it is."
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_after_ctrl_c_the_cast_shows_what_the_screen_shows(seed, tmp_path):
+    """Ctrl-C at a point that moves with the seed, in plain wrapped text and in Markdown:
+    the recording, played into a terminal emulator, shows what the terminal showed."""
+    import json
+    import random
+
+    rng = random.Random(seed)
+    cast = tmp_path / "a.cast"
+    words = " ".join(f"word{i:03d}" + ("\n\n" if i % 17 == 16 else "") for i in range(300))
+    markdown = ("-m",) if seed % 2 else ()
+    at = rng.randrange(5, 120)
+    result = run_in_pty(
+        outstream_argv(*markdown, "--cps", "600", "--record", str(cast)),
+        rows=ROWS,
+        cols=COLS,
+        stdin=words.encode(),
+        env=child_env(),
+        interrupt_after=f"word{at:03d}".encode(),
+    )
+    assert result.returncode == 130
+    _, *events = [json.loads(line) for line in cast.read_text().splitlines()]
+    played = "".join(e[2] for e in events if e[1] == "o").encode()
+    assert _plain_lines(played, COLS, ROWS) == _plain_lines(result.output, COLS, ROWS)
