@@ -147,3 +147,55 @@ def test_the_padding_spaces_at_the_end_of_a_line_are_not_sent():
     assert padded not in outputs[0] and "some text\x1b[0m" in outputs[0]
     assert "\x1b[44m code  \x1b[0m\x1b[0m" in outputs[0]
     assert everything(play(outputs, rows=10)) == ["some text", " code"]
+
+
+def test_a_narrower_terminal_keeps_the_lines_above_the_last_as_drawn():
+    """After a reflow the top of the region may be in the scrollback (tmux puts it
+    there even with room below): only the last line, which the cursor ends, is
+    found again; the caller's lines above it are skipped from then on."""
+    region = LiveRegion(20, 10)
+    top = ["one two three four", "five six seven eight"]
+    region.update([], [*top, "nine ten"])
+    region.resize(12, 10)
+    out = region.update([], [*top, "nine ten eleven twelve", "thirteen"])
+    # From the last line's first row ("nine ten": one row at 12), over nothing above.
+    assert out == "\rnine ten eleven twelve\x1b[0m\nthirteen\x1b[0m"
+    assert region.update([*top, "nine ten eleven twelve", "thirteen"], []) == "\n"
+    region.update([], ["a"])
+    region.resize(5, 10)
+    assert region.update([], ["a b"]) == "\ra b\x1b[0m\x1b[K"
+
+
+# Skin tones and flags: pyte stops drawing a run at a ZWJ or VS16 (its
+# `Screen.draw` breaks on a zero-width character that does not combine), so
+# ZWJ sequences are tried in tmux (tests/e2e/test_tmux.py).
+EMOJI = ["👍🏽", "🇯🇵", "🧑🏿", "🇫🇷", "✋🏻"]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_graphemes_whose_width_terminals_disagree_on_leave_no_stale_row(seed):
+    """pyte counts each code point (👍🏽 and 🇯🇵 four cells), as tmux does; we count
+    a cluster as one wide character. A line that may reach the last column is
+    written as rows that fit either way, so the region knows how far up to go."""
+    import random
+
+    from outstream.core.markdown import MarkdownRenderer
+
+    words = [f"w{i:02d}{EMOJI[i % len(EMOJI)]}" for i in range(80)]
+    source = "# Emoji\n\n" + " ".join(words) + "\n\nThe end.\n"
+    renderer = MarkdownRenderer(40, color_system=None, live_lines=7)
+    region = LiveRegion(40, 8)
+    cuts = sorted(random.Random(seed).sample(range(1, len(source)), 60))
+    outputs = []
+    for start, end in zip([0, *cuts], [*cuts, len(source)], strict=True):
+        frame = renderer.feed(source[start:end])
+        outputs.append(region.update(frame.committed, frame.live))
+    frame = renderer.flush()
+    outputs += [region.update(frame.committed, frame.live), region.close()]
+    lines = everything(play(outputs, cols=40, rows=8))
+    shown = " ".join(lines).split()
+    assert [w[:3] for w in shown if w.startswith("w")] == [w[:3] for w in words]
+    assert lines.count("The end.") == 1 and [line.strip() for line in lines].count("Emoji") == 1
+    assert not any(
+        line.startswith(" w") for line in lines
+    )  # rows are cut at a space, not before it

@@ -198,14 +198,17 @@ def test_work_is_linear_in_the_length_of_the_answer(answers):
     assert rendered_4 / n_chars_4 <= 1.1 * rendered_1 / n_chars_1
 
 
-def test_set_width_applies_to_what_is_rendered_next():
+def test_set_width_applies_from_the_next_block():
+    """The open block keeps its width: the lines of it already shown stay as they are."""
     renderer = MarkdownRenderer(40, color_system=None)
     frame = renderer.feed("first paragraph\n\nsec")
     assert [len(line) for line in frame.committed] == [40]  # a blank line ended it
     renderer.set_width(20)
     frame = renderer.feed("ond\n\nthird\n")
-    assert [len(line) for line in frame.committed] == [0, 20]  # blank, second
+    assert [len(line) for line in frame.committed] == [0, 40]  # blank, second
     assert renderer.flush() == Frame(committed=("", "third" + " " * 15))
+    renderer.set_width(30)  # nothing open: at once
+    assert renderer.feed("fourth\n").live == ("", "fourth" + " " * 24)
 
 
 def test_frames_refuse_newlines():

@@ -20,9 +20,11 @@ on the last column there, and xterm would erase that column.
 
 How far up to go is computed from what was drawn — every line's width in
 cells, wrapped at the terminal's width — not from what was meant, so
-nothing is duplicated or left behind; after a resize, at the new width, as
-a terminal that reflows what it shows counts them. The live region never
-exceeds the screen: lines beyond ``height - 1`` at its top are committed.
+nothing is duplicated or left behind. A terminal made narrower reflows the
+lines and may push the region's top into its scrollback, out of reach: all
+but the last line are then committed as they are (see `resize`). The live
+region never exceeds the screen: lines beyond ``height - 1`` at its top are
+committed.
 The cursor is hidden while a region is live (``CSI ? 25 l``) and shown
 again by `close` (``CSI ? 25 h``), which the caller also sends on Ctrl-C or
 an error.
@@ -48,9 +50,10 @@ _ZERO_WIDTH = (
 def _written(line: str) -> str:
     """What is written of a line: without the plain spaces at its end.
 
-    rich pads a line to the width with spaces; the screen below the first
-    line redrawn has just been cleared (``CSI J``), so they would only be
-    bytes to send, and lines copied from the scrollback would carry them.
+    rich pads a line to the width with spaces: they would be bytes to send,
+    lines copied from the scrollback would carry them, and a line whose
+    width a terminal counts wider than we do (an emoji sequence) would wrap
+    onto a row of its own. What is left of an old row is erased (``CSI K``).
     Spaces with a style (a code block's background) end in an escape
     sequence and are kept.
     """
@@ -60,6 +63,68 @@ def _written(line: str) -> str:
 def _shown(line: str) -> str:
     """A line without its zero-width sequences (SGR, OSC 8): what takes cells."""
     return pattern(_ZERO_WIDTH).sub("", line) if "\x1b" in line else line
+
+
+# Code points that make a grapheme cluster's width a matter of opinion: ZWJ,
+# VS16, the keycap mark, regional indicators (flags), skin-tone modifiers and
+# tag characters. We count a cluster as one wide character (wcwidth's
+# grapheme-aware `wcswidth`); terminals that count each code point (pyte,
+# tmux, older VTE and xterm) see 👍🏽 and 🇯🇵 as four cells, 👨‍👩‍👧 as six.
+_UNCERTAIN = "[\u200d\ufe0f\u20e3\U0001f1e6-\U0001f1ff\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f]"
+_ZERO_WIDTH_OR_CLUSTER = r"\x1b\[[0-9;:]*m|\x1b\]8;[^\x07\x1b]*(?:\x07|\x1b\\)|\X"
+
+
+def _widest_cells(cluster: str) -> int:
+    """The most cells a terminal may give `cluster`: ours, or each code point's own
+    (`wcwidth`; a regional indicator two, as some terminals count it)."""
+    from wcwidth import wcwidth
+
+    per_code_point = sum(
+        2 if "\U0001f1e6" <= char <= "\U0001f1ff" else max(wcwidth(char), 0) for char in cluster
+    )
+    return max(width_cells(cluster), per_code_point)
+
+
+def _rows_certain(line: str, width: int) -> list[str] | None:
+    """`line` cut into rows no terminal can wrap, or None if it holds no cluster of
+    uncertain width that could reach the last column.
+
+    A line whose width terminals disagree on would wrap in some and not in
+    others, and the live region would not know how far up to go: such a
+    line is written as rows that fit in ``width - 1`` cells however its
+    clusters are counted, cut at the last space where there is one, each
+    row beginning with the colour and link sequences in force.
+    """
+    if not pattern(_UNCERTAIN).search(line):
+        return None
+    tokens: list[str] = pattern(_ZERO_WIDTH_OR_CLUSTER).findall(line)
+    widths = [0 if token.startswith("\x1b") else _widest_cells(token) for token in tokens]
+    if sum(widths) < width:
+        return None
+    rows: list[str] = []
+    styles: list[str] = []  # sequences of the rows written, replayed on the next
+    row: list[str] = []
+    n_cells = 0
+    space = -1  # the last space in `row`
+    for token, n in zip(tokens, widths, strict=True):
+        if n_cells + n > width - 1 and n_cells:
+            if token == " ":  # the row ends here, without it
+                space, n = len(row), 0
+                row.append(token)
+            cut = space if space > 0 else len(row)
+            rows.append("".join(styles) + "".join(row[:cut]))
+            styles += [t for t in row[:cut] if t.startswith("\x1b")]
+            row = row[cut + 1 :] if space > 0 else []
+            n_cells = sum(0 if t.startswith("\x1b") else _widest_cells(t) for t in row)
+            space = -1
+            if not n:
+                continue
+        if token == " ":
+            space = len(row)
+        row.append(token)
+        n_cells += n
+    rows.append("".join(styles) + "".join(row))
+    return rows
 
 
 def live_rows(height: int) -> int:
@@ -83,8 +148,7 @@ class LiveRegion:
         # good because the region outgrew the screen: skipped from then on.
         self._forced = 0
         self._drawn: list[str] = []  # the live lines on the screen now
-        self._drawn_rows: list[int] = []  # the rows each of them took when drawn
-        self._redraw = False  # the terminal changed width: nothing drawn can be kept
+        self._drawn_rows: list[int] = []  # the rows each of them takes
 
     @property
     def _rows(self) -> int:
@@ -94,19 +158,30 @@ class LiveRegion:
     def resize(self, width: int, height: int) -> None:
         """The terminal changed size; the next update draws for the new one.
 
+        A terminal made narrower reflows what it shows (tmux, kitty, WezTerm,
+        VTE, iTerm2, Windows Terminal, Alacritty): each line takes the rows
+        its width gives at the new width, and where the rows above the
+        cursor go is the terminal's choice — tmux keeps the empty rows below
+        the cursor and pushes the top of the screen into the scrollback, even
+        with room below. Only the last line, which the cursor ends, can be
+        found again: the lines above it are written for good as they were
+        drawn, and skipped from then on (the caller keeps the open block's
+        width until it is committed, so its lines stay the same).
+
         A terminal made shorter than the live region keeps the cursor's row
         and pushes the rows above the new top into the scrollback (xterm,
-        VTE): the live lines that went there are written for good now, and
-        skipped from then on like lines the region outgrew.
+        VTE, tmux): the live lines that went there are written for good now,
+        and skipped from then on like lines the region outgrew.
         """
-        if max(width, 1) != self.width:
-            # Terminals reflow what they show (tmux, kitty, WezTerm, VTE,
-            # iTerm2, Windows Terminal, Alacritty): a line takes the rows its
-            # width gives at the new width, and the cursor stays at its end.
-            self.width = max(width, 1)
-            self._drawn_rows = [self._rows_of(_written(line)) for line in self._drawn]
-            self._redraw = True  # draw it all again
-        lost = self._rows - max(height, 2)
+        width, height = max(width, 1), max(height, 2)
+        if width < self.width and len(self._drawn) > 1:
+            n_kept = len(self._drawn) - 1
+            del self._drawn[:n_kept], self._drawn_rows[:n_kept]
+            self._forced += n_kept
+        if width != self.width:
+            self.width = width
+            self._drawn_rows = [self._layout(line)[1] for line in self._drawn]
+        lost = self._rows - height
         while lost > 0 and self._drawn:
             rows = self._drawn_rows[0]
             if rows > lost:
@@ -114,7 +189,17 @@ class LiveRegion:
             del self._drawn[0], self._drawn_rows[0]
             self._forced += 1
             lost -= rows
-        self.height = max(height, 2)
+        self.height = height
+
+    def _layout(self, line: str) -> tuple[str, int]:
+        """What is written of `line` and the terminal rows it takes (see `_written`)."""
+        written = _written(line)
+        if written.isascii():
+            return written, self._rows_of(written)
+        rows = _rows_certain(written, self.width)
+        if rows is None:
+            return written, self._rows_of(written)
+        return (_RESET + "\x1b[K\n").join(rows), len(rows)
 
     def _rows_of(self, line: str) -> int:
         """Terminal rows `line` takes once written (see `_written`)."""
@@ -152,13 +237,13 @@ class LiveRegion:
         # Lines already on the screen as they should be stay; rows are
         # counted once per line drawn.
         same = 0
-        if not self._redraw:
-            for old, new in zip(drawn, lines, strict=False):
-                if old != new:
-                    break
-                same += 1
-        written = [_written(line) for line in lines[same:]]
-        rows = drawn_rows[:same] + [self._rows_of(line) for line in written]
+        for old, new in zip(drawn, lines, strict=False):
+            if old != new:
+                break
+            same += 1
+        laid_out = [self._layout(line) for line in lines[same:]]
+        written = [text for text, _ in laid_out]
+        rows = drawn_rows[:same] + [n_rows for _, n_rows in laid_out]
         n_committed = len(committed)
         room = live_rows(self.height)
         n_live_rows = sum(rows[n_committed:])
@@ -187,7 +272,7 @@ class LiveRegion:
             line = written[i - same]
             out.append(line + _RESET)
             n_rows += rows[i]
-            if n_rows <= n_old_rows and (not line or self._cells(line) % width):
+            if n_rows <= n_old_rows and (not line or "\n" in line or self._cells(line) % width):
                 out.append("\x1b[K")  # what is left of an old, longer row
             if i < n_committed or i < len(lines) - 1:
                 out.append("\n")
@@ -199,7 +284,6 @@ class LiveRegion:
         self.n_committed += n_committed
         self._drawn = lines[n_committed:]
         self._drawn_rows = rows[n_committed:]
-        self._redraw = False
         return "".join(out)
 
     def close(self) -> str:

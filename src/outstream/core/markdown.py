@@ -298,14 +298,16 @@ class MarkdownRenderer:
         return self._live
 
     def set_width(self, width: int) -> None:
-        """Render at `width` from now on (the live region at the next feed).
+        """Render at `width` from the next block on.
 
-        An open code block whose top rows were already committed keeps its
-        width until it is committed whole, so that its rows line up.
+        The open block keeps its width until it is committed: the lines of
+        it already shown stay as they are (a terminal made narrower reflows
+        them, and the live region commits all but the last, see
+        `LiveRegion.resize`), so it goes on below them with the same lines.
         """
         if width < 1:
             raise ValueError(f"width must be at least 1, not {width!r}")
-        if self._n_lines_skipped:
+        if self._n_lines_skipped or self._live:
             self._next_width = width
         else:
             self.width, self._next_width = width, None
