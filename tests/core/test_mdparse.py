@@ -216,3 +216,39 @@ def test_a_line_that_is_not_plainly_a_row_is_left_to_markdown_it() -> None:
     MD.block.parse(f"{head}| x | y |\n", MD, {}, table)
     for rest in ("| x | y |\nx | y\n", "| x |\n\n", "| x |\n  | y |\n", "| x |\n> quote\n"):
         assert _table_rows(table, head + rest) is None, rest
+
+
+CLOSED_INLINE_CASES = [
+    # (source, what is drawn, or None: nothing left open)
+    ("sends **fifty at onc", "sends **fifty at onc**"),
+    ("a `code sp", "a `code sp`"),
+    ("``a ` b", "``a ` b``"),  # a code span closes only with a run as long
+    ("a `x **y", "a `x **y`"),  # nothing counts inside a code span
+    ("snake_case and _emph", "snake_case and _emph_"),  # _ inside a word: neither
+    ("**a *b", "**a *b***"),  # innermost first
+    ("***bo", "***bo***"),
+    ("~~str", "~~str~~"),
+    ("x **", "x"),  # an opener with nothing after it yet is left out
+    ("a **b** c *", "a **b** c"),
+    ("**", ""),
+    ("a * b", None),  # followed by a space: it opens nothing
+    ("done **x** and", None),
+    ("***both***, x", None),
+    ("a ~~x~~ y", None),
+    ("\\*not", None),  # escaped
+    ("see [the docs](https://ex", "see [the docs](https://ex)"),  # a link to what came
+    ("**see [docs](http://x_y", "**see [docs](http://x_y)**"),
+    ("x `[a](b", "x `[a](b`"),  # in a code span: no link
+    ("a [b] c", None),
+]
+
+
+@pytest.mark.parametrize(("source", "drawn"), CLOSED_INLINE_CASES)
+def test_closed_inline(source: str, drawn: str | None) -> None:
+    from outstream.core.mdparse import closed_inline
+
+    closed = closed_inline(source)
+    assert (closed and closed[0]) == drawn if drawn is not None else closed is None
+    if closed is not None:
+        text, n_own, first_open = closed
+        assert source.startswith(text[:n_own]) and first_open <= n_own

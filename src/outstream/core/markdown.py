@@ -602,7 +602,11 @@ class MarkdownRenderer:
 
     def _code_rows(self) -> list[str]:
         assert self._code is not None
-        rows = self._code.rows(self._open[self._code_start :])
+        code = self._open[self._code_start :]
+        last_line = code[code.rfind("\n") + 1 :].strip(" ")
+        if last_line and not last_line.lstrip(self._fence_char):
+            code = code[: len(code) - len(last_line)].rstrip(" ")  # the closing fence, coming
+        rows = self._code.rows(code)
         return [*self._code_head, *rows, *self._code_foot]
 
     def _n_finished(self, blocks: list[_Block]) -> int:

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
     from .escapes import EscapePolicy
 
-__all__ = ["BlockParser", "InlineParse", "new_parser", "parse_inline"]
+__all__ = ["BlockParser", "InlineParse", "closed_inline", "new_parser", "parse_inline"]
 
 _MAX_INLINE_CACHE = 4096  # distinct inline texts kept (the open region's, more or less)
 
@@ -697,3 +697,81 @@ def _checkpoint(tokens: list[Token], source: str) -> _Checkpoint | None:
         start = first.map[0]  # type: ignore[index]
         head = "".join(f"{text}\n" for text in lines[start : start + 2])
     return _Checkpoint(first.type, prefix, line, head, tokens[:resume])
+
+
+# --- optimistic closing of what an open paragraph has opened ---
+
+# A backslash escape, a run of backticks, or a run of emphasis delimiters.
+_INLINE_MARK = re.compile(r"\\.|(`+)|(\*+|_+|~~+)")
+_OPEN_LINK = re.compile(r"(?<!\\)\[[^\]\[]*\]\([^)\s]*$")  # [text](destination, unclosed
+
+
+def closed_inline(src: str) -> tuple[str, int, int] | None:
+    """`src` with the emphasis, strikethrough and code spans it leaves open closed at its end.
+
+    While a paragraph streams, ``sends **fifty at onc`` would show its
+    ``**`` until the closer comes, and then the line would move two cells
+    to the left. Drawn as if it were closed (as remend and
+    streaming-markdown do), the text is bold at once and stays where it is;
+    a link whose destination is coming is drawn as a link to what came.
+    An opener with nothing after it yet is left out. Delimiter runs are
+    matched as CommonMark 6.2 does, simplified: a run followed by a space
+    cannot open, one after a space cannot close, ``_`` inside a word does
+    neither, a closer takes from the nearest opener of its character, and
+    a code span's backticks close only with a run as long.
+
+    Returns:
+        The text to draw; how much of it is `src`'s own (the closers follow);
+        and where the first opener left open is (nothing from there on is
+        settled). None when nothing is left open.
+    """
+    body = src.rstrip()
+    stack: list[list[Any]] = []  # [run character, length left, where], innermost last
+    trailing = len(body)  # where a run that ends the text and closes nothing starts
+    for match in _INLINE_MARK.finditer(body):
+        ticks, run = match.group(1), match.group(2)
+        in_code = bool(stack) and stack[-1][0] == "`"
+        if ticks is not None:
+            if in_code and stack[-1][1] == len(ticks):
+                stack.pop()
+            elif not in_code:
+                stack.append(["`", len(ticks), match.start()])
+            continue
+        if run is None or in_code:
+            continue
+        start, end = match.start(), match.end()
+        before = body[start - 1] if start else " "
+        after = body[end] if end < len(body) else " "
+        char, n = run[0], len(run)
+        can_open = not after.isspace() and not (char == "_" and before.isalnum())
+        can_close = not before.isspace() and not (char == "_" and after.isalnum())
+        while n and can_close:
+            at = next((i for i in range(len(stack) - 1, -1, -1) if stack[i][0] == char), None)
+            if at is None:
+                break
+            del stack[at + 1 :]  # openers between them stay text
+            taken = min(n, stack[at][1], 2 if char != "~" else n)
+            stack[at][1] -= taken
+            n -= taken
+            if not stack[at][1]:
+                stack.pop()
+        if n and end == len(body) and not can_open:
+            trailing = start + len(run) - n  # which it is, the next text says
+        elif n and can_open:
+            stack.append([char, n, start + len(run) - n])
+    link = None if stack and stack[-1][0] == "`" else _OPEN_LINK.search(body)
+    if link is not None:
+        # A link whose destination is coming: drawn as its text and the
+        # destination so far; what opened in it is not counted.
+        stack = [entry for entry in stack if entry[2] < link.start()]
+        trailing = len(body)
+    elif stack and stack[-1][2] + stack[-1][1] == len(body):
+        trailing = stack.pop()[2]  # an opener with nothing after it yet
+    if not stack and trailing == len(body) and link is None:
+        return None
+    own = body[:trailing].rstrip()  # markdown-it trims a paragraph's end
+    closers = (")" if link else "") + "".join(char * n for char, n, _ in reversed(stack))
+    first_open = min(
+        [entry[2] for entry in stack] + ([link.start()] if link else []), default=len(own)
+    )
+    return own + closers, len(own), first_open

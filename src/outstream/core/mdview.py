@@ -27,7 +27,7 @@ from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from .mdparse import BlockParser
+from .mdparse import BlockParser, closed_inline
 from .paragraph import Container, ParagraphView, draw
 from .table import TableView
 
@@ -252,6 +252,18 @@ def _new_line_inside(tokens: list[Token]) -> bool:
     return (Markdown.elements.get(kind) or UnknownElement).new_line
 
 
+def _closed_last_inline(tokens: list[Token]) -> list[Token]:
+    """`tokens` with their last inline text drawn as if what it opened were closed
+    (`mdparse.closed_inline`)."""
+    for i in range(len(tokens) - 1, -1, -1):
+        if tokens[i].type == "inline" and tokens[i].content:  # not a row's empty cells
+            closed = closed_inline(tokens[i].content)
+            if closed is None:
+                return tokens
+            return [*tokens[:i], tokens[i].copy(content=closed[0], children=None), *tokens[i + 1 :]]
+    return tokens
+
+
 def _children(tokens: list[Token]) -> list[tuple[int, int]]:
     """The ranges of a container's direct children (tokens[0] opens it, tokens[-1] closes it)."""
     ranges: list[tuple[int, int]] = []
@@ -428,7 +440,11 @@ class BlockView:
     def _block(self, tokens: list[Token], context: tuple[_Wrap, ...], separate: bool) -> list[str]:
         kind = tokens[0].type
         if kind == "paragraph_open" and len(tokens) == 3:
-            return self._paragraph(tokens, context, separate)
+            return self._paragraph(tokens, context, separate)  # closes its own (ParagraphView)
+        if not self._exact and kind in ("heading_open", "table_open"):
+            # Open, a heading (one line) or a table's last row is where the
+            # text is being typed: drawn as if what it opened were closed.
+            tokens = _closed_last_inline(tokens)
         if kind in ("bullet_list_open", "ordered_list_open"):
             return self._list(tokens, context, separate)
         if kind == "blockquote_open":

@@ -36,7 +36,7 @@ from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .mdparse import parse_inline
+from .mdparse import closed_inline, parse_inline
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -479,6 +479,7 @@ class ParagraphView:
         key: Any,
         separate: bool = False,
         exact: bool = False,
+        closing: bool = True,
     ) -> list[str] | None:
         """The lines of a paragraph whose inline text is `source`, in `containers`.
 
@@ -487,6 +488,10 @@ class ParagraphView:
             separate: a blank line before it (a top-level paragraph after
                 a block whose element asks for one).
             exact: the paragraph is being committed: no speculative rows.
+            closing: while it is open, draw what it leaves open as if closed
+                (`mdparse.closed_inline`), unless an opener has stayed open
+                for more than `SPECULATE_ROWS` rows: then the rows above
+                are kept as they are, with the opener as text.
 
         Returns:
             The lines, or None for a paragraph rich draws otherwise (an image in it).
@@ -507,7 +512,15 @@ class ParagraphView:
             )
         cut = len(state.source)
         piece = source[cut:]
+        n_own = settled = len(piece)  # how far the text is its own; how far it is final
+        closed = closed_inline(piece) if closing and not exact else None
+        if closed is not None and len(piece) - closed[2] > (SPECULATE_ROWS - 2) * console.width:
+            closed = None  # open for more rows than are drawn again (see below)
+        if closed is not None:  # drawn as if what it opened were closed
+            piece, _, settled = closed
+            n_own = settled  # the rows after the first opener are drawn as closed
         parsed = parse_inline(self.md, piece, env)
+        settled = min(parsed.settled, settled)
         self.n_chars_parsed += len(piece)
         self.n_chars_drawn += len(piece)
         if cut:
@@ -532,12 +545,22 @@ class ParagraphView:
             return shown  # no cut where rich expands tabs first
         n_rows = len(rows)
         speculative = state.n_exact_chars != cut
-        found = _next_cut(text, marks, starts, parsed.settled, n_rows, n_rows - 1)
+        found = _next_cut(text, marks, starts, settled, n_rows, n_rows - 1)
         if found is None and n_rows > SPECULATE_ROWS and not exact:
             # An opener unresolved for long: keep the rows well above the
             # last anyway, and remember that they are a guess.
-            found = _next_cut(text, marks, starts, len(piece), n_rows, n_rows - SPECULATE_ROWS)
+            found = _next_cut(text, marks, starts, n_own, n_rows, n_rows - SPECULATE_ROWS)
             speculative = True
+            if found is None and closed is not None:
+                # Kept rows cannot be found in the closed text's drawing (a
+                # row inside the emphasis has no place in the source): drawn
+                # as it is, if that keeps rows; else as closed, whole.
+                as_text = self.lines(
+                    source, env, console, color_system, containers,
+                    key=key, separate=separate, closing=False,
+                )  # fmt: skip
+                if self._states[key] is not state:
+                    return as_text
         if found is not None:
             row, offset = found
             new = _State(source[: cut + offset], shown[: len(state.rows) + len(lead) + row])
