@@ -200,6 +200,42 @@ def test_writer_returns_at_once_and_shows_everything_on_close() -> None:
     assert w.result.stats.n_chunks == 4
 
 
+def test_writer_print_shows_a_line_of_its_own_between_the_text() -> None:
+    """A bare print() inside a Writer lands in the paced text; Writer.print goes in order."""
+    sink = io.StringIO()
+    with outstream.Writer(sink, pace=outstream.Typewriter(cps=1_000_000)) as w:
+        w.print("before", "anything", sep="-")  # at a line's start: no break first
+        w.write("The quick brown fox jumps over the lazy")
+        w.print("PRINTED INSIDE")
+        w.write(" dog.\n")
+        w.print("after a line's end\x1b]0;title\x07", end="!\n")  # sanitized as the text is
+    assert sink.getvalue() == (
+        "before-anything\n"
+        "The quick brown fox jumps over the lazy\nPRINTED INSIDE\n dog.\n"
+        "after a line's end!\n"
+    )
+    assert w.result.text == "The quick brown fox jumps over the lazy dog.\n"
+
+
+def test_a_print_shows_the_text_before_it_at_once_then_pacing_goes_on() -> None:
+    """On the virtual clock: the text written before the aside is drained when it comes,
+    the aside follows in the same write, and the text after it is paced from there
+    (not from the schedule the drained text had: no pause after the aside)."""
+    from outstream.events import Aside
+
+    result, sink = scripted(
+        [(0.0, "abcd"), (0.25, Aside(text="note\n")), (0.25, "ef")],
+        pace=outstream.Typewriter(cps=4),
+    )
+    assert sink.writes == [
+        (0.0, "a"),
+        (0.25, "bcd\nnote\n"),
+        (0.25 + 1 / 60, "e"),  # anchored anew when "ef" came, at the next frame
+        (0.5, "f"),
+    ]
+    assert result.text == "abcdef"
+
+
 def test_writer_result_before_close_is_an_error() -> None:
     w = outstream.Writer(io.StringIO())
     with pytest.raises(RuntimeError, match="still open"):

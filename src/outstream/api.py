@@ -21,7 +21,7 @@ from .core.utf8 import DecodeErrors
 from .drive import BackgroundSink, Channel, Lane, Recorder, open_async_inbox, open_inbox, run
 from .drive import arun as _arun
 from .errors import SinkError
-from .events import Other, Usage
+from .events import Aside, Other, Usage
 from .sinks.detect import FLUSH_POLICIES, FlushPolicy, SinkKind, color_system, terminal_size
 from .sinks.stream import EncodingErrors, StreamSink
 
@@ -676,6 +676,27 @@ class Writer:
         if self._error is not None:
             raise self._error
         self._channel.put(chunk)
+
+    def print(self, *values: object, sep: str = " ", end: str = "\n") -> None:
+        """Show a line of your own below the text written so far, never inside it.
+
+        A plain ``print()`` inside a Writer writes at once, while the text
+        handed to `write` is still being paced out: on a terminal it lands
+        in the middle of a line (``the lazyPRINTED`` then `` dog.``). This
+        one goes in order: the text written before it is shown at once, then
+        `values` (sanitized like the text) on lines of their own, starting
+        on a new line; in Markdown the open block is finished above them.
+        Then the text goes on. Returns at once, as `write` does. It is shown
+        on every output of the Writer, and is not part of `Result.text` nor
+        of a ``save_deltas`` recording.
+
+        Args:
+            values, sep, end: as the built-in `print` takes them.
+        """
+        self._start()
+        if self._error is not None:
+            raise self._error
+        self._channel.put(Aside(text=sep.join(map(str, values)) + end))
 
     def close(self) -> Result:
         """End the stream, wait until everything is shown, and return the result."""

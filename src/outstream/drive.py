@@ -599,7 +599,7 @@ class Lane:
                 utf8 = None if self._unwritten else pipeline.utf8
                 self._write(self._unwritten + text, now, clock, t_step, utf8)
             if text and self._shown is not None:
-                self._shown.append(text)
+                self._shown.append(pipeline.shown_answer)
             if pipeline.done and not self._unwritten:
                 self.finished = True
                 if self.display is not None:

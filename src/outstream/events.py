@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-__all__ = ["Delta", "End", "Event", "Failed", "Finish", "Other", "Reasoning", "SideEvent", "Usage"]
+__all__ = [
+    "Aside",
+    "Delta",
+    "End",
+    "Event",
+    "Failed",
+    "Finish",
+    "Other",
+    "Reasoning",
+    "SideEvent",
+    "Usage",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -87,5 +98,13 @@ class Finish:
     reason: str | None = None
 
 
-SideEvent = Reasoning | Usage | Other | Finish
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Aside:
+    """The program's own text, between the answer's (`Writer.print`): the answer before it
+    is shown at once, then this on lines of its own, then the answer goes on."""
+
+    text: str
+
+
+SideEvent = Reasoning | Usage | Other | Finish | Aside
 Event = Delta | End | Failed

@@ -360,3 +360,58 @@ def test_after_ctrl_c_the_cast_shows_what_the_screen_shows(seed, tmp_path):
     _, *events = [json.loads(line) for line in cast.read_text().splitlines()]
     played = "".join(e[2] for e in events if e[1] == "o").encode()
     assert _plain_lines(played, COLS, ROWS) == _plain_lines(result.output, COLS, ROWS)
+
+
+WRITER_WITH_PRINTS = """
+import sys, outstream
+with outstream.Writer(sys.stdout, pace=outstream.Typewriter(cps=400), **{options}) as w:
+    w.write("The quick brown fox jumps over the lazy")
+    w.print("PRINTED INSIDE")
+    w.write(" dog. And **more** text follows.\\n\\n- a list\\n- of items")
+    w.print("SECOND", "print", sep="-")
+    w.write("\\n\\nThe end.\\n")
+"""
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        (
+            "{}",
+            [
+                "The quick brown fox jumps over the lazy",
+                "PRINTED INSIDE",
+                " dog. And **more** text follows.",
+                "",
+                "- a list",
+                "- of items",
+                "SECOND-print",
+                "",
+                "",
+                "The end.",
+            ],
+        ),
+        (
+            "dict(render='markdown')",
+            [
+                "The quick brown fox jumps over the lazy",
+                "PRINTED INSIDE",
+                "",  # the blank line rich puts between blocks
+                "dog. And more text follows.",
+                "",
+                " • a list",
+                " • of items",
+                "SECOND-print",
+                "",
+                "The end.",
+            ],
+        ),
+    ],
+)
+def test_writer_print_shows_its_line_between_the_paced_text_on_a_terminal(options, expected):
+    """A bare print() would land inside the paced line (`…the lazyPRINTED INSIDE`);
+    Writer.print shows the text before it, then its line, then the text goes on."""
+    script = WRITER_WITH_PRINTS.format(options=options)
+    result = run_in_pty([sys.executable, "-c", script], rows=ROWS, cols=COLS, env=child_env())
+    assert result.returncode == 0, result.output
+    assert shown_lines(screen_of(result.output)) == expected

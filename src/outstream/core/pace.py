@@ -269,9 +269,9 @@ class Typewriter:
         return self._backlog.take(n)
 
     def drain(self) -> list[str]:
-        n = len(self._backlog)
-        self._k += n
-        return self._backlog.take(n)
+        # Shown ahead of the schedule: the next run is anchored when it comes.
+        self._anchor, self._k = -math.inf, 0
+        return self._backlog.take(len(self._backlog))
 
     def peek(self, limit: int) -> str:
         return self._backlog.peek(limit)

@@ -24,8 +24,19 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from ..errors import DecodeError, SourceError
-from ..events import Delta, End, Event, Failed, Finish, Other, Reasoning, SideEvent, Usage
-from .escapes import EscapePolicy, EscapeSanitizer
+from ..events import (
+    Aside,
+    Delta,
+    End,
+    Event,
+    Failed,
+    Finish,
+    Other,
+    Reasoning,
+    SideEvent,
+    Usage,
+)
+from .escapes import EscapePolicy, EscapeSanitizer, sanitized
 from .graphemes import Segmenter, UnitName
 from .mirror import Utf8Mirror
 from .pace import Instant, Pacer
@@ -72,7 +83,7 @@ class MarkdownOutput:
         )
 
 
-SIDE_EVENTS = (Reasoning, Usage, Other, Finish)
+SIDE_EVENTS = (Reasoning, Usage, Other, Finish, Aside)
 
 
 class Pipeline:
@@ -129,8 +140,13 @@ class Pipeline:
             raise ValueError(f"frame_interval must be >= 0, not {frame_interval!r}")
         self.pacer: Pacer = Instant() if pacer is None else pacer
         self._utf8 = Utf8Decoder(errors)
+        self._escapes: EscapePolicy = escapes
         self._sanitizer = EscapeSanitizer(escapes)
         self._reasoning_sanitizer = EscapeSanitizer(escapes)
+        # Writer.print's lines, each with the answer's text that came before it.
+        self._asides: list[tuple[str, str]] = []
+        self._at_line_start = True  # what was written last ended a line
+        self.shown_answer = ""  # of what the last poll gave, the answer's (not Writer.print's)
         # Units matter only to a pacer that counts them; for the others one
         # unit per feed is the same text with far less work.
         self._segmenter = Segmenter(unit if self.pacer.counts_units else "chunk", hold=hold)
@@ -230,6 +246,13 @@ class Pipeline:
         elif isinstance(event, Usage):
             self.usage = event if self.usage is None else self.usage.merged(event)
             self.stats.usage = self.usage
+        elif isinstance(event, Aside):
+            # The program's own line: the answer before it is shown at once
+            # (as before a tool call), then the line, on a line of its own.
+            self.pacer.push(self._segmenter.flush(), t)
+            before = "".join(self.pacer.drain())
+            self._asides.append((before, sanitized(event.text, self._escapes)))
+            self._mirror = None  # what is written is no longer the bytes read
         elif isinstance(event, Other):
             # Something else comes (a tool call): the text before it is a
             # finished run: nothing of it stays held back, and the pacer
@@ -358,6 +381,19 @@ class Pipeline:
         released = self._segmenter.poll(now)
         if released and arrived is not None:
             self.pacer.push(released, arrived)  # due as of its arrival, not of its release
+        out: list[str] = []
+        answer: list[str] = []  # of `out`, what is not Writer.print's
+        if self._asides:
+            pending, self._asides = self._asides, []
+            for before, aside in pending:  # each after the text that came before it
+                shown = self._shown(before, now)
+                answer.append(
+                    self._render_markdown(shown, final=False) if self._markdown else shown
+                )
+                out.append(answer[-1])
+                done, lines = self._render_aside(aside, after="".join(out))
+                answer.append(done)
+                out += [done, lines]
         gated = (
             not (self._release_all or self._drain_once)
             and now < self._last_release + self.frame_interval
@@ -369,7 +405,28 @@ class Pipeline:
             units = []
         else:
             units = self.pacer.due(now)
-        text = "".join(units)
+        text = self._shown("".join(units), now, gated=gated)
+        finished = (
+            self.ended
+            and not self.pacer.n_waiting
+            and not self._segmenter.held
+            and not self._held()
+        )
+        if self._markdown is not None and (text or finished):
+            text = self._render_markdown(text, final=finished)
+        self.shown_answer = text
+        if out:
+            self.shown_answer = "".join(answer) + text
+            out.append(text)
+            text = "".join(out)
+        if text:
+            self._at_line_start = text.endswith("\n")
+        if finished:
+            self.done = True
+        return text
+
+    def _shown(self, text: str, now: float, *, gated: bool = False) -> str:
+        """Due `text`, wrapped if it is, and counted as shown at `now`."""
         if self._wrap is not None and not gated and (text or self._wrap.held):
             if text:
                 self._wrapped_at = now
@@ -386,17 +443,31 @@ class Pipeline:
                 whole = not self.pacer.n_waiting
                 self.utf8 = self._mirror.release(self._segmenter.held, whole=whole)
             self.stats.shown(text, now, self.utf8)
-        finished = (
-            self.ended
-            and not self.pacer.n_waiting
-            and not self._segmenter.held
-            and not self._held()
-        )
-        if self._markdown is not None and (text or finished):
-            text = self._render_markdown(text, final=finished)
-        if finished:
-            self.done = True
         return text
+
+    def _render_aside(self, lines: str, *, after: str) -> tuple[str, str]:
+        """`Writer.print`'s lines below the answer so far: a line break first if it ended
+        mid-line; in Markdown, the open block committed above them (as whole lines).
+
+        Returns what ends the answer's text so far, and the lines.
+        """
+        done = ""
+        if self._wrap is not None:
+            done = self._wrap.flush()
+            if self._wrap.col:
+                done += self._wrap.feed("\n")
+        if self._markdown is not None:
+            committed = self._markdown.flush().committed
+            if not lines.endswith("\n"):
+                lines += "\n"
+            if self._live is not None:
+                done = self._live.update(committed, [])
+                return done, self._live.update(lines[:-1].split("\n"), [])
+            return "".join(line + "\n" for line in committed), lines
+        written = after + done
+        if not written.endswith("\n") if written else not self._at_line_start:
+            lines = "\n" + lines
+        return done, lines
 
     def _render_markdown(self, text: str, *, final: bool) -> str:
         """The Markdown of `text` (and all before it), as what to write to move the screen there."""
@@ -444,7 +515,7 @@ class Pipeline:
         """When to poll next; None means nothing will be due until the source speaks."""
         if self.done:
             return None
-        if self._drain_once:
+        if self._drain_once or self._asides:
             return self._now
         if self._release_all or (self.ended and not self.pacer.n_waiting):
             if self._held():  # the last held word, at the next frame
