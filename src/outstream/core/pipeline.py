@@ -381,19 +381,7 @@ class Pipeline:
         released = self._segmenter.poll(now)
         if released and arrived is not None:
             self.pacer.push(released, arrived)  # due as of its arrival, not of its release
-        out: list[str] = []
-        answer: list[str] = []  # of `out`, what is not Writer.print's
-        if self._asides:
-            pending, self._asides = self._asides, []
-            for before, aside in pending:  # each after the text that came before it
-                shown = self._shown(before, now)
-                answer.append(
-                    self._render_markdown(shown, final=False) if self._markdown else shown
-                )
-                out.append(answer[-1])
-                done, lines = self._render_aside(aside, after="".join(out))
-                answer.append(done)
-                out += [done, lines]
+        out, answer = self._render_asides(now)
         gated = (
             not (self._release_all or self._drain_once)
             and now < self._last_release + self.frame_interval
@@ -444,6 +432,23 @@ class Pipeline:
                 self.utf8 = self._mirror.release(self._segmenter.held, whole=whole)
             self.stats.shown(text, now, self.utf8)
         return text
+
+    def _render_asides(self, now: float) -> tuple[list[str], list[str]]:
+        """`Writer.print`'s lines waiting, each after the text that came before it: what
+        to write, and of it what is the answer's."""
+        out: list[str] = []
+        answer: list[str] = []
+        pending, self._asides = self._asides, []
+        for before, aside in pending:
+            shown = self._shown(before, now)
+            answer.append(self._render_markdown(shown, final=False) if self._markdown else shown)
+            out.append(answer[-1])
+            done, lines = self._render_aside(aside, after="".join(out))
+            if done and self._markdown is None:
+                self.stats.shown(done, now)  # a word the wrap held
+            answer.append(done)
+            out += [done, lines]
+        return out, answer
 
     def _render_aside(self, lines: str, *, after: str) -> tuple[str, str]:
         """`Writer.print`'s lines below the answer so far: a line break first if it ended
@@ -531,6 +536,10 @@ class Pipeline:
 
     def abort(self, now: float) -> str:
         """Stop (Ctrl-C): return what is due at `now` and nothing after it."""
+        shown = "" if self.done else "".join(self._render_asides(now)[0])
+        return shown + self._abort(now)
+
+    def _abort(self, now: float) -> str:
         text = "" if self.done else "".join(self.pacer.due(max(now, self._now)))
         if self._wrap is not None:
             text = self._wrap.feed(text) + self._wrap.flush()
