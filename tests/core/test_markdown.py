@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 from rich.markdown import Markdown
@@ -802,6 +802,8 @@ TABLE_LANE_PIECES = [
 
 @settings(max_examples=150, deadline=None)
 @given(pieces=st.lists(st.sampled_from(TABLE_LANE_PIECES), min_size=1, max_size=40))
+# A last row drawn as if its code span were closed, then final: drawn anew.
+@example(pieces=["| A | B |\n|---|---|\n", "| ", "`|`", "\n| "])
 @pytest.mark.usefixtures("pygments_plugins")
 def test_any_feeds_into_tables_are_the_same_with_the_fast_lane(pieces: list[str]) -> None:
     frames_with_and_without_the_lanes(pieces, 30, rich=False)

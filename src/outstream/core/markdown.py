@@ -603,9 +603,10 @@ class MarkdownRenderer:
     def _code_rows(self) -> list[str]:
         assert self._code is not None
         code = self._open[self._code_start :]
-        last_line = code[code.rfind("\n") + 1 :].strip(" ")
+        start = code.rfind("\n") + 1
+        last_line = code[start:].strip(" ")
         if last_line and not last_line.lstrip(self._fence_char):
-            code = code[: len(code) - len(last_line)].rstrip(" ")  # the closing fence, coming
+            code = code[:start]  # the closing fence, coming: not code to show
         rows = self._code.rows(code)
         return [*self._code_head, *rows, *self._code_foot]
 

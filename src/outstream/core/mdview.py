@@ -260,7 +260,17 @@ def _closed_last_inline(tokens: list[Token]) -> list[Token]:
             closed = closed_inline(tokens[i].content)
             if closed is None:
                 return tokens
-            return [*tokens[:i], tokens[i].copy(content=closed[0], children=None), *tokens[i + 1 :]]
+            tokens = [
+                *tokens[:i],
+                tokens[i].copy(content=closed[0], children=None),
+                *tokens[i + 1 :],
+            ]
+            # A table row is drawn once per `tr_open` token (`TableView`): this
+            # row, as it is drawn now, is another.
+            row = next((j for j in range(i, -1, -1) if tokens[j].type == "tr_open"), None)
+            if row is not None:
+                tokens[row] = tokens[row].copy()
+            return tokens
     return tokens
 
 
