@@ -199,3 +199,23 @@ def test_graphemes_whose_width_terminals_disagree_on_leave_no_stale_row(seed):
     assert not any(
         line.startswith(" w") for line in lines
     )  # rows are cut at a space, not before it
+
+
+def test_a_line_taken_away_with_nothing_after_it_is_erased_where_it_is():
+    """`1` (a paragraph) then `1.` (nothing yet: an ordered list's marker) then the list:
+    the row of `1` is erased, not the row below it (it stayed on the screen)."""
+    region = LiveRegion(30, 10)
+    outputs = [
+        region.update(["Three things go wrong:"], ["", "1"]),
+        region.update([], [""]),
+        region.update([], ["", " 1 E"]),
+        region.update([], ["", " 1 Every token."]),
+        region.update(["", " 1 Every token."], []),
+        region.close(),
+    ]
+    assert outputs[1] == "\r\x1b[2K\x1b[1A"
+    assert everything(play(outputs, rows=10)) == ["Three things go wrong:", "", " 1 Every token."]
+    # All of it taken away: the cursor stays where the region began.
+    region = LiveRegion(30, 10)
+    outputs = [region.update([], ["a", "b"]), region.update([], []), region.update([], ["c"])]
+    assert everything(play(outputs, rows=10)) == ["c"]

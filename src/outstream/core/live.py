@@ -277,7 +277,15 @@ class LiveRegion:
             if i < n_committed or i < len(lines) - 1:
                 out.append("\n")
         below = n_old_rows - sum(rows[same:])
-        if below > 0:
+        if below > 0 and same == len(lines):
+            # Only lines to take away: the cursor is on the first of their
+            # rows. Erase them, and go back to the end of the last line left
+            # (or stay on that first row, if what is left is committed).
+            out.append("\x1b[2K" + "\x1b[B\x1b[2K" * (below - 1))
+            up = below - 1 + (same > 0 and n_committed < len(lines))
+            if up:
+                out.append(f"\x1b[{up}A")
+        elif below > 0:
             # The old drawing went further down: erase its rows there, and
             # come back to the end of the last line.
             out.append("\x1b[B\x1b[2K" * below + f"\x1b[{below}A")
