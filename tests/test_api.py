@@ -461,3 +461,30 @@ def test_a_writer_left_open_is_drained_at_exit_and_says_so_under_dev_mode(tmp_pa
         in lost.stderr
     )
     assert "is closed" in lost.stderr
+
+
+WRITER_LEFT_BY_AN_EXCEPTION = """
+import sys, outstream
+try:
+    with outstream.Writer(sys.stdout) as w:
+        w.write("partial")
+        w.print("a note", flush=True)
+        raise ValueError("handled")
+except ValueError:
+    pass
+"""
+
+
+def test_a_writer_ended_by_an_exception_it_let_through_gives_no_warning_at_exit():
+    import subprocess
+
+    from .clirun import child_env
+
+    ran = subprocess.run(
+        [sys.executable, "-X", "dev", "-c", WRITER_LEFT_BY_AN_EXCEPTION],
+        capture_output=True,
+        text=True,
+        env=child_env(),
+    )
+    assert (ran.returncode, ran.stderr) == (0, "")
+    assert ran.stdout == "partial\na note\n"

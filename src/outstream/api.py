@@ -325,7 +325,8 @@ def _pipeline(sink: StreamSink, options: Options, t_start: float) -> Pipeline:
         frame_interval=1.0 / options.fps if animated else 0.0,
         t_start=t_start,
         count_text=options.count_text,
-        wrap_width=_wrap_width(sink, options),
+        # Markdown is wrapped by its renderer, or passes through unchanged.
+        wrap_width=None if options.render == "markdown" else _wrap_width(sink, options),
         wrap_eager=sink.is_terminal,
         reasoning="show" if options.reasoning == "show" else "hide",
         on_reasoning=_reasoning_to(options),
@@ -651,6 +652,7 @@ class Writer:
         else:
             self._channel.end(exc if not isinstance(exc, KeyboardInterrupt) else None)
             self._join()
+            _unclosed.discard(self)  # ended with the block: nothing to close at exit
 
     def _start(self) -> None:
         if self._thread is None:
@@ -677,7 +679,7 @@ class Writer:
             raise self._error
         self._channel.put(chunk)
 
-    def print(self, *values: object, sep: str = " ", end: str = "\n") -> None:
+    def print(self, *values: object, sep: str = " ", end: str = "\n", flush: bool = False) -> None:
         """Show a line of your own below the text written so far, never inside it.
 
         A plain ``print()`` inside a Writer writes at once, while the text
@@ -692,6 +694,7 @@ class Writer:
 
         Args:
             values, sep, end: as the built-in `print` takes them.
+            flush: taken for the built-in's sake: the line is always shown in order.
         """
         self._start()
         if self._error is not None:

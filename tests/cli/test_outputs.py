@@ -153,6 +153,9 @@ def test_markdown_into_a_pipe_passes_the_source_through(capsys, tmp_path):
     path.write_text(source)
     assert main(["-m", "-f", str(path)]) == 0
     assert capsys.readouterr().out == source
+    # Unchanged with --wrap too: wrapped source would break its tables and lists.
+    assert main(["-m", "--wrap", "10", "-f", str(path)]) == 0
+    assert capsys.readouterr().out == source
 
 
 def test_hyperlinks_make_links_clickable_instead_of_showing_the_url(capsys, tmp_path, monkeypatch):

@@ -240,6 +240,8 @@ CLOSED_INLINE_CASES = [
     ("**see [docs](http://x_y", "**see [docs](http://x_y)**"),
     ("x `[a](b", "x `[a](b`"),  # in a code span: no link
     ("a [b] c", None),
+    ("file*.txt globs, and sn", None),  # after a letter, before punctuation: opens nothing
+    ("(*note", "(*note*"),  # after punctuation it does
 ]
 
 

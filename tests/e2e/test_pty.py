@@ -415,3 +415,23 @@ def test_writer_print_shows_its_line_between_the_paced_text_on_a_terminal(option
     result = run_in_pty([sys.executable, "-c", script], rows=ROWS, cols=COLS, env=child_env())
     assert result.returncode == 0, result.output
     assert shown_lines(screen_of(result.output)) == expected
+
+
+WRITER_PRINT_IN_A_CODE_BLOCK = """
+import sys, outstream
+with outstream.Writer(sys.stdout, pace=outstream.Typewriter(cps=2000), render="markdown") as w:
+    w.write("Code:\\n\\n```python\\nx = 1\\n")
+    w.print("NOTE")
+    w.write("y = 2\\n```\\n\\n| a | b |\\n|---|---|\\n| 1 | 2 |\\n")
+"""
+
+
+def test_writer_print_inside_a_code_block_lets_the_block_go_on_after_it():
+    """The open code block is finished above the line, and goes on below it: its closing
+    fence is not taken for an opening one (which made the rest of the answer code)."""
+    result = run_in_pty(
+        [sys.executable, "-c", WRITER_PRINT_IN_A_CODE_BLOCK], rows=ROWS, cols=COLS, env=child_env()
+    )
+    assert result.returncode == 0, result.output
+    lines = [line.strip() for line in shown_lines(screen_of(result.output)) if line.strip()]
+    assert lines == ["Code:", "x = 1", "NOTE", "y = 2", "a  b", "────", "1  2"]

@@ -127,19 +127,7 @@ def test_a_resize_at_any_point_of_an_open_block_shows_each_line_once(
     screen into its history though there is room below: the open block's lines
     above the last are left as they are, and it goes on at its width."""
     source = "# A heading\n\n" + " ".join(WORDS) + "\n\nThe end.\n"
-    fifo = tmp_path / "answer.md"
-    os.mkfifo(fifo)
-    drawn = tmux.when_shown(WORDS[n_words - 1])
-    tmux.start(outstream_command("-m", "--instant", "-f", os.fspath(fifo)))
-    with open(fifo, "w", encoding="utf-8") as answer:
-        cut = source.index(WORDS[n_words])
-        answer.write(source[:cut])  # the paragraph is open: its last line is in the live region
-        answer.flush()
-        tmux.wait_for(drawn)
-        tmux.resize(cols, rows)  # done when this returns: the next frame sees it
-        answer.write(source[cut:])
-    tmux.wait()
-    lines = tmux.everything()
+    lines = resized_at(tmux, tmp_path, source, WORDS[n_words], cols, rows)
     first = next(i for i, line in enumerate(lines) if line.strip() == "A heading")
     shown = [line.rstrip() for line in lines[first:]]
     while shown and not shown[-1].startswith("The end."):
@@ -150,6 +138,45 @@ def test_a_resize_at_any_point_of_an_open_block_shows_each_line_once(
     expected[0] = expected[0].strip()
     shown[0] = shown[0].strip()
     assert shown == expected
+
+
+def resized_at(tmux, tmp_path, source: str, at: str, cols: int, rows: int | None) -> list[str]:
+    """`-m` fed `source` up to `at`, the window resized once that is drawn, then the rest:
+    what tmux holds at the end (history and screen, wrapped rows joined)."""
+    fifo = tmp_path / "answer.md"
+    os.mkfifo(fifo)
+    cut = source.index(at)
+    drawn = tmux.when_shown(source[:cut].split()[-1])  # (the typed word: not in the command)
+    tmux.start(outstream_command("-m", "--instant", "-f", os.fspath(fifo)))
+    with open(fifo, "w", encoding="utf-8") as answer:
+        answer.write(source[:cut])  # the block is open: its lines are in the live region
+        answer.flush()
+        tmux.wait_for(drawn)
+        tmux.resize(cols, rows)  # done when this returns: the next frame sees it
+        answer.write(source[cut:])
+    tmux.wait()
+    return tmux.everything()
+
+
+TABLE = (
+    "Results.\n\n| name | value | note |\n|------|-------|------|\n| alpha | 1 | first row |\n"
+    "| gamma | 333 | xyzzy plugh |\n| delta | 4444 | fourth row |\n\nAfter the table.\n"
+)
+CODE = "Code.\n\n```python\nfor i in range(3):\n    print(i, xyzzy.plugh)\n```\n\nAfter the code.\n"
+
+
+@pytest.mark.parametrize(("source", "at"), [(TABLE, " plugh"), (CODE, ".plugh)")])
+def test_a_narrower_resize_while_a_table_row_or_code_line_is_typed_loses_nothing(
+    tmux, tmp_path, source, at
+):
+    """The row being typed is not the last line of the live region (a table's border,
+    a code block's padding come after it): it stays live, and ends complete."""
+    lines = resized_at(tmux, tmp_path, source, at, 70, None)
+    shown = "\n".join(lines)
+    expected = [line.strip() for line in render_markdown(source, 100, color_system=None)]
+    for line in expected:
+        assert sum(line in row for row in lines) >= 1, (line, shown)
+    assert sum("plugh" in row for row in lines) == 1
 
 
 EMOJI = [

@@ -174,13 +174,22 @@ class LiveRegion:
         and skipped from then on like lines the region outgrew.
         """
         width, height = max(width, 1), max(height, 2)
-        if width < self.width and len(self._drawn) > 1:
-            n_kept = len(self._drawn) - 1
-            del self._drawn[:n_kept], self._drawn_rows[:n_kept]
-            self._forced += n_kept
         if width != self.width:
+            n_old_rows = self._rows  # all on the screen, above the cursor or on its row
             self.width = width
             self._drawn_rows = [self._layout(line)[1] for line in self._drawn]
+            # The lines at the end that take no more rows now than the whole
+            # region took before can be reached (a table's row being typed
+            # sits above its bottom border, a code line above the padding).
+            n_live, n_rows = 1, self._drawn_rows[-1] if self._drawn else 0
+            while (
+                n_live < len(self._drawn) and n_rows + self._drawn_rows[-n_live - 1] <= n_old_rows
+            ):
+                n_live += 1
+                n_rows += self._drawn_rows[-n_live]
+            n_kept = max(len(self._drawn) - n_live, 0)
+            del self._drawn[:n_kept], self._drawn_rows[:n_kept]
+            self._forced += n_kept
         lost = self._rows - height
         while lost > 0 and self._drawn:
             rows = self._drawn_rows[0]

@@ -297,6 +297,17 @@ class MarkdownRenderer:
         """The live region as the last frame left it."""
         return self._live
 
+    def open_fence(self) -> str | None:
+        """The opening line of the code fence the open region is, while it is open (None: not one).
+
+        A line of the program's own put between the answer's text (`Writer.print`)
+        finishes the open block; a code block goes on after it from this line.
+        """
+        if self._code is None:
+            return None
+        blank = _BLANK_LINES.match(self._open)
+        return self._open[blank.end() if blank is not None else 0 :].partition("\n")[0]
+
     def set_width(self, width: int) -> None:
         """Render at `width` from the next block on.
 

@@ -706,6 +706,13 @@ _INLINE_MARK = re.compile(r"\\.|(`+)|(\*+|_+|~~+)")
 _OPEN_LINK = re.compile(r"(?<!\\)\[[^\]\[]*\]\([^)\s]*$")  # [text](destination, unclosed
 
 
+def _punct(char: str) -> bool:
+    """A Unicode punctuation or symbol character (CommonMark's definition)."""
+    import unicodedata
+
+    return unicodedata.category(char)[0] in "PS"
+
+
 def closed_inline(src: str) -> tuple[str, int, int] | None:
     """`src` with the emphasis, strikethrough and code spans it leaves open closed at its end.
 
@@ -743,8 +750,12 @@ def closed_inline(src: str) -> tuple[str, int, int] | None:
         before = body[start - 1] if start else " "
         after = body[end] if end < len(body) else " "
         char, n = run[0], len(run)
-        can_open = not after.isspace() and not (char == "_" and before.isalnum())
-        can_close = not before.isspace() and not (char == "_" and after.isalnum())
+        # Flanking (CommonMark 6.2): punctuation next to a run counts as a space
+        # on its other side: `file*.txt` opens nothing.
+        left = not after.isspace() and (not _punct(after) or before.isspace() or _punct(before))
+        right = not before.isspace() and (not _punct(before) or after.isspace() or _punct(after))
+        can_open = left and not (char == "_" and right and not _punct(before))
+        can_close = right and not (char == "_" and left and not _punct(after))
         while n and can_close:
             at = next((i for i in range(len(stack) - 1, -1, -1) if stack[i][0] == char), None)
             if at is None:

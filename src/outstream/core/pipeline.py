@@ -462,12 +462,19 @@ class Pipeline:
             if self._wrap.col:
                 done += self._wrap.feed("\n")
         if self._markdown is not None:
+            fence = self._markdown.open_fence()  # a code block goes on below the lines
             committed = self._markdown.flush().committed
             if not lines.endswith("\n"):
                 lines += "\n"
+            again = self._markdown.feed(fence + "\n") if fence is not None else None
             if self._live is not None:
                 done = self._live.update(committed, [])
-                return done, self._live.update(lines[:-1].split("\n"), [])
+                lines = self._live.update(lines[:-1].split("\n"), [])
+                if again is not None:
+                    lines += self._live.update(again.committed, again.live)
+                return done, lines
+            if again is not None:
+                lines += "".join(line + "\n" for line in again.committed)
             return "".join(line + "\n" for line in committed), lines
         written = after + done
         if not written.endswith("\n") if written else not self._at_line_start:
