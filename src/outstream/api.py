@@ -716,19 +716,20 @@ class Writer:
     def _close_at_exit(self) -> None:
         import warnings
 
-        warnings.warn(
-            "an outstream.Writer was never closed: it is closed at exit, what it was given "
-            "shown first (close it, or use it in a with block)",
-            ResourceWarning,
-            stacklevel=1,
-        )
         try:
-            self.close()
+            self.close()  # first: the warning is not to land inside the paced text
         except BaseException as exc:  # at exit: say it, do not raise
             warnings.warn(
                 f"an outstream.Writer was never closed, and at exit what it was given "
                 f"could not all be shown: {type(exc).__name__}: {exc}",
                 RuntimeWarning,
+                stacklevel=1,
+            )
+        else:
+            warnings.warn(
+                "an outstream.Writer was never closed: it was closed at exit, what it was "
+                "given shown (close it, or use it in a with block)",
+                ResourceWarning,
                 stacklevel=1,
             )
 

@@ -435,3 +435,19 @@ def test_writer_print_inside_a_code_block_lets_the_block_go_on_after_it():
     assert result.returncode == 0, result.output
     lines = [line.strip() for line in shown_lines(screen_of(result.output)) if line.strip()]
     assert lines == ["Code:", "x = 1", "NOTE", "y = 2", "a  b", "────", "1  2"]
+
+
+def test_the_warning_for_a_writer_left_open_comes_after_its_text_on_a_terminal():
+    """stderr is the same terminal: the ResourceWarning is given once the text is shown."""
+    script = (
+        "import sys, outstream\n"
+        "w = outstream.Writer(sys.stdout, pace=outstream.Typewriter(cps=400))\n"
+        "w.write('hello, world\\n')\n"
+    )
+    result = run_in_pty(
+        [sys.executable, "-X", "dev", "-c", script], rows=ROWS, cols=COLS, env=child_env()
+    )
+    assert result.returncode == 0, result.output
+    lines = shown_lines(screen_of(result.output))
+    assert lines[0] == "hello, world"
+    assert any("ResourceWarning" in line for line in lines[1:])
