@@ -432,29 +432,22 @@ f.close()
 """
 
 
-def test_a_writer_left_open_is_drained_at_exit_and_says_so_under_dev_mode(tmp_path):
+def python_child(*args: str):  # type: ignore[no-untyped-def]
+    """`python ARGS` run to its end, as users run it: its exit code, stdout and stderr."""
     import subprocess
 
     from .clirun import child_env
 
-    plain = subprocess.run(
-        [sys.executable, "-c", WRITER_LEFT_OPEN], capture_output=True, text=True, env=child_env()
-    )
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=child_env())
+
+
+def test_a_writer_left_open_is_drained_at_exit_and_says_so_under_dev_mode(tmp_path):
+    plain = python_child("-c", WRITER_LEFT_OPEN)
     assert (plain.returncode, plain.stdout, plain.stderr) == (0, "hello, world\n", "")
-    dev = subprocess.run(
-        [sys.executable, "-X", "dev", "-c", WRITER_LEFT_OPEN],
-        capture_output=True,
-        text=True,
-        env=child_env(),
-    )
+    dev = python_child("-X", "dev", "-c", WRITER_LEFT_OPEN)
     assert (dev.returncode, dev.stdout) == (0, "hello, world\n")
     assert "ResourceWarning: an outstream.Writer was never closed" in dev.stderr
-    lost = subprocess.run(
-        [sys.executable, "-c", WRITER_OUTPUT_CLOSED, str(tmp_path / "out.txt")],
-        capture_output=True,
-        text=True,
-        env=child_env(),
-    )
+    lost = python_child("-c", WRITER_OUTPUT_CLOSED, str(tmp_path / "out.txt"))
     assert lost.returncode == 0
     assert (
         "RuntimeWarning: an outstream.Writer was never closed, and at exit what it was given"
@@ -476,15 +469,6 @@ except ValueError:
 
 
 def test_a_writer_ended_by_an_exception_it_let_through_gives_no_warning_at_exit():
-    import subprocess
-
-    from .clirun import child_env
-
-    ran = subprocess.run(
-        [sys.executable, "-X", "dev", "-c", WRITER_LEFT_BY_AN_EXCEPTION],
-        capture_output=True,
-        text=True,
-        env=child_env(),
-    )
+    ran = python_child("-X", "dev", "-c", WRITER_LEFT_BY_AN_EXCEPTION)
     assert (ran.returncode, ran.stderr) == (0, "")
     assert ran.stdout == "partial\na note\n"
