@@ -21,10 +21,10 @@ on the last column there, and xterm would erase that column.
 How far up to go is computed from what was drawn — every line's width in
 cells, wrapped at the terminal's width — not from what was meant, so
 nothing is duplicated or left behind. A terminal made narrower reflows the
-lines and may push the region's top into its scrollback, out of reach: all
-but the last line are then committed as they are (see `resize`). The live
-region never exceeds the screen: lines beyond ``height - 1`` at its top are
-committed.
+lines and may push the region's top into its scrollback, out of reach: the
+lines above those at its end that can still be reached are then committed
+as they are (see `resize`). The live region never exceeds the screen: lines
+beyond ``height - 1`` at its top are committed.
 The cursor is hidden while a region is live (``CSI ? 25 l``) and shown
 again by `close` (``CSI ? 25 h``), which the caller also sends on Ctrl-C or
 an error.
@@ -103,27 +103,24 @@ def _rows_certain(line: str, width: int) -> list[str] | None:
         return None
     rows: list[str] = []
     styles: list[str] = []  # sequences of the rows written, replayed on the next
-    row: list[str] = []
-    n_cells = 0
-    space = -1  # the last space in `row`
+    row: list[tuple[str, int]] = []  # tokens and their widest cells
+    space = -1  # where the last space in `row` is
     for token, n in zip(tokens, widths, strict=True):
-        if n_cells + n > width - 1 and n_cells:
+        if sum(cells for _, cells in row) + n > width - 1 and row:
             if token == " ":  # the row ends here, without it
                 space, n = len(row), 0
-                row.append(token)
+                row.append((token, 0))
             cut = space if space > 0 else len(row)
-            rows.append("".join(styles) + "".join(row[:cut]))
-            styles += [t for t in row[:cut] if t.startswith("\x1b")]
+            rows.append("".join(styles) + "".join(t for t, _ in row[:cut]))
+            styles += [t for t, _ in row[:cut] if t.startswith("\x1b")]
             row = row[cut + 1 :] if space > 0 else []
-            n_cells = sum(0 if t.startswith("\x1b") else _widest_cells(t) for t in row)
             space = -1
             if not n:
                 continue
         if token == " ":
             space = len(row)
-        row.append(token)
-        n_cells += n
-    rows.append("".join(styles) + "".join(row))
+        row.append((token, n))
+    rows.append("".join(styles) + "".join(t for t, _ in row))
     return rows
 
 
@@ -163,10 +160,12 @@ class LiveRegion:
         its width gives at the new width, and where the rows above the
         cursor go is the terminal's choice — tmux keeps the empty rows below
         the cursor and pushes the top of the screen into the scrollback, even
-        with room below. Only the last line, which the cursor ends, can be
-        found again: the lines above it are written for good as they were
-        drawn, and skipped from then on (the caller keeps the open block's
-        width until it is committed, so its lines stay the same).
+        with room below. What can be found again is the lines at the end
+        that take no more rows now than the whole region took before (it was
+        all on the screen, above the cursor): the lines above them are
+        written for good as they were drawn, and skipped from then on (the
+        caller keeps the open block's width until it is committed, so its
+        lines stay the same).
 
         A terminal made shorter than the live region keeps the cursor's row
         and pushes the rows above the new top into the scrollback (xterm,

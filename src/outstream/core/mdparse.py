@@ -722,10 +722,11 @@ def closed_inline(src: str) -> tuple[str, int, int] | None:
     streaming-markdown do), the text is bold at once and stays where it is;
     a link whose destination is coming is drawn as a link to what came.
     An opener with nothing after it yet is left out. Delimiter runs are
-    matched as CommonMark 6.2 does, simplified: a run followed by a space
-    cannot open, one after a space cannot close, ``_`` inside a word does
-    neither, a closer takes from the nearest opener of its character, and
-    a code span's backticks close only with a run as long.
+    matched as CommonMark 6.2 does, simplified: whether a run can open or
+    close follows its flanking (spaces and punctuation on either side; ``_``
+    inside a word does neither), a closer takes from the nearest opener of
+    its character, and a code span's backticks close only with a run as
+    long.
 
     Returns:
         The text to draw; how much of it is `src`'s own (the closers follow);

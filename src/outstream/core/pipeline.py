@@ -46,7 +46,7 @@ from .wrap import SoftWrap
 
 if TYPE_CHECKING:  # Markdown is imported when an output renders it: plain text never pays
     from .live import LiveRegion
-    from .markdown import ColorSystem, MarkdownRenderer
+    from .markdown import ColorSystem, Frame, MarkdownRenderer
 
 __all__ = ["SIDE_EVENTS", "MarkdownOutput", "Pipeline", "ReasoningMode"]
 
@@ -381,7 +381,7 @@ class Pipeline:
         released = self._segmenter.poll(now)
         if released and arrived is not None:
             self.pacer.push(released, arrived)  # due as of its arrival, not of its release
-        out, answer = self._render_asides(now)
+        out, answer = self._render_asides(now) if self._asides else ([], [])
         gated = (
             not (self._release_all or self._drain_once)
             and now < self._last_release + self.frame_interval
@@ -462,20 +462,14 @@ class Pipeline:
             if self._wrap.col:
                 done += self._wrap.feed("\n")
         if self._markdown is not None:
+            from .markdown import Frame
+
             fence = self._markdown.open_fence()  # a code block goes on below the lines
-            committed = self._markdown.flush().committed
-            if not lines.endswith("\n"):
-                lines += "\n"
-            again = self._markdown.feed(fence + "\n") if fence is not None else None
-            if self._live is not None:
-                done = self._live.update(committed, [])
-                lines = self._live.update(lines[:-1].split("\n"), [])
-                if again is not None:
-                    lines += self._live.update(again.committed, again.live)
-                return done, lines
-            if again is not None:
-                lines += "".join(line + "\n" for line in again.committed)
-            return "".join(line + "\n" for line in committed), lines
+            done = self._frame_text(self._markdown.flush())
+            lines = self._frame_text(Frame(committed=tuple(lines.removesuffix("\n").split("\n"))))
+            if fence is not None:
+                lines += self._frame_text(self._markdown.feed(fence + "\n"))
+            return done, lines
         written = after + done
         if not written.endswith("\n") if written else not self._at_line_start:
             lines = "\n" + lines
@@ -487,15 +481,16 @@ class Pipeline:
         frames = [self._markdown.feed(text)] if text else []
         if final:
             frames.append(self._markdown.flush())
-        out: list[str] = []
-        for frame in frames:
-            if self._live is not None:
-                out.append(self._live.update(frame.committed, frame.live))
-            elif frame.committed:
-                out.append("".join(line + "\n" for line in frame.committed))
+        out = [self._frame_text(frame) for frame in frames]
         if final and self._live is not None:
             out.append(self._live.close())
         return "".join(out)
+
+    def _frame_text(self, frame: Frame) -> str:
+        """What to write for a Markdown frame: through the live region, or its finished lines."""
+        if self._live is not None:
+            return self._live.update(frame.committed, frame.live)
+        return "".join(line + "\n" for line in frame.committed)
 
     def _render_wrapped(self, text: str) -> str:
         """Wrap the due text, looking at what is queued behind it to see where a word ends."""
