@@ -9,14 +9,21 @@ clock, as a real one pauses on the network.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import itertools
 import math
+import os
 import statistics
+import struct
+import termios
 
 import pytest
 
 import outstream
+from outstream.drive import Lane
 from outstream.testing import MemorySink, VirtualClock
+
+from .core.test_live import everything, play
 
 LAG, FRAME = 0.5, 1 / 60
 
@@ -146,3 +153,81 @@ def test_a_dump_into_a_slow_terminal_takes_the_terminals_time_and_no_more() -> N
     for (t, piece), (t_next, _) in itertools.pairwise(writes):
         assert t_next == pytest.approx(t + len(piece) / rate)  # the terminal never waits on us
     assert clock.now() == pytest.approx(len(text) / rate)
+
+
+class PtyTerminal(MemorySink):
+    """A terminal whose size is a real pty's (what a lane reads after a resize)."""
+
+    def __init__(self, clock: VirtualClock, cols: int, rows: int) -> None:
+        super().__init__(clock, terminal=True)
+        self._master, self._slave = os.openpty()
+        self.resize(cols, rows)
+
+    def fileno(self) -> int:
+        return self._slave
+
+    def resize(self, cols: int, rows: int) -> None:
+        fcntl.ioctl(self._slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+    def close(self) -> None:
+        os.close(self._master)
+        os.close(self._slave)
+
+
+def resized_while_streaming(
+    sizes: list[tuple[float, int]], *, markdown: bool
+) -> tuple[list[tuple[float, str]], PtyTerminal]:
+    """A paragraph of 120 words, one every 50 ms, on an 80-column terminal resized at
+    the given times to the given widths: the writes, and the terminal."""
+    clock = VirtualClock()
+    sink = PtyTerminal(clock, 80, 24)
+    words = [f"word{i:03d} " for i in range(120)]
+    resizes = dict(sizes)
+
+    def gen():  # type: ignore[no-untyped-def]
+        for i, word in enumerate(words):
+            t = round(i * 0.05, 2)
+            clock.sleep_until(t)
+            if t in resizes:
+                sink.resize(resizes[t], 24)
+            yield word
+
+    try:
+        outstream.stream(
+            gen(), sink, clock=clock, render="markdown" if markdown else "plain", env={}
+        )
+    finally:
+        sink.close()
+    return sink.writes, sink
+
+
+def test_a_live_region_draws_again_once_the_size_has_settled() -> None:
+    # tmux reflows its screen at once and tells the program later: a window
+    # dragged to 50 columns and back reads 50 for 250 ms while the screen is
+    # 80 again. A frame drawn for 50 then goes up the wrong number of rows.
+    writes, _ = resized_while_streaming([(1.0, 50), (1.1, 80)], markdown=True)
+    # Nothing is drawn until the size has not changed for a while.
+    assert min(t for t, _ in writes if t >= 1.0) == pytest.approx(1.1 + Lane.SETTLE)
+    unchanged, _ = resized_while_streaming([], markdown=True)
+    assert screen(writes) == screen(unchanged)  # back where it was: nothing else changed
+
+
+def test_a_live_region_draws_for_the_size_it_settled_on_from_the_size_it_drew_for() -> None:
+    writes, _ = resized_while_streaming([(1.0, 60), (1.2, 40), (1.3, 50)], markdown=True)
+    assert min(t for t, _ in writes if t >= 1.0) == pytest.approx(1.3 + Lane.SETTLE)
+    # The sizes read in between change nothing; the one it settled on does.
+    other, _ = resized_while_streaming([(1.0, 100), (1.2, 30), (1.3, 50)], markdown=True)
+    assert writes == other
+    back, _ = resized_while_streaming([(1.0, 60), (1.2, 40), (1.3, 80)], markdown=True)
+    assert writes != back
+
+
+def test_wrapping_follows_a_resize_at_once() -> None:
+    writes, _ = resized_while_streaming([(1.0, 30)], markdown=False)
+    assert min(t for t, _ in writes if t >= 1.0) < 1.0 + FRAME  # the next frame
+    later = "".join(text for t, text in writes if t >= 1.0)
+    assert max(len(line) for line in later.split("\n")[1:]) <= 30
+
+
+def screen(writes: list[tuple[float, str]]) -> list[str]:
+    return everything(play([text for _, text in writes], 80, 24))

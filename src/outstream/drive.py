@@ -532,6 +532,12 @@ class Lane:
     _MEASURED_WRITE = 4096
     # Frames come at most this often relative to what rendering one costs.
     _RENDER_SHARE = 0.5
+    # A live region draws again this long after the terminal's size last
+    # changed. A terminal reflows its screen at once but may tell the
+    # program later: tmux passes one size of several at once and the last
+    # 250 ms after, so a window dragged narrower and back reads narrower
+    # for a quarter of a second while the screen is as it was.
+    SETTLE = 0.5
 
     def __init__(
         self,
@@ -550,7 +556,9 @@ class Lane:
         self._display_text: list[str] = []
         self.cast: CastRecorder | None = None  # what this lane shows, recorded (``--record``)
         self._size = size  # reads the terminal's size again, for wrapping and Markdown
-        self._last_size = size() if size is not None else None
+        self._last_size = size() if size is not None else None  # the size drawn for
+        self._seen_size = self._last_size  # the size read last
+        self._settles_at: float | None = None  # frames wait until then: the size is changing
         self.finished = False
         self.gone = False
         self.structured = False  # the source sent a model's stream objects
@@ -579,15 +587,9 @@ class Lane:
                 self._fed += _total_cost(batch.chunks)
         if batch.end is not None:
             pipeline.feed(batch.end, now)
-        if self._size is not None:
-            size = self._size()  # one ioctl: cheaper than a SIGWINCH handler, and no signals
-            if size != self._last_size:
-                self._last_size = size
-                pipeline.resize(*size)
-                if self.cast is not None:
-                    self.cast.resize(now, *size)
         t_poll = clock.now()
-        text = pipeline.poll(now)
+        resizing = self._size is not None and self._resizing(now)
+        text = "" if resizing else pipeline.poll(now)
         if text and self._frame_interval > 0:
             self._rendered(clock.now() - t_poll)
         try:
@@ -610,6 +612,37 @@ class Lane:
         except SinkError as exc:
             self.finished = True
             self.error = exc
+
+    def _resizing(self, now: float) -> bool:
+        """Read the terminal's size; whether frames wait for it to settle.
+
+        Wrapping follows a new size at once. A live region waits until the
+        size has not changed for `SETTLE` seconds, then draws for it, from
+        the size it last drew for: a drag's sizes in between, which the
+        terminal may not have told us in time (see `SETTLE`), are skipped.
+        """
+        assert self._size is not None
+        size = self._size()  # one ioctl: cheaper than a SIGWINCH handler, and no signals
+        if size != self._seen_size:
+            self._seen_size = size
+            if not self.pipeline.redraws:
+                self._resized(now, size)
+                return False
+            self._settles_at = now + self.SETTLE
+        if self._settles_at is None:
+            return False
+        if now < self._settles_at:
+            return True
+        self._settles_at = None
+        if size != self._last_size:
+            self._resized(now, size)
+        return False
+
+    def _resized(self, now: float, size: tuple[int, int]) -> None:
+        self._last_size = size
+        self.pipeline.resize(*size)
+        if self.cast is not None:
+            self.cast.resize(now, *size)
 
     def _write(
         self, text: str, now: float, clock: Clock, t_step: float, utf8: bytes | None = None
@@ -673,7 +706,11 @@ class Lane:
     def next_deadline(self) -> float | None:
         if self.finished:
             return None
-        deadline = self.pipeline.next_deadline()
+        # While the size settles, nothing is drawn before it has.
+        if self._settles_at is not None:
+            deadline: float | None = self._settles_at
+        else:
+            deadline = self.pipeline.next_deadline()
         if self._unwritten:
             return self._next_write if deadline is None else min(deadline, self._next_write)
         return deadline

@@ -127,7 +127,23 @@ def test_a_resize_at_any_point_of_an_open_block_shows_each_line_once(
     screen into its history though there is room below: the open block's lines
     above the last are left as they are, and it goes on at its width."""
     source = "# A heading\n\n" + " ".join(WORDS) + "\n\nThe end.\n"
-    lines = resized_at(tmux, tmp_path, source, WORDS[n_words], cols, rows)
+    lines = resized_at(tmux, tmp_path, source, WORDS[n_words], [(cols, rows)])
+    assert_shown_once(lines, source)
+
+
+@pytest.mark.parametrize("widths", [[50, 100], [40, 90], [90, 80, 70, 80, 90, 100], [30, 60, 45]])
+def test_a_window_dragged_in_several_resizes_shows_each_line_once(tmux, tmp_path, widths):
+    """tmux reflows its screen at each size but tells the program of the first and,
+    250 ms later, the last: a frame drawn for the first size when the screen is at
+    another went up the wrong number of rows (a line lost, or one twice)."""
+    source = "# A heading\n\n" + " ".join(WORDS) + "\n\nThe end.\n"
+    lines = resized_at(tmux, tmp_path, source, WORDS[200], [(cols, None) for cols in widths])
+    assert_shown_once(lines, source)
+
+
+def assert_shown_once(lines: list[str], source: str) -> None:
+    """That tmux's `lines` show `source` rendered, each line once (at the width the
+    block was begun at; the next block follows the new width)."""
     first = next(i for i, line in enumerate(lines) if line.strip() == "A heading")
     shown = [line.rstrip() for line in lines[first:]]
     while shown and not shown[-1].startswith("The end."):
@@ -137,12 +153,15 @@ def test_a_resize_at_any_point_of_an_open_block_shows_each_line_once(
     expected = [line.rstrip() for line in render_markdown(source, 100, color_system=None)]
     expected[0] = expected[0].strip()
     shown[0] = shown[0].strip()
-    assert shown == expected
+    assert shown == expected, "\n".join(shown)
 
 
-def resized_at(tmux, tmp_path, source: str, at: str, cols: int, rows: int | None) -> list[str]:
-    """`-m` fed `source` up to `at`, the window resized once that is drawn, then the rest:
-    what tmux holds at the end (history and screen, wrapped rows joined)."""
+def resized_at(
+    tmux, tmp_path, source: str, at: str, sizes: list[tuple[int, int | None]]
+) -> list[str]:
+    """`-m` fed `source` up to `at`, the window resized to each of `sizes` once that is
+    drawn, then the rest: what tmux holds at the end (history and screen, wrapped rows
+    joined)."""
     fifo = tmp_path / "answer.md"
     os.mkfifo(fifo)
     cut = source.index(at)
@@ -152,7 +171,8 @@ def resized_at(tmux, tmp_path, source: str, at: str, cols: int, rows: int | None
         answer.write(source[:cut])  # the block is open: its lines are in the live region
         answer.flush()
         tmux.wait_for(drawn)
-        tmux.resize(cols, rows)  # done when this returns: the next frame sees it
+        for cols, rows in sizes:
+            tmux.resize(cols, rows)  # done in tmux's screen when this returns
         answer.write(source[cut:])
     tmux.wait()
     return tmux.everything()
@@ -171,7 +191,7 @@ def test_a_narrower_resize_while_a_table_row_or_code_line_is_typed_loses_nothing
 ):
     """The row being typed is not the last line of the live region (a table's border,
     a code block's padding come after it): it stays live, and ends complete."""
-    lines = resized_at(tmux, tmp_path, source, at, 70, None)
+    lines = resized_at(tmux, tmp_path, source, at, [(70, None)])
     shown = "\n".join(lines)
     expected = [line.strip() for line in render_markdown(source, 100, color_system=None)]
     for line in expected:

@@ -355,6 +355,11 @@ class Pipeline:
         self.ended = True
         self._release_all = True
 
+    @property
+    def redraws(self) -> bool:
+        """Whether this output redraws what it wrote (a Markdown live region on a terminal)."""
+        return self._live is not None
+
     def resize(self, width: int, height: int) -> None:
         """The terminal is now `width`×`height` cells: wrapping follows from the next line,
         Markdown from the next block, the live region from the next frame."""
