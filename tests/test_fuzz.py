@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from outstream.core.escapes import EscapeSanitizer
 from outstream.core.markdown import MarkdownRenderer
 from outstream.errors import SourceError
-from outstream.sources.replay import read_cast, read_deltas
+from outstream.recordings import read_cast, read_deltas
 from outstream.sources.sse import SSEError, SSEParser
 
 SETTINGS = settings(

@@ -18,12 +18,13 @@ from .core.pace import Instant, Pacer, Smooth
 from .core.pipeline import MarkdownOutput, Pipeline, ReasoningMode
 from .core.stats import Stats
 from .core.utf8 import DecodeErrors
-from .drive import BackgroundSink, Channel, Lane, Recorder, open_async_inbox, open_inbox, run
+from .drive import Channel, Lane, Recorder, open_async_inbox, open_inbox, run
 from .drive import arun as _arun
 from .errors import SinkError
 from .events import Aside, Other, Usage
 from .sinks.detect import FLUSH_POLICIES, FlushPolicy, SinkKind, color_system, terminal_size
 from .sinks.stream import EncodingErrors, StreamSink
+from .sinks.tee import BackgroundSink
 
 __all__ = [
     "DEFAULT_ESCAPES",
@@ -397,7 +398,7 @@ def recorders_for(
     recorders: list[Recorder] = []
     try:
         if options.save_deltas is not None:
-            from .sources.replay import DeltaRecorder
+            from .recordings.deltas import DeltaRecorder
 
             started = (
                 datetime.datetime.now(datetime.UTC).astimezone().isoformat(timespec="milliseconds")
@@ -408,7 +409,7 @@ def recorders_for(
                 )
             )
         if options.record is not None:
-            from .sinks.asciicast import CastRecorder
+            from .recordings.asciicast import CastRecorder
 
             lane = lanes[0]
             sink: Any = getattr(lane.sink, "inner", lane.sink)  # past a tee's BackgroundSink

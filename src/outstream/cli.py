@@ -552,7 +552,8 @@ def _play_recording(
 ) -> int:
     """Play ``args.recording``; `keep_timing` keeps its times even with --instant (demo --compare)."""
     from .errors import SourceError
-    from .sources.replay import recording_kind, replay
+    from .recordings import recording_kind
+    from .sources.replay import replay
 
     instant = args.instant and not keep_timing
     try:

@@ -1,11 +1,13 @@
-"""Frozen values that flow from the source into the pipeline."""
+"""Frozen values that flow from the source into the pipeline, and the batches that carry them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from collections.abc import MutableSequence
+from dataclasses import dataclass, field, fields
 
 __all__ = [
     "Aside",
+    "Batch",
     "Delta",
     "End",
     "Event",
@@ -108,3 +110,14 @@ class Aside:
 
 SideEvent = Reasoning | Usage | Other | Finish | Aside
 Event = Delta | End | Failed
+
+
+@dataclass(slots=True)
+class Batch:
+    """What the source produced since the last look: chunks, their arrivals, maybe its end."""
+
+    chunks: list[object] = field(default_factory=list)
+    times: MutableSequence[float] = field(default_factory=list)
+    end: End | Failed | None = None
+    offset: float = 0.0  # times + offset are times on the driver's clock
+    structured: bool = False  # it came from a model's stream objects, not plain text

@@ -141,7 +141,7 @@ def test_a_server_that_goes_quiet_times_out_with_what_arrived_shown(capsys, env)
 def test_ctrl_c_closes_the_connection_exits_130_and_keeps_the_recording(env, tmp_path):
     import sys
 
-    from outstream.sources.replay import read_deltas
+    from outstream.recordings import read_deltas
     from outstream.testing import Ending, run_in_pty
 
     from ..clirun import child_env

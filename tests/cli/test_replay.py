@@ -12,7 +12,7 @@ import pytest
 
 import outstream
 from outstream.cli import demo_recording
-from outstream.sources.replay import read_deltas
+from outstream.recordings import read_deltas
 from outstream.testing import LLMScript, LLMServer, MemorySink, VirtualClock
 
 from ..clirun import API_KEY, child_env, invoke

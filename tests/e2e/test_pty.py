@@ -214,7 +214,7 @@ def test_record_and_save_deltas_on_a_terminal_with_a_resize_and_ctrl_c(tmp_path)
     """What was shown and what arrived are both kept, up to Ctrl-C, and both play back."""
     import json
 
-    from outstream.sources.replay import read_deltas
+    from outstream.recordings import read_deltas
 
     deltas, cast = tmp_path / "a.jsonl", tmp_path / "a.cast"
     words = " ".join(f"word{i:03d}" for i in range(400))

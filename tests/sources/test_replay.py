@@ -11,7 +11,8 @@ import pytest
 import outstream
 from outstream.errors import SourceError
 from outstream.events import Finish, Other, Reasoning, Usage
-from outstream.sources.replay import read_deltas, retimed
+from outstream.recordings import read_deltas
+from outstream.sources.replay import retimed
 from outstream.testing import MemorySink, ScriptedSource, VirtualClock
 
 SCRIPT = [

@@ -4,7 +4,7 @@ Theory of operation: `Pipeline` composes the core stages and has three verbs,
 like h11's Connection. `feed(event, now)` takes what the source gave (a
 `Delta`, `End` or `Failed`); `poll(now)` returns the text to write now (often
 ""); `next_deadline()` says when polling next is worth it (None: wait for the
-source). The drivers in ``drive.py`` are a few lines around these verbs.
+source). The drivers (``drive.loops``) are a few lines around these verbs.
 
 Frames: with a `frame_interval`, text is released at most once per interval,
 so a typewriter at 20,000 units/s costs 60 writes a second, not 20,000. With

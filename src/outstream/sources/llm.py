@@ -33,9 +33,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..events import Finish, Other, Reasoning, SideEvent, Usage
+from ..events import Batch, Failed, Finish, Other, Reasoning, SideEvent, Usage
 
-__all__ = ["SHAPES", "Item", "items_of"]
+__all__ = ["SHAPES", "Item", "items_of", "normalized"]
 
 Item = str | SideEvent
 
@@ -278,3 +278,33 @@ def _ollama(chunk: Any) -> list[Item]:
         )
         items.append(Finish(reason=str(_get(chunk, "done_reason") or "done")))
     return items
+
+
+_TEXT = (str, bytes, bytearray)
+
+
+def normalized(batch: Batch) -> Batch:
+    """A batch of an LLM SDK's stream objects, as text and events (`sources.llm.items_of`).
+
+    A batch of plain text (the first and last chunks tell: a source does not
+    mix the two) passes as it is, at no cost. An object of an unknown shape
+    ends the stream with its TypeError, after what came before it.
+    """
+    chunks = batch.chunks
+    if not chunks or (isinstance(chunks[0], _TEXT) and isinstance(chunks[-1], _TEXT)):
+        return batch
+    out = Batch(end=batch.end, offset=batch.offset, structured=True)
+    from ..core.pipeline import SIDE_EVENTS
+
+    for chunk, t in zip(chunks, batch.times, strict=True):
+        if isinstance(chunk, (*_TEXT, *SIDE_EVENTS)):
+            items: list[object] = [chunk]
+        else:
+            try:
+                items = list(items_of(chunk))
+            except TypeError as exc:
+                out.end = Failed(t=t + batch.offset, error=exc)
+                break
+        out.chunks += items
+        out.times += [t] * len(items)
+    return out

@@ -1,4 +1,4 @@
-"""What was shown, recorded as asciicast v2 (``--record FILE.cast``), as it is shown.
+"""What was shown, recorded as asciicast v2 (``--record FILE.cast``) as it is shown, and read back.
 
 asciicast v2 (https://docs.asciinema.org/manual/asciicast/v2/) is JSON
 Lines: a header object (``version``, ``width``, ``height``, ``timestamp``,
@@ -16,9 +16,10 @@ import re
 import time
 from collections.abc import Mapping
 
-from .._jsonl import JsonLines
+from ..errors import SourceError
+from ._jsonl import JsonLines, records, seconds
 
-__all__ = ["CastRecorder"]
+__all__ = ["CastRecorder", "read_cast"]
 
 _BARE_LF = re.compile(r"(?<!\r)\n")
 
@@ -84,3 +85,22 @@ class CastRecorder:
     def close(self) -> None:
         """Sync the file to the disk and close it."""
         self._out.close()
+
+
+def read_cast(path: str | os.PathLike[str]) -> tuple[list[tuple[float, object]], float]:
+    """An asciicast v2 file's output events as ``(t, text)`` pairs, and its last event's time."""
+    script: list[tuple[float, object]] = []
+    last_t = 0.0
+    for number, record in records(path):
+        if number == 1:
+            continue
+        where = f"{os.fspath(path)}: line {number}"
+        if not (isinstance(record, list) and len(record) == 3):
+            raise SourceError(f"{where}: an asciicast event is [time, code, data]")
+        t, code, data = record
+        if not isinstance(code, str) or not isinstance(data, str):
+            raise SourceError(f"{where}: an asciicast event is [time, code, data]")
+        last_t = seconds(t, last_t, where, "an event's time")
+        if code == "o":
+            script.append((last_t, data))
+    return script, last_t
