@@ -18,6 +18,7 @@ def test_all_is_sorted_and_complete() -> None:
         "drive",
         "errors",
         "events",
+        "inspection",
         "recordings",
         "sinks",
         "sources",

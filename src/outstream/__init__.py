@@ -17,7 +17,7 @@ if _typing.TYPE_CHECKING:
     from .core.stats import Stats
     from .errors import DecodeError, OutstreamError, SinkError, SourceError, UsageError
     from .events import Other, Usage
-    from .sinks.inspect import Inspection, Layer, inspect
+    from .inspection import Inspection, Layer, inspect
     from .sources.replay import replay
 
 __all__ = [
@@ -52,9 +52,9 @@ __all__ = [
 _HOMES = {
     "Clock": ".clock",
     "DecodeError": ".errors",
-    "Inspection": ".sinks.inspect",
+    "Inspection": ".inspection",
     "Instant": ".core.pace",
-    "Layer": ".sinks.inspect",
+    "Layer": ".inspection",
     "Other": ".events",
     "OutstreamError": ".errors",
     "Pacer": ".core.pace",
@@ -69,7 +69,7 @@ _HOMES = {
     "UsageError": ".errors",
     "Writer": ".api",
     "astream": ".api",
-    "inspect": ".sinks.inspect",
+    "inspect": ".inspection",
     "replay": ".sources.replay",
     "stream": ".api",
 }

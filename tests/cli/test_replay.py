@@ -11,7 +11,7 @@ import sys
 import pytest
 
 import outstream
-from outstream.cli import demo_recording
+from outstream.cli.replay import demo_recording
 from outstream.recordings import read_deltas
 from outstream.testing import LLMScript, LLMServer, MemorySink, VirtualClock
 

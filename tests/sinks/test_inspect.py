@@ -1,4 +1,4 @@
-"""Tests for outstream.inspect (outstream.sinks.inspect): a stream's layers, what outstream would do, and why.
+"""Tests for outstream.inspect (outstream.inspection): a stream's layers, what outstream would do, and why.
 
 Real components throughout: os.pipe pipes, a pty slave with a size set by
 TIOCSWINSZ, tmp_path files, a FIFO, /dev/null, and child processes whose
@@ -20,8 +20,9 @@ from pathlib import Path
 
 import pytest
 
+from outstream.cli.inspect import main
+from outstream.inspection import WHY, Inspection, Situation, inspect, inspect_path
 from outstream.sinks.detect import SinkKind
-from outstream.sinks.inspect import WHY, Inspection, Situation, inspect, inspect_path, main
 from tests.clirun import Ran
 from tests.clirun import invoke as run_cli
 
@@ -59,7 +60,7 @@ def child_env(**extra: str) -> dict[str, str]:
 def run_child(*argv: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """`main(argv)` in a child whose stdout and stderr are pipes."""
     code = (
-        "import sys; from outstream.sinks.inspect import main; raise SystemExit(main(sys.argv[1:]))"
+        "import sys; from outstream.cli.inspect import main; raise SystemExit(main(sys.argv[1:]))"
     )
     return subprocess.run(
         [sys.executable, "-c", code, *argv],

@@ -1,10 +1,4 @@
-"""The command line: argv → options → `api.stream`; exit codes.
-
-Exit codes: 0 done (also when the reader went away, as with ``| head``);
-1 the source or an output failed (a one-line message on stderr, after
-everything received before the failure was shown); 2 a usage error;
-130 interrupted (Ctrl-C); 143 terminated (SIGTERM).
-"""
+"""``outstream [TEXT]``: stream text, a file or stdin to the terminal or to files."""
 
 from __future__ import annotations
 
@@ -13,15 +7,16 @@ import sys
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from ._version import __version__
-
-__all__ = ["main"]
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
-EXIT_TERMINATED = 143
+from .._version import __version__
+from ._shared import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_TERMINATED,
+    EXIT_USAGE,
+    _fail,
+    command_parser,
+)
 
 _DESCRIPTION = """\
 Stream text to the terminal (or anywhere) the way it should be done: smooth,
@@ -68,29 +63,6 @@ exit status:
   an output failed (the other outputs went on), 2 usage error,
   130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
 """
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> Any:  # argparse's own format, our exit code
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
-
-    def _print_message(self, message: str, file: Any = None) -> None:
-        # Its errors quote the arguments given (a file's name, a value):
-        # controls in them reach no terminal.
-        from .core.escapes import sanitized
-
-        super()._print_message(sanitized(message), file)
-
-
-def command_parser(prog: str, description: str, epilog: str) -> argparse.ArgumentParser:
-    """A parser for `prog` whose help keeps its texts' lines, and whose errors exit 2."""
-    return _Parser(
-        prog=prog,
-        description=description,
-        epilog=epilog,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
 
 
 def _positive(kind: str) -> Any:
@@ -262,17 +234,6 @@ def _add_stream_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _fail(message: str) -> None:
-    """One line on stderr: what went wrong (outside text in it made safe, see terminal_line)."""
-    from .core.escapes import terminal_line
-
-    try:
-        sys.stderr.write(f"outstream: {terminal_line(message)}\n")
-        sys.stderr.flush()
-    except Exception:
-        pass
-
-
 def _source(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Any:
     if args.file is not None and args.text:
         parser.error("give TEXT or -f FILE, not both")
@@ -305,7 +266,7 @@ class _SourceUnavailable(Exception):
 
 
 def _pacer(args: argparse.Namespace) -> Any:
-    from .core.pace import Instant, Smooth, Typewriter
+    from ..core.pace import Instant, Smooth, Typewriter
 
     if args.cps is not None:
         return Typewriter(cps=args.cps)
@@ -316,25 +277,6 @@ def _pacer(args: argparse.Namespace) -> Any:
     if args.instant:
         return Instant()
     return None
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
-    args = sys.argv[1:] if argv is None else list(argv)
-    if args[:1] == ["inspect"]:
-        from .sinks.inspect import main as inspect_main
-
-        return inspect_main(args[1:])
-    commands = {"ask": _ask, "replay": _replay, "demo": _demo}
-    if args[:1] and args[0] in commands:
-        try:
-            return commands[args[0]](args[1:])
-        except KeyboardInterrupt:
-            return EXIT_INTERRUPTED
-    try:
-        return _main(argv)
-    except KeyboardInterrupt:  # before streaming started, or after it ended
-        return EXIT_INTERRUPTED
 
 
 # Options whose value is optional, and what they mean without one.
@@ -358,304 +300,6 @@ def _optional_values(argv: Sequence[str]) -> list[str]:
                 if not args[i + 1].startswith("-") or args[i + 1] == "-":
                     args[i] = _OPTIONAL_VALUES[arg]
     return args
-
-
-_ASK_DESCRIPTION = """\
-Ask a model through any OpenAI-compatible Chat Completions endpoint (OpenAI,
-Ollama, vLLM, llama.cpp's server, LM Studio...) and stream its answer, paced,
-sanitized and flushed as outstream does. Text piped in is added to the prompt.
-"""
-
-_ASK_EPILOG = """\
-configuration (flags win):
-  --base-url   then OUTSTREAM_BASE_URL, OPENAI_BASE_URL; with none, a local
-               Ollama at http://localhost:11434/v1 is tried
-  --model      then OUTSTREAM_MODEL
-  --api-key    then OPENAI_API_KEY (never printed, logged or recorded)
-
-examples:
-  outstream ask --model llama3.2 "why is the sky blue?"
-  git diff | outstream ask --model gpt-4o-mini --base-url https://api.openai.com/v1 "review this"
-  outstream ask --model qwen3 --reasoning show "think it through: 17 * 23"
-
-exit status:
-  0 done, 1 the model could not be asked or its answer stopped short (one line
-  on stderr saying what to do; what arrived stays shown), 2 usage error,
-  130 interrupted (Ctrl-C closes the connection), 143 terminated.
-"""
-
-
-def build_ask_parser() -> argparse.ArgumentParser:
-    parser = command_parser("outstream ask", _ASK_DESCRIPTION, _ASK_EPILOG)
-    parser.add_argument("prompt", nargs="*", metavar="PROMPT", help="what to ask")
-    model = parser.add_argument_group("model")
-    model.add_argument("--model", metavar="M", help="the model to ask")
-    model.add_argument(
-        "--base-url", metavar="URL", help="the endpoint, e.g. http://localhost:8000/v1"
-    )
-    model.add_argument("--api-key", metavar="KEY", help="the API key (default: $OPENAI_API_KEY)")
-    model.add_argument("--system", metavar="TEXT", help="a system prompt")
-    model.add_argument("--temperature", type=float, metavar="T", help="sampling temperature")
-    model.add_argument(
-        "--max-tokens", type=_count("--max-tokens"), metavar="N", help="at most N tokens"
-    )
-    model.add_argument(
-        "--timeout",
-        type=_positive("--timeout"),
-        default=60.0,
-        metavar="S",
-        help="give up when the server sends nothing for S seconds (default 60)",
-    )
-    model.add_argument(
-        "--max-time",
-        type=_positive("--max-time"),
-        default=None,
-        metavar="S",
-        help="give up when the whole answer takes over S seconds (default: no limit; "
-        "--timeout alone lets a server that sends a little at a time go on for ever)",
-    )
-    model.add_argument(
-        "--max-event",
-        type=_count("--max-event"),
-        default=16,
-        metavar="MIB",
-        help="the longest line or event of the answer's event stream, in MiB: past it the "
-        "stream is malformed (default 16)",
-    )
-    model.add_argument(
-        "--connect-timeout",
-        type=_positive("--connect-timeout"),
-        default=10.0,
-        metavar="S",
-        help="give up when the server does not accept the connection in S seconds (default 10)",
-    )
-    model.add_argument(
-        "--reasoning",
-        default=None,
-        metavar="hide|show|stderr|FILE",
-        help="the model's reasoning: hidden, shown before the answer, dimmed on stderr, or "
-        "written to FILE as it comes (default: stderr on a terminal, hidden otherwise); "
-        "it goes through --escapes as the answer does",
-    )
-    _add_stream_options(parser)
-    return parser
-
-
-def _count(kind: str) -> Any:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"{kind} must be a whole number, not {text!r}"
-            ) from None
-        if value < 1:
-            raise argparse.ArgumentTypeError(f"{kind} must be at least 1, not {text!r}")
-        return value
-
-    return parse
-
-
-def _ask(argv: Sequence[str]) -> int:
-    import os
-
-    from .sources.openai_http import ChatRequest, chat_stream, safe_url, settings_from
-
-    parser = build_ask_parser()
-    args = parser.parse_args(_optional_values(argv))
-    prompt = " ".join(args.prompt)
-    if sys.stdin is not None and not sys.stdin.isatty():
-        piped = sys.stdin.read()
-        if piped.strip():
-            prompt = f"{prompt}\n\n{piped}" if prompt else piped
-    if not prompt.strip():
-        parser.error("nothing to ask: give a PROMPT, or pipe text in")
-    base_url, model, api_key, note = settings_from(
-        os.environ, base_url=args.base_url, model=args.model, api_key=args.api_key
-    )
-    if not model:
-        parser.error("which model? give --model M or set OUTSTREAM_MODEL")
-    if note:
-        _fail(note)
-    messages = [{"role": "system", "content": args.system}] if args.system else []
-    messages.append({"role": "user", "content": prompt})
-    request = ChatRequest(
-        base_url=base_url,
-        model=model,
-        messages=messages,
-        api_key=api_key,
-        temperature=args.temperature,
-        max_tokens=args.max_tokens,
-        connect_timeout=args.connect_timeout,
-        read_timeout=args.timeout,
-        max_time=args.max_time,
-        max_event=args.max_event * 1024 * 1024,
-    )
-    if args.markdown is None:  # an answer is Markdown: render it on a terminal
-        args.markdown = sys.stdout is not None and sys.stdout.isatty()
-    return _stream(
-        args, chat_stream(request), describe=f"outstream ask, {safe_url(base_url)}", model=model
-    )
-
-
-_REPLAY_DESCRIPTION = """\
-Play a recording back, with its timing.
-
-A .jsonl file of deltas (from --save-deltas) is fed back through any pacing,
-rendering and output options, as if its source were streaming again. A
-.cast file (from --record, or asciinema) is shown as it was recorded.
-"""
-
-_REPLAY_EPILOG = """\
-examples:
-  outstream ask "..." --save-deltas answer.jsonl      record an answer
-  outstream replay answer.jsonl                     as it arrived (smoothed)
-  outstream replay answer.jsonl -m --speed 2        Markdown, twice as fast
-  outstream replay answer.jsonl --cps 40 --stats    a typewriter, and the numbers
-  outstream replay answer.jsonl --instant --to answer.md   the text, at once
-  outstream replay session.cast --max-idle 1        what was shown, long pauses cut
-
-A recording cut short (a crash, Ctrl-C) plays up to its last complete line;
-a malformed one is refused with the number of its bad line (exit 1).
-"""
-
-
-def build_replay_parser() -> argparse.ArgumentParser:
-    parser = command_parser("outstream replay", _REPLAY_DESCRIPTION, _REPLAY_EPILOG)
-    parser.add_argument("recording", metavar="FILE", help="a .jsonl of deltas or a .cast")
-    timing = parser.add_argument_group("timing")
-    timing.add_argument(
-        "--speed", type=_positive("--speed"), default=1.0, metavar="X", help="play X times faster"
-    )
-    timing.add_argument(
-        "--max-idle",
-        type=_positive("--max-idle"),
-        metavar="S",
-        help="shorten every pause longer than S seconds to S",
-    )
-    _add_stream_options(parser)
-    return parser
-
-
-def _replay(argv: Sequence[str]) -> int:
-    parser = build_replay_parser()
-    args = parser.parse_args(_optional_values(argv))
-    return _play_recording(args, parser)
-
-
-def _play_recording(
-    args: argparse.Namespace,
-    parser: argparse.ArgumentParser,
-    *,
-    keep_timing: bool = False,
-    stats_note: str = "",
-) -> int:
-    """Play ``args.recording``; `keep_timing` keeps its times even with --instant (demo --compare)."""
-    from .errors import SourceError
-    from .recordings import recording_kind
-    from .sources.replay import replay
-
-    instant = args.instant and not keep_timing
-    try:
-        kind = recording_kind(args.recording)
-        source = replay(args.recording, speed=args.speed, max_idle=args.max_idle, instant=instant)
-    except OSError as exc:
-        _fail(f"cannot read {args.recording}: {exc.strerror}")
-        return EXIT_FAILED
-    except SourceError as exc:
-        _fail(str(exc))
-        return EXIT_FAILED
-    if kind == "cast":
-        given = [
-            name
-            for name, value in (
-                ("--cps", args.cps),
-                ("--delay", args.delay),
-                ("--smooth", args.smooth),
-                ("--markdown", args.markdown),
-                ("--wrap", args.wrap),
-                ("--unit", args.unit != "grapheme"),
-                ("--save-deltas", args.save_deltas),
-            )
-            if value
-        ]
-        if given:
-            parser.error(
-                f"{', '.join(given)}: a .cast plays what was shown, as it was shown; "
-                "these apply to a .jsonl of deltas"
-            )
-        # What was shown, as it was drawn: cursor movement and erasing stay,
-        # and nothing that talks to the terminal or the host, unless asked.
-        args.escapes = args.escapes or "display"
-        args.instant, args.wrap, args.markdown = True, False, False
-    return _stream(args, source, describe=f"replay of {args.recording}", stats_note=stats_note)
-
-
-_DEMO_DESCRIPTION = """\
-Replay an answer bundled with outstream (offline, about 9 seconds): Markdown
-with a heading, lists, a table, code, Japanese text and emoji, arriving as a
-hosted model's answer does behind a proxy — first token after 0.9 s, then
-bursts, and one stall. The timing is modelled (see the file's header).
-"""
-
-_DEMO_EPILOG = """\
-examples:
-  outstream demo                  smooth pacing and Markdown, then the numbers
-  outstream demo --compare        first as a naive print loop shows it, then outstream
-  outstream demo --speed 3        three times faster
-
-The answer is outstream/data/demo.jsonl in the installed package, a
---save-deltas file: 'outstream replay' plays it with any other options.
-"""
-
-
-def build_demo_parser() -> argparse.ArgumentParser:
-    parser = command_parser("outstream demo", _DEMO_DESCRIPTION, _DEMO_EPILOG)
-    parser.add_argument(
-        "--compare",
-        action="store_true",
-        help="play it twice: as 'print(chunk, end=\"\", flush=True)' shows it, then outstream",
-    )
-    parser.add_argument(
-        "--speed", type=_positive("--speed"), default=1.0, metavar="X", help="play X times faster"
-    )
-    parser.add_argument("--no-stats", action="store_true", help="leave out the numbers")
-    return parser
-
-
-def demo_recording() -> str:
-    """The path of the bundled demo answer (a deltas file)."""
-    import os
-
-    return os.path.join(os.path.dirname(__file__), "data", "demo.jsonl")
-
-
-def _demo(argv: Sequence[str]) -> int:
-    parser = build_demo_parser()
-    demo = parser.parse_args(argv)
-    tty = sys.stdout is not None and sys.stdout.isatty()
-    play = build_replay_parser()
-    common = [demo_recording(), "--speed", str(demo.speed)]
-    if demo.compare:
-        _announce("1/2  the naive loop: for chunk in stream: print(chunk, end='', flush=True)", tty)
-        args = play.parse_args([*common, "--instant", "--no-wrap"])
-        code = _play_recording(args, play, keep_timing=True)
-        if code != EXIT_OK:
-            return code
-        _announce("2/2  outstream: smooth pacing" + (", Markdown" if tty else ""), tty)
-    args = play.parse_args(
-        [*common, "--smooth", *(["-m"] if tty else []), *([] if demo.no_stats else ["--stats"])]
-    )
-    return _play_recording(args, play, stats_note="\n" if tty else "")
-
-
-def _announce(text: str, tty: bool) -> None:
-    line = f"\x1b[7m {text} \x1b[0m" if tty else f"== {text} =="
-    try:
-        sys.stdout.write(f"\n{line}\n\n")
-        sys.stdout.flush()
-    except Exception:
-        pass
 
 
 def _reasoning_writer(mode: str | None) -> tuple[Literal["hide", "show"], Any, Any]:
@@ -694,7 +338,7 @@ def _reasoning_writer(mode: str | None) -> tuple[Literal["hide", "show"], Any, A
     return "hide", write, None
 
 
-def _main(argv: Sequence[str] | None) -> int:
+def stream(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(_optional_values(sys.argv[1:] if argv is None else argv))
     try:
@@ -749,10 +393,10 @@ def _stream(
 ) -> int:
     import signal
 
-    from . import api, drive
-    from .clock import SystemClock
-    from .errors import OutstreamError, SinkError, UsageError
-    from .sinks.stream import quiet_stdout
+    from .. import api, drive
+    from ..clock import SystemClock
+    from ..errors import OutstreamError, SinkError, UsageError
+    from ..sinks.stream import quiet_stdout
 
     try:
         reasoning, on_reasoning, reasoning_file = _reasoning_writer(

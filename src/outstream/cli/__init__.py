@@ -1,0 +1,45 @@
+"""The command line: ``outstream`` and its commands (`stream`, `ask`, `replay`, ``demo``,
+`inspect`); exit codes.
+
+Exit codes: 0 done (also when the reader went away, as with ``| head``);
+1 the source or an output failed (a one-line message on stderr, after
+everything received before the failure was shown); 2 a usage error;
+130 interrupted (Ctrl-C); 143 terminated (SIGTERM).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from ._shared import EXIT_INTERRUPTED
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    command = args[0] if args else None
+    if command == "inspect":
+        from .inspect import main as inspect
+
+        return inspect(args[1:])
+    try:
+        if command == "ask":
+            from .ask import ask
+
+            return ask(args[1:])
+        if command == "replay":
+            from .replay import replay
+
+            return replay(args[1:])
+        if command == "demo":
+            from .replay import demo
+
+            return demo(args[1:])
+        from .stream import stream
+
+        return stream(argv)
+    except KeyboardInterrupt:  # before streaming started, or after it ended
+        return EXIT_INTERRUPTED
