@@ -36,7 +36,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ._lazy_regex import pattern
-from .graphemes import _CERTAIN_PAIR, _clusters, _last_cluster_start
+from .clusters import CERTAIN_PAIR, clusters, last_cluster_start
 
 __all__ = ["UNICODE_SPACES", "TextCounter", "count_graphemes", "text_counter"]
 
@@ -44,8 +44,8 @@ __all__ = ["UNICODE_SPACES", "TextCounter", "count_graphemes", "text_counter"]
 # Extend, ZWJ, SpacingMark, Prepend, Regional_Indicator, L, V and T (GB9c's
 # linkers and extenders are Extend or ZWJ). A precomposed Hangul syllable (LV,
 # LVT) joins only a jamo, which is in the set. Between two characters outside
-# it there is always a boundary (they are of neither _JOINS_NEXT nor
-# _JOINS_PREVIOUS), so a text has ``len(text)`` clusters less one for each
+# it there is always a boundary (they are of neither JOINS_NEXT nor
+# JOINS_PREVIOUS), so a text has ``len(text)`` clusters less one for each
 # join, and joins happen only in and around runs of these characters.
 _JOINERS = (
     r"[\p{GCB=CR}\p{GCB=Extend}\p{GCB=ZWJ}\p{GCB=SpacingMark}\p{GCB=Prepend}"
@@ -125,12 +125,12 @@ class _Tables:
         if not new:
             return joins
         if any("\x00" in region for region in new):
-            counts = [len(_clusters(region)) for region in new]
+            counts = [len(clusters(region)) for region in new]
         else:
             # All in one pass, kept apart by a control: GB4 and GB5 put a
             # boundary on both sides of it.
             counts = [0]
-            for cluster in _clusters("\x00".join(new)):
+            for cluster in clusters("\x00".join(new)):
                 if cluster == "\x00":
                     counts.append(0)
                 else:
@@ -320,7 +320,7 @@ class TextCounter:
         # _CARRY (a letter under seventy accents) is kept by its end: enough
         # for every rule but GB9c, GB11 and GB12/13 looking back further.
         tail = carry + text if len(text) < _CARRY else text
-        start = _last_cluster_start(tail, limit=_CARRY)
+        start = last_cluster_start(tail, limit=_CARRY)
         self._carry = tail[start:] if start is not None else tail[-_CARRY:]
 
     def _words(self, marks: bytes, text: str, spaced: bool = False) -> None:
@@ -347,9 +347,9 @@ class TextCounter:
 
         (Up to `head`, `text` is what the carry may reach into.)
         """
-        if not carry or pattern(_CERTAIN_PAIR).fullmatch(carry[-1] + text[0]) is not None:
+        if not carry or pattern(CERTAIN_PAIR).fullmatch(carry[-1] + text[0]) is not None:
             return 0, False
-        joins = head + 1 - len(_clusters(carry + text[:head]))  # the carry was one cluster
+        joins = head + 1 - len(clusters(carry + text[:head]))  # the carry was one cluster
         return joins, _UNICODE_SPACE.search(text, 0, head) is not None
 
     def _scan(self, carry: str, text: str, utf8: bytes | None) -> tuple[bool, int]:
@@ -367,7 +367,7 @@ class TextCounter:
         joins = 0
         head = 0
         spaced = False
-        if carry and pattern(_CERTAIN_PAIR).fullmatch(carry[-1] + text[0]) is None:
+        if carry and pattern(CERTAIN_PAIR).fullmatch(carry[-1] + text[0]) is None:
             # The carried cluster may go on into `text`: segment the two
             # together, up to the end of the run that `text` starts with.
             head = 1

@@ -37,16 +37,12 @@ from collections.abc import Iterator, Sequence
 from typing import Literal, NamedTuple, overload
 
 from ._lazy_regex import pattern
+from .clusters import LAST_CERTAIN_BOUNDARY, MAX_HELD_CHARS, clusters, last_cluster_start
 
 __all__ = ["HOLD_RULES", "UNITS", "HoldRule", "Segmenter", "UnitName", "count_graphemes"]
 
 UnitName = Literal["grapheme", "word", "line", "chunk"]
 UNITS: tuple[UnitName, ...] = ("grapheme", "word", "line", "chunk")
-
-
-def _clusters(text: str) -> list[str]:
-    result: list[str] = pattern(r"\X").findall(text)
-    return result
 
 
 # --- what a trailing cluster may still become ---
@@ -148,47 +144,6 @@ def _never_ends(char: str) -> bool:
     return i >= 0 and cp <= _NEVER_END[i][1]
 
 
-# A cluster longer than this is not held: no emoji, flag, jamo or conjunct
-# sequence is, and a run of a hundred combining marks must not be copied on
-# every feed.
-_MAX_HELD_CHARS = 32
-
-# Characters that may join the character after them in one cluster (UAX #29
-# GB3, GB6-GB8, GB9b, GB9c, GB11-GB13), and those that may join the one
-# before (GB6-GB9a, GB12-GB13). After a character not of the first kind and
-# before one not of the second there is a boundary, whatever came before:
-# every joining rule needs one of them on its side, and the context that
-# GB9c, GB11 and GB12/13 look back on is made of them too.
-_JOINS_NEXT = (
-    r"\p{GCB=CR}\p{GCB=Prepend}\p{GCB=L}\p{GCB=V}\p{GCB=T}\p{GCB=LV}\p{GCB=LVT}"
-    r"\p{GCB=RI}\p{GCB=ZWJ}\p{InCB=Linker}\p{InCB=Extend}"
-)
-_JOINS_PREVIOUS = (
-    r"\p{GCB=LF}\p{GCB=Extend}\p{GCB=ZWJ}\p{GCB=SpacingMark}"
-    r"\p{GCB=L}\p{GCB=V}\p{GCB=T}\p{GCB=LV}\p{GCB=LVT}\p{GCB=RI}"
-)
-_CERTAIN_PAIR = rf"[^{_JOINS_NEXT}][^{_JOINS_PREVIOUS}]"
-_LAST_CERTAIN_BOUNDARY = rf"(?r)[^{_JOINS_NEXT}](?=[^{_JOINS_PREVIOUS}])"
-
-
-def _last_cluster_start(
-    text: str, end: int | None = None, limit: int = _MAX_HELD_CHARS
-) -> int | None:
-    """Where the last cluster of ``text[:end]`` (not empty) starts, if within `limit` characters.
-
-    `text` must start at a cluster boundary. Only what follows the last
-    certain boundary is segmented, so the work does not grow with `text`.
-    """
-    n = len(text) if end is None else end
-    window = max(n - limit - 1, 0)
-    found = pattern(_LAST_CERTAIN_BOUNDARY).search(text, window, n)
-    if found is None and window > 0:
-        return None
-    start = found.end() if found is not None else 0
-    cut = n - len(_clusters(text[start:n])[-1])
-    return cut if n - cut <= limit else None
-
-
 def _hold_from(before: str, text: str) -> int:
     """Where in `text` the trailing cluster to hold back starts (``len(text)``: none).
 
@@ -199,8 +154,8 @@ def _hold_from(before: str, text: str) -> int:
     last = text[-1]
     if _never_ends(last) or pattern(_MAY_END).match(last) is None:
         return n  # the common case: one look at the last character
-    joined = _last_cluster(before) + text if n <= _MAX_HELD_CHARS else text
-    start = _last_cluster_start(joined)
+    joined = _last_cluster(before) + text if n <= MAX_HELD_CHARS else text
+    start = last_cluster_start(joined)
     # The cluster alone: the look-behind for a lone regional indicator must
     # not see the pair before it.
     if start is None or pattern(_MAY_GROW).search(joined[start:]) is None:
@@ -212,7 +167,7 @@ def _last_cluster(tail: str) -> str:
     """The last cluster of a text that ends with `tail` (its last cluster, if it is short)."""
     if not tail:
         return ""
-    start = _last_cluster_start(tail)
+    start = last_cluster_start(tail)
     return tail[start:] if start is not None else ""
 
 
@@ -315,7 +270,7 @@ def _join_positions(text: str, context: str) -> list[int]:
     for a, b in regions:
         before = context if a == 0 else ""
         pos = a - len(before)
-        for cluster in _clusters(before + text[a:b]):
+        for cluster in clusters(before + text[a:b]):
             end = pos + len(cluster)
             joins.extend(range(max(pos + 1, 1), end))
             pos = end
@@ -403,7 +358,7 @@ class Segmenter:
         """``text[:end]`` went out: keep its end, if a cluster there may go on."""
         if end <= 0:
             return
-        keep = _MAX_HELD_CHARS + 1
+        keep = MAX_HELD_CHARS + 1
         if text[end - 1].isascii():
             # After ASCII, what follows segments the same with or without it.
             self._before = ""
@@ -445,7 +400,7 @@ class Segmenter:
 def warm_up(*, paced: bool) -> None:
     """Do now what the first non-ASCII text would wait for: `regex` and its patterns, and for
     paced grapheme units the joiner tables (tens of milliseconds in all)."""
-    for source in (r"\X", _LAST_CERTAIN_BOUNDARY, _MAY_END, _MAY_GROW):
+    for source in (r"\X", LAST_CERTAIN_BOUNDARY, _MAY_END, _MAY_GROW):
         pattern(source)
     if paced:
         from .counts import _the_tables
