@@ -10,17 +10,19 @@ is of a hosted model behind a proxy, as LLM apps see it:
 - a proxy in between passes them on in bursts, every 80–350 ms, seeded;
 - once, at STALL_AT of the answer, nothing comes for STALL seconds.
 
-Run: python scripts/make_demo.py   (deterministic: the same file every time)
+Run: python scripts/make_demo.py [PATH]   (deterministic: the same file every time;
+PATH defaults to src/outstream/data/demo.jsonl)
 """
 
 from __future__ import annotations
 
 import random
 import re
+import sys
 from pathlib import Path
 
-from outstream._jsonl import JsonLines
-from outstream.sources.replay import FORMAT, VERSION
+from outstream.recordings._jsonl import JsonLines
+from outstream.recordings.deltas import FORMAT, VERSION
 
 TTFT = 0.9
 RATE = 75.0
@@ -72,8 +74,9 @@ waiting for a slow one. Smooth pacing follows the source instead: when a
 burst arrives it speeds up, and when the source pauses it slows down, so
 that the text keeps moving without ever getting far behind.
 
-> Tip: `outstream replay answer.jsonl` plays a recording back, and a
-> recording is a test fixture for your own streaming UI.
+> Tip: `outstream ask "…" --save-deltas answer.jsonl` records an answer,
+> and `outstream replay answer.jsonl` plays it back: a recording is also
+> a test fixture for your own streaming UI.
 """
 
 
@@ -81,7 +84,7 @@ def tokens(text: str) -> list[str]:
     return re.findall(r"\s*\S{1,5}|\s+", text)
 
 
-def main() -> None:
+def main(argv: list[str]) -> None:
     rng = random.Random(SEED)
     pieces = tokens(ANSWER)
     assert "".join(pieces) == ANSWER
@@ -123,7 +126,8 @@ def main() -> None:
     lines.append({"t": end, "usage": usage})
     lines.append({"t": end, "finish": "stop"})
     lines.append({"t": end, "end": True})
-    path = Path(__file__).resolve().parent.parent / "src" / "outstream" / "data" / "demo.jsonl"
+    default = Path(__file__).resolve().parent.parent / "src" / "outstream" / "data" / "demo.jsonl"
+    path = Path(argv[0]) if argv else default
     out = JsonLines(path)
     out.write(lines)
     out.close()
@@ -134,4 +138,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -69,6 +69,41 @@ def test_default_pace_is_smooth_on_a_terminal_and_instant_elsewhere() -> None:
     assert tty.writes[-1][0] <= 0.5 + 1 / 60  # within the default lag
 
 
+def test_a_pace_named_or_given_as_its_class_is_that_pacer_with_its_defaults() -> None:
+    script = [(0.0, "x" * 100)]
+    by_instance = scripted(script, pace=outstream.Smooth(), terminal=True)[1].writes
+    assert scripted(script, pace="smooth", terminal=True)[1].writes == by_instance
+    assert scripted(script, pace=outstream.Smooth, terminal=True)[1].writes == by_instance
+    assert scripted(script, pace="instant", terminal=True, wrap=False)[1].writes == [
+        (0.0, "x" * 100)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("pace", "words"),
+    [
+        ("fast", ["'instant', 'smooth'", "'fast'"]),
+        (3, ["Typewriter(cps=N)", "not 3"]),
+        (outstream.Typewriter, ["pace=Typewriter", "Typewriter(...)", "cps"]),
+    ],
+)
+def test_a_pace_that_is_no_pacer_says_what_pace_takes(pace: object, words: list[str]) -> None:
+    with pytest.raises(ValueError) as info:
+        outstream.stream(["hi"], io.StringIO(), pace=pace)  # type: ignore[arg-type]
+    for word in words:
+        assert word in str(info.value)
+
+
+def test_the_command_lines_values_are_the_librarys_too(capsys: pytest.CaptureFixture[str]) -> None:
+    # --flush auto and --reasoning stderr: the library takes what the CLI does.
+    out = io.StringIO()
+    assert outstream.stream(["a", "b"], out, flush="auto").text == "ab"
+    thinking = [outstream.events.Reasoning(text="hmm "), "42"]
+    result = outstream.stream(thinking, out, reasoning="stderr")
+    assert (result.text, result.reasoning) == ("42", "hmm ")
+    assert capsys.readouterr().err == "hmm \n"  # its line ended as the answer began
+
+
 def test_a_trailing_regional_indicator_is_held_until_its_hold_passes() -> None:
     _, sink = scripted([(0.0, "Japan 🇯"), (3.0, "🇵!")], hold=0.05)
     assert sink.writes == [(0.0, "Japan "), (0.05, "🇯"), (3.0, "🇵!")]

@@ -40,6 +40,7 @@ __all__ = [
 DEFAULT_FPS = 60.0
 
 RenderMode = Literal["plain", "markdown"]
+PaceName = Literal["instant", "smooth"]
 ColorMode = Literal["auto", "always", "never"]
 
 # The escape policy an output gets when none is asked for: a file keeps the
@@ -100,14 +101,14 @@ def default_pace(terminal: bool) -> Pacer:
 class Options:
     """Everything `stream`, `astream` and `Writer` take besides the source and the outputs."""
 
-    pace: Pacer | None = None
+    pace: Pacer | PaceName | type | None = None
     unit: UnitName = "grapheme"
     escapes: EscapePolicy | None = None
     errors: DecodeErrors = "replace"
     fps: float = DEFAULT_FPS
     hold: float = 0.05
     terminal: bool | None = None
-    flush: FlushPolicy | None = None
+    flush: FlushPolicy | Literal["auto"] | None = None
     encoding: str = "utf-8"
     encoding_errors: EncodingErrors = "replace"
     fsync: bool = False
@@ -124,6 +125,9 @@ class Options:
     env: Mapping[str, str] | None = None
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "pace", _pacer(self.pace))
+        if self.flush == "auto":
+            object.__setattr__(self, "flush", None)
         if self.unit not in UNITS:
             raise ValueError(f"unit must be one of {', '.join(UNITS)}, not {self.unit!r}")
         if self.escapes is not None and self.escapes not in ESCAPE_POLICIES:
@@ -136,11 +140,12 @@ class Options:
             )
         if not self.fps > 0:
             raise ValueError(f"fps must be positive, not {self.fps!r}")
-        if self.reasoning not in ("hide", "show") and not callable(
+        if self.reasoning not in ("hide", "show", "stderr") and not callable(
             getattr(self.reasoning, "write", None)
         ):
             raise ValueError(
-                f"reasoning must be 'hide', 'show' or a file to write it to, not {self.reasoning!r}"
+                "reasoning must be 'hide', 'show', 'stderr' or a file to write it to, "
+                f"not {self.reasoning!r}"
             )
         if self.render not in ("plain", "markdown"):
             raise ValueError(f"render must be 'plain' or 'markdown', not {self.render!r}")
@@ -148,6 +153,33 @@ class Options:
             raise ValueError(f"color must be 'auto', 'always' or 'never', not {self.color!r}")
         if not isinstance(self.wrap, bool) and self.wrap is not None and self.wrap < 1:
             raise ValueError(f"wrap must be a width of at least 1 cell, not {self.wrap!r}")
+
+
+_PACES: dict[str, Callable[[], Pacer]] = {"instant": Instant, "smooth": Smooth}
+
+
+def _pacer(pace: object) -> Pacer | None:
+    """`pace` as a pacer: one given, one named (``"smooth"``), or a class's default one."""
+    if isinstance(pace, str):
+        if pace not in _PACES:
+            raise ValueError(
+                f"pace must be 'instant', 'smooth' or a pacer (Instant(), Typewriter(cps=N), "
+                f"Smooth(lag=S)), not {pace!r}"
+            )
+        return _PACES[pace]()
+    if isinstance(pace, type):
+        try:
+            return _pacer(pace())  # Smooth: Smooth()
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"pace={pace.__name__}: give one, e.g. {pace.__name__}(...) ({exc})"
+            ) from None
+    if pace is not None and not callable(getattr(pace, "due", None)):
+        raise ValueError(
+            "pace must be 'instant', 'smooth' or a pacer (Instant(), Typewriter(cps=N), "
+            f"Smooth(lag=S)), not {pace!r}"
+        )
+    return pace  # type: ignore[return-value]
 
 
 def _outputs(file: Any) -> list[Any]:
@@ -168,7 +200,7 @@ def _sink(file: Any, options: Options) -> StreamSink:
     return StreamSink(
         file,
         terminal=options.terminal,
-        flush=options.flush,
+        flush=None if options.flush == "auto" else options.flush,  # (Options made it None)
         encoding=options.encoding,
         encoding_errors=options.encoding_errors,
         fsync=options.fsync,
@@ -312,6 +344,7 @@ def _notebook_display(sink: StreamSink, options: Options) -> Any:
 def _pipeline(sink: StreamSink, options: Options, t_start: float) -> Pipeline:
     # A pacer holds one stream's state: a shared instance must not carry it over.
     pace = options.pace
+    assert pace is None or not isinstance(pace, str | type)  # (Options made it a pacer)
     pacer = default_pace(sink.is_terminal) if pace is None else copy.deepcopy(pace)
     if sink.is_terminal:
         _warm_up_text(paced=pacer.counts_units and options.unit == "grapheme")
@@ -337,9 +370,11 @@ def _pipeline(sink: StreamSink, options: Options, t_start: float) -> Pipeline:
 
 def _reasoning_to(options: Options) -> Callable[[str], None] | None:
     """Where reasoning kept apart goes as it arrives: the caller's callback, or a file."""
-    if isinstance(options.reasoning, str):
+    if options.reasoning in ("hide", "show"):
         return options.on_reasoning
-    file = options.reasoning
+    file: Any = sys.stderr if options.reasoning == "stderr" else options.reasoning
+    if file is None:
+        return options.on_reasoning
 
     def write(text: str) -> None:
         file.write(text)
@@ -460,14 +495,14 @@ def stream(
     source: Any,
     file: Any = None,
     *,
-    pace: Pacer | None = None,
+    pace: Pacer | PaceName | type | None = None,
     unit: UnitName = "grapheme",
     escapes: EscapePolicy | None = None,
     errors: DecodeErrors = "replace",
     fps: float = DEFAULT_FPS,
     hold: float = 0.05,
     terminal: bool | None = None,
-    flush: FlushPolicy | None = None,
+    flush: FlushPolicy | Literal["auto"] | None = None,
     encoding: str = "utf-8",
     encoding_errors: EncodingErrors = "replace",
     fsync: bool = False,
@@ -493,8 +528,10 @@ def stream(
             (a tee: each gets its own pacing, escapes and flushing by its
             kind, and a failing one is dropped while the others go on);
             stdout by default.
-        pace: `Instant()`, `Typewriter(cps=...)` or `Smooth(lag=...)`. None
-            picks `Smooth()` on a terminal and `Instant()` anywhere else.
+        pace: `Instant()`, `Typewriter(cps=...)` or `Smooth(lag=...)`;
+            ``"instant"`` and ``"smooth"`` (or the class, `Smooth`) for
+            their defaults. None picks `Smooth()` on a terminal and
+            `Instant()` anywhere else.
         unit: what the pacer counts: ``"grapheme"``, ``"word"``, ``"line"``
             or ``"chunk"``.
         escapes: ``"strip"`` removes control characters and escape
@@ -509,7 +546,8 @@ def stream(
         hold: seconds an unfinished trailing grapheme or unit waits for more.
         terminal: force the answer to "is `file` a terminal?".
         flush: force the flush policy (``"frame"``, ``"chunk"``, ``"line"``,
-            ``"end"``); by default chosen by what `file` is.
+            ``"end"``); by default (None or ``"auto"``) chosen by what
+            `file` is.
         encoding: for binary outputs.
         encoding_errors: what a character an output's encoding cannot hold
             becomes: ``"replace"`` (``?``), ``"namereplace"`` or
@@ -521,9 +559,9 @@ def stream(
             anywhere; False never.
         reasoning: a model's reasoning ("thinking") text: kept apart in
             `Result.reasoning` (``"hide"``), shown before the answer's text
-            as it comes (``"show"``), or written to a file object as it
-            comes, its last line ended when the answer begins (and kept in
-            `Result.reasoning` too).
+            as it comes (``"show"``), or written to a file object (or
+            ``"stderr"``) as it comes, its last line ended when the answer
+            begins (and kept in `Result.reasoning` too).
         render: ``"markdown"`` renders the text as Markdown on a terminal:
             finished blocks written for good, the open one redrawn in a live
             region at the bottom. Off a terminal the Markdown source passes
@@ -571,14 +609,14 @@ async def astream(
     source: Any,
     file: Any = None,
     *,
-    pace: Pacer | None = None,
+    pace: Pacer | PaceName | type | None = None,
     unit: UnitName = "grapheme",
     escapes: EscapePolicy | None = None,
     errors: DecodeErrors = "replace",
     fps: float = DEFAULT_FPS,
     hold: float = 0.05,
     terminal: bool | None = None,
-    flush: FlushPolicy | None = None,
+    flush: FlushPolicy | Literal["auto"] | None = None,
     encoding: str = "utf-8",
     encoding_errors: EncodingErrors = "replace",
     fsync: bool = False,

@@ -42,6 +42,7 @@ from .sinks.detect import (
 
 __all__ = [
     "FLUSH_WORDS",
+    "REPORT_WIDTH",
     "WHY",
     "Inspection",
     "Layer",
@@ -61,9 +62,8 @@ _TEXT_CHUNK_SIZE = 8192
 # A chain longer than this is a loop or something exotic; stop walking.
 _MAX_LAYERS = 8
 
-# Explanations are wrapped at this many columns, whatever the terminal's width,
-# so that the report is the same wherever it is printed.
-_REPORT_WIDTH = 100
+# The report's lines fit in this many columns, or in a narrower terminal.
+REPORT_WIDTH = 100
 
 
 # --- values ---
@@ -276,36 +276,48 @@ class Inspection:
     situations: tuple[Situation, ...] = ()
     why: tuple[str, ...] = ()
 
-    def format(self) -> str:
+    def format(self, width: int | None = None) -> str:
         """The report ``outstream inspect`` prints: header, layers, plan, explanations.
+
+        Args:
+            width: the columns every line fits in (a terminal's), cut between
+                words, never in one. Without it, a line per layer, however
+                long, and the explanations at `REPORT_WIDTH`.
 
         Returns:
             Several lines, without a final newline.
         """
-        lines = [self._header()]
-        for depth, layer in enumerate(self.layers):
-            lead = "  " + ("  " * (depth - 1) + "└ " if depth else "")
-            details = " ".join(f"{k}={_show(k, v)}" for k, v in layer.details)
-            lines.append(f"{lead}{layer.name}  {details}".rstrip())
-        if self.would is None:
-            lines.append(f"outstream: {self.problem}")
-        else:
-            w = self.would
-            lines.append(
-                f"outstream: pace={w.pace}  flush={w.flush_text}  escapes={w.escapes}  "
-                f"colour={w.color_system}  width={w.width_cells}"
-            )
         import textwrap
 
-        for i, text in enumerate(self.why):
-            lines += textwrap.wrap(
+        def wrapped(text: str, first: str, then: str, *, always: bool = False) -> list[str]:
+            if width is None and not always:
+                return [first + text]
+            return textwrap.wrap(
                 text,
-                width=_REPORT_WIDTH,
-                initial_indent="why: " if i == 0 else "     ",
-                subsequent_indent="       ",
+                width=max(width or REPORT_WIDTH, 40),
+                initial_indent=first,
+                subsequent_indent=then,
                 break_long_words=False,
                 break_on_hyphens=False,
             )
+
+        lines = wrapped(self._header(), "", "  ")
+        for depth, layer in enumerate(self.layers):
+            lead = "  " + ("  " * (depth - 1) + "└ " if depth else "")
+            details = " ".join(f"{k}={_show(k, v)}" for k, v in layer.details)
+            text = f"{layer.name}  {details}".rstrip()
+            lines += wrapped(text, lead, " " * (len(lead) + len(layer.name) + 2))
+        if self.would is None:
+            lines += wrapped(f"outstream: {self.problem}", "", "  ")
+        else:
+            w = self.would
+            plan = (
+                f"pace={w.pace}  flush={w.flush_text}  escapes={w.escapes}  "
+                f"colour={w.color_system}  width={w.width_cells}"
+            )
+            lines += wrapped(plan, "outstream: ", " " * len("outstream: "))
+        for i, text in enumerate(self.why):
+            lines += wrapped(text, "why: " if i == 0 else "     ", "       ", always=True)
         return "\n".join(lines)
 
     def _header(self) -> str:

@@ -164,3 +164,51 @@ def test_ctrl_c_closes_the_connection_exits_130_and_keeps_the_recording(env, tmp
     text = "".join(item for _, item in script_ if isinstance(item, str))
     assert text.startswith("word0 word1 word2 word3") and "word199" not in text
     assert '"end": true' not in deltas.read_text()
+
+
+def test_a_reader_that_has_enough_is_not_a_dropped_connection(env):
+    """`outstream ask ... | head -1`: the reader goes away, outstream stops reading and
+    closes the connection, exit 0 and nothing on stderr (it said the connection dropped)."""
+    import subprocess
+    import sys
+
+    from outstream.testing import Ending
+
+    from ..clirun import child_env
+
+    script = Script.steady([f"line {i}\n" for i in range(400)], rate=50)  # 8 s of answer
+    with (
+        LLMServer(script) as server,
+        subprocess.Popen(
+            [sys.executable, "-m", "outstream", "ask", "--base-url", server.openai_base_url,
+             "--model", "m", "hi"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=child_env(),
+        ) as child,
+    ):  # fmt: skip
+        assert child.stdout is not None and child.stderr is not None
+        assert child.stdout.readline() == b"line 0\n"
+        child.stdout.close()  # what `head -1` does once it has its line
+        err = child.stderr.read()
+        assert child.wait(timeout=30) == 0, err
+        assert server.requests[0].wait(timeout=10) is Ending.CLIENT_CLOSED
+    assert err == b""
+
+
+@pytest.mark.parametrize("path", ["", "/", "/v1/chat"])
+def test_a_base_url_off_the_v1_path_says_which_url_to_try(capsys, env, path):
+    with LLMServer(Script(["hi"])) as server:
+        code = main(["ask", "--base-url", server.base_url + path, "--model", "m", "hi"])
+        err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1
+    assert "has no model" not in err  # the model was never the problem
+    assert f"no chat endpoint at {path.rstrip('/')}/chat/completions" in err
+    assert err.endswith(f"try --base-url {server.base_url}/v1\n")
+
+
+@pytest.mark.parametrize("url", ["notaurl", "ftp://example.com/v1", "http://"])
+def test_a_base_url_that_is_no_web_address_is_a_usage_error(capsys, env, url):
+    from ..clirun import invoke
+    from .test_cli import assert_usage_error
+
+    ran = invoke(capsys, "ask", "--base-url", url, "--model", "m", "hi")
+    assert_usage_error(ran, "--base-url", "http://", prog="outstream ask")

@@ -26,17 +26,16 @@ from ..clirun import child_env
 # --- helpers ---
 
 
-def assert_usage_error(ran: Ran, *words: str) -> None:
-    """Exit 2, argparse's usage and one "outstream: error: ..." line naming `words`."""
+def assert_usage_error(ran: Ran, *words: str, prog: str = "outstream") -> None:
+    """Exit 2, one "outstream: error: ..." line naming `words`, and where to look: no usage block."""
     assert ran.code == 2, ran
     assert ran.out == ""
-    assert "Traceback" not in ran.err
-    assert ran.err.startswith("usage: outstream")
-    errors = [line for line in ran.err.splitlines() if line.startswith("outstream: error: ")]
-    assert len(errors) == 1, ran.err
-    assert ran.err.endswith(errors[0] + "\n")
+    lines = ran.err.splitlines()
+    assert len(lines) == 2 and ran.err.endswith("\n"), ran.err
+    assert lines[0].startswith(f"{prog}: error: ")
+    assert lines[1] == f"try '{prog} --help'"
     for word in words:
-        assert word in errors[0]
+        assert word in lines[0]
 
 
 def outstream_argv(*args: str) -> list[str]:
@@ -141,6 +140,46 @@ def test_pacing_flags_exclude_each_other(capsys, flags):
 )
 def test_bad_option_values_are_usage_errors(capsys, flags, words):
     assert_usage_error(invoke(capsys, *flags, "text"), *words)
+
+
+@pytest.mark.parametrize(
+    ("flags", "words"),
+    [
+        (["--encoding", "nope"], ["--encoding", "'nope'", "utf-8"]),
+        (["--encoding", "rot13"], ["--encoding", "'rot13'"]),  # a codec, but not of text
+    ],
+)
+def test_a_bad_encoding_is_a_usage_error_before_any_file_is_created(capsys, tmp_path, flags, words):
+    target = tmp_path / "x.txt"
+    assert_usage_error(invoke(capsys, *flags, "--to", str(target), "hi"), *words)
+    assert not target.exists()
+
+
+@pytest.mark.parametrize(
+    ("flags", "words"),
+    [
+        (["--encoding", "latin-1"], ["--encoding", "--to FILE"]),
+        (["--append"], ["--append", "--to FILE"]),
+        (["--append", "--fsync", "--to", "stdout"], ["--append and --fsync", "--to FILE"]),
+    ],
+)
+def test_file_options_without_a_file_are_usage_errors(capsys, flags, words):
+    assert_usage_error(invoke(capsys, *flags, "hi"), *words)
+
+
+def test_two_files_are_a_usage_error_not_the_last_one(capsys, tmp_path):
+    first, second = tmp_path / "a.txt", tmp_path / "b.txt"
+    first.write_text("one\n")
+    second.write_text("two\n")
+    assert_usage_error(invoke(capsys, "-f", str(first), "-f", str(second)), "-f", "cat")
+
+
+def test_a_lone_text_naming_a_file_streams_the_file_and_after_dashes_the_text(capsys, tmp_path):
+    path = tmp_path / "notes.md"
+    path.write_text("# Notes\n")
+    assert invoke(capsys, str(path)) == Ran(code=0, out="# Notes\n", err="")
+    assert invoke(capsys, "--", str(path)) == Ran(code=0, out=f"{path}\n", err="")
+    assert invoke(capsys, str(path), "too") == Ran(code=0, out=f"{path} too\n", err="")
 
 
 # --- source and output failures ---

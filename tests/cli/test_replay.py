@@ -192,3 +192,17 @@ def test_a_crafted_cast_replays_what_draws_a_screen_and_nothing_that_talks_to_it
     )
     raw = run(capsys, "replay", str(cast), "--instant", "--escapes", "raw")[1]
     assert "\x1b]0;PWNED\x07" in raw  # raw trusts the file
+
+
+def test_the_bundled_demo_is_what_its_script_makes_and_its_tip_names_real_commands(tmp_path):
+    import pathlib
+
+    made = tmp_path / "demo.jsonl"
+    script = pathlib.Path(__file__).parents[2] / "scripts" / "make_demo.py"
+    subprocess.run([sys.executable, script, made], check=True, capture_output=True)
+    assert made.read_bytes() == pathlib.Path(demo_recording()).read_bytes()
+    answer = "".join(item for _, item in read_deltas(demo_recording())[0] if isinstance(item, str))
+    tip = answer[answer.index("> Tip:") :]
+    # The file the tip replays is one the tip says how to make.
+    assert "--save-deltas answer.jsonl" in tip and "outstream replay answer.jsonl" in tip
+    assert tip.index("--save-deltas answer.jsonl") < tip.index("replay answer.jsonl")

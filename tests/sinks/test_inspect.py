@@ -566,9 +566,9 @@ def test_cli_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     ran = invoke(capsys, "a", "b")
     assert ran.code == 2
     assert ran.out == ""
-    assert ran.err.startswith("usage: outstream inspect")
-    assert ran.err.endswith("\n")
-    assert "outstream inspect: error: unrecognized arguments: b" in ran.err
+    assert ran.err == (
+        "outstream inspect: error: unrecognized arguments: b\ntry 'outstream inspect --help'\n"
+    )
 
 
 def test_cli_broken_pipe_is_quiet(
@@ -681,3 +681,18 @@ def test_path_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert data["kind"] == "file"
     assert data["fd"] is None
     assert data["situations"] == ["new-file", "file"]
+
+
+@pytest.mark.parametrize("cols", [44, 60, 80])
+def test_on_a_narrow_terminal_the_report_fits_and_no_word_is_cut(cols: int) -> None:
+    from outstream.testing import run_in_pty
+
+    from ..clirun import child_env
+
+    result = run_in_pty([sys.executable, "-m", "outstream", "inspect"], cols=cols, env=child_env())
+    assert result.returncode == 0
+    lines = result.output.decode().replace("\r\n", "\n").splitlines()
+    assert lines and all(len(line) <= cols for line in lines), lines
+    words = " ".join(lines).split()
+    for word in ("line_buffering=True", "TextIOWrapper", "BufferedWriter", "FileIO", "why:"):
+        assert word in words  # whole: a line ends between words

@@ -14,9 +14,10 @@ EXIT_TERMINATED = 143
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> Any:  # argparse's own format, our exit code
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+    def error(self, message: str) -> Any:
+        # The one line that says what is wrong, and where to look; not the
+        # whole usage block above it.
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\ntry '{self.prog} --help'\n")
 
     def _print_message(self, message: str, file: Any = None) -> None:
         # Its errors quote the arguments given (a file's name, a value):

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ._shared import _fail, command_parser
-from .stream import _add_stream_options, _optional_values, _positive, _stream
+from .stream import _add_stream_options, _positive, _stream, parsed
 
 _ASK_DESCRIPTION = """\
 Ask a model through any OpenAI-compatible Chat Completions endpoint (OpenAI,
@@ -112,7 +112,25 @@ def ask(argv: Sequence[str]) -> int:
     from ..sources.openai_http import ChatRequest, chat_stream, safe_url, settings_from
 
     parser = build_ask_parser()
-    args = parser.parse_args(_optional_values(argv))
+    args = parsed(parser, argv)
+    base_url, model, api_key, note = settings_from(
+        os.environ, base_url=args.base_url, model=args.model, api_key=args.api_key
+    )
+    if not model:
+        parser.error("which model? give --model M or set OUTSTREAM_MODEL")
+    from urllib.parse import urlsplit
+
+    try:
+        url = urlsplit(base_url)
+        web = url.scheme in ("http", "https") and bool(url.hostname)
+    except ValueError:
+        web = False
+    if not web:
+        where = "--base-url" if args.base_url else "the base URL from the environment"
+        parser.error(
+            f"{where} must be an http:// or https:// URL such as http://localhost:11434/v1, "
+            f"not {safe_url(base_url) if '://' in base_url else repr(base_url)}"
+        )
     prompt = " ".join(args.prompt)
     if sys.stdin is not None and not sys.stdin.isatty():
         piped = sys.stdin.read()
@@ -120,11 +138,6 @@ def ask(argv: Sequence[str]) -> int:
             prompt = f"{prompt}\n\n{piped}" if prompt else piped
     if not prompt.strip():
         parser.error("nothing to ask: give a PROMPT, or pipe text in")
-    base_url, model, api_key, note = settings_from(
-        os.environ, base_url=args.base_url, model=args.model, api_key=args.api_key
-    )
-    if not model:
-        parser.error("which model? give --model M or set OUTSTREAM_MODEL")
     if note:
         _fail(note)
     messages = [{"role": "system", "content": args.system}] if args.system else []

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import OutstreamError
-from ..inspection import _attr, _inspect, inspect_path
+from ..inspection import REPORT_WIDTH, _attr, _inspect, inspect_path
 from ..sinks.stream import quiet_stdout
 from ._shared import EXIT_FAILED, EXIT_OK
 
@@ -60,6 +60,19 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _width() -> int | None:
+    """The report's width on a terminal: its own, at most `REPORT_WIDTH` (the terminal
+    would cut longer lines in the middle of words); None elsewhere (a line per layer)."""
+    import os
+
+    try:
+        if sys.stdout is not None and sys.stdout.isatty():
+            return min(os.get_terminal_size(sys.stdout.fileno()).columns, REPORT_WIDTH)
+    except (OSError, ValueError):
+        pass
+    return None
+
+
 def main(argv: Sequence[str]) -> int:
     """Run ``outstream inspect``; returns the exit code.
 
@@ -86,7 +99,7 @@ def main(argv: Sequence[str]) -> int:
 
         text = json.dumps(result.to_dict(), indent=2)
     else:
-        text = result.format()
+        text = result.format(_width())
     return _print(text + "\n")
 
 

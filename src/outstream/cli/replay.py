@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from ._shared import EXIT_FAILED, EXIT_OK, _fail, command_parser
-from .stream import _add_stream_options, _optional_values, _positive, _stream
+from .stream import _add_stream_options, _positive, _stream, parsed
 
 _REPLAY_DESCRIPTION = """\
 Play a recording back, with its timing.
@@ -50,7 +50,7 @@ def build_replay_parser() -> argparse.ArgumentParser:
 
 def replay(argv: Sequence[str]) -> int:
     parser = build_replay_parser()
-    args = parser.parse_args(_optional_values(argv))
+    args = parsed(parser, argv)
     return _play_recording(args, parser)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -95,7 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = command_parser("outstream", _DESCRIPTION, _EPILOG)
     parser.add_argument("text", nargs="*", metavar="TEXT", help="text to stream; '-' reads stdin")
     parser.add_argument(
-        "-f", "--file", metavar="FILE", help="stream the contents of FILE ('-' for stdin)"
+        "-f",
+        "--file",
+        action="append",
+        metavar="FILE",
+        help="stream the contents of FILE ('-' for stdin); a lone TEXT that names a file "
+        "streams that file too ('outstream notes.md'), unless after '--'",
     )
     _add_stream_options(parser)
     parser.add_argument("--version", action="version", version=f"outstream {__version__}")
@@ -191,7 +197,7 @@ def _add_stream_options(parser: argparse.ArgumentParser) -> None:
         "(default: stdout)",
     )
     out.add_argument(
-        "--append", action="store_true", help="append to --to files instead of truncating them"
+        "--append", action="store_true", help="append to --to files instead of replacing them"
     )
     out.add_argument(
         "--flush",
@@ -201,13 +207,12 @@ def _add_stream_options(parser: argparse.ArgumentParser) -> None:
         "pipe, at the end into a file), or force one for every output",
     )
     out.add_argument(
-        "--fsync", action="store_true", help="make files durable (fsync) when the stream ends"
+        "--fsync", action="store_true", help="make --to files durable (fsync) when the stream ends"
     )
     out.add_argument(
         "--encoding",
-        default="utf-8",
         metavar="ENC",
-        help="encoding of the bytes written to files (default utf-8)",
+        help="encoding of the bytes written to --to files (default utf-8)",
     )
     out.add_argument(
         "--encoding-errors",
@@ -338,9 +343,55 @@ def _reasoning_writer(mode: str | None) -> tuple[Literal["hide", "show"], Any, A
     return "hide", write, None
 
 
+def parsed(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Namespace:
+    """`argv` parsed, and the output options checked before anything is opened or created:
+    a bad value is a usage error (exit 2) that names its option."""
+    args = parser.parse_args(_optional_values(argv))
+    if not [target for target in args.to or () if target not in ("stdout", "-", "stderr")]:
+        given = [
+            option
+            for option, value in (
+                ("--encoding", args.encoding is not None),
+                ("--append", args.append),
+                ("--fsync", args.fsync),
+            )
+            if value
+        ]
+        if given:
+            parser.error(
+                f"{' and '.join(given)}: {'applies' if len(given) == 1 else 'apply'} to "
+                "files written with --to FILE, and none is given"
+            )
+    if args.encoding is not None:
+        import codecs
+
+        try:
+            text_encoding = getattr(codecs.lookup(args.encoding), "_is_text_encoding", True)
+        except LookupError:
+            text_encoding = False
+        if not text_encoding:
+            parser.error(
+                f"--encoding: {args.encoding!r} is not a text encoding Python knows "
+                "(utf-8, latin-1, cp1252...)"
+            )
+    return args
+
+
 def stream(argv: Sequence[str] | None) -> int:
     parser = build_parser()
-    args = parser.parse_args(_optional_values(sys.argv[1:] if argv is None else argv))
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parsed(parser, argv)
+    if args.file is not None and len(args.file) > 1:
+        parser.error("-f: give one FILE (several: cat FILE1 FILE2 | outstream)")
+    args.file = args.file[0] if args.file else None
+    if (
+        args.file is None
+        and len(args.text) == 1
+        and args.text != ["-"]
+        and "--" not in argv
+        and os.path.isfile(args.text[0])
+    ):
+        args.file, args.text = args.text[0], []  # `outstream notes.md`: the file, not its name
     try:
         source = _source(args, parser)
     except _SourceUnavailable as exc:
@@ -425,7 +476,7 @@ def _stream(
             errors="strict" if args.strict else "replace",
             fps=args.fps,
             flush=None if args.flush == "auto" else args.flush,
-            encoding=args.encoding,
+            encoding=args.encoding or "utf-8",
             encoding_errors=args.encoding_errors,
             fsync=args.fsync,
             keep_text=False,
@@ -488,7 +539,15 @@ def _stream(
     first = lanes[0] if lanes else None
     if code == EXIT_OK:
         _end_lines(lanes)
-    if code == EXIT_OK and first and first.structured and first.pipeline.finish_reason is None:
+    # (A reader that went away, as with `| head`, stopped the reading: no end marker is due.)
+    read_to_the_end = not all(lane.gone for lane in lanes)
+    if (
+        code == EXIT_OK
+        and first
+        and first.structured
+        and read_to_the_end
+        and first.pipeline.finish_reason is None
+    ):
         _fail(
             "the answer stopped before its end marker ([DONE] or a finish reason): "
             "the connection may have dropped; what arrived is shown"

@@ -147,9 +147,21 @@ def _http_error(request: ChatRequest, status: int, body: bytes) -> AskError:
             "set --api-key or OPENAI_API_KEY"
         )
     if status == 404:
+        from urllib.parse import urlsplit
+
+        path = urlsplit(request.base_url).path.rstrip("/")
+        if path.endswith("/v1") or "model" in message.lower():
+            return AskError(
+                f"{where} has no model {request.model!r} (HTTP 404: {message}); "
+                "choose another with --model or OUTSTREAM_MODEL"
+            )
+        # Not found at all: the path is the likelier cause (a base URL without /v1).
+        root = safe_url(request.base_url).rstrip("/")
+        better = root[: root.index("/v1") + 3] if "/v1" in path else f"{root}/v1"
         return AskError(
-            f"{where} has no model {request.model!r} (HTTP 404: {message}); "
-            "choose another with --model or OUTSTREAM_MODEL"
+            f"{where} has no chat endpoint at {path or ''}/chat/completions "
+            f"(HTTP 404: {message}); OpenAI-compatible servers answer under /v1: "
+            f"try --base-url {better}"
         )
     return AskError(f"{where} answered HTTP {status}: {message}")
 
