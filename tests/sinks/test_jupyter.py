@@ -24,6 +24,8 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 
+import ipykernel  # noqa: F401 - what the kernel runs: without it, these tests are an error
+import jupyter_client  # noqa: F401
 import pytest
 
 from outstream.errors import SinkError
@@ -52,8 +54,6 @@ EXPECTED = "".join(f"chunk {i}. " for i in range(10))
 
 @pytest.fixture(scope="module")
 def kernel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kernel]:
-    pytest.importorskip("ipykernel", reason="needs ipykernel (the test extra)")
-    pytest.importorskip("jupyter_client", reason="needs jupyter_client (the test extra)")
     try:
         kernel = Kernel.start(tmp_path_factory.mktemp("kernel"))
     except KernelStartError as exc:

@@ -20,15 +20,14 @@ import time
 from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
+import anthropic
+import httpx
+import ollama
+import openai
+import pydantic
 import pytest
 
-openai = pytest.importorskip("openai")
-anthropic = pytest.importorskip("anthropic")
-ollama = pytest.importorskip("ollama")
-httpx = pytest.importorskip("httpx")
-pydantic = pytest.importorskip("pydantic")
-
-from outstream._llm_server import (  # noqa: E402
+from outstream._llm_server import (
     DEFAULT_MODEL,
     Ending,
     LLMServer,
