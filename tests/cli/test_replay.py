@@ -44,9 +44,11 @@ def test_an_answer_recorded_from_a_server_replays_the_same(capsys, env, tmp_path
     )
     script_, end = read_deltas(deltas)
     texts = [item for _, item in script_ if isinstance(item, str)]
-    assert "".join(texts) == "The sky is blue because…"
+    assert texts == ["The sky ", "is blue ", "because…"]  # each delta as the server sent it
+    # Times taken on the real clock: their order only (the exact times of a
+    # recording are asserted on the virtual clock, in tests/sources/test_replay.py).
     times = [t for t, _ in script_]
-    assert times == sorted(times) and times[0] >= 0.05 and end >= times[-1]
+    assert times == sorted(times) and end >= times[-1]
     # on the virtual clock, a replay gives the same events at the same times
     again = tmp_path / "again.jsonl"
     clock = VirtualClock()
