@@ -24,10 +24,16 @@ chunk per write, so a scripted disconnect (the socket closed before the
 terminating chunk) is an error for every HTTP client, as it is with the real
 services. Times are absolute: piece *k* goes out at ``t0 + schedule()[k]``,
 ``t0`` being the request's arrival, so the scripted timing does not drift.
+Each request records when each piece went out (`RecordedRequest.piece_times`).
 
 While it waits between pieces the handler watches the connection, so it
 knows when the client closed it before the response ended
 (`Ending.CLIENT_CLOSED`): what a test of Ctrl-C needs to see.
+
+The server's time is real by default. Given a clock (a
+`outstream.testing.VirtualClock`), it waits on that clock instead, so the
+pacing code runs as it does on real time while a test asserts exact times;
+the connection is then looked at before and after each wait.
 """
 
 from __future__ import annotations
@@ -45,8 +51,11 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Literal, Protocol, get_args
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, get_args
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from .clock import Clock
 
 __all__ = ["DEFAULT_MODEL", "Ending", "Failure", "LLMServer", "RecordedRequest", "Script", "Stop"]
 
@@ -258,7 +267,7 @@ class Ending(enum.Enum):
 
 class _Progress:
     def __init__(self) -> None:
-        self.n_pieces_sent = 0
+        self.piece_times: list[float] = []
         self.status: int | None = None
         self.ending: Ending | None = None
         self.done = threading.Event()
@@ -279,7 +288,8 @@ class RecordedRequest:
         headers: the request's headers, names in lower case.
         body: the parsed JSON body; None when there is none or it is not JSON.
         raw_body: the body as received.
-        t: `time.monotonic()` when the request had been read.
+        t: when the request had been read, on the server's clock
+            (`time.monotonic()` by default).
     """
 
     method: str
@@ -303,7 +313,15 @@ class RecordedRequest:
     @property
     def n_pieces_sent(self) -> int:
         """The scripted pieces sent so far."""
-        return self._progress.n_pieces_sent
+        return len(self._progress.piece_times)
+
+    @property
+    def piece_times(self) -> tuple[float, ...]:
+        """When each piece sent so far went out, on the server's clock.
+
+        A whole (not streamed) answer goes out at once: its pieces share one time.
+        """
+        return tuple(self._progress.piece_times)
 
     @property
     def ending(self) -> Ending | None:
@@ -1118,7 +1136,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             headers=headers,
             body=body,
             raw_body=raw_body,
-            t=time.monotonic(),
+            t=owner._now(),
         )
         owner._record(request)
         progress = request._progress
@@ -1216,9 +1234,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 break
             self._wait_until(t0 + times[i])
             kind, text = pieces[i]
-            self._send_chunk(wire.piece(kind, text, time.monotonic()))
-            progress.n_pieces_sent += 1
-        self._end_body(wire.closing(time.monotonic()))
+            now = self._now()
+            self._send_chunk(wire.piece(kind, text, now))
+            progress.piece_times.append(now)
+        self._end_body(wire.closing(self._now()))
         return Ending.FAILED if script.fail is not None else Ending.COMPLETE
 
     def _misbehave(self, request: RecordedRequest, script: Script) -> None:
@@ -1267,7 +1286,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             if script.fail == "disconnect":
                 self._hang_up()
             elif script.fail == "malformed":
-                body = _json(wire.whole(time.monotonic())).encode()
+                body = _json(wire.whole(self._now())).encode()
                 self._send_bytes(request, 200, "application/json", body[: len(body) // 2], api)
             else:
                 status, error = _error_response(api, "http_500", model="", headers=request.headers)
@@ -1275,8 +1294,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return Ending.FAILED
         times = script.schedule()
         self._wait_until(t0 + (times[-1] if times else script.ttft))
-        request._progress.n_pieces_sent = script.n_pieces
-        self._send_json(request, 200, wire.whole(time.monotonic()), api)
+        now = self._now()
+        request._progress.piece_times[:] = [now] * script.n_pieces
+        self._send_json(request, 200, wire.whole(now), api)
         return Ending.COMPLETE
 
     def _list_models(self, request: RecordedRequest) -> Ending:
@@ -1409,7 +1429,17 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         """Raise if the server is closing or the client has closed the connection."""
         self._wait(0.0)
 
+    def _now(self) -> float:
+        return self.server.owner._now()
+
     def _wait_until(self, deadline: float) -> None:
+        clock = self.server.owner._clock
+        if clock is not None:
+            # The time passes on the clock alone, which a socket cannot wait on.
+            self._check()
+            clock.sleep_until(deadline)
+            self._check()
+            return
         while True:
             remaining = deadline - time.monotonic()
             self._wait(max(remaining, 0.0))
@@ -1440,6 +1470,11 @@ class LLMServer:
         script: one `Script` for every model, or a mapping from model name to
             script (then any other model gets the provider's "model not
             found" error); by default `Script()`.
+        clock: the time the scripts are played on; None: real time. On a
+            `outstream.testing.VirtualClock`, piece *k* goes out at exactly
+            ``t + schedule()[k]`` (`RecordedRequest.t`, `Script.schedule`)
+            when one response goes on at a time; two that overlap share the
+            clock, and a piece may then go out after its time, never before.
 
     The server runs in a background thread from construction until `close()`
     (or the end of a ``with`` block). It binds 127.0.0.1 only, on a free port.
@@ -1452,7 +1487,10 @@ class LLMServer:
             assert server.requests[0].headers["authorization"] == "Bearer k"
     """
 
-    def __init__(self, script: Script | Mapping[str, Script] | None = None) -> None:
+    def __init__(
+        self, script: Script | Mapping[str, Script] | None = None, *, clock: Clock | None = None
+    ) -> None:
+        self._clock = clock
         self._lock = threading.Condition()
         self._requests: list[RecordedRequest] = []
         self._default: Script | None = None
@@ -1522,6 +1560,9 @@ class LLMServer:
             if self._default is not None and not names:
                 names = [DEFAULT_MODEL]
             return names
+
+    def _now(self) -> float:
+        return time.monotonic() if self._clock is None else self._clock.now()
 
     def _script_for(self, model: str) -> Script | None:
         with self._lock:

@@ -7,12 +7,10 @@ import socket
 
 import pytest
 
+from outstream._llm_server import LLMServer, Script
 from outstream.cli import main
 
 from ..clirun import API_KEY
-
-server_module = pytest.importorskip("outstream._llm_server")
-LLMServer, Script = server_module.LLMServer, server_module.Script
 
 KEY = API_KEY
 

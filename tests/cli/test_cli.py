@@ -96,7 +96,8 @@ def test_text_and_file_together_is_a_usage_error(capsys, tmp_path):
 
 @pytest.mark.pty
 def test_no_text_with_stdin_a_terminal_is_a_usage_error(capsys, monkeypatch):
-    pty = pytest.importorskip("pty")
+    import pty
+
     master, slave = pty.openpty()
     try:
         with open(slave, encoding="utf-8") as stdin, monkeypatch.context() as patch:

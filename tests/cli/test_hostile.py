@@ -8,12 +8,10 @@ import socket
 
 import pytest
 
+from outstream._llm_server import Ending, LLMServer, Script
 from outstream.cli import main
 
 from ..clirun import API_KEY
-
-server_module = pytest.importorskip("outstream._llm_server")
-LLMServer, Script = server_module.LLMServer, server_module.Script
 
 PAYLOAD = "\x1b]0;PWNED\x07\x1b]52;c;aGk=\x07\x1b[2J\x9b31m\u202eevil\u202c\r\n\nsecond line"
 CONTROLS = set("\x1b\x07\x9b\x9c\x9d\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\r")
@@ -109,7 +107,7 @@ def test_max_time_ends_an_answer_that_drips(capsys, env):
     assert code == 1
     assert "still answering after 0.5 s" in err and "--max-time" in err
     assert out.startswith("word ") and out.count("word") < 100  # what came is shown
-    assert request.ending is server_module.Ending.CLIENT_CLOSED
+    assert request.ending is Ending.CLIENT_CLOSED
 
 
 def test_reasoning_written_to_a_file_goes_through_the_policy(capsys, env, tmp_path):

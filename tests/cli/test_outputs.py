@@ -7,6 +7,7 @@ import select
 import subprocess
 import sys
 
+import pyte
 import pytest
 
 from outstream.cli import main
@@ -211,7 +212,6 @@ def test_markdown_renders_at_the_width_wrap_gives(capsys, tmp_path, monkeypatch)
     assert main(["-m", "--color", "always", "-f", str(path)]) == 0  # no --wrap, no COLUMNS: 80
     lines = re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out).splitlines()
     assert max(width_cells(line) for line in lines) == 80
-    pyte = pytest.importorskip("pyte")
     argv = [sys.executable, "-m", "outstream", "-m", "--instant", "--wrap", "40", "-f", str(path)]
     out = run_in_pty(argv, cols=100, env=child_env()).output.decode()
     screen = pyte.Screen(100, 24)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import shutil
 import subprocess
 import sys
 
@@ -44,9 +43,11 @@ def test_an_answer_recorded_from_a_server_replays_the_same(capsys, env, tmp_path
     )
     script_, end = read_deltas(deltas)
     texts = [item for _, item in script_ if isinstance(item, str)]
-    assert "".join(texts) == "The sky is blue because…"
+    assert texts == ["The sky ", "is blue ", "because…"]  # each delta as the server sent it
+    # Times taken on the real clock: their order only (the exact times of a
+    # recording are asserted on the virtual clock, in tests/sources/test_replay.py).
     times = [t for t, _ in script_]
-    assert times == sorted(times) and times[0] >= 0.05 and end >= times[-1]
+    assert times == sorted(times) and end >= times[-1]
     # on the virtual clock, a replay gives the same events at the same times
     again = tmp_path / "again.jsonl"
     clock = VirtualClock()
@@ -61,14 +62,15 @@ def test_an_answer_recorded_from_a_server_replays_the_same(capsys, env, tmp_path
     assert "tokens  prompt 9  completion 3" in err
 
 
-@pytest.mark.skipif(shutil.which("asciinema") is None, reason="asciinema is not installed")
 def test_asciinema_cat_of_our_cast_reproduces_the_output(capsys, env, tmp_path):
     cast = tmp_path / "a.cast"
     source = tmp_path / "a.md"
     source.write_text("# Title\n\nSome *text* and 日本語 👋.\n\n- one\n- two\n")
     code, out, _ = run(capsys, "-m", "--color", "always", "-f", str(source), "--record", str(cast))
     assert code == 0
-    played = subprocess.run(["asciinema", "cat", str(cast)], capture_output=True, timeout=30)
+    played = subprocess.run(  # asciinema is in the test extra: run from this interpreter
+        [sys.executable, "-m", "asciinema", "cat", str(cast)], capture_output=True, timeout=30
+    )
     assert played.returncode == 0, played.stderr
     assert played.stdout.decode() == out.replace("\n", "\r\n")
     # and outstream plays it too, as it was shown

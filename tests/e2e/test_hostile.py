@@ -17,15 +17,13 @@ import pathlib
 import re
 import sys
 
+import pyte
 import pytest
 
+from outstream._llm_server import LLMServer, Script
 from outstream.testing import run_in_pty
 
 from ..clirun import child_env
-
-pyte = pytest.importorskip("pyte")
-server_module = pytest.importorskip("outstream._llm_server")
-LLMServer, Script = server_module.LLMServer, server_module.Script
 
 CORPUS = json.loads(
     (pathlib.Path(__file__).parents[1] / "data" / "hostile" / "payloads.json").read_text()

@@ -11,12 +11,10 @@ import os
 import re
 import sys
 
+import pyte
 import pytest
 
-pytest.importorskip("pty")
-pyte = pytest.importorskip("pyte")
-
-from outstream.testing import run_in_pty  # noqa: E402 - after the skips
+from outstream.testing import run_in_pty
 
 pytestmark = pytest.mark.pty
 

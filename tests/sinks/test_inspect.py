@@ -92,8 +92,8 @@ def pipe_file() -> Iterator[io.TextIOWrapper]:
 @pytest.fixture
 def pty_slave() -> Iterator[tuple[int, int]]:
     """(master, slave) of a new pty whose size is 100 columns × 30 lines."""
-    pty = pytest.importorskip("pty")
     import fcntl
+    import pty
     import struct
     import termios
 

@@ -4,10 +4,13 @@ One kernel for the module (`_kernel.Kernel`), driven through jupyter_client.
 Each test runs a cell and asserts the IOPub messages the kernel sent for it,
 in order: what a notebook appends to the cell's output (``stream``), shows
 (``display_data``) and redraws in place (``update_display_data``). The
-sources sleep in the kernel, so that a stream there takes real time, but no
-test asserts a duration: progress shows as several messages, and as output
-sent before the source ended (the source says when it ends on stderr, a
-separate stream whose message falls in the same order).
+sources pause on a `VirtualClock` that the stream runs on, so that a stream
+in the kernel goes through the threads and frames a notebook user runs, in
+no real time, and gives the same messages on every run (the Writer's test,
+whose driver thread the clock does not schedule, waits for each flush
+instead). Progress shows as one message per frame that had text, sent
+before the source ended (the source says when it ends on stderr, a separate
+stream whose message falls in the same order).
 
 The kernel's own flush timer is switched off (``flush_interval``), so that
 every ``stream`` message comes from a flush by outstream. Left on, it sends
@@ -24,6 +27,8 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 
+import ipykernel  # noqa: F401 - what the kernel runs: without it, these tests are an error
+import jupyter_client  # noqa: F401
 import pytest
 
 from outstream.errors import SinkError
@@ -31,29 +36,29 @@ from outstream.sinks.jupyter import LIVE_KINDS, LiveDisplay, in_notebook
 
 from ._kernel import Cell, Kernel, KernelStartError
 
-# In the kernel: a source that yields 10 chunks over about a second, then
-# says on stderr that it has ended.
+# In the kernel: a source that yields 10 chunks over a second on `clock`,
+# then says on stderr that it has ended.
 SETUP = """
-import sys, threading, time
+import sys, threading
 import outstream
 from outstream.sinks.jupyter import LiveDisplay
+from outstream.testing import VirtualClock
 
 sys.stdout.flush_interval = 3600.0
 
-def gen():
+def gen(clock):
     for i in range(10):
         yield f"chunk {i}. "
-        time.sleep(0.1)
+        clock.sleep_until((i + 1) / 10)
     sys.stderr.write("source ended")
     sys.stderr.flush()
 """
-EXPECTED = "".join(f"chunk {i}. " for i in range(10))
+CHUNKS = [f"chunk {i}. " for i in range(10)]
+EXPECTED = "".join(CHUNKS)
 
 
 @pytest.fixture(scope="module")
 def kernel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kernel]:
-    pytest.importorskip("ipykernel", reason="needs ipykernel (the test extra)")
-    pytest.importorskip("jupyter_client", reason="needs jupyter_client (the test extra)")
     try:
         kernel = Kernel.start(tmp_path_factory.mktemp("kernel"))
     except KernelStartError as exc:
@@ -91,42 +96,71 @@ def assert_streams_only(cell: Cell) -> None:
 
 
 def test_stream_is_progressive(kernel):
-    cell = kernel.run("result = outstream.stream(gen())")
+    # As a notebook user calls it: smooth pacing (the kernel's stream counts as a terminal).
+    cell = kernel.run("clock = VirtualClock()\nresult = outstream.stream(gen(clock), clock=clock)")
     assert_streams_only(cell)
     texts = cell.streams()
     assert "".join(texts) == EXPECTED
-    assert len(texts) >= 5, texts
-    assert sent_before_end(cell) >= 5, cell.outputs
+    assert sent_before_end(cell) >= len(CHUNKS), texts
+
+
+def test_instant_stream_sends_each_chunk_when_it_comes(kernel):
+    cell = kernel.run(
+        "clock = VirtualClock()\n"
+        "result = outstream.stream(gen(clock), clock=clock, pace=outstream.Instant())"
+    )
+    assert_streams_only(cell)
+    assert cell.streams() == CHUNKS
+    assert sent_before_end(cell) == len(CHUNKS)
 
 
 def test_writer_is_progressive(kernel):
     # Here the writes and flushes come from the Writer's driver thread, and
-    # ipykernel hands each flush to its IOPub thread.
+    # ipykernel hands each flush to its IOPub thread. That thread is not one
+    # a VirtualClock schedules: the cell waits for each chunk's flush instead
+    # (the timeout only guards against a hang).
     cell = kernel.run(
-        "with outstream.Writer() as w:\n    for chunk in gen():\n        w.write(chunk)"
+        "flushed = threading.Event()\n"
+        "def flush(flush=sys.stdout.flush):\n"
+        "    flush()\n"
+        "    flushed.set()\n"
+        "sys.stdout.flush = flush\n"
+        "try:\n"
+        "    with outstream.Writer(pace=outstream.Instant()) as w:\n"
+        "        for i in range(10):\n"
+        "            flushed.clear()\n"
+        "            w.write(f'chunk {i}. ')\n"
+        "            assert flushed.wait(10), f'chunk {i} was not flushed'\n"
+        "        sys.stderr.write('source ended')\n"
+        "        sys.stderr.flush()\n"
+        "finally:\n"
+        "    del sys.stdout.flush"
     )
     assert_streams_only(cell)
-    texts = cell.streams()
-    assert "".join(texts) == EXPECTED
-    assert len(texts) >= 5, texts
-    assert sent_before_end(cell) >= 5, cell.outputs
+    assert cell.streams() == CHUNKS
+    assert sent_before_end(cell) == len(CHUNKS)
 
 
 def test_without_flushing_it_comes_at_the_end(kernel):
     # The control: the same cell, flushed only at the end, is one lump after
-    # the source ended; so the counts above measure outstream's flushes.
-    cell = kernel.run("result = outstream.stream(gen(), flush='end')")
+    # the source ended; so the messages above are outstream's flushes.
+    cell = kernel.run(
+        "clock = VirtualClock()\n"
+        "result = outstream.stream(gen(clock), clock=clock, pace=outstream.Instant(), flush='end')"
+    )
     assert_streams_only(cell)
     assert cell.streams() == [EXPECTED]
     assert sent_before_end(cell) == 0
 
 
-def test_typewriter_splits_a_string(kernel):
-    cell = kernel.run('r = outstream.stream("x" * 20, pace=outstream.Typewriter(cps=200))')
+def test_typewriter_splits_a_string_into_frames(kernel):
+    cell = kernel.run(
+        "clock = VirtualClock()\n"
+        'r = outstream.stream("x" * 20, pace=outstream.Typewriter(cps=200), clock=clock)'
+    )
     assert_streams_only(cell)
-    texts = cell.streams()
-    assert "".join(texts) == "x" * 20
-    assert len(texts) >= 3, texts
+    # a unit every 5 ms, a frame every 1/60 s: the units due at each frame
+    assert cell.streams() == ["x", "xxx", "xxx", "xxxx", "xxx", "xxx", "xxx"]
 
 
 def test_result_matches_what_was_sent(kernel):
@@ -273,15 +307,22 @@ def test_live_display_kinds():
 def test_stream_renders_markdown_in_one_display_updated_in_place(kernel):
     cell = kernel.run(
         'md = ["# Title\\n", "\\n", "Some ", "**bold** ", "text.\\n"]\n'
+        "clock = VirtualClock()\n"
         "def slow_md():\n"
-        "    for piece in md:\n"
-        "        time.sleep(0.05)\n"
+        "    for i, piece in enumerate(md):\n"
+        "        clock.sleep_until(0.05 * (i + 1))\n"
         "        yield piece\n"
-        "r = outstream.stream(slow_md(), render='markdown')"
+        "r = outstream.stream(slow_md(), render='markdown', clock=clock, pace=outstream.Instant())"
     )
     displays = cell.displays()
-    assert displays and displays[0].msg_type == "display_data"
-    assert len(displays) >= 3  # updated as the text came, not once at the end
+    assert displays[0].msg_type == "display_data"
+    assert [o.data["text/markdown"] for o in displays] == [  # updated as each piece came
+        "# Title\n",
+        "# Title\n\n",
+        "# Title\n\nSome ",
+        "# Title\n\nSome **bold** ",
+        "# Title\n\nSome **bold** text.\n",
+    ]
     assert {o.display_id for o in displays} == {displays[0].display_id}
     assert displays[-1].data["text/markdown"] == "# Title\n\nSome **bold** text.\n"
     assert cell.streams() == []  # nothing written to the stream itself

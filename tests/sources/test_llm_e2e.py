@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import io
 
+import anthropic
+import ollama
+import openai
 import pytest
 
 import outstream
 from outstream.testing import LLMScript, LLMServer
-
-openai = pytest.importorskip("openai")
-anthropic = pytest.importorskip("anthropic")
-ollama = pytest.importorskip("ollama")
 
 SCRIPT = LLMScript(["Stream", "ed by ", "outstream."], reasoning=["Think", "ing. "], usage=(7, 5))
 MESSAGES = [{"role": "user", "content": "hi"}]

@@ -6,8 +6,9 @@ from what the SDKs expect fails here. The raw events are also validated
 against the SDKs' pydantic types, because openai and anthropic build their
 models without validation and would let a missing field through.
 
-Timing is asserted as lower bounds only: piece *k* never reaches the client
-before ``schedule()[k]`` seconds after the request was sent.
+Timing is asserted on a `VirtualClock` that the server waits on: piece *k*
+goes out at exactly ``schedule()[k]`` after the request arrived, as the
+server recorded it, and the SDK reads the pieces in order over real HTTP.
 """
 
 from __future__ import annotations
@@ -16,25 +17,24 @@ import asyncio
 import json
 import re
 import threading
-import time
 from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
+import anthropic
+import httpx
+import ollama
+import openai
+import pydantic
 import pytest
 
-openai = pytest.importorskip("openai")
-anthropic = pytest.importorskip("anthropic")
-ollama = pytest.importorskip("ollama")
-httpx = pytest.importorskip("httpx")
-pydantic = pytest.importorskip("pydantic")
-
-from outstream._llm_server import (  # noqa: E402
+from outstream._llm_server import (
     DEFAULT_MODEL,
     Ending,
     LLMServer,
     RecordedRequest,
     Script,
 )
+from outstream.testing import VirtualClock
 
 KEY = "test-key"
 MESSAGES = [{"role": "user", "content": "Say hello to the world"}]
@@ -162,27 +162,28 @@ def test_sdk_reads_the_scripted_chunks(
 
 
 @pytest.mark.parametrize("read", READERS)
-def test_chunks_never_arrive_before_their_scripted_time(
+def test_each_chunk_goes_out_at_its_scripted_time(
     read: Callable[..., Generator[str, None, None]],
 ) -> None:
-    script = Script(["a", "b", "c", "d"], ttft=0.2, interval=0.05)
-    with LLMServer(script) as server:
-        t_request = time.monotonic()
-        arrivals = [(time.monotonic() - t_request, text) for text in read(server)]
-    assert [text for _, text in arrivals] == ["a", "b", "c", "d"]
-    for (t, _), due in zip(arrivals, script.schedule(), strict=True):
-        assert t >= due
-    times = [t for t, _ in arrivals]
-    assert times == sorted(times)
+    clock = VirtualClock(start=10.0)
+    script = Script(["a", "b", "c", "d"], reasoning=["r"], ttft=0.25, interval=0.5)
+    with LLMServer(script, clock=clock) as server:
+        assert list(read(server)) == ["a", "b", "c", "d"]
+    request = only_request(server)
+    assert request.wait() is Ending.COMPLETE
+    assert request.t == 10.0
+    assert request.piece_times == (10.25, 10.75, 11.25, 11.75, 12.25)
 
 
 @pytest.mark.parametrize("read", READERS)
-def test_a_stall_delays_what_follows(read: Callable[..., Generator[str, None, None]]) -> None:
-    script = Script(["a", "b", "c"]).stalled(after=2, seconds=0.3)
-    with LLMServer(script) as server:
-        t_request = time.monotonic()
-        arrivals = [time.monotonic() - t_request for _ in read(server)]
-    assert arrivals[2] >= 0.3
+def test_bursts_go_out_together_and_a_stall_delays_what_follows(
+    read: Callable[..., Generator[str, None, None]],
+) -> None:
+    clock = VirtualClock()
+    script = Script.bursts(["a", "b", "c", "d", "e"], size=2, every=0.5, ttft=0.25)
+    with LLMServer(script.stalled(after=3, seconds=2.0), clock=clock) as server:
+        assert list(read(server)) == ["a", "b", "c", "d", "e"]
+    assert only_request(server).piece_times == (0.25, 0.25, 0.75, 2.75, 3.25)
 
 
 @pytest.mark.parametrize("read", READERS)
@@ -357,20 +358,17 @@ def test_chat_reasoning_content_comes_first() -> None:
     assert content == ["Yes."]
 
 
-def test_chat_without_stream_is_one_completion() -> None:
-    with (
-        LLMServer(Script(CHUNKS, reasoning=["hmm"], ttft=0.05)) as server,
-        openai_client(server) as client,
-    ):
-        t_request = time.monotonic()
+def test_chat_without_stream_is_one_completion_sent_when_its_last_piece_is_due() -> None:
+    clock = VirtualClock()
+    script = Script(CHUNKS, reasoning=["hmm"], ttft=0.25, interval=0.5)
+    with LLMServer(script, clock=clock) as server, openai_client(server) as client:
         completion = client.chat.completions.create(model="gpt-test", messages=MESSAGES)
-        elapsed = time.monotonic() - t_request
     assert completion.object == "chat.completion"
     assert completion.choices[0].message.content == TEXT
     assert completion.choices[0].message.reasoning_content == "hmm"
     assert completion.choices[0].finish_reason == "stop"
     assert completion.usage.completion_tokens == 6
-    assert elapsed >= 0.05
+    assert only_request(server).piece_times == (2.75,) * 6  # 0.25 + 5 x 0.5
 
 
 def test_chat_without_stream_disconnect_raises() -> None:
@@ -484,11 +482,10 @@ def test_messages_stream_helper_text_stream() -> None:
 # --- Ollama ---
 
 
-def test_ollama_chat_parts_and_final_counts() -> None:
-    with (
-        LLMServer(Script(CHUNKS, reasoning=["Hm", "m."], usage=(3, 8))) as server,
-        ollama_client(server) as client,
-    ):
+def test_ollama_chat_parts_and_final_counts_and_durations() -> None:
+    clock = VirtualClock()
+    script = Script(CHUNKS, reasoning=["Hm", "m."], usage=(3, 8), ttft=0.25, interval=0.5)
+    with LLMServer(script, clock=clock) as server, ollama_client(server) as client:
         parts = list(client.chat(model="llama-test", messages=MESSAGES, stream=True))
     assert all(isinstance(p, ollama.ChatResponse) for p in parts)
     assert [p.message.thinking for p in parts if p.message.thinking] == ["Hm", "m."]
@@ -496,7 +493,12 @@ def test_ollama_chat_parts_and_final_counts() -> None:
     assert [p.done for p in parts] == [False] * 7 + [True]
     final = parts[-1]
     assert (final.done_reason, final.prompt_eval_count, final.eval_count) == ("stop", 3, 8)
-    assert final.total_duration >= final.eval_duration >= 0
+    # in nanoseconds: the first piece at 0.25 s, the last (the 7th) and the end at 3.25 s
+    assert (final.total_duration, final.prompt_eval_duration, final.eval_duration) == (
+        3_250_000_000,
+        250_000_000,
+        3_000_000_000,
+    )
     assert final.model == "llama-test"
 
 

@@ -5,15 +5,13 @@ from __future__ import annotations
 import asyncio
 import io
 
+import langchain_core.messages as messages
+import ollama
+import openai.types.chat as openai_types
 import pytest
 
 import outstream
 from outstream.events import Other
-
-openai_types = pytest.importorskip("openai.types.chat")
-anthropic_types = pytest.importorskip("anthropic.types")
-ollama = pytest.importorskip("ollama")
-messages = pytest.importorskip("langchain_core.messages")
 
 
 def chat_chunk(
@@ -272,8 +270,8 @@ def test_a_hugging_face_text_iterator_streamer():
     """transformers' own TextIteratorStreamer, fed token ids as model.generate() feeds it."""
     import threading
 
-    np = pytest.importorskip("numpy")
-    transformers = pytest.importorskip("transformers")
+    import numpy as np
+    import transformers  # imported here: it takes seconds
 
     class CharTokenizer:  # one token per character: enough for the streamer's decoding
         def decode(self, ids, **kwargs):
