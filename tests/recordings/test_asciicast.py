@@ -1,4 +1,4 @@
-"""Tests for sinks/asciicast.py: ``--record`` writes what a terminal was shown, as asciicast v2.
+"""Tests for recordings/asciicast.py: ``--record`` writes what a terminal was shown, as asciicast v2.
 
 The recorder alone first (its header, its ``o`` and ``r`` events, a failing
 disk), then through `outstream.stream` on the virtual clock, with a resize
@@ -20,8 +20,7 @@ from typing import Any
 import pytest
 
 import outstream
-from outstream.sinks.asciicast import CastRecorder
-from outstream.sources.replay import read_cast
+from outstream.recordings.asciicast import CastRecorder, read_cast
 from outstream.testing import MemorySink, VirtualClock
 
 from ..test_drive import PtyTerminal
