@@ -1,4 +1,5 @@
-"""The package's import graph, checked against its layers: no import up, no circle.
+"""The package's import graph, checked against its layers: no import up, no circle,
+nothing kept apart (`APART`).
 
 Every ``import`` of an ``outstream`` module counts, at the top of a module
 or inside a function (a lazy import is still a dependency). A module may
@@ -84,6 +85,21 @@ def layer(name: str) -> int:
     return best
 
 
+# Imports that the layers allow but the design does not: (from, to, why).
+APART: list[tuple[str, str, str]] = [
+    ("outstream.cli", "outstream.drive", "the command line runs streams through the api (api.Run)"),
+]
+
+
+def apart(name: str, target: str) -> str | None:
+    """Why `name` may not import `target`, if it may not."""
+    for prefix, other, why in APART:
+        inside = name == prefix or name.startswith(prefix + ".")
+        if inside and (target == other or target.startswith(other + ".")):
+            return why
+    return None
+
+
 def circles(graph: dict[str, set[str]]) -> list[list[str]]:
     """The strongly connected components of more than one module (Tarjan)."""
     index: dict[str, int] = {}
@@ -96,7 +112,7 @@ def circles(graph: dict[str, set[str]]) -> list[list[str]]:
         index[node] = low[node] = len(index)
         stack.append(node)
         on_stack.add(node)
-        for target in sorted(graph[node]):
+        for target in sorted(graph.get(node, ())):
             if target not in index:
                 visit(target)
                 low[node] = min(low[node], low[target])
@@ -131,6 +147,12 @@ def problems(edges: dict[str, set[str]]) -> list[str]:
         for name in sorted(edges)
         for target in sorted(edges[name])
         if layer(target) > layer(name)
+    ]
+    found += [
+        f"apart: {name} imports {target}: {why}"
+        for name in sorted(edges)
+        for target in sorted(edges[name])
+        if (why := apart(name, target)) is not None
     ]
     found += [f"circle: {' <-> '.join(component)}" for component in circles(edges)]
     return found

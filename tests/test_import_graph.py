@@ -40,9 +40,12 @@ def test_an_import_up_and_a_circle_are_reported() -> None:
         "outstream.api": {"outstream.drive.loops"},
         "outstream.drive.loops": {"outstream.drive.inbox"},
         "outstream.drive.inbox": {"outstream.drive.loops"},  # a circle in one layer
+        "outstream.cli.stream": {"outstream.drive"},  # past the api
     }
     assert script.problems(edges) == [
         "up: outstream.core.wrap (core: pure stages) imports outstream.api "
         "(api: stream, astream, Writer)",
+        "apart: outstream.cli.stream imports outstream.drive: "
+        "the command line runs streams through the api (api.Run)",
         "circle: outstream.drive.inbox <-> outstream.drive.loops",
     ]

@@ -18,7 +18,7 @@ from .core.pace import Instant, Pacer, Smooth
 from .core.pipeline import MarkdownOutput, Pipeline, ReasoningMode
 from .core.stats import Stats
 from .core.utf8 import DecodeErrors
-from .drive import Channel, Lane, Recorder, open_async_inbox, open_inbox, run
+from .drive import Channel, Inbox, Lane, Recorder, open_async_inbox, open_inbox, run
 from .drive import arun as _arun
 from .errors import SinkError
 from .events import Aside, Other, Usage
@@ -401,17 +401,69 @@ def lanes_for(file: Any, options: Options, t_start: float) -> list[Lane]:
     ]
 
 
-def start(
-    file: Any, options: Options, clock: Clock, *, source: str, model: str | None = None
-) -> tuple[list[Lane], list[Recorder]]:
-    """What a run needs, from one start time: its lanes, and the recordings asked for.
+class Run:
+    """One stream from its start to its `Result`: what `stream`, `astream`, `Writer` and
+    the command line share.
+
+    Made, it has opened what the options ask for (the outputs' lanes, the
+    recordings), from one start time; `drive` (or `adrive`) streams a source
+    through it; `result` is what happened so far — after the end, or after a
+    failure, when what was shown before it still counts.
 
     Raises:
         OSError: a recording cannot be opened (nothing has been written yet).
+        UsageError: the options cannot go together on these outputs.
     """
-    t_start = clock.now()
-    lanes = lanes_for(file, options, t_start)
-    return lanes, recorders_for(options, lanes, t_start, source=source, model=model)
+
+    def __init__(
+        self,
+        file: Any,
+        options: Options,
+        clock: Clock,
+        *,
+        source: str,
+        model: str | None = None,
+    ) -> None:
+        self.clock = clock
+        t_start = clock.now()
+        self.lanes = lanes_for(file, options, t_start)
+        self.recorders = recorders_for(options, self.lanes, t_start, source=source, model=model)
+
+    def drive(self, source: Any) -> None:
+        """Stream `source` to the outputs until it ends and all is shown (see `drive.run`)."""
+        self.drive_inbox(open_inbox(source, self.clock))
+
+    def drive_inbox(self, inbox: Inbox) -> None:
+        """`drive`, taking the source's output from `inbox` (a `Writer`'s channel)."""
+        run(self.lanes, inbox, self.clock, self.recorders)
+
+    async def adrive(self, source: Any) -> None:
+        """`drive`, awaiting the source instead of blocking on it."""
+        await _arun(self.lanes, open_async_inbox(source, self.clock), self.clock, self.recorders)
+
+    def result(self) -> Result:
+        """What happened so far: the first output's text and stats, every output's failure."""
+        return result_of(self.lanes, self.clock.now(), self.recorders)
+
+    @property
+    def read_to_the_end(self) -> bool:
+        """Whether the source was read until it ended: not when every output's reader
+        went away (``| head``), which stops the reading."""
+        return not all(lane.gone for lane in self.lanes)
+
+    @property
+    def stdout_lost(self) -> bool:
+        """Whether stdout was an output whose reader went away or which failed: what its
+        buffer still holds cannot be written either."""
+        return any(
+            (lane.gone or lane.error is not None) and lane.sink.is_stdout for lane in self.lanes
+        )
+
+    def end_lines(self) -> None:
+        """On a terminal, end the line the stream left open: a prompt or a message comes
+        next. Only terminals: into a pipe or a file the text stays as it came."""
+        for lane in self.lanes:
+            lane.end_line()
 
 
 def recorders_for(
@@ -599,10 +651,9 @@ def stream(
         hyperlinks=hyperlinks, save_deltas=save_deltas, record=record,
         keep_text=keep_text, env=env,
     )  # fmt: skip
-    clock = SystemClock() if clock is None else clock
-    lanes, recorders = start(file, options, clock, source=describe_source(source))
-    run(lanes, open_inbox(source, clock), clock, recorders)
-    return result_of(lanes, clock.now(), recorders)
+    one = Run(file, options, SystemClock() if clock is None else clock, source=describe_source(source))
+    one.drive(source)
+    return one.result()
 
 
 async def astream(
@@ -644,10 +695,9 @@ async def astream(
         hyperlinks=hyperlinks, save_deltas=save_deltas, record=record,
         keep_text=keep_text, env=env,
     )  # fmt: skip
-    clock = SystemClock() if clock is None else clock
-    lanes, recorders = start(file, options, clock, source=describe_source(source))
-    await _arun(lanes, open_async_inbox(source, clock), clock, recorders)
-    return result_of(lanes, clock.now(), recorders)
+    one = Run(file, options, SystemClock() if clock is None else clock, source=describe_source(source))
+    await one.adrive(source)
+    return one.result()
 
 
 class Writer:
@@ -675,7 +725,7 @@ class Writer:
 
     def __init__(self, file: Any = None, *, clock: Clock | None = None, **options: Any) -> None:
         self._clock: Clock = SystemClock() if clock is None else clock
-        self._lanes, self._recorders = start(file, Options(**options), self._clock, source="Writer")
+        self._run = Run(file, Options(**options), self._clock, source="Writer")
         self._channel = Channel(self._clock)
         self._result: Result | None = None
         self._error: BaseException | None = None
@@ -703,11 +753,11 @@ class Writer:
 
     def _drive(self) -> None:
         try:
-            run(self._lanes, self._channel, self._clock, self._recorders)
+            self._run.drive_inbox(self._channel)
         except BaseException as exc:
             self._error = exc
         else:
-            self._result = result_of(self._lanes, self._clock.now(), self._recorders)
+            self._result = self._run.result()
 
     def write(self, chunk: str | bytes) -> None:
         """Hand over a chunk; returns at once. After the reader went away, does nothing."""

@@ -444,7 +444,7 @@ def _stream(
 ) -> int:
     import signal
 
-    from .. import api, drive
+    from .. import api
     from ..clock import SystemClock
     from ..errors import OutstreamError, SinkError, UsageError
     from ..sinks.stream import quiet_stdout
@@ -463,10 +463,8 @@ def _stream(
         if reasoning_file is not None:
             reasoning_file.close()
         return EXIT_FAILED
-    clock = SystemClock()
     code = EXIT_FAILED if failures else EXIT_OK
-    lanes: list[drive.Lane] = []
-    recorders: list[Any] = []
+    run: api.Run | None = None
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         options = api.Options(
@@ -475,7 +473,7 @@ def _stream(
             escapes=args.escapes,
             errors="strict" if args.strict else "replace",
             fps=args.fps,
-            flush=None if args.flush == "auto" else args.flush,
+            flush=args.flush,
             encoding=args.encoding or "utf-8",
             encoding_errors=args.encoding_errors,
             fsync=args.fsync,
@@ -491,8 +489,8 @@ def _stream(
             record=args.record,
         )
         try:
-            lanes, recorders = api.start(
-                outputs, options, clock, source=describe or _describe(args), model=model
+            run = api.Run(
+                outputs, options, SystemClock(), source=describe or _describe(args), model=model
             )
         except OSError as exc:
             _fail(f"cannot write to {exc.filename or 'a recording'}: {exc.strerror or exc}")
@@ -500,18 +498,20 @@ def _stream(
         except UsageError as exc:  # options that cannot go together on these outputs
             _fail(str(exc))
             return EXIT_USAGE
-        drive.run(lanes, drive.open_inbox(source, clock), clock, recorders)
+        run.drive(source)
     except _Terminated:
         code = EXIT_TERMINATED
     except KeyboardInterrupt:
         code = EXIT_INTERRUPTED
     except OutstreamError as exc:
         if not isinstance(exc, SinkError):
-            _end_lines(lanes)
+            if run is not None:
+                run.end_lines()
             _fail(str(exc))
         code = EXIT_FAILED
     except Exception as exc:  # the source raised: say what, in one line
-        _end_lines(lanes)
+        if run is not None:
+            run.end_lines()
         _fail(f"the source failed: {type(exc).__name__}: {exc}")
         code = EXIT_FAILED
     finally:
@@ -524,37 +524,30 @@ def _stream(
                     output.close()
                 except OSError:
                     pass  # its failure was met, and is reported, below
-    for recorder in recorders:
-        if recorder.error:
-            _fail(recorder.error)
-            code = EXIT_FAILED
-    for lane in lanes:
-        if lane.error is not None:
-            _fail(str(lane.error))
-            code = EXIT_FAILED
-        if (lane.gone or lane.error is not None) and lane.sink.is_stdout:
-            # What stdout's buffer still holds cannot be written either: let
-            # the interpreter's last flush go nowhere instead of failing.
-            quiet_stdout()
-    first = lanes[0] if lanes else None
+    if run is None:
+        return code
+    result = run.result()
+    for message in result.recording_errors:
+        _fail(message)
+        code = EXIT_FAILED
+    for error in result.sink_errors:
+        _fail(str(error))
+        code = EXIT_FAILED
+    if run.stdout_lost:
+        # What stdout's buffer still holds cannot be written either: let the
+        # interpreter's last flush go nowhere instead of failing.
+        quiet_stdout()
     if code == EXIT_OK:
-        _end_lines(lanes)
+        run.end_lines()
     # (A reader that went away, as with `| head`, stopped the reading: no end marker is due.)
-    read_to_the_end = not all(lane.gone for lane in lanes)
-    if (
-        code == EXIT_OK
-        and first
-        and first.structured
-        and read_to_the_end
-        and first.pipeline.finish_reason is None
-    ):
+    if code == EXIT_OK and result.complete is False and run.read_to_the_end:
         _fail(
             "the answer stopped before its end marker ([DONE] or a finish reason): "
             "the connection may have dropped; what arrived is shown"
         )
         code = EXIT_FAILED
-    if args.stats and first:
-        _fail_free_write(stats_note + first.outcome(clock.now()).stats.format())
+    if args.stats:
+        _fail_free_write(stats_note + result.stats.format())
     return code
 
 
@@ -572,22 +565,6 @@ def _describe(args: argparse.Namespace) -> str:
 def _is_stdin(source: Any) -> bool:
     buffer = getattr(sys.stdin, "buffer", None)
     return source is not None and source in (buffer, getattr(buffer, "raw", None))
-
-
-def _end_lines(lanes: Sequence[Any]) -> None:
-    """On a terminal, end the line the stream left open: the prompt or a message comes next.
-
-    Only terminals: into a pipe or a file the text stays exactly as it came.
-    """
-    for lane in lanes:
-        sink = lane.sink
-        if sink.is_terminal and not sink.ends_with_newline and not lane.gone and lane.error is None:
-            file = getattr(sink, "inner", sink).file  # past the sink: it may be closed already
-            try:
-                file.write("\n")
-                file.flush()
-            except Exception:
-                pass
 
 
 def _fail_free_write(text: str) -> None:

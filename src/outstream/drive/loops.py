@@ -11,7 +11,7 @@ import math
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..clock import Clock
 from ..core.pipeline import Pipeline
@@ -267,6 +267,21 @@ class Lane:
             self.gone = True
         except SinkError as exc:
             self.error = exc
+
+    def end_line(self) -> None:
+        """On a terminal, end the line the text left open (a prompt or a message comes
+        next), unless its reader went away or it failed; into a pipe or a file the text
+        stays as it came."""
+        sink = self.sink
+        if not sink.is_terminal or sink.ends_with_newline or self.gone or self.error is not None:
+            return
+        inner: Any = getattr(sink, "inner", sink)  # past a tee's BackgroundSink
+        file = inner.file  # past the sink: it may be closed already
+        try:
+            file.write("\n")
+            file.flush()
+        except Exception:
+            pass
 
     def interrupt(self, now: float) -> None:
         """Ctrl-C: write what is due, end a terminal's line, restore it, flush."""
