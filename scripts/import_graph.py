@@ -31,6 +31,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("edges: sources, sinks, recordings", ("outstream.sources", "outstream.sinks",
                                            "outstream.recordings")),
     ("drive: the loops", ("outstream.drive",)),
+    ("options", ("outstream.options",)),
     ("api: stream, astream, Writer", ("outstream.api",)),
     ("inspection", ("outstream.inspection",)),
     ("cli", ("outstream.cli", "outstream.__main__")),

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import asyncio
+import io
 import subprocess
 import sys
+
+import pytest
 
 import outstream
 import outstream.testing
@@ -19,6 +23,7 @@ def test_all_is_sorted_and_complete() -> None:
         "errors",
         "events",
         "inspection",
+        "options",
         "recordings",
         "sinks",
         "sources",
@@ -53,3 +58,28 @@ def test_every_public_name_is_found_where_the_package_says() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
     assert outstream.stream is outstream.api.stream
+
+
+def test_the_entry_points_take_the_options_declared_once() -> None:
+    from outstream.options import StreamOptions, option_names
+
+    # One list of keywords for stream, astream and Writer, and it is Options'.
+    assert set(StreamOptions.__annotations__) == option_names()
+    documented = outstream.stream.__doc__ or ""
+    for name in option_names() - {"count_text", "on_reasoning"}:  # (the CLI's and Writer's)
+        assert f"        {name}: " in documented, name
+
+
+@pytest.mark.parametrize(
+    ("call", "words"),
+    [
+        (lambda: outstream.stream("hi", io.StringIO(), pase="smooth"), ["stream()", "'pace'"]),
+        (lambda: outstream.Writer(io.StringIO(), cps=40), ["Writer()", "'cps'"]),
+        (lambda: asyncio.run(outstream.astream("hi", io.StringIO(), zzz=1)), ["astream()"]),
+    ],
+)
+def test_a_keyword_no_entry_point_takes_names_the_entry_point(call, words) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(TypeError) as info:
+        call()
+    for word in words:
+        assert word in str(info.value)

@@ -9,21 +9,20 @@ import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Unpack
 
 from .clock import Clock, SystemClock
-from .core.escapes import ESCAPE_POLICIES, EscapePolicy
-from .core.graphemes import UNITS, UnitName
+from .core.escapes import EscapePolicy
 from .core.pace import Instant, Pacer, Smooth
-from .core.pipeline import MarkdownOutput, Pipeline, ReasoningMode
+from .core.pipeline import MarkdownOutput, Pipeline
 from .core.stats import Stats
-from .core.utf8 import DecodeErrors
 from .drive import Channel, Inbox, Lane, Recorder, open_async_inbox, open_inbox, run
 from .drive import arun as _arun
 from .errors import SinkError
 from .events import Aside, Other, Usage
-from .sinks.detect import FLUSH_POLICIES, FlushPolicy, SinkKind, color_system, terminal_size
-from .sinks.stream import EncodingErrors, StreamSink
+from .options import Options, StreamOptions, options_of
+from .sinks.detect import SinkKind, color_system, terminal_size
+from .sinks.stream import StreamSink
 from .sinks.tee import BackgroundSink
 
 __all__ = [
@@ -36,12 +35,6 @@ __all__ = [
     "default_pace",
     "stream",
 ]
-
-DEFAULT_FPS = 60.0
-
-RenderMode = Literal["plain", "markdown"]
-PaceName = Literal["instant", "smooth"]
-ColorMode = Literal["auto", "always", "never"]
 
 # The escape policy an output gets when none is asked for: a file keeps the
 # text as received (it is a record, not a screen); anything that may end on
@@ -95,91 +88,6 @@ class Result:
 def default_pace(terminal: bool) -> Pacer:
     """The pacing used when none is given: `Smooth()` on a terminal, `Instant()` elsewhere."""
     return Smooth() if terminal else Instant()
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Options:
-    """Everything `stream`, `astream` and `Writer` take besides the source and the outputs."""
-
-    pace: Pacer | PaceName | type | None = None
-    unit: UnitName = "grapheme"
-    escapes: EscapePolicy | None = None
-    errors: DecodeErrors = "replace"
-    fps: float = DEFAULT_FPS
-    hold: float = 0.05
-    terminal: bool | None = None
-    flush: FlushPolicy | Literal["auto"] | None = None
-    encoding: str = "utf-8"
-    encoding_errors: EncodingErrors = "replace"
-    fsync: bool = False
-    keep_text: bool = True
-    count_text: bool = True
-    wrap: bool | int | None = None
-    reasoning: ReasoningMode | Any = "hide"
-    render: RenderMode = "plain"
-    color: ColorMode = "auto"
-    hyperlinks: bool = False
-    save_deltas: str | os.PathLike[str] | None = None
-    record: str | os.PathLike[str] | None = None
-    on_reasoning: Callable[[str], None] | None = None
-    env: Mapping[str, str] | None = None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "pace", _pacer(self.pace))
-        if self.flush == "auto":
-            object.__setattr__(self, "flush", None)
-        if self.unit not in UNITS:
-            raise ValueError(f"unit must be one of {', '.join(UNITS)}, not {self.unit!r}")
-        if self.escapes is not None and self.escapes not in ESCAPE_POLICIES:
-            raise ValueError(
-                f"escapes must be one of {', '.join(ESCAPE_POLICIES)}, not {self.escapes!r}"
-            )
-        if self.flush is not None and self.flush not in FLUSH_POLICIES:
-            raise ValueError(
-                f"flush must be one of {', '.join(FLUSH_POLICIES)}, not {self.flush!r}"
-            )
-        if not self.fps > 0:
-            raise ValueError(f"fps must be positive, not {self.fps!r}")
-        if self.reasoning not in ("hide", "show", "stderr") and not callable(
-            getattr(self.reasoning, "write", None)
-        ):
-            raise ValueError(
-                "reasoning must be 'hide', 'show', 'stderr' or a file to write it to, "
-                f"not {self.reasoning!r}"
-            )
-        if self.render not in ("plain", "markdown"):
-            raise ValueError(f"render must be 'plain' or 'markdown', not {self.render!r}")
-        if self.color not in ("auto", "always", "never"):
-            raise ValueError(f"color must be 'auto', 'always' or 'never', not {self.color!r}")
-        if not isinstance(self.wrap, bool) and self.wrap is not None and self.wrap < 1:
-            raise ValueError(f"wrap must be a width of at least 1 cell, not {self.wrap!r}")
-
-
-_PACES: dict[str, Callable[[], Pacer]] = {"instant": Instant, "smooth": Smooth}
-
-
-def _pacer(pace: object) -> Pacer | None:
-    """`pace` as a pacer: one given, one named (``"smooth"``), or a class's default one."""
-    if isinstance(pace, str):
-        if pace not in _PACES:
-            raise ValueError(
-                f"pace must be 'instant', 'smooth' or a pacer (Instant(), Typewriter(cps=N), "
-                f"Smooth(lag=S)), not {pace!r}"
-            )
-        return _PACES[pace]()
-    if isinstance(pace, type):
-        try:
-            return _pacer(pace())  # Smooth: Smooth()
-        except (TypeError, ValueError) as exc:
-            raise ValueError(
-                f"pace={pace.__name__}: give one, e.g. {pace.__name__}(...) ({exc})"
-            ) from None
-    if pace is not None and not callable(getattr(pace, "due", None)):
-        raise ValueError(
-            "pace must be 'instant', 'smooth' or a pacer (Instant(), Typewriter(cps=N), "
-            f"Smooth(lag=S)), not {pace!r}"
-        )
-    return pace  # type: ignore[return-value]
 
 
 def _outputs(file: Any) -> list[Any]:
@@ -547,27 +455,8 @@ def stream(
     source: Any,
     file: Any = None,
     *,
-    pace: Pacer | PaceName | type | None = None,
-    unit: UnitName = "grapheme",
-    escapes: EscapePolicy | None = None,
-    errors: DecodeErrors = "replace",
-    fps: float = DEFAULT_FPS,
-    hold: float = 0.05,
-    terminal: bool | None = None,
-    flush: FlushPolicy | Literal["auto"] | None = None,
-    encoding: str = "utf-8",
-    encoding_errors: EncodingErrors = "replace",
-    fsync: bool = False,
-    wrap: bool | int | None = None,
-    reasoning: ReasoningMode | Any = "hide",
-    render: RenderMode = "plain",
-    color: ColorMode = "auto",
-    hyperlinks: bool = False,
-    save_deltas: str | os.PathLike[str] | None = None,
-    record: str | os.PathLike[str] | None = None,
-    keep_text: bool = True,
     clock: Clock | None = None,
-    env: Mapping[str, str] | None = None,
+    **options: Unpack[StreamOptions],
 ) -> Result:
     """Stream `source` to `file`, paced, sanitized and flushed right; return what happened.
 
@@ -644,14 +533,10 @@ def stream(
         away is not a failure: see `Result.reader_gone`.
         `KeyboardInterrupt` after writing what was due.
     """
-    options = Options(
-        pace=pace, unit=unit, escapes=escapes, errors=errors, fps=fps, hold=hold,
-        terminal=terminal, flush=flush, encoding=encoding, encoding_errors=encoding_errors,
-        fsync=fsync, wrap=wrap, reasoning=reasoning, render=render, color=color,
-        hyperlinks=hyperlinks, save_deltas=save_deltas, record=record,
-        keep_text=keep_text, env=env,
+    one = Run(
+        file, options_of(options, caller="stream"), SystemClock() if clock is None else clock,
+        source=describe_source(source),
     )  # fmt: skip
-    one = Run(file, options, SystemClock() if clock is None else clock, source=describe_source(source))
     one.drive(source)
     return one.result()
 
@@ -660,27 +545,8 @@ async def astream(
     source: Any,
     file: Any = None,
     *,
-    pace: Pacer | PaceName | type | None = None,
-    unit: UnitName = "grapheme",
-    escapes: EscapePolicy | None = None,
-    errors: DecodeErrors = "replace",
-    fps: float = DEFAULT_FPS,
-    hold: float = 0.05,
-    terminal: bool | None = None,
-    flush: FlushPolicy | Literal["auto"] | None = None,
-    encoding: str = "utf-8",
-    encoding_errors: EncodingErrors = "replace",
-    fsync: bool = False,
-    wrap: bool | int | None = None,
-    reasoning: ReasoningMode | Any = "hide",
-    render: RenderMode = "plain",
-    color: ColorMode = "auto",
-    hyperlinks: bool = False,
-    save_deltas: str | os.PathLike[str] | None = None,
-    record: str | os.PathLike[str] | None = None,
-    keep_text: bool = True,
     clock: Clock | None = None,
-    env: Mapping[str, str] | None = None,
+    **options: Unpack[StreamOptions],
 ) -> Result:
     """`stream` for async code: awaits the source and the pacing, never blocks the loop.
 
@@ -688,14 +554,10 @@ async def astream(
     task; a sync one by a thread. Writes to `file` are made from the event
     loop (they are short: one per frame).
     """
-    options = Options(
-        pace=pace, unit=unit, escapes=escapes, errors=errors, fps=fps, hold=hold,
-        terminal=terminal, flush=flush, encoding=encoding, encoding_errors=encoding_errors,
-        fsync=fsync, wrap=wrap, reasoning=reasoning, render=render, color=color,
-        hyperlinks=hyperlinks, save_deltas=save_deltas, record=record,
-        keep_text=keep_text, env=env,
+    one = Run(
+        file, options_of(options, caller="astream"), SystemClock() if clock is None else clock,
+        source=describe_source(source),
     )  # fmt: skip
-    one = Run(file, options, SystemClock() if clock is None else clock, source=describe_source(source))
     await one.adrive(source)
     return one.result()
 
@@ -723,9 +585,11 @@ class Writer:
     Takes the same keyword arguments as `stream`.
     """
 
-    def __init__(self, file: Any = None, *, clock: Clock | None = None, **options: Any) -> None:
+    def __init__(
+        self, file: Any = None, *, clock: Clock | None = None, **options: Unpack[StreamOptions]
+    ) -> None:
         self._clock: Clock = SystemClock() if clock is None else clock
-        self._run = Run(file, Options(**options), self._clock, source="Writer")
+        self._run = Run(file, options_of(options, caller="Writer"), self._clock, source="Writer")
         self._channel = Channel(self._clock)
         self._result: Result | None = None
         self._error: BaseException | None = None

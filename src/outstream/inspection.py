@@ -27,10 +27,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .api import DEFAULT_FPS, default_escapes, default_pace
+from .api import default_escapes, default_pace
 from .core.escapes import EscapePolicy
 from .core.pace import Instant, Pacer, Smooth, Typewriter
 from .errors import SinkError
+from .options import DEFAULT_FPS
 from .sinks.detect import (
     DEFAULT_FLUSH,
     ColorSystem,
