@@ -31,7 +31,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("edges: sources, sinks, recordings", ("outstream.sources", "outstream.sinks",
                                            "outstream.recordings")),
     ("drive: the loops", ("outstream.drive",)),
-    ("options", ("outstream.options",)),
+    ("options and plans", ("outstream.options", "outstream.plan")),
     ("api: stream, astream, Writer", ("outstream.api",)),
     ("inspection", ("outstream.inspection",)),
     ("cli", ("outstream.cli", "outstream.__main__")),

@@ -24,6 +24,7 @@ def test_all_is_sorted_and_complete() -> None:
         "events",
         "inspection",
         "options",
+        "plan",
         "recordings",
         "sinks",
         "sources",

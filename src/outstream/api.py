@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 import contextlib
-import copy
 import os
 import sys
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Unpack
 
 from .clock import Clock, SystemClock
-from .core.escapes import EscapePolicy
-from .core.pace import Instant, Pacer, Smooth
-from .core.pipeline import MarkdownOutput, Pipeline
+from .core.pipeline import Pipeline
 from .core.stats import Stats
 from .drive import Channel, Inbox, Lane, Recorder, open_async_inbox, open_inbox, run
 from .drive import arun as _arun
 from .errors import SinkError
 from .events import Aside, Other, Usage
 from .options import Options, StreamOptions, options_of
-from .sinks.detect import SinkKind, color_system, terminal_size
+from .plan import DEFAULT_ESCAPES, Plan, default_escapes, default_pace, plan
+from .sinks.detect import terminal_info
 from .sinks.stream import StreamSink
 from .sinks.tee import BackgroundSink
 
@@ -35,17 +33,6 @@ __all__ = [
     "default_pace",
     "stream",
 ]
-
-# The escape policy an output gets when none is asked for: a file keeps the
-# text as received (it is a record, not a screen); anything that may end on
-# a screen is stripped.
-DEFAULT_ESCAPES: Mapping[SinkKind, EscapePolicy] = {SinkKind.FILE: "raw"}
-_FALLBACK_ESCAPES: EscapePolicy = "strip"
-
-
-def default_escapes(kind: SinkKind) -> EscapePolicy:
-    """The escape policy an output of `kind` gets when none is asked for."""
-    return DEFAULT_ESCAPES.get(kind, _FALLBACK_ESCAPES)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -85,11 +72,6 @@ class Result:
     recording_errors: tuple[str, ...] = ()
 
 
-def default_pace(terminal: bool) -> Pacer:
-    """The pacing used when none is given: `Smooth()` on a terminal, `Instant()` elsewhere."""
-    return Smooth() if terminal else Instant()
-
-
 def _outputs(file: Any) -> list[Any]:
     files = list(file) if isinstance(file, list | tuple) else [file]
     if not files:
@@ -104,48 +86,11 @@ def _outputs(file: Any) -> list[Any]:
     return outputs
 
 
-def _sink(file: Any, options: Options) -> StreamSink:
-    return StreamSink(
-        file,
-        terminal=options.terminal,
-        flush=None if options.flush == "auto" else options.flush,  # (Options made it None)
-        encoding=options.encoding,
-        encoding_errors=options.encoding_errors,
-        fsync=options.fsync,
-        env=options.env,
-    )
-
-
-def _wrap_width(sink: StreamSink, options: Options) -> int | None:
-    """The width to wrap at (None: no wrapping).
-
-    By default words are wrapped on a real terminal only (not in a notebook,
-    which wraps by itself, nor into a pipe or file); ``wrap=N`` wraps at N
-    anywhere, ``wrap=False`` never.
-    """
-    wrap = options.wrap
-    if wrap is False:
+def _size_reader(sink: StreamSink, the_plan: Plan) -> Callable[[], tuple[int, int]] | None:
+    """Where to read the terminal's size again after a resize (None: it is fixed)."""
+    if not the_plan.follows_size:
         return None
-    if wrap is not None and wrap is not True:
-        return int(wrap)
-    if sink.kind is not SinkKind.TTY and wrap is None:
-        return None
-    return terminal_size(sink.file, options.env)[0]
-
-
-def _size_reader(sink: StreamSink, options: Options) -> Callable[[], tuple[int, int]] | None:
-    """Where to read the terminal's size again after a resize (None: it is fixed).
-
-    Wrapping at the terminal's width and Markdown's live region follow it;
-    ``COLUMNS`` in the environment, or ``wrap=N``, fix the width.
-    """
-    follows = _wrap_width(sink, options) is not None and options.wrap in (None, True)
-    if sink.kind is not SinkKind.TTY or not (follows or options.render == "markdown"):
-        return None
-    env = os.environ if options.env is None else options.env
-    if env.get("COLUMNS", "").strip().isdigit():
-        return None  # the user said how wide: it stays so
-    columns, lines = terminal_size(sink.file, options.env)
+    columns, lines = the_plan.width, the_plan.height
     try:
         fd = sink.file.fileno()
     except Exception:
@@ -160,43 +105,6 @@ def _size_reader(sink: StreamSink, options: Options) -> Callable[[], tuple[int, 
         return now.columns or columns, now.lines or lines
 
     return size
-
-
-def _markdown_output(sink: StreamSink, options: Options) -> MarkdownOutput | None:
-    """How an output shows Markdown, or None to pass the Markdown source through.
-
-    On a terminal: rendered, with a live region as tall as the screen. Off a
-    terminal (a pipe wants the source), passed through unchanged unless
-    ``color="always"``; then rendered with finished blocks only.
-    ``NO_COLOR`` and ``color="never"`` render without colour.
-    """
-    if options.render != "markdown":
-        return None
-    env = os.environ if options.env is None else options.env
-    columns, lines = terminal_size(sink.file, options.env)
-    given = options.wrap if type(options.wrap) is int else None  # wrap=N: render at N
-    colors = color_system(sink.file, options.env, terminal=True)
-    if options.color == "never" or env.get("NO_COLOR"):
-        colors = "none"
-    palette = None if colors == "none" else colors
-    if sink.kind is SinkKind.TTY:
-        _warm_up_markdown()
-        return MarkdownOutput(
-            width=given or columns,
-            height=lines,
-            color_system=palette,
-            hyperlinks=options.hyperlinks,
-            screen_width=columns if given else None,
-        )
-    if options.color == "always":
-        _warm_up_markdown()
-        return MarkdownOutput(
-            width=given or columns,
-            height=None,
-            color_system=palette or "standard",
-            hyperlinks=options.hyperlinks,
-        )
-    return None
 
 
 def _warm_up(name: str, work: Callable[[], object]) -> None:
@@ -240,39 +148,25 @@ _warming_up = threading.Lock()
 _warmed_up: set[str] = set()
 
 
-def _notebook_display(sink: StreamSink, options: Options) -> Any:
-    """In a notebook, Markdown goes to one display updated in place (once per frame)."""
-    if options.render != "markdown" or sink.kind is not SinkKind.JUPYTER:
-        return None
-    from .sinks.jupyter import LiveDisplay
-
-    return LiveDisplay("markdown")
-
-
-def _pipeline(sink: StreamSink, options: Options, t_start: float) -> Pipeline:
-    # A pacer holds one stream's state: a shared instance must not carry it over.
-    pace = options.pace
-    assert pace is None or not isinstance(pace, str | type)  # (Options made it a pacer)
-    pacer = default_pace(sink.is_terminal) if pace is None else copy.deepcopy(pace)
-    if sink.is_terminal:
-        _warm_up_text(paced=pacer.counts_units and options.unit == "grapheme")
-    escapes = options.escapes or default_escapes(sink.kind)
-    animated = sink.is_terminal or not isinstance(pacer, Instant)
+def _pipeline(the_plan: Plan, options: Options, t_start: float) -> Pipeline:
+    if the_plan.terminal:
+        _warm_up_text(paced=the_plan.pacer.counts_units and options.unit == "grapheme")
+    if the_plan.markdown is not None:
+        _warm_up_markdown()
     return Pipeline(
-        pacer=pacer,
+        pacer=the_plan.pacer,
         unit=options.unit,
-        escapes=escapes,
+        escapes=the_plan.escapes,
         errors=options.errors,
         hold=options.hold,
-        frame_interval=1.0 / options.fps if animated else 0.0,
+        frame_interval=the_plan.frame_interval,
         t_start=t_start,
         count_text=options.count_text,
-        # Markdown is wrapped by its renderer, or passes through unchanged.
-        wrap_width=None if options.render == "markdown" else _wrap_width(sink, options),
-        wrap_eager=sink.is_terminal,
+        wrap_width=the_plan.wrap_width,
+        wrap_eager=the_plan.terminal,
         reasoning="show" if options.reasoning == "show" else "hide",
         on_reasoning=_reasoning_to(options),
-        markdown=_markdown_output(sink, options),
+        markdown=the_plan.markdown,
     )
 
 
@@ -293,20 +187,40 @@ def _reasoning_to(options: Options) -> Callable[[str], None] | None:
     return write
 
 
-def lanes_for(file: Any, options: Options, t_start: float) -> list[Lane]:
-    """One lane per output; with several, each writes from a thread of its own (a tee)."""
-    sinks = [_sink(f, options) for f in _outputs(file)]
-    tee = len(sinks) > 1
-    return [
-        Lane(
-            _pipeline(sink, options, t_start),
-            BackgroundSink(sink) if tee else sink,
-            keep_text=options.keep_text and i == 0,
-            size=_size_reader(sink, options),
-            display=_notebook_display(sink, options),
+def lanes_for(file: Any, options: Options, t_start: float) -> tuple[list[Lane], list[Plan]]:
+    """One lane per output, and its plan; with several outputs, each lane writes from a
+    thread of its own (a tee)."""
+    env = os.environ if options.env is None else options.env
+    lanes: list[Lane] = []
+    plans: list[Plan] = []
+    outputs = _outputs(file)
+    for i, output in enumerate(outputs):
+        info = terminal_info(output, env, terminal=options.terminal)
+        the_plan = plan(info, options, env)
+        sink = StreamSink(
+            output,
+            info=info,
+            flush=the_plan.flush,
+            encoding=options.encoding,
+            encoding_errors=options.encoding_errors,
+            fsync=options.fsync,
         )
-        for i, sink in enumerate(sinks)
-    ]
+        display = None
+        if the_plan.notebook:
+            from .sinks.jupyter import LiveDisplay
+
+            display = LiveDisplay("markdown")
+        lanes.append(
+            Lane(
+                _pipeline(the_plan, options, t_start),
+                BackgroundSink(sink) if len(outputs) > 1 else sink,
+                keep_text=options.keep_text and i == 0,
+                size=_size_reader(sink, the_plan),
+                display=display,
+            )
+        )
+        plans.append(the_plan)
+    return lanes, plans
 
 
 class Run:
@@ -334,8 +248,11 @@ class Run:
     ) -> None:
         self.clock = clock
         t_start = clock.now()
-        self.lanes = lanes_for(file, options, t_start)
-        self.recorders = recorders_for(options, self.lanes, t_start, source=source, model=model)
+        self.lanes, plans = lanes_for(file, options, t_start)
+        size = (plans[0].width, plans[0].height)
+        self.recorders = recorders_for(
+            options, self.lanes, t_start, source=source, model=model, size=size
+        )
 
     def drive(self, source: Any) -> None:
         """Stream `source` to the outputs until it ends and all is shown (see `drive.run`)."""
@@ -381,6 +298,7 @@ def recorders_for(
     *,
     source: str,
     model: str | None = None,
+    size: tuple[int, int] = (80, 24),
 ) -> list[Recorder]:
     """The recordings `options` ask for, opened now (an `OSError` if one cannot be).
 
@@ -407,8 +325,7 @@ def recorders_for(
             from .recordings.asciicast import CastRecorder
 
             lane = lanes[0]
-            sink: Any = getattr(lane.sink, "inner", lane.sink)  # past a tee's BackgroundSink
-            width, height = terminal_size(sink.file, options.env)
+            width, height = size  # the first output's
             env = os.environ if options.env is None else options.env
             title = f"outstream: {source}" + (f" ({model})" if model else "")
             lane.cast = CastRecorder(

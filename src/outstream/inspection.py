@@ -27,13 +27,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .api import default_escapes, default_pace
 from .core.escapes import EscapePolicy
 from .core.pace import Instant, Pacer, Smooth, Typewriter
 from .errors import SinkError
-from .options import DEFAULT_FPS
+from .options import DEFAULT_FPS, Options
+from .plan import plan
 from .sinks.detect import (
-    DEFAULT_FLUSH,
     ColorSystem,
     FlushPolicy,
     SinkKind,
@@ -47,7 +46,7 @@ __all__ = [
     "WHY",
     "Inspection",
     "Layer",
-    "Plan",
+    "PlanSummary",
     "Situation",
     "inspect",
     "inspect_path",
@@ -212,7 +211,7 @@ class Layer:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Plan:
+class PlanSummary:
     """What outstream would do writing to a stream, with default options.
 
     Attributes:
@@ -220,7 +219,7 @@ class Plan:
         pace: the default pacing, e.g. ``"smooth(0.5 s)"`` or ``"instant"``.
         flush: the flush policy, from `DEFAULT_FLUSH`.
         flush_text: the same in words, e.g. ``"per frame (60/s)"``.
-        escapes: the escape policy (`api.default_escapes`: a file gets the text as received).
+        escapes: the escape policy (`plan.default_escapes`: a file gets the text as received).
         color_system: how many colours it would use.
         width_cells: the width it would assume, in terminal columns.
     """
@@ -271,7 +270,7 @@ class Inspection:
     kind: SinkKind
     terminal: TerminalInfo
     layers: tuple[Layer, ...]
-    would: Plan | None
+    would: PlanSummary | None
     problem: str | None = None
     redirected: bool = False
     situations: tuple[Situation, ...] = ()
@@ -654,20 +653,17 @@ def _pace_words(pacer: Pacer) -> str:
     return repr(pacer)
 
 
-def _plan(kind: SinkKind, terminal: TerminalInfo) -> Plan:
-    # As StreamSink.__init__ decides: a stream forced to be a terminal is
-    # handled as a tty, and the flush policy follows that kind.
-    if terminal.is_terminal and kind not in (SinkKind.TTY, SinkKind.JUPYTER):
-        kind = SinkKind.TTY
-    flush = DEFAULT_FLUSH[kind]
-    return Plan(
-        kind=kind,
-        pace=_pace_words(default_pace(terminal.is_terminal)),
-        flush=flush,
-        flush_text=FLUSH_WORDS[flush].format(fps=DEFAULT_FPS),
-        escapes=default_escapes(kind),
-        color_system=terminal.color_system,
-        width_cells=terminal.width,
+def _would(info: TerminalInfo, env: Mapping[str, str]) -> PlanSummary:
+    """What outstream would do with default options: its `plan.plan`, in words."""
+    the_plan = plan(info, Options(), env)
+    return PlanSummary(
+        kind=the_plan.kind,
+        pace=_pace_words(the_plan.pacer),
+        flush=the_plan.flush,
+        flush_text=FLUSH_WORDS[the_plan.flush].format(fps=DEFAULT_FPS),
+        escapes=the_plan.escapes,
+        color_system=the_plan.color_system,
+        width_cells=the_plan.width,
     )
 
 
@@ -747,7 +743,7 @@ def _inspect(
         kind=terminal.kind,
         terminal=terminal,
         layers=layers,
-        would=None if problem is not None else _plan(terminal.kind, terminal),
+        would=None if problem is not None else _would(terminal, env),
         problem=problem,
         redirected=redirected,
         situations=tuple(situations),
@@ -909,7 +905,7 @@ def inspect_path(
         kind=kind,
         terminal=terminal,
         layers=layers,
-        would=_plan(kind, terminal),
+        would=_would(replace(terminal, kind=kind), env),
         situations=tuple(situations),
         why=_explain(
             situations,

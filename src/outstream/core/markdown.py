@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any
 
 from .codeview import builtin_language
 from .mdparse import BlockParser, new_parser, table_aligns, table_row
-from .mdview import BlockView, ColorSystem, OpenParagraph, Sink, console, lines_of
+from .mdview import BlockView, OpenParagraph, Palette, Sink, console, lines_of
 
 if TYPE_CHECKING:
     from markdown_it.token import Token
@@ -57,7 +57,7 @@ if TYPE_CHECKING:
     from .codeview import CodeView
     from .escapes import EscapePolicy
 
-__all__ = ["ColorSystem", "Frame", "MarkdownRenderer", "render_markdown", "warm_up"]
+__all__ = ["Frame", "MarkdownRenderer", "Palette", "render_markdown", "warm_up"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -169,7 +169,7 @@ def render_markdown(
     source: str,
     width: int,
     *,
-    color_system: ColorSystem | None = "standard",
+    color_system: Palette | None = "standard",
     code_theme: str = "monokai",
     hyperlinks: bool = False,
 ) -> tuple[str, ...]:
@@ -236,7 +236,7 @@ class MarkdownRenderer:
         self,
         width: int,
         *,
-        color_system: ColorSystem | None = "standard",
+        color_system: Palette | None = "standard",
         hyperlinks: bool = False,
         code_theme: str = "monokai",
         render_live: bool = True,
@@ -246,7 +246,7 @@ class MarkdownRenderer:
         if width < 1:
             raise ValueError(f"width must be at least 1, not {width!r}")
         self.width = width
-        self.color_system: ColorSystem | None = color_system
+        self.color_system: Palette | None = color_system
         self.code_theme = code_theme
         self.hyperlinks = hyperlinks
         self.render_live = render_live

@@ -36,9 +36,11 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.markdown import Markdown
 
-__all__ = ["BlockView", "ColorSystem", "Sink", "console", "lines_of", "separator"]
+__all__ = ["BlockView", "Palette", "Sink", "console", "lines_of", "separator"]
 
-ColorSystem = Literal["standard", "256", "truecolor"]
+# The colours a rendering uses (None: none); `sinks.detect.ColorSystem` is what a
+# terminal shows, "none" included.
+Palette = Literal["standard", "256", "truecolor"]
 
 _MAX_UNITS = 2048  # rendered pieces kept
 
@@ -65,7 +67,7 @@ class Sink:
         return text
 
 
-def console(width: int, color_system: ColorSystem | None, sink: Sink) -> Console:
+def console(width: int, color_system: Palette | None, sink: Sink) -> Console:
     """A rich Console that writes to `sink`, with every setting given, none read from the world."""
     from rich.console import Console
 
@@ -82,7 +84,7 @@ def console(width: int, color_system: ColorSystem | None, sink: Sink) -> Console
     )
 
 
-def _color_system(name: ColorSystem | None) -> Any:
+def _color_system(name: Palette | None) -> Any:
     """rich's `ColorSystem` for its name (what `Console` keeps as ``_color_system``)."""
     if name is None:
         return None
@@ -335,12 +337,12 @@ class BlockView:
         self,
         parser: BlockParser,
         *,
-        color_system: ColorSystem | None,
+        color_system: Palette | None,
         code_theme: str,
         hyperlinks: bool,
     ) -> None:
         self.parser = parser
-        self.color_system: ColorSystem | None = color_system
+        self.color_system: Palette | None = color_system
         self.code_theme = code_theme
         self.hyperlinks = hyperlinks
         self.width = 80

@@ -46,7 +46,7 @@ from .wrap import SoftWrap
 
 if TYPE_CHECKING:  # Markdown is imported when an output renders it: plain text never pays
     from .live import LiveRegion
-    from .markdown import ColorSystem, Frame, MarkdownRenderer
+    from .markdown import Frame, MarkdownRenderer, Palette
 
 __all__ = ["SIDE_EVENTS", "MarkdownOutput", "Pipeline", "ReasoningMode"]
 
@@ -63,7 +63,7 @@ class MarkdownOutput:
 
     width: int
     height: int | None = None
-    color_system: ColorSystem | None = "standard"
+    color_system: Palette | None = "standard"
     hyperlinks: bool = False
     screen_width: int | None = None
 

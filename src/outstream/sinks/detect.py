@@ -24,6 +24,8 @@ __all__ = [
     "SinkKind",
     "TerminalInfo",
     "color_system",
+    "colors_of",
+    "handled_kind",
     "is_terminal",
     "sink_kind",
     "terminal_info",
@@ -138,7 +140,15 @@ COLOR_SYSTEMS: tuple[ColorSystem, ...] = ("none", "standard", "256", "truecolor"
 def color_system(
     stream: Any, env: Mapping[str, str] | None = None, *, terminal: bool | None = None
 ) -> ColorSystem:
-    """How many colours `stream` can show.
+    """How many colours `stream` can show (see `colors_of`)."""
+    env = os.environ if env is None else env
+    return colors_of(
+        env, terminal=is_terminal(stream, env, force=terminal), jupyter=_is_jupyter(stream)
+    )
+
+
+def colors_of(env: Mapping[str, str], *, terminal: bool, jupyter: bool = False) -> ColorSystem:
+    """How many colours an output shows, from what it is and the environment.
 
     ``NO_COLOR`` set and not empty means none (no-color.org), whatever else
     says; off a terminal, none unless ``FORCE_COLOR`` is set; a notebook
@@ -146,13 +156,12 @@ def color_system(
     naming ``256color``, ``TERM=dumb`` (none, unless forced), and 16
     standard colours for any other terminal.
     """
-    env = os.environ if env is None else env
     if env.get("NO_COLOR"):
         return "none"
     forced = bool(env.get("FORCE_COLOR"))
-    if not is_terminal(stream, env, force=terminal) and not forced:
+    if not terminal and not forced:
         return "none"
-    if _is_jupyter(stream):
+    if jupyter:
         return "truecolor"
     if env.get("COLORTERM", "").lower() in ("truecolor", "24bit"):
         return "truecolor"
@@ -175,6 +184,19 @@ class TerminalInfo:
     color_system: ColorSystem
     term: str | None
     dumb: bool  # TERM=dumb: no cursor movement
+
+    @property
+    def handled_kind(self) -> SinkKind:
+        """The kind outstream handles the stream as (see `handled_kind`)."""
+        return handled_kind(self.kind, self.is_terminal)
+
+
+def handled_kind(kind: SinkKind, terminal: bool) -> SinkKind:
+    """The kind outstream handles a stream of `kind` as: one forced to be a terminal
+    (``terminal=True``, ``FORCE_COLOR``, ``TTY_COMPATIBLE=1``) is a tty."""
+    if terminal and kind not in (SinkKind.TTY, SinkKind.JUPYTER):
+        return SinkKind.TTY
+    return kind
 
 
 def terminal_info(

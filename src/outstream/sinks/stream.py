@@ -19,7 +19,15 @@ from typing import Any, Literal
 
 from .._pipes import grow_pipe
 from ..errors import SinkError, UsageError
-from .detect import DEFAULT_FLUSH, FlushPolicy, SinkKind, is_terminal, sink_kind
+from .detect import (
+    DEFAULT_FLUSH,
+    FlushPolicy,
+    SinkKind,
+    TerminalInfo,
+    handled_kind,
+    is_terminal,
+    sink_kind,
+)
 
 __all__ = ["ENCODING_ERRORS", "EncodingErrors", "ReaderGone", "StreamSink", "quiet_stdout"]
 
@@ -96,6 +104,8 @@ class StreamSink:
         fsync: after the last flush, ``os.fsync`` a stream that has a
             file descriptor, for durability.
         env: the environment to detect with; `os.environ` by default.
+        info: what `file` is, detected already (`terminal_info`): `terminal`
+            and `env` are then not looked at.
     """
 
     def __init__(
@@ -108,6 +118,7 @@ class StreamSink:
         encoding_errors: EncodingErrors = "replace",
         fsync: bool = False,
         env: Mapping[str, str] | None = None,
+        info: TerminalInfo | None = None,
     ) -> None:
         if not callable(getattr(file, "write", None)):
             raise TypeError(f"cannot write to a {type(file).__name__}: it has no write() method")
@@ -118,10 +129,11 @@ class StreamSink:
         self.file = file
         self.name = _name(file)
         self.is_stdout = file is sys.stdout or file is sys.__stdout__
-        self.kind: SinkKind = sink_kind(file)
-        self.is_terminal = is_terminal(file, env, force=terminal)
-        if self.is_terminal and self.kind not in (SinkKind.TTY, SinkKind.JUPYTER):
-            self.kind = SinkKind.TTY
+        if info is None:
+            self.is_terminal = is_terminal(file, env, force=terminal)
+            self.kind: SinkKind = handled_kind(sink_kind(file), self.is_terminal)
+        else:
+            self.is_terminal, self.kind = info.is_terminal, info.handled_kind
         self.flush_policy: FlushPolicy = DEFAULT_FLUSH[self.kind] if flush is None else flush
         if self.kind is SinkKind.PIPE:
             grow_pipe(file.fileno())
