@@ -24,10 +24,10 @@ from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ._llm_server import Ending, LLMServer, RecordedRequest
-from ._llm_server import Script as LLMScript
-from .clock import Clock
-from .sources.replay import ScriptedSource
+from .._llm_server import Ending, LLMServer, RecordedRequest
+from .._llm_server import Script as LLMScript
+from ..clock import Clock
+from ..sources.replay import ScriptedSource
 
 __all__ = [
     "Ending",
@@ -386,8 +386,8 @@ def check_sink(open_output: Callable[[], Output], *, encoding: str = "utf-8") ->
     `Output.read` must return every byte that reached the reader since the
     output was opened.
     """
-    from .errors import SinkError
-    from .sinks.stream import StreamSink
+    from ..errors import SinkError
+    from ..sinks.stream import StreamSink
 
     def check(pieces: Sequence[str]) -> None:
         output = open_output()
