@@ -11,16 +11,16 @@ exact times::
 
 The kit, one concept a module: `clock` (`VirtualClock`), `sinks`
 (`MemorySink`, the `check_sink` conformance suite), `pty` (`run_in_pty`);
-`ScriptedSource` is the replay's (`outstream.sources.replay`), `LLMServer`
-and its script the loopback LLM server's (`outstream._llm_server`).
+`ScriptedSource` is the replay's (`outstream.sources.replay`). The loopback
+LLM server is the package `llm_server`.
 """
 
 from __future__ import annotations
 
-from .._llm_server import Ending, LLMServer, RecordedRequest
-from .._llm_server import Script as LLMScript
 from ..sources.replay import ScriptedSource
 from .clock import VirtualClock
+from .llm_server import Ending, LLMServer, RecordedRequest
+from .llm_server import Script as LLMScript
 from .pty import PtyResult, run_in_pty
 from .sinks import MemorySink, Output, check_sink
 

@@ -55,7 +55,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, get_args
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
-    from .clock import Clock
+    from ...clock import Clock
 
 __all__ = ["DEFAULT_MODEL", "Ending", "Failure", "LLMServer", "RecordedRequest", "Script", "Stop"]
 
