@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
-from .wire import _OPENAI_SERVER_ERROR, _token
+from .wire import OPENAI_SERVER_ERROR, hex_token
 
-__all__ = ["Api"]
+__all__ = ["Api", "error_response"]
 
 Api = Literal["openai", "anthropic", "ollama"]
 
@@ -49,7 +49,7 @@ _OPENAI_ERRORS: Mapping[str, tuple[int, str, str | None, str]] = {
         "rate_limit_exceeded",
         "Rate limit reached for {model} in organization org-outstream on requests per min (RPM): Limit 3, Used 3, Requested 1. Please try again in 20s. Visit https://platform.openai.com/account/rate-limits to learn more.",
     ),
-    "http_500": (500, "server_error", None, _OPENAI_SERVER_ERROR),
+    "http_500": (500, "server_error", None, OPENAI_SERVER_ERROR),
     "bad_json": (
         400,
         "invalid_request_error",
@@ -109,7 +109,7 @@ def _masked_key(headers: Mapping[str, str], api: Api) -> str | None:
     return key[:3] + "*" * (len(key) - 7) + key[-4:] if len(key) > 12 else key
 
 
-def _error_response(
+def error_response(
     api: Api,
     kind: str,
     *,
@@ -150,7 +150,7 @@ def _provider_error(
         return status, {
             "type": "error",
             "error": {"type": type_, "message": message.format(**values)},
-            "request_id": "req_011" + _token(10),
+            "request_id": "req_011" + hex_token(10),
         }
     status, message = _OLLAMA_ERRORS[kind]
     return status, {"error": message.format(**values)}

@@ -22,36 +22,36 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
-from .errors import Api, _error_response
+from .errors import Api, error_response
 from .recorded import Ending, RecordedRequest
-from .script import _HOSTILE_FAILURES, _HTTP_FAILURES, _STREAM_FAILURES, Script
+from .script import HOSTILE_FAILURES, HTTP_FAILURES, STREAM_FAILURES, Script
 from .wire import (
-    _ChatWire,
-    _Context,
-    _json,
-    _MessagesWire,
-    _OllamaChatWire,
-    _OllamaGenerateWire,
-    _OllamaWire,
-    _ResponsesWire,
-    _token,
-    _Wire,
+    ChatWire,
+    Context,
+    MessagesWire,
+    OllamaChatWire,
+    OllamaGenerateWire,
+    OllamaWire,
+    ResponsesWire,
+    Wire,
+    compact_json,
+    hex_token,
 )
 
 if TYPE_CHECKING:
     from ...clock import Clock
 
-__all__: list[str] = []  # the server uses its private names
+__all__ = ["LoopbackHTTPServer"]
 
-_WireFactory = type[_ChatWire] | type[_ResponsesWire] | type[_MessagesWire] | type[_OllamaWire]
+_WireFactory = type[ChatWire] | type[ResponsesWire] | type[MessagesWire] | type[OllamaWire]
 
 # (method, path) -> (api, wire, streams when "stream" is absent)
 _ROUTES: Mapping[tuple[str, str], tuple[Api, _WireFactory, bool]] = {
-    ("POST", "/v1/chat/completions"): ("openai", _ChatWire, False),
-    ("POST", "/v1/responses"): ("openai", _ResponsesWire, False),
-    ("POST", "/v1/messages"): ("anthropic", _MessagesWire, False),
-    ("POST", "/api/chat"): ("ollama", _OllamaChatWire, True),
-    ("POST", "/api/generate"): ("ollama", _OllamaGenerateWire, True),
+    ("POST", "/v1/chat/completions"): ("openai", ChatWire, False),
+    ("POST", "/v1/responses"): ("openai", ResponsesWire, False),
+    ("POST", "/v1/messages"): ("anthropic", MessagesWire, False),
+    ("POST", "/api/chat"): ("ollama", OllamaChatWire, True),
+    ("POST", "/api/generate"): ("ollama", OllamaGenerateWire, True),
 }
 
 _PROMPT_KEYS = ("messages", "input", "prompt", "system", "instructions")
@@ -102,7 +102,7 @@ class _ServerClosing(Exception):
     pass
 
 
-class _HTTPServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
+class LoopbackHTTPServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
 
     def __init__(self, owner: _Owner) -> None:
@@ -126,7 +126,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     server_version = "outstream-llm-server"
     sys_version = ""
     disable_nagle_algorithm = True  # each event leaves at once, as it is written
-    server: _HTTPServer
+    server: LoopbackHTTPServer
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -196,14 +196,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             if api == "ollama":
                 self._send_bytes(request, 404, "text/plain; charset=utf-8", b"404 page not found")
                 return Ending.COMPLETE
-            status, error = _error_response(
+            status, error = error_response(
                 api, "bad_url", model="", headers=headers, path=path, method=request.method
             )
             self._send_json(request, status, error, api)
             return Ending.COMPLETE
         api, wire_class, streams_by_default = route
         if not isinstance(body, dict):
-            status, error = _error_response(api, "bad_json", model="", headers=headers)
+            status, error = error_response(api, "bad_json", model="", headers=headers)
             self._send_json(request, status, error, api)
             return Ending.COMPLETE
         model = body.get("model")
@@ -212,25 +212,25 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         script = owner._script_for(model)
         if script is None or script.fail == "http_404_model":
             message = script.error_message if script is not None else None
-            status, error = _error_response(
+            status, error = error_response(
                 api, "http_404_model", model=model, headers=headers, message=message
             )
             self._send_json(request, status, error, api)
             return Ending.COMPLETE if script is None else Ending.FAILED
-        if script.fail is not None and script.fail in _HTTP_FAILURES:
-            status, error = _error_response(
+        if script.fail is not None and script.fail in HTTP_FAILURES:
+            status, error = error_response(
                 api, script.fail, model=model, headers=headers, message=script.error_message
             )
             self._send_json(request, status, error, api)
             return Ending.FAILED
-        if script.fail is not None and script.fail in _HOSTILE_FAILURES:
+        if script.fail is not None and script.fail in HOSTILE_FAILURES:
             self._misbehave(request, script)
             return Ending.FAILED
         n_prompt, n_completion = script.usage or (
             _count_words([body.get(k) for k in _PROMPT_KEYS]),
             script.n_pieces,
         )
-        ctx = _Context(
+        ctx = Context(
             model=model,
             script=script,
             body=body,
@@ -240,13 +240,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             t0=request.t,
             wall0=time.time(),
         )
-        wire: _Wire = wire_class(ctx)
+        wire: Wire = wire_class(ctx)
         stream = body.get("stream", streams_by_default) is True
         if stream:
             return self._stream(request, wire, script, api)
         return self._answer_whole(request, wire, script, api)
 
-    def _stream(self, request: RecordedRequest, wire: _Wire, script: Script, api: Api) -> Ending:
+    def _stream(self, request: RecordedRequest, wire: Wire, script: Script, api: Api) -> Ending:
         progress = request._progress
         t0 = request.t
         self._send_head(request, 200, wire.content_type, api, chunked=True)
@@ -254,7 +254,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         pieces = script.pieces()
         times = script.schedule()
         for i in range(len(pieces) + 1):
-            if script.fail in _STREAM_FAILURES and i == script.fail_after:
+            if script.fail in STREAM_FAILURES and i == script.fail_after:
                 self._wait_until(t0 + script.fail_time())
                 if script.fail == "disconnect":
                     self._hang_up()
@@ -311,18 +311,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._end_body(b"")
 
     def _answer_whole(
-        self, request: RecordedRequest, wire: _Wire, script: Script, api: Api
+        self, request: RecordedRequest, wire: Wire, script: Script, api: Api
     ) -> Ending:
         t0 = request.t
-        if script.fail in _STREAM_FAILURES:
+        if script.fail in STREAM_FAILURES:
             self._wait_until(t0 + script.fail_time())
             if script.fail == "disconnect":
                 self._hang_up()
             elif script.fail == "malformed":
-                body = _json(wire.whole(self._now())).encode()
+                body = compact_json(wire.whole(self._now())).encode()
                 self._send_bytes(request, 200, "application/json", body[: len(body) // 2], api)
             else:
-                status, error = _error_response(api, "http_500", model="", headers=request.headers)
+                status, error = error_response(api, "http_500", model="", headers=request.headers)
                 self._send_json(request, status, error, api)
             return Ending.FAILED
         times = script.schedule()
@@ -380,7 +380,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 return Ending.COMPLETE
             kind = "http_404_model" if path.startswith("/v1/models/") else "bad_url"
             model = path.removeprefix("/v1/models/")
-            status, error = _error_response(
+            status, error = error_response(
                 api, kind, model=model, headers=headers, path=path, method="GET"
             )
             self._send_json(request, status, error, api)
@@ -406,9 +406,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         else:
             self.send_header("Content-Length", str(n_bytes))
         if api == "openai":
-            self.send_header("x-request-id", "req_" + _token(16))
+            self.send_header("x-request-id", "req_" + hex_token(16))
         elif api == "anthropic":
-            self.send_header("request-id", "req_011" + _token(10))
+            self.send_header("request-id", "req_011" + hex_token(10))
         self._write(b"", headers=True)
         request._progress.status = status
 
@@ -425,7 +425,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def _send_json(self, request: RecordedRequest, status: int, obj: object, api: Api) -> None:
         content_type = "application/json; charset=utf-8" if api == "ollama" else "application/json"
-        self._send_bytes(request, status, content_type, _json(obj).encode(), api)
+        self._send_bytes(request, status, content_type, compact_json(obj).encode(), api)
 
     def _send_chunk(self, data: bytes) -> None:
         """Send `data` as one HTTP chunk (nothing, if it is empty)."""

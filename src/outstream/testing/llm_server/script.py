@@ -11,7 +11,15 @@ from collections.abc import Sequence
 from dataclasses import KW_ONLY, dataclass, replace
 from typing import Any, Literal, get_args
 
-__all__ = ["Failure", "Kind", "Script", "Stop"]
+__all__ = [
+    "HOSTILE_FAILURES",
+    "HTTP_FAILURES",
+    "STREAM_FAILURES",
+    "Failure",
+    "Kind",
+    "Script",
+    "Stop",
+]
 
 Failure = Literal[
     "disconnect",
@@ -61,9 +69,9 @@ Stop = Literal["end", "length"]
 
 Kind = Literal["reasoning", "text"]
 
-_HTTP_FAILURES = frozenset({"http_401", "http_403", "http_404_model", "http_429", "http_500"})
-_STREAM_FAILURES = frozenset({"disconnect", "malformed", "error_event"})
-_HOSTILE_FAILURES = frozenset(
+HTTP_FAILURES = frozenset({"http_401", "http_403", "http_404_model", "http_429", "http_500"})
+STREAM_FAILURES = frozenset({"disconnect", "malformed", "error_event"})
+HOSTILE_FAILURES = frozenset(
     {"http_502_text", "html", "redirect", "keepalive", "long_line", "gzip_bomb"}
 )
 _FAILURES = frozenset(get_args(Failure))
@@ -135,7 +143,7 @@ class Script:
             raise ValueError(f"unknown failure {self.fail!r}")
         if not 0 <= self.fail_after <= n_pieces:
             raise ValueError(f"fail_after must be 0 to {n_pieces}, the number of pieces")
-        if self.fail_after and self.fail not in _STREAM_FAILURES:
+        if self.fail_after and self.fail not in STREAM_FAILURES:
             raise ValueError("fail_after is for 'disconnect', 'malformed' and 'error_event'")
 
     # --- timing patterns ---

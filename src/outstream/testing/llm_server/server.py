@@ -13,7 +13,7 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from .handler import _HTTPServer
+from .handler import LoopbackHTTPServer
 from .recorded import RecordedRequest
 from .script import Script
 
@@ -63,7 +63,7 @@ class LLMServer:
         self._closed = False
         self._wake, self._wake_sender = socket.socketpair()
         try:
-            self._httpd = _HTTPServer(self)
+            self._httpd = LoopbackHTTPServer(self)
         except BaseException:
             self._wake.close()
             self._wake_sender.close()

@@ -1,15 +1,15 @@
 """The providers' wire formats for the loopback LLM server: pure, bytes out.
 
 One small object per dialect turns a script's steps into bytes and does no
-I/O (`_Wire`): ``opening`` (what goes out before any piece), ``piece``,
+I/O (`Wire`): ``opening`` (what goes out before any piece), ``piece``,
 ``closing``, ``error_event`` (the provider's in-stream error), ``garbage``
 (an event cut short) and ``whole`` (the answer, not streamed, as a JSON
 value).
 
-- `_ChatWire`: OpenAI Chat Completions, SSE ``data:`` lines, then ``[DONE]``;
-- `_ResponsesWire`: OpenAI Responses, SSE ``event:`` and ``data:``;
-- `_MessagesWire`: Anthropic Messages, named SSE events;
-- `_OllamaChatWire`, `_OllamaGenerateWire`: Ollama, one JSON object a line.
+- `ChatWire`: OpenAI Chat Completions, SSE ``data:`` lines, then ``[DONE]``;
+- `ResponsesWire`: OpenAI Responses, SSE ``event:`` and ``data:``;
+- `MessagesWire`: Anthropic Messages, named SSE events;
+- `OllamaChatWire`, `OllamaGenerateWire`: Ollama, one JSON object a line.
 """
 
 from __future__ import annotations
@@ -23,11 +23,30 @@ from typing import Any, ClassVar, Protocol
 
 from .script import Kind, Script
 
-__all__: list[str] = []  # the handler and errors use its private names
+__all__ = [
+    "OPENAI_SERVER_ERROR",
+    "ChatWire",
+    "Context",
+    "MessagesWire",
+    "OllamaChatWire",
+    "OllamaGenerateWire",
+    "OllamaWire",
+    "ResponsesWire",
+    "Wire",
+    "compact_json",
+    "hex_token",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class _Context:
+class Context:
+    """What a wire knows of the request it answers.
+
+    ``t0`` is when the request arrived, on the server's clock; ``wall0``
+    the wall-clock time (``time.time()``) when its answer began, for the
+    timestamps in the events.
+    """
+
     model: str
     script: Script
     body: Mapping[str, Any]
@@ -38,7 +57,9 @@ class _Context:
     wall0: float
 
 
-class _Wire(Protocol):
+class Wire(Protocol):
+    """A dialect: the bytes for each step of a script, with no I/O."""
+
     content_type: str
 
     def opening(self) -> bytes: ...
@@ -49,32 +70,32 @@ class _Wire(Protocol):
     def whole(self, now: float) -> object: ...
 
 
-def _json(obj: object) -> str:
+def compact_json(obj: object) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
 def _sse(data: object, event: str | None = None) -> bytes:
     head = f"event: {event}\n" if event is not None else ""
-    return f"{head}data: {_json(data)}\n\n".encode()
+    return f"{head}data: {compact_json(data)}\n\n".encode()
 
 
-def _token(n_bytes: int = 12) -> str:
+def hex_token(n_bytes: int = 12) -> str:
     return secrets.token_hex(n_bytes)
 
 
 _SSE = "text/event-stream; charset=utf-8"
 _OPENAI_FINGERPRINT = "fp_outstream0"
-_OPENAI_SERVER_ERROR = "The server had an error while processing your request. Sorry about that!"
+OPENAI_SERVER_ERROR = "The server had an error while processing your request. Sorry about that!"
 
 
-class _ChatWire:
+class ChatWire:
     """OpenAI Chat Completions: ``data: {chat.completion.chunk}`` events, then ``data: [DONE]``."""
 
     content_type = _SSE
 
-    def __init__(self, ctx: _Context) -> None:
+    def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
-        self._id = "chatcmpl-" + _token()
+        self._id = "chatcmpl-" + hex_token()
         options = ctx.body.get("stream_options")
         self._include_usage = isinstance(options, dict) and options.get("include_usage") is True
         self._started = False
@@ -119,7 +140,7 @@ class _ChatWire:
         return out + b"data: [DONE]\n\n"
 
     def error_event(self) -> bytes:
-        message = self._ctx.script.error_message or _OPENAI_SERVER_ERROR
+        message = self._ctx.script.error_message or OPENAI_SERVER_ERROR
         error = {"message": message, "type": "server_error", "param": None}
         return _sse({"error": {**error, "code": None}})
 
@@ -155,7 +176,7 @@ class _ChatWire:
         }
 
 
-def _openai_chat_usage(ctx: _Context) -> dict[str, object]:
+def _openai_chat_usage(ctx: Context) -> dict[str, object]:
     return {
         "prompt_tokens": ctx.n_prompt_tokens,
         "completion_tokens": ctx.n_completion_tokens,
@@ -170,16 +191,16 @@ def _openai_chat_usage(ctx: _Context) -> dict[str, object]:
     }
 
 
-class _ResponsesWire:
+class ResponsesWire:
     """OpenAI Responses: ``event: <type>`` SSE, each event with its ``sequence_number``."""
 
     content_type = _SSE
 
-    def __init__(self, ctx: _Context) -> None:
+    def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
-        self._id = "resp_" + _token(24)
-        self._reasoning_id = "rs_" + _token(24)
-        self._message_id = "msg_" + _token(24)
+        self._id = "resp_" + hex_token(24)
+        self._reasoning_id = "rs_" + hex_token(24)
+        self._message_id = "msg_" + hex_token(24)
         self._sequence_number = 0
         self._open: Kind | None = None
         self._reasoning: list[str] = []
@@ -348,7 +369,7 @@ class _ResponsesWire:
         )
 
     def error_event(self) -> bytes:
-        message = self._ctx.script.error_message or _OPENAI_SERVER_ERROR
+        message = self._ctx.script.error_message or OPENAI_SERVER_ERROR
         return self._event("error", code="server_error", message=message, param=None)
 
     def garbage(self) -> bytes:
@@ -364,14 +385,14 @@ class _ResponsesWire:
         return self._response(status, now=now)
 
 
-class _MessagesWire:
+class MessagesWire:
     """Anthropic Messages: named SSE events, a thinking block then a text block."""
 
     content_type = _SSE
 
-    def __init__(self, ctx: _Context) -> None:
+    def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
-        self._id = "msg_01" + _token(11)
+        self._id = "msg_01" + hex_token(11)
         self._signature = "Eq" + secrets.token_urlsafe(48)
         self._open: Kind | None = None
         self._index = -1
@@ -466,13 +487,13 @@ class _MessagesWire:
         return self._message(content, self._stop_reason(), self._ctx.n_completion_tokens)
 
 
-class _OllamaWire:
+class OllamaWire:
     """Ollama: one JSON object a line; the last has ``done: true`` and the counts."""
 
     content_type = "application/x-ndjson"
     _key: ClassVar[str]
 
-    def __init__(self, ctx: _Context) -> None:
+    def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
         self._t_first: float | None = None
 
@@ -484,7 +505,7 @@ class _OllamaWire:
         raise NotImplementedError
 
     def _line(self, obj: object) -> bytes:
-        return (_json(obj) + "\n").encode()
+        return (compact_json(obj) + "\n").encode()
 
     def _final(self, now: float, content: dict[str, object]) -> dict[str, object]:
         ctx = self._ctx
@@ -528,7 +549,7 @@ class _OllamaWire:
         )
 
     def garbage(self) -> bytes:
-        return f'{{"model":"{self._ctx.model}","created_at":"{self._created_at(self._ctx.t0)}",{_json(self._key)}:\n'.encode()
+        return f'{{"model":"{self._ctx.model}","created_at":"{self._created_at(self._ctx.t0)}",{compact_json(self._key)}:\n'.encode()
 
     def whole(self, now: float) -> object:
         script = self._ctx.script
@@ -536,7 +557,7 @@ class _OllamaWire:
         return self._final(now, self._content(script.text, thinking))
 
 
-class _OllamaChatWire(_OllamaWire):
+class OllamaChatWire(OllamaWire):
     _key = "message"
 
     def _content(self, text: str, thinking: str | None) -> dict[str, object]:
@@ -546,7 +567,7 @@ class _OllamaChatWire(_OllamaWire):
         return {"message": message}
 
 
-class _OllamaGenerateWire(_OllamaWire):
+class OllamaGenerateWire(OllamaWire):
     _key = "response"
 
     def _content(self, text: str, thinking: str | None) -> dict[str, object]:
