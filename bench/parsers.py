@@ -108,7 +108,7 @@ def part1(failures: list[str]) -> None:
 
 
 def part2(failures: list[str]) -> None:
-    from outstream._llm_server import LLMServer, Script
+    from outstream.testing.llm_server import LLMServer, Script
 
     print(
         "(2) `outstream ask` against a hostile loopback server: wall, exit, peak RSS of the child"

@@ -35,8 +35,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("api: stream, astream, Writer", ("outstream.api",)),
     ("inspection", ("outstream.inspection",)),
     ("cli", ("outstream.cli", "outstream.__main__")),
-    ("the package and its testing kit", ("outstream", "outstream.testing",
-                                         "outstream._llm_server")),
+    ("the package and its testing kit", ("outstream", "outstream.testing")),
 ]  # fmt: skip
 
 

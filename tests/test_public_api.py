@@ -54,6 +54,22 @@ def test_importing_the_cli_does_not_import_heavy_modules() -> None:
     assert out.stdout.strip() == "[]"
 
 
+def test_importing_the_testing_kit_does_not_import_the_llm_server() -> None:
+    # A test that needs a clock or a sink does not start an HTTP server's
+    # imports: the loopback LLM server's names are imported on first use.
+    heavy = ("http.server", "socketserver", "outstream.testing.llm_server")
+    code = (
+        "import sys, outstream.testing as kit\n"
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules))\n"
+        "from outstream.testing import LLMScript, LLMServer\n"
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules))\n"
+        "from outstream.testing import llm_server\n"
+        "print(LLMServer is llm_server.LLMServer, LLMScript is llm_server.Script)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == ["[]", str(sorted(heavy)), "True True"]
+
+
 def test_every_public_name_is_found_where_the_package_says() -> None:
     code = "import outstream; print(sorted(n for n in outstream.__all__ if getattr(outstream, n) is None))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -8,8 +8,8 @@ import socket
 
 import pytest
 
-from outstream._llm_server import Ending, LLMServer, Script
 from outstream.cli import main
+from outstream.testing.llm_server import Ending, LLMServer, Script
 
 from ..clirun import API_KEY
 

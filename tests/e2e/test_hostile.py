@@ -20,8 +20,8 @@ import sys
 import pyte
 import pytest
 
-from outstream._llm_server import LLMServer, Script
 from outstream.testing import run_in_pty
+from outstream.testing.llm_server import LLMServer, Script
 
 from ..clirun import child_env
 

@@ -1,4 +1,4 @@
-"""Tests for outstream._llm_server: the real SDKs, pointed at the loopback server, parse what it sends.
+"""Tests for outstream.testing.llm_server: the real SDKs, pointed at the loopback server, parse what it sends.
 
 Each provider's own client (``openai``, ``anthropic``, ``ollama``) reads the
 scripted answer, its usage and its failures, so a wire format that drifts
@@ -27,14 +27,14 @@ import openai
 import pydantic
 import pytest
 
-from outstream._llm_server import (
+from outstream.testing import VirtualClock
+from outstream.testing.llm_server import (
     DEFAULT_MODEL,
     Ending,
     LLMServer,
     RecordedRequest,
     Script,
 )
-from outstream.testing import VirtualClock
 
 KEY = "test-key"
 MESSAGES = [{"role": "user", "content": "Say hello to the world"}]
