@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..sources.replay import ScriptedSource
 from .clock import VirtualClock
-from .pty import PtyResult, run_in_pty
 from .sinks import MemorySink, Output, check_sink
+from .terminal import PtyResult, run_in_pty
 
 if TYPE_CHECKING:
     from .llm_server import Ending, LLMServer, RecordedRequest
