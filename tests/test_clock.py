@@ -166,7 +166,7 @@ def test_the_async_channel_is_bounded_like_the_sync_one() -> None:
         channel = Channel(clock)
         clock.start_task(channel.aput_all(flood()))
         await clock.asleep_until(1.0)  # the reader runs until it must wait for room
-        bound = Channel.max_bytes // (65536 + 16) + 1  # a chunk costs 16 beyond its size
+        bound = Channel.max_queued // (65536 + 16) + 1  # a chunk costs 16 beyond its size
         assert produced == bound
         batch = await channel.aget(None)
         assert len(batch.chunks) == bound

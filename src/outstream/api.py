@@ -274,14 +274,15 @@ class Run:
     def read_to_the_end(self) -> bool:
         """Whether the source was read until it ended: not when every output's reader
         went away (``| head``), which stops the reading."""
-        return not all(lane.gone for lane in self.lanes)
+        return not all(lane.reader_gone for lane in self.lanes)
 
     @property
     def stdout_lost(self) -> bool:
         """Whether stdout was an output whose reader went away or which failed: what its
         buffer still holds cannot be written either."""
         return any(
-            (lane.gone or lane.error is not None) and lane.sink.is_stdout for lane in self.lanes
+            (lane.reader_gone or lane.error is not None) and lane.sink.is_stdout
+            for lane in self.lanes
         )
 
     def end_lines(self) -> None:

@@ -7,7 +7,9 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import OutstreamError
-from ..inspection import REPORT_WIDTH, _attr, _inspect, inspect_path
+from ..inspection import REPORT_WIDTH, inspect_path
+from ..inspection.layers import _attr
+from ..inspection.probe import _inspect
 from ..sinks.stream import quiet_stdout
 from ._shared import EXIT_FAILED, EXIT_OK
 

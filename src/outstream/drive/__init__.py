@@ -7,7 +7,7 @@ it, poll, write. The source is read beside the loop, by a thread (`run`) or
 a task (`arun`), into a `Channel`, so pacing never stalls it: a slow
 typewriter only grows the pacer's queue. The one thing that does slow the
 reader is the output itself: when the sink blocks and more than
-`Channel.max_bytes` wait in the channel, the reader waits too, which keeps
+`Channel.max_queued` wait in the channel, the reader waits too, which keeps
 memory bounded when piping a gigabyte into a slow reader. A raw file or pipe
 needs no thread: `FdInbox` waits in ``select`` for its data or the next
 deadline, whichever comes first.

@@ -86,14 +86,14 @@ class Channel:
     clock schedules this very code. Putting is cheap (two deque appends: the
     arrival time on the clock, then the chunk) and wakes the driver only
     when it waits. What is queued is counted on each side by one party only,
-    so the count needs no lock; past `max_bytes` (characters or bytes, plus
+    so the count needs no lock; past `max_queued` (characters or bytes, plus
     a few per chunk) the reader waits for the driver to take some: the
     output is slower than the source, and memory stays bounded. The
     pipeline copies a batch a few times on its way out, so this bound, not
     the size of the source, sets the peak memory of a large copy.
     """
 
-    max_bytes = 1024 * 1024
+    max_queued = 1024 * 1024  # characters or bytes (as the source gives them), and chunks
 
     def __init__(self, clock: Clock) -> None:
         # A clock that can say how it relates to time.monotonic lets the hot
@@ -111,8 +111,8 @@ class Channel:
         self._room.set()
         self._attention = False  # the driver waits for a wakeup, or closed the channel
         self._producer_waiting = False
-        self._bytes_in = 0  # written by the reader only
-        self._bytes_out = 0  # written by the driver only; -inf once closed
+        self._queued_in = 0  # written by the reader only
+        self._queued_out = 0  # written by the driver only; -inf once closed
         self.closed = False  # the driver wants no more
 
     # --- the reader's side ---
@@ -123,11 +123,11 @@ class Channel:
             return False
         self._times.append(self._stamp())
         self._chunks.append(chunk)
-        self._bytes_in += _len(chunk) + _ITEM_COST
+        self._queued_in += _len(chunk) + _ITEM_COST
         if self._attention:
             self._attention = False
             self._wakeup.set()
-        if self._bytes_in - self._bytes_out > self.max_bytes:
+        if self._queued_in - self._queued_out > self.max_queued:
             self._wait_for_room()
         return not self.closed
 
@@ -144,14 +144,14 @@ class Channel:
         append_time = self._times.append
         append_chunk = self._chunks.append
         wakeup = self._wakeup
-        max_bytes = self.max_bytes
-        bytes_in = self._bytes_in
-        limit = self._bytes_out + max_bytes
+        max_queued = self.max_queued
+        queued_in = self._queued_in
+        limit = self._queued_out + max_queued
         for chunk in iterator:
             append_time(stamp())
             append_chunk(chunk)
             try:
-                bytes_in += len(chunk) + _ITEM_COST  # type: ignore[arg-type]
+                queued_in += len(chunk) + _ITEM_COST  # type: ignore[arg-type]
             except TypeError:
                 pass  # not text: the pipeline reports it
             if self._attention:
@@ -161,15 +161,15 @@ class Channel:
                 if self.closed:
                     break
                 wakeup.set()
-            if bytes_in > limit:
-                self._bytes_in = bytes_in
-                limit = self._bytes_out + max_bytes
-                if bytes_in > limit:
+            if queued_in > limit:
+                self._queued_in = queued_in
+                limit = self._queued_out + max_queued
+                if queued_in > limit:
                     if self.closed:
                         break
                     self._wait_for_room()
-                    limit = self._bytes_out + max_bytes
-        self._bytes_in = bytes_in
+                    limit = self._queued_out + max_queued
+        self._queued_in = queued_in
 
     async def aput_all(self, aiterator: AsyncIterator[object]) -> None:
         """`put_all` for a task reading an async iterator."""
@@ -177,14 +177,14 @@ class Channel:
         append_time = self._times.append
         append_chunk = self._chunks.append
         wakeup = self._wakeup
-        max_bytes = self.max_bytes
-        bytes_in = self._bytes_in
-        limit = self._bytes_out + max_bytes
+        max_queued = self.max_queued
+        queued_in = self._queued_in
+        limit = self._queued_out + max_queued
         async for chunk in aiterator:
             append_time(stamp())
             append_chunk(chunk)
             try:
-                bytes_in += len(chunk) + _ITEM_COST  # type: ignore[arg-type]
+                queued_in += len(chunk) + _ITEM_COST  # type: ignore[arg-type]
             except TypeError:
                 pass
             if self._attention:
@@ -192,27 +192,27 @@ class Channel:
                 if self.closed:
                     break
                 wakeup.set()
-            if bytes_in > limit:
-                self._bytes_in = bytes_in
-                limit = self._bytes_out + max_bytes
-                if bytes_in > limit:
+            if queued_in > limit:
+                self._queued_in = queued_in
+                limit = self._queued_out + max_queued
+                if queued_in > limit:
                     if self.closed:
                         break
                     await self._await_room()
-                    limit = self._bytes_out + max_bytes
-        self._bytes_in = bytes_in
+                    limit = self._queued_out + max_queued
+        self._queued_in = queued_in
 
     def _wait_for_room(self) -> None:
         self._room.clear()
         self._producer_waiting = True
-        if self._bytes_in - self._bytes_out > self.max_bytes and not self.closed:
+        if self._queued_in - self._queued_out > self.max_queued and not self.closed:
             self._room.wait_until(None)
         self._producer_waiting = False
 
     async def _await_room(self) -> None:
         self._room.clear()
         self._producer_waiting = True
-        if self._bytes_in - self._bytes_out > self.max_bytes and not self.closed:
+        if self._queued_in - self._queued_out > self.max_queued and not self.closed:
             await self._room.await_until(None)
         self._producer_waiting = False
 
@@ -251,7 +251,7 @@ class Channel:
             batch.times = times[:n]  # the reader appends at the end only: these are the first n
             del times[:n]
             batch.offset = self._offset
-            self._bytes_out += _total_cost(batch.chunks)
+            self._queued_out += _total_cost(batch.chunks)
         if self._producer_waiting:
             self._room.set()
         if end is not None:
@@ -262,7 +262,7 @@ class Channel:
     def close(self) -> None:
         self.closed = True
         self._attention = True
-        self._bytes_out = -math.inf  # type: ignore[assignment]
+        self._queued_out = -math.inf  # type: ignore[assignment]
         self._room.set()
 
 

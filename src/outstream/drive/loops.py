@@ -102,7 +102,7 @@ class Lane:
         self._seen_size = self._last_size  # the size read last
         self._settles_at: float | None = None  # frames wait until then: the size is changing
         self.finished = False
-        self.gone = False
+        self.reader_gone = False
         self.structured = False  # the source sent a model's stream objects
         self.error: SinkError | None = None
         self._shown: list[str] | None = [] if keep_text else None
@@ -150,7 +150,7 @@ class Lane:
                     self.display.close()
                 self.sink.close()
         except ReaderGone:
-            self.finished = self.gone = True
+            self.finished = self.reader_gone = True
         except SinkError as exc:
             self.finished = True
             self.error = exc
@@ -259,12 +259,12 @@ class Lane:
 
     def settle(self) -> None:
         """After the run: wait for a sink that writes in the background."""
-        if self.gone or self.error is not None:
+        if self.reader_gone or self.error is not None:
             return
         try:
             self.sink.wait()
         except ReaderGone:
-            self.gone = True
+            self.reader_gone = True
         except SinkError as exc:
             self.error = exc
 
@@ -273,7 +273,12 @@ class Lane:
         next), unless its reader went away or it failed; into a pipe or a file the text
         stays as it came."""
         sink = self.sink
-        if not sink.is_terminal or sink.ends_with_newline or self.gone or self.error is not None:
+        if (
+            not sink.is_terminal
+            or sink.ends_with_newline
+            or self.reader_gone
+            or self.error is not None
+        ):
             return
         inner: Any = getattr(sink, "inner", sink)  # past a tee's BackgroundSink
         file = inner.file  # past the sink: it may be closed already
@@ -310,7 +315,7 @@ class Lane:
         sink = self.sink
         stats = self.pipeline.stats.snapshot(now, n_writes=sink.n_writes, n_flushes=sink.n_flushes)
         text = "".join(self._shown) if self._shown is not None else ""
-        return Outcome(text=text, stats=stats, reader_gone=self.gone, error=self.error)
+        return Outcome(text=text, stats=stats, reader_gone=self.reader_gone, error=self.error)
 
 
 @contextlib.contextmanager
@@ -418,7 +423,7 @@ def _next_deadline(lanes: Sequence[Lane]) -> float | None:
 
 def _raise_failure(lanes: Sequence[Lane]) -> None:
     """After the run: the source's error if some lane saw it through; a sink's if all failed."""
-    shown = [lane for lane in lanes if not lane.gone and lane.error is None]
+    shown = [lane for lane in lanes if not lane.reader_gone and lane.error is None]
     error = lanes[0].pipeline.error
     if error is not None and shown:
         raise error
