@@ -1,5 +1,6 @@
 """The package's import graph, checked against its layers: no import up, no circle,
-nothing kept apart (`APART`).
+nothing kept apart (`APART`); and no module over `MAX_LINES` lines that does not
+say why at its top.
 
 Every ``import`` of an ``outstream`` module counts, at the top of a module
 or inside a function (a lazy import is still a dependency). A module may
@@ -140,6 +141,21 @@ def graph() -> dict[str, set[str]]:
     return {name: set(imports(name, path, known)) for name, path in known.items()}
 
 
+# A module longer than this says at its top why it is ("for a reason").
+MAX_LINES = 600
+
+
+def too_long() -> list[str]:
+    """The modules over `MAX_LINES` lines whose docstring gives no reason."""
+    found = []
+    for name, path in modules().items():
+        text = path.read_text(encoding="utf-8")
+        n_lines = text.count("\n")
+        if n_lines > MAX_LINES and "for a reason" not in (ast.get_docstring(ast.parse(text)) or ""):
+            found.append(f"long: {name} has {n_lines} lines and says at its top no reason why")
+    return found
+
+
 def problems(edges: dict[str, set[str]]) -> list[str]:
     """What breaks the layers: each import that goes up, each circle."""
     found = [
@@ -170,7 +186,7 @@ def main(argv: list[str]) -> int:
     for i, (title, _) in enumerate(LAYERS):
         members = sorted(name for name in edges if layer(name) == i)
         print(f"{i} {title}: {', '.join(m.removeprefix('outstream.') for m in members)}")
-    found = problems(edges)
+    found = problems(edges) + too_long()
     for line in found:
         print(line)
     print(f"{sum(map(len, edges.values()))} imports among {len(edges)} modules: "

@@ -49,3 +49,12 @@ def test_an_import_up_and_a_circle_are_reported() -> None:
         "the command line runs streams through the api (api.Run)",
         "circle: outstream.drive.inbox <-> outstream.drive.loops",
     ]
+
+
+def test_a_long_module_says_why_at_its_top() -> None:
+    script = load()
+    assert script.too_long() == []
+    # What it looks for: a reason in the module's docstring.
+    assert "for a reason" in (script.ast.get_docstring(script.ast.parse(
+        (script.SRC / "outstream" / "api.py").read_text()
+    )) or "")  # fmt: skip

@@ -1,4 +1,9 @@
-"""The library's entry points: `stream`, `astream` and `Writer`."""
+"""The library's entry points, `stream`, `astream` and `Writer`, and `Run`: the path
+they and the command line share (prepare, drive, result).
+
+Long (some 640 lines) for a reason: half of it is the reference of the
+public entry points, in their docstrings.
+"""
 
 from __future__ import annotations
 

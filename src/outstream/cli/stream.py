@@ -1,4 +1,5 @@
-"""``outstream [TEXT]``: stream text, a file or stdin to the terminal or to files."""
+"""``outstream [TEXT]``: stream text, a file or stdin to the terminal or to files (argv →
+`api.Options` → `api.Run`); what `ask` and `replay` share with it."""
 
 from __future__ import annotations
 

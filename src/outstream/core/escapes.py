@@ -5,6 +5,10 @@ sequences that would let a model's output move the cursor, rewrite earlier
 lines, set the window title, write the clipboard, or reorder text with bidi
 overrides. It is incremental: text goes in chunk by chunk, and what is safe to
 show comes out.
+
+Long (some 630 lines) for a reason: one state machine over every kind of
+sequence ECMA-48 defines, its policies in one table; split, a sequence's
+states would live in two places.
 """
 
 # Theory of operation

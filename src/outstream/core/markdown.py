@@ -39,6 +39,10 @@ block using it cannot change that block any more (see the tests).
 
 The stage is pure: rich renders into a `Console` that writes to a list,
 with its width, height, colours and environment all given explicitly.
+
+Long (some 740 lines) for a reason: the renderer's loop — the open region,
+what is committed, the live lines, code fences — is one piece of state, read
+best whole; the views of a block are `mdview`'s, the parsing `mdparse`'s.
 """
 
 from __future__ import annotations

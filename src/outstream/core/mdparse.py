@@ -29,6 +29,10 @@ render a paragraph's last lines only).
 Parsing is markdown-it's own throughout, configured as rich's `Markdown`
 configures it; only its inline tokenizing loop is repeated here
 (`_tokenize`, ``ParserInline.tokenize``), to learn where tokens start.
+
+Long (some 790 lines) for a reason: the block parser, the inline parser and
+the optimistic closing of inline markers (`closed_inline`) share the open
+region's caches of what is final; apart, each would reach into the others'.
 """
 
 from __future__ import annotations

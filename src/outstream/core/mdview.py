@@ -19,6 +19,10 @@ the same pieces, so committing it costs little more than its last frame.
 
 Every row is rich's: the tests compare each frame with rich rendering the
 text so far at once.
+
+Long (some 650 lines) for a reason: one view per kind of piece of an open
+block (paragraph, list item, quote, table row, code) and the copies of
+their containers they render in; each is short, and they share those copies.
 """
 
 from __future__ import annotations
