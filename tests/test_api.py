@@ -507,3 +507,18 @@ def test_a_writer_ended_by_an_exception_it_let_through_gives_no_warning_at_exit(
     ran = python_child("-X", "dev", "-c", WRITER_LEFT_BY_AN_EXCEPTION)
     assert (ran.returncode, ran.stderr) == (0, "")
     assert ran.stdout == "partial\na note\n"
+
+
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+def test_a_failure_carries_what_was_shown_before_it(asynchronous: bool) -> None:
+    chunks = [b"shown ", b"too ", b"\xff never"]
+    out = io.StringIO()
+    with pytest.raises(outstream.DecodeError) as info:
+        if asynchronous:
+            asyncio.run(outstream.astream(chunks, out, errors="strict"))
+        else:
+            outstream.stream(chunks, out, errors="strict")
+    result = info.value.result
+    assert isinstance(result, outstream.Result)
+    assert result.text == out.getvalue() == "shown too "
+    assert result.stats.n_chars == len("shown too ")

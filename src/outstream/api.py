@@ -20,7 +20,7 @@ from .core.pipeline import Pipeline
 from .core.stats import Stats
 from .drive import Channel, Inbox, Lane, Recorder, open_async_inbox, open_inbox, run
 from .drive import arun as _arun
-from .errors import SinkError
+from .errors import OutstreamError, SinkError
 from .events import Aside, Other, Usage
 from .options import Options, StreamOptions, options_of
 from .plan import DEFAULT_ESCAPES, Plan, default_escapes, default_pace, plan
@@ -265,11 +265,21 @@ class Run:
 
     def drive_inbox(self, inbox: Inbox) -> None:
         """`drive`, taking the source's output from `inbox` (a `Writer`'s channel)."""
-        run(self.lanes, inbox, self.clock, self.recorders)
+        try:
+            run(self.lanes, inbox, self.clock, self.recorders)
+        except OutstreamError as exc:
+            exc.result = self.result()  # what was shown before it
+            raise
 
     async def adrive(self, source: Any) -> None:
         """`drive`, awaiting the source instead of blocking on it."""
-        await _arun(self.lanes, open_async_inbox(source, self.clock), self.clock, self.recorders)
+        try:
+            await _arun(
+                self.lanes, open_async_inbox(source, self.clock), self.clock, self.recorders
+            )
+        except OutstreamError as exc:
+            exc.result = self.result()
+            raise
 
     def result(self) -> Result:
         """What happened so far: the first output's text and stats, every output's failure."""
@@ -451,7 +461,8 @@ def stream(
     Raises:
         Whatever the source raised, re-raised after everything it produced
         before was written and flushed. `DecodeError` likewise, with
-        ``errors="strict"``. `SinkError` when the output fails (with a tee:
+        ``errors="strict"``; an `OutstreamError` carries the `Result` of
+        what was shown before it (``exc.result``). `SinkError` when the output fails (with a tee:
         when every output failed; see `Result.sink_errors`). A reader going
         away is not a failure: see `Result.reader_gone`.
         `KeyboardInterrupt` after writing what was due.

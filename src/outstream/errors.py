@@ -6,11 +6,21 @@ where it happened. Any other exception escaping outstream is a bug.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = ["DecodeError", "OutstreamError", "SinkError", "SourceError", "UsageError"]
 
 
 class OutstreamError(Exception):
-    """Base of every error outstream raises on purpose."""
+    """Base of every error outstream raises on purpose.
+
+    Attributes:
+        result: raised by `stream` or `astream`, what was shown before the
+            failure (an `outstream.Result`: its text, stats, usage); None
+            otherwise.
+    """
+
+    result: Any = None
 
 
 class SourceError(OutstreamError):
