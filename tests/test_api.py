@@ -522,3 +522,18 @@ def test_a_failure_carries_what_was_shown_before_it(asynchronous: bool) -> None:
     assert isinstance(result, outstream.Result)
     assert result.text == out.getvalue() == "shown too "
     assert result.stats.n_chars == len("shown too ")
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda: outstream.Typewriter(cps=1e20), ["cps", "Instant()"]),
+        (lambda: outstream.Typewriter(delay=1e-20), ["delay", "Instant()"]),
+        (lambda: outstream.Smooth(lag=1e12), ["lag", "3600"]),
+    ],
+)
+def test_a_pacer_beyond_what_a_clock_can_tell_apart_says_so(make, words) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValueError) as info:
+        make()
+    for word in words:
+        assert word in str(info.value)

@@ -146,9 +146,8 @@ def _markdown(
     """
     given = options.wrap if type(options.wrap) is int else None  # wrap=N: render at N
     colors = colors_of(env, terminal=True, jupyter=info.kind is SinkKind.JUPYTER)
-    if options.color == "never":
-        colors = "none"
-    palette = None if colors == "none" else colors
+    no_color = options.color == "never" or bool(env.get("NO_COLOR"))  # (whatever "always" says)
+    palette = None if colors == "none" or no_color else colors
     if kind is SinkKind.TTY:
         return MarkdownOutput(
             width=given or info.width,
@@ -161,7 +160,7 @@ def _markdown(
         return MarkdownOutput(
             width=given or info.width,
             height=None,
-            color_system=palette or "standard",
+            color_system=None if no_color else palette or "standard",
             hyperlinks=options.hyperlinks,
         )
     return None

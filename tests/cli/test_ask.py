@@ -210,3 +210,33 @@ def test_a_base_url_that_is_no_web_address_is_a_usage_error(capsys, env, url):
 
     ran = invoke(capsys, "ask", "--base-url", url, "--model", "m", "hi")
     assert_usage_error(ran, "--base-url", "http://", prog="outstream ask")
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        (
+            "http://127.0.0.1:8080/v1?api-version=2024-02-01",
+            ["query or fragment", "http://127.0.0.1:8080/v1"],
+        ),
+        ("http://127.0.0.1:8080/v1#x", ["query or fragment"]),
+        ("http://127.0.0.1:abc/v1", ["'http://127.0.0.1:abc/v1'"]),
+        ("http://127.0.0.1:99999/v1", ["99999"]),
+        ("http://user:sekrit@127.0.0.1:abc/v1", ["'http://127.0.0.1:abc/v1'"]),
+    ],
+)
+def test_a_base_url_that_would_go_elsewhere_is_a_usage_error(capsys, env, url, words):
+    from ..clirun import invoke
+    from .test_cli import assert_usage_error
+
+    ran = invoke(capsys, "ask", "--base-url", url, "--model", "m", "hi")
+    assert_usage_error(ran, "--base-url", *words, prog="outstream ask")
+    assert "sekrit" not in ran.err
+
+
+def test_an_empty_reasoning_file_is_a_usage_error(capsys, env):
+    from ..clirun import invoke
+    from .test_cli import assert_usage_error
+
+    ran = invoke(capsys, "ask", "--model", "m", "--reasoning", "", "hi")
+    assert_usage_error(ran, "--reasoning", "FILE", prog="outstream ask")

@@ -183,6 +183,44 @@ def test_a_lone_text_naming_a_file_streams_the_file_and_after_dashes_the_text(ca
     assert invoke(capsys, str(path), "too") == Ran(code=0, out=f"{path} too\n", err="")
 
 
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["-f", "{n}", "--to", "{n}"], ["--to", "-f", "emptied before it is read"]),
+        (["{n}", "--to", "{dir}/./n.md"], ["--to", "emptied"]),
+        (
+            ["hi", "--save-deltas", "{dir}/a.x", "--record", "{dir}/a.x"],
+            ["--record", "--save-deltas"],
+        ),
+        (["hi", "--to", "{dir}/a.x", "--record", "{dir}/a.x"], ["--record", "--to"]),
+    ],
+)
+def test_a_file_read_and_written_or_written_twice_is_a_usage_error(capsys, tmp_path, argv, words):
+    notes = tmp_path / "n.md"
+    notes.write_text("precious\n")
+    argv = [a.format(n=notes, dir=tmp_path) for a in argv]
+    assert_usage_error(invoke(capsys, *argv), *words)
+    assert notes.read_text() == "precious\n" and not (tmp_path / "a.x").exists()
+
+
+def test_devices_may_be_named_twice(capsys):
+    ran = invoke(capsys, "hi", "--save-deltas", "/dev/null", "--record", "/dev/null")
+    assert ran == Ran(code=0, out="hi\n", err="")
+
+
+@pytest.mark.parametrize(
+    ("flags", "words"),
+    [
+        (["--cps", "1e20"], ["--cps", "at most", "--instant"]),
+        (["--delay", "1e-20"], ["--delay", "at least"]),
+        (["--smooth", "1e12"], ["--smooth", "at most 3600"]),
+    ],
+)
+def test_pacing_beyond_what_a_clock_can_tell_apart_is_a_usage_error(capsys, flags, words):
+    # --cps 1e20 spun at 100% CPU forever: units due 1e-20 s apart are due at one time.
+    assert_usage_error(invoke(capsys, *flags, "hi"), *words)
+
+
 # --- source and output failures ---
 
 

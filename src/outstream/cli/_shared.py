@@ -1,9 +1,12 @@
-"""What the commands share: exit codes, the parser's manner, one-line errors."""
+"""What the commands share: exit codes, the parser's manner, one-line errors, and the
+checks of the output options made before anything is opened (`parsed`, `check_paths`)."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 EXIT_OK = 0
@@ -46,3 +49,87 @@ def _fail(message: str) -> None:
         sys.stderr.flush()
     except Exception:
         pass
+
+
+# Options whose value is optional, and what they mean without one.
+_OPTIONAL_VALUES = {"--smooth": "--smooth=0.5", "--wrap": "--wrap=auto"}
+
+
+def _optional_values(argv: Sequence[str]) -> list[str]:
+    """``--smooth TEXT`` means smooth pacing of TEXT, not a LAG of TEXT (and so for --wrap).
+
+    argparse would take any word after an option with an optional value as
+    that value; a word that is not a number is the text to stream.
+    """
+    args = list(argv)
+    for i, arg in enumerate(args[:-1]):
+        if arg == "--":
+            break
+        if arg in _OPTIONAL_VALUES:
+            try:
+                float(args[i + 1])
+            except ValueError:
+                if not args[i + 1].startswith("-") or args[i + 1] == "-":
+                    args[i] = _OPTIONAL_VALUES[arg]
+    return args
+
+
+def parsed(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Namespace:
+    """`argv` parsed, and the output options checked before anything is opened or created:
+    a bad value is a usage error (exit 2) that names its option."""
+    args = parser.parse_args(_optional_values(argv))
+    if not [target for target in args.to or () if target not in ("stdout", "-", "stderr")]:
+        given = [
+            option
+            for option, value in (
+                ("--encoding", args.encoding is not None),
+                ("--append", args.append),
+                ("--fsync", args.fsync),
+            )
+            if value
+        ]
+        if given:
+            parser.error(
+                f"{' and '.join(given)}: {'applies' if len(given) == 1 else 'apply'} to "
+                "files written with --to FILE, and none is given"
+            )
+    if args.encoding is not None:
+        import codecs
+
+        try:
+            text_encoding = getattr(codecs.lookup(args.encoding), "_is_text_encoding", True)
+        except LookupError:
+            text_encoding = False
+        if not text_encoding:
+            parser.error(
+                f"--encoding: {args.encoding!r} is not a text encoding Python knows "
+                "(utf-8, latin-1, cp1252...)"
+            )
+    return args
+
+
+def check_paths(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, reads: Sequence[tuple[str, str]]
+) -> None:
+    """No file is both read and written, or written twice: ``-f n.md --to n.md`` emptied
+    n.md, ``--save-deltas a --record a`` mixed two formats in one file. A usage error
+    (exit 2) before anything is opened. Devices and FIFOs (``/dev/null``) may repeat."""
+    writes = [("--to", t) for t in args.to or () if t not in ("stdout", "-", "stderr")]
+    writes += [(name, path) for name, path in (("--save-deltas", args.save_deltas),) if path]
+    writes += [(name, path) for name, path in (("--record", args.record),) if path]
+    reasoning = getattr(args, "reasoning", None)
+    if reasoning not in (None, "hide", "show", "stderr"):
+        writes.append(("--reasoning", reasoning))
+    seen: dict[str, tuple[str, bool]] = {}  # a file's real path -> who names it, read or not
+    for read, (option, path) in [*((True, r) for r in reads), *((False, w) for w in writes)]:
+        try:
+            if os.path.exists(path) and not os.path.isfile(path):
+                continue  # a device, a FIFO: not a file to lose
+        except (OSError, ValueError):
+            continue
+        key = os.path.realpath(path)
+        if key in seen:
+            first, first_read = seen[key]
+            why = "it would be emptied before it is read" if first_read else "each needs its own"
+            parser.error(f"{option} {path} is the file of {first}: {why}")
+        seen[key] = (f"{option} {path}", read)

@@ -7,8 +7,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from ._shared import _fail, command_parser
-from .stream import _add_stream_options, _positive, _stream, parsed
+from ._shared import _fail, check_paths, command_parser, parsed
+from .stream import _add_stream_options, _positive, _stream
 
 _ASK_DESCRIPTION = """\
 Ask a model through any OpenAI-compatible Chat Completions endpoint (OpenAI,
@@ -108,11 +108,16 @@ def _count(kind: str) -> Any:
 
 def ask(argv: Sequence[str]) -> int:
     import os
+    import re
 
+    from ..core.escapes import terminal_line
     from ..sources.openai_http import ChatRequest, chat_stream, safe_url, settings_from
 
     parser = build_ask_parser()
     args = parsed(parser, argv)
+    if args.reasoning is not None and not args.reasoning.strip():
+        parser.error("--reasoning: give hide, show, stderr or a FILE to write it to")
+    check_paths(parser, args, [])
     base_url, model, api_key, note = settings_from(
         os.environ, base_url=args.base_url, model=args.model, api_key=args.api_key
     )
@@ -122,14 +127,19 @@ def ask(argv: Sequence[str]) -> int:
 
     try:
         url = urlsplit(base_url)
-        web = url.scheme in ("http", "https") and bool(url.hostname)
-    except ValueError:
+        web = url.scheme in ("http", "https") and bool(url.hostname) and url.port != 0
+    except ValueError:  # a port that is no number, or out of range
         web = False
+    if web and (url.query or url.fragment):
+        parser.error(
+            "--base-url: a query or fragment (?…, #…) would end up before the endpoint's "
+            f"path; give the base URL alone, such as {safe_url(base_url)}"
+        )
     if not web:
         where = "--base-url" if args.base_url else "the base URL from the environment"
         parser.error(
             f"{where} must be an http:// or https:// URL such as http://localhost:11434/v1, "
-            f"not {safe_url(base_url) if '://' in base_url else repr(base_url)}"
+            f"not {terminal_line(repr(re.sub(r'//[^/@]*@', '//', base_url)), 200)}"  # no password
         )
     prompt = " ".join(args.prompt)
     if sys.stdin is not None and not sys.stdin.isatty():

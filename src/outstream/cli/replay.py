@@ -6,8 +6,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ._shared import EXIT_FAILED, EXIT_OK, _fail, command_parser
-from .stream import _add_stream_options, _positive, _stream, parsed
+from ._shared import EXIT_FAILED, EXIT_OK, _fail, check_paths, command_parser, parsed
+from .stream import _add_stream_options, _positive, _stream
 
 _REPLAY_DESCRIPTION = """\
 Play a recording back, with its timing.
@@ -51,6 +51,7 @@ def build_replay_parser() -> argparse.ArgumentParser:
 def replay(argv: Sequence[str]) -> int:
     parser = build_replay_parser()
     args = parsed(parser, argv)
+    check_paths(parser, args, [("FILE", args.recording)])
     return _play_recording(args, parser)
 
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from .._version import __version__
+from ..core.limits import MAX_CPS, MAX_LAG
 from ._shared import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -17,7 +18,9 @@ from ._shared import (
     EXIT_TERMINATED,
     EXIT_USAGE,
     _fail,
+    check_paths,
     command_parser,
+    parsed,
 )
 
 _DESCRIPTION = """\
@@ -67,14 +70,17 @@ exit status:
 """
 
 
-def _positive(kind: str) -> Any:
+def _positive(kind: str, least: float = 0.0, most: float = float("inf")) -> Any:
     def parse(text: str) -> float:
         try:
             value = float(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{kind} must be a number, not {text!r}") from None
+            raise argparse.ArgumentTypeError(f"must be a number, not {text!r}") from None
         if not (value > 0 and value != float("inf")):
-            raise argparse.ArgumentTypeError(f"{kind} must be a positive number, not {text!r}")
+            raise argparse.ArgumentTypeError(f"must be a positive number, not {text!r}")
+        if not least <= value <= most:
+            span = f"at most {most:g}" if value > most else f"at least {least:g}"
+            raise argparse.ArgumentTypeError(f"must be {span}, not {text!r} (--instant: no pacing)")
         return value
 
     parse.__name__ = kind
@@ -112,13 +118,18 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_stream_options(parser: argparse.ArgumentParser) -> None:
     """Pacing, text and output options: the same for streaming text and for `ask`."""
     pacing = parser.add_argument_group("pacing").add_mutually_exclusive_group()
-    pacing.add_argument("--cps", type=_positive("--cps"), metavar="N", help="units per second")
     pacing.add_argument(
-        "--delay", type=_positive("--delay"), metavar="SECONDS", help="seconds per unit"
+        "--cps", type=_positive("--cps", most=MAX_CPS), metavar="N", help="units per second"
+    )
+    pacing.add_argument(
+        "--delay",
+        type=_positive("--delay", least=1 / MAX_CPS),
+        metavar="SECONDS",
+        help="seconds per unit",
     )
     pacing.add_argument(
         "--smooth",
-        type=_positive("--smooth"),
+        type=_positive("--smooth", most=MAX_LAG),
         nargs="?",
         const=0.5,
         metavar="LAG",
@@ -285,29 +296,6 @@ def _pacer(args: argparse.Namespace) -> Any:
     return None
 
 
-# Options whose value is optional, and what they mean without one.
-_OPTIONAL_VALUES = {"--smooth": "--smooth=0.5", "--wrap": "--wrap=auto"}
-
-
-def _optional_values(argv: Sequence[str]) -> list[str]:
-    """``--smooth TEXT`` means smooth pacing of TEXT, not a LAG of TEXT (and so for --wrap).
-
-    argparse would take any word after an option with an optional value as
-    that value; a word that is not a number is the text to stream.
-    """
-    args = list(argv)
-    for i, arg in enumerate(args[:-1]):
-        if arg == "--":
-            break
-        if arg in _OPTIONAL_VALUES:
-            try:
-                float(args[i + 1])
-            except ValueError:
-                if not args[i + 1].startswith("-") or args[i + 1] == "-":
-                    args[i] = _OPTIONAL_VALUES[arg]
-    return args
-
-
 def _reasoning_writer(mode: str | None) -> tuple[Literal["hide", "show"], Any, Any]:
     """The pipeline's reasoning mode, what shows reasoning kept apart (on stderr, or in
     a file), and the file to close at the end (None).
@@ -344,40 +332,6 @@ def _reasoning_writer(mode: str | None) -> tuple[Literal["hide", "show"], Any, A
     return "hide", write, None
 
 
-def parsed(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Namespace:
-    """`argv` parsed, and the output options checked before anything is opened or created:
-    a bad value is a usage error (exit 2) that names its option."""
-    args = parser.parse_args(_optional_values(argv))
-    if not [target for target in args.to or () if target not in ("stdout", "-", "stderr")]:
-        given = [
-            option
-            for option, value in (
-                ("--encoding", args.encoding is not None),
-                ("--append", args.append),
-                ("--fsync", args.fsync),
-            )
-            if value
-        ]
-        if given:
-            parser.error(
-                f"{' and '.join(given)}: {'applies' if len(given) == 1 else 'apply'} to "
-                "files written with --to FILE, and none is given"
-            )
-    if args.encoding is not None:
-        import codecs
-
-        try:
-            text_encoding = getattr(codecs.lookup(args.encoding), "_is_text_encoding", True)
-        except LookupError:
-            text_encoding = False
-        if not text_encoding:
-            parser.error(
-                f"--encoding: {args.encoding!r} is not a text encoding Python knows "
-                "(utf-8, latin-1, cp1252...)"
-            )
-    return args
-
-
 def stream(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -393,6 +347,7 @@ def stream(argv: Sequence[str] | None) -> int:
         and os.path.isfile(args.text[0])
     ):
         args.file, args.text = args.text[0], []  # `outstream notes.md`: the file, not its name
+    check_paths(parser, args, [("-f", args.file)] if args.file not in (None, "-") else [])
     try:
         source = _source(args, parser)
     except _SourceUnavailable as exc:

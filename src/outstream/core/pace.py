@@ -32,6 +32,7 @@ from collections.abc import Iterator, Sequence
 from typing import Protocol
 
 from .graphemes import Clusters
+from .limits import MAX_CPS, MAX_LAG
 
 __all__ = ["Instant", "Pacer", "Smooth", "Typewriter"]
 
@@ -222,10 +223,15 @@ class Typewriter:
     def __init__(self, cps: float | None = None, *, delay: float | None = None) -> None:
         if (cps is None) == (delay is None):
             raise ValueError("give exactly one of cps and delay")
-        if cps is not None and not (cps > 0 and math.isfinite(cps)):
-            raise ValueError(f"cps must be a positive number, not {cps!r}")
-        if delay is not None and not (delay > 0 and math.isfinite(delay)):
-            raise ValueError(f"delay must be a positive number of seconds, not {delay!r}")
+        if cps is not None and not (0 < cps <= MAX_CPS):
+            raise ValueError(
+                f"cps must be a positive number up to {MAX_CPS:g} (faster: Instant()), not {cps!r}"
+            )
+        if delay is not None and not (delay >= 1 / MAX_CPS and math.isfinite(delay)):
+            raise ValueError(
+                f"delay must be a number of seconds from {1 / MAX_CPS:g} (shorter: Instant()), "
+                f"not {delay!r}"
+            )
         self.cps: float = cps if cps is not None else 1 / delay  # type: ignore[operator]
         self.delay = delay
         self._backlog = _Backlog()
@@ -342,8 +348,10 @@ class Smooth:
     _MIN_ROOM = 1 / 30
 
     def __init__(self, lag: float = 0.5, *, margin: float = 1.05, memory: float = 2.0) -> None:
-        if not (lag > 0 and math.isfinite(lag)):
-            raise ValueError(f"lag must be a positive number of seconds, not {lag!r}")
+        if not (0 < lag <= MAX_LAG):
+            raise ValueError(
+                f"lag must be a positive number of seconds up to {MAX_LAG:g}, not {lag!r}"
+            )
         if not margin >= 1:
             raise ValueError(f"margin must be >= 1, not {margin!r}")
         self.lag = lag

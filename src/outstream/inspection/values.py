@@ -257,7 +257,7 @@ class Inspection:
                 return [first + text]
             return textwrap.wrap(
                 text,
-                width=max(width or REPORT_WIDTH, 40),
+                width=max(width or REPORT_WIDTH, 20),
                 initial_indent=first,
                 subsequent_indent=then,
                 break_long_words=False,
