@@ -324,7 +324,11 @@ def test_a_terminal_gets_an_ascii_compatible_encoding_or_a_usage_error(tmp_path)
         from outstream.cli import main
 
         name = os.ttyname(slave)
-        assert main(["--encoding", "utf-16", "--instant", "--to", name, "hi"]) == 2
+        # A usage error before anything is opened: the file named first is not created.
+        with pytest.raises(SystemExit) as info:
+            main(["--encoding", "cp500", "--to", str(tmp_path / "g"), "--to", name, "hi"])
+        assert info.value.code == 2 and not (tmp_path / "g").exists()
+        assert main(["--encoding", "latin-1", "--instant", "--to", name, "hi"]) == 0
     finally:
         os.close(master)
         os.close(slave)

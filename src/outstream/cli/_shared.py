@@ -105,7 +105,29 @@ def parsed(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Nam
                 f"--encoding: {args.encoding!r} is not a text encoding Python knows "
                 "(utf-8, latin-1, cp1252...)"
             )
+        from ..sinks.stream import ascii_compatible
+
+        terminals = [t for t in args.to or () if _is_terminal_path(t)]
+        if terminals and not ascii_compatible(args.encoding):
+            parser.error(
+                f"--encoding {args.encoding}: not ASCII-compatible, and --to {terminals[0]} is "
+                "a terminal, which would read its bytes as other characters and controls"
+            )
     return args
+
+
+def _is_terminal_path(target: str) -> bool:
+    """Whether a --to target names a terminal device (``/dev/tty``, ``/dev/pts/3``)."""
+    if target in ("stdout", "-", "stderr"):
+        return False  # their encoding is their own (--encoding is for files)
+    try:
+        fd = os.open(target, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    except OSError:
+        return False
+    try:
+        return os.isatty(fd)
+    finally:
+        os.close(fd)
 
 
 def check_paths(
