@@ -166,6 +166,20 @@ def test_a_narrower_terminal_keeps_the_lines_above_the_last_as_drawn():
     assert region.update([], ["a b"]) == "\ra b\x1b[0m\x1b[K"
 
 
+def test_after_several_sizes_only_the_cursors_line_is_drawn_again_even_at_the_same_width():
+    """A window dragged narrower and back: the terminal reflowed the region at each
+    size, and may not have put its rows back as they were (tmux, with the region
+    taller than the screen at the narrow size): the lines above the last are left
+    as they are, although the width is the one they were drawn at."""
+    region = LiveRegion(20, 10)
+    top = ["one two three four", "five six seven eight"]
+    region.update([], [*top, "nine ten"])
+    region.resize(20, 10, several=True)
+    # Even a line above that changed is not gone back to: it stays as drawn.
+    out = region.update([], ["one two three FOUR", top[1], "nine ten eleven", "twelve"])
+    assert out == "\rnine ten eleven\x1b[0m\x1b[K\ntwelve\x1b[0m"  # not up over `top`
+
+
 # Skin tones and flags: pyte stops drawing a run at a ZWJ or VS16 (its
 # `Screen.draw` breaks on a zero-width character that does not combine), so
 # ZWJ sequences are tried in tmux (tests/e2e/test_tmux.py).

@@ -152,8 +152,14 @@ class LiveRegion:
         """Terminal rows the live region takes now."""
         return sum(self._drawn_rows)
 
-    def resize(self, width: int, height: int) -> None:
+    def resize(self, width: int, height: int, *, several: bool = False) -> None:
         """The terminal changed size; the next update draws for the new one.
+
+        `several`: it went through other sizes first (a window's edge
+        dragged), which the terminal reflowed in turn: then only the last
+        line, the cursor's own, is certainly where it was drawn, and the
+        lines above it are written for good as they are, even if the size
+        is back where it was.
 
         A terminal made narrower reflows what it shows (tmux, kitty, WezTerm,
         VTE, iTerm2, Windows Terminal, Alacritty): each line takes the rows
@@ -173,7 +179,13 @@ class LiveRegion:
         and skipped from then on like lines the region outgrew.
         """
         width, height = max(width, 1), max(height, 2)
-        if width != self.width:
+        if several and self._drawn:
+            self.width = width
+            self._drawn_rows = [self._layout(line)[1] for line in self._drawn]
+            n_kept = len(self._drawn) - 1
+            del self._drawn[:n_kept], self._drawn_rows[:n_kept]
+            self._forced += n_kept
+        elif width != self.width:
             n_old_rows = self._rows  # all on the screen, above the cursor or on its row
             self.width = width
             self._drawn_rows = [self._layout(line)[1] for line in self._drawn]

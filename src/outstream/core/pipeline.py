@@ -360,16 +360,17 @@ class Pipeline:
         """Whether this output redraws what it wrote (a Markdown live region on a terminal)."""
         return self._live is not None
 
-    def resize(self, width: int, height: int) -> None:
+    def resize(self, width: int, height: int, *, several: bool = False) -> None:
         """The terminal is now `width`×`height` cells: wrapping follows from the next line,
-        Markdown from the next block, the live region from the next frame."""
+        Markdown from the next block, the live region from the next frame (`several`:
+        after other sizes in between, see `LiveRegion.resize`)."""
         if self._wrap is not None:
             self._wrap.set_width(width)
         if self._markdown is not None:
             if self._markdown_follows:
                 self._markdown.set_width(width)
             if self._live is not None:
-                self._live.resize(width, height)
+                self._live.resize(width, height, several=several)
                 from .live import live_rows
 
                 self._markdown.live_lines = live_rows(height)

@@ -101,6 +101,7 @@ class Lane:
         self._last_size = size() if size is not None else None  # the size drawn for
         self._seen_size = self._last_size  # the size read last
         self._settles_at: float | None = None  # frames wait until then: the size is changing
+        self._several = False  # more than one size came while it was changing
         self.finished = False
         self.reader_gone = False
         self.structured = False  # the source sent a model's stream objects
@@ -170,19 +171,23 @@ class Lane:
             if not self.pipeline.redraws:
                 self._resized(now, size)
                 return False
+            # A second size before the first settled: the terminal reflowed
+            # the region more than once, and maybe back (see LiveRegion.resize).
+            self._several = self._settles_at is not None
             self._settles_at = now + self.SETTLE
         if self._settles_at is None:
             return False
         if now < self._settles_at:
             return True
         self._settles_at = None
-        if size != self._last_size:
-            self._resized(now, size)
+        if size != self._last_size or self._several:
+            self._resized(now, size, several=self._several)
+        self._several = False
         return False
 
-    def _resized(self, now: float, size: tuple[int, int]) -> None:
+    def _resized(self, now: float, size: tuple[int, int], *, several: bool = False) -> None:
         self._last_size = size
-        self.pipeline.resize(*size)
+        self.pipeline.resize(*size, several=several)
         if self.cast is not None:
             self.cast.resize(now, *size)
 
