@@ -137,8 +137,10 @@ def check_paths(
     n.md, ``--save-deltas a --record a`` mixed two formats in one file. A usage error
     (exit 2) before anything is opened. Devices and FIFOs (``/dev/null``) may repeat."""
     writes = [("--to", t) for t in args.to or () if t not in ("stdout", "-", "stderr")]
-    writes += [(name, path) for name, path in (("--save-deltas", args.save_deltas),) if path]
-    writes += [(name, path) for name, path in (("--record", args.record),) if path]
+    if args.save_deltas:
+        writes.append(("--save-deltas", args.save_deltas))
+    if args.record:
+        writes.append(("--record", args.record))
     reasoning = getattr(args, "reasoning", None)
     if reasoning not in (None, "hide", "show", "stderr"):
         writes.append(("--reasoning", reasoning))
