@@ -34,6 +34,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("drive: the loops", ("outstream.drive",)),
     ("options and plans", ("outstream.options", "outstream.plan")),
     ("api: stream, astream, Writer", ("outstream.api",)),
+    ("relay: publish, follow", ("outstream.relay",)),
     ("inspection", ("outstream.inspection",)),
     ("cli", ("outstream.cli", "outstream.__main__")),
     ("the package and its testing kit", ("outstream", "outstream.testing")),

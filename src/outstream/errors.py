@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["DecodeError", "OutstreamError", "SinkError", "SourceError", "UsageError"]
+__all__ = [
+    "DecodeError",
+    "OutstreamError",
+    "RelayError",
+    "SinkError",
+    "SourceError",
+    "StreamExists",
+    "StreamNotFound",
+    "UsageError",
+]
 
 
 class OutstreamError(Exception):
@@ -43,3 +52,15 @@ class SinkError(OutstreamError):
 
 class UsageError(OutstreamError):
     """A bad option or combination of options."""
+
+
+class RelayError(OutstreamError):
+    """The stream log failed: its server cannot be reached, or a stream is not as asked."""
+
+
+class StreamNotFound(RelayError):
+    """No stream has this id in the log: never published, or expired."""
+
+
+class StreamExists(RelayError):
+    """A stream with this id is in the log already (publish under a new id)."""

@@ -87,8 +87,28 @@ def build_ask_parser() -> argparse.ArgumentParser:
         "written to FILE as it comes (default: stderr on a terminal, hidden otherwise); "
         "it goes through --escapes as the answer does",
     )
+    publishing = parser.add_argument_group("publishing (one answer, many readers)")
+    publishing.add_argument(
+        "--publish",
+        nargs="?",
+        const="",
+        default=None,
+        type=_stream_id,
+        metavar="ID",
+        help="show the answer and publish it to the stream log in Redis, as stream ID (default: "
+        "a random id, said on stderr); 'outstream follow ID' shows it anywhere",
+    )
+    publishing.add_argument(
+        "--redis", metavar="URL", help="the stream log (default: $OUTSTREAM_REDIS_URL)"
+    )
     _add_stream_options(parser)
     return parser
+
+
+def _stream_id(text: str) -> str:
+    from .relay import _stream_id as checked
+
+    return checked(text) if text else text
 
 
 def _count(kind: str) -> Any:
@@ -166,6 +186,14 @@ def ask(argv: Sequence[str]) -> int:
     )
     if args.markdown is None:  # an answer is Markdown: render it on a terminal
         args.markdown = sys.stdout is not None and sys.stdout.isatty()
-    return _stream(
-        args, chat_stream(request), describe=f"outstream ask, {safe_url(base_url)}", model=model
-    )
+    describe = f"outstream ask, {safe_url(base_url)}"
+    source: Any = chat_stream(request)
+    tap = None
+    if args.publish is not None:
+        from .relay import exit_published, published
+
+        tap = published(args, parser, source, model=model, describe=describe)
+        _fail(f"publishing as stream {tap.id}: outstream follow {tap.id}")
+        source = tap
+    code = _stream(args, source, describe=describe, model=model)
+    return code if tap is None else exit_published(tap, code)

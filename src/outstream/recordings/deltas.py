@@ -26,13 +26,16 @@ from __future__ import annotations
 
 import os
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import SourceError
 from ..events import Batch, Failed, Finish, Other, Reasoning, Usage
 from ._jsonl import JsonLines, records, seconds, shown
 
-__all__ = ["FORMAT", "VERSION", "DeltaRecorder", "read_deltas"]
+if TYPE_CHECKING:
+    from ..core.utf8 import Utf8Decoder
+
+__all__ = ["FORMAT", "VERSION", "DeltaRecorder", "item_of", "read_deltas", "record_of"]
 
 FORMAT = "outstream-deltas"
 VERSION = 1
@@ -60,7 +63,7 @@ def read_deltas(path: str | os.PathLike[str]) -> tuple[list[tuple[float, object]
         if "end" in record:
             end = last_t
             break
-        script.append((last_t, _item(record, where)))
+        script.append((last_t, item_of(record, where)))
         if isinstance(script[-1][1], BaseException):
             end = last_t
             break
@@ -76,7 +79,13 @@ def _count(value: object, where: str, name: str) -> int | None:
     )
 
 
-def _item(record: dict[str, Any], where: str) -> object:
+def item_of(record: dict[str, Any], where: str) -> object:
+    """What a line (or a stream log's entry) stands for: text, a side event, or the
+    `SourceError` an ``error`` line reports.
+
+    Raises:
+        SourceError: the record is none of the kinds (`where` says where it was).
+    """
     if isinstance(text := record.get("text"), str):
         return text
     if isinstance(text := record.get("reasoning"), str):
@@ -101,6 +110,35 @@ def _item(record: dict[str, Any], where: str) -> object:
     raise SourceError(
         f"{where}: an event needs one of text, reasoning, usage, other, finish, error, end"
     )
+
+
+def record_of(chunk: object, decoder: Utf8Decoder) -> dict[str, Any] | None:
+    """A delta as a line's record, without its time (None: nothing to record).
+
+    Bytes are decoded by `decoder` (which holds a character split between
+    chunks); a provider's object in `Other` keeps its kind only.
+    """
+    import json
+
+    if isinstance(chunk, bytes | bytearray):
+        chunk = decoder.feed(bytes(chunk))
+    if isinstance(chunk, str):
+        return {"text": chunk} if chunk else None
+    if isinstance(chunk, Reasoning):
+        return {"reasoning": chunk.text}
+    if isinstance(chunk, Usage):
+        return {"usage": {k: v for k, v in asdict(chunk).items() if v is not None}}
+    if isinstance(chunk, Finish):
+        return {"finish": chunk.reason}
+    if isinstance(chunk, Other):
+        record: dict[str, Any] = {"other": chunk.kind}
+        try:
+            json.dumps(chunk.value)
+        except (TypeError, ValueError):
+            return record  # a provider's object: its kind is kept
+        record["value"] = chunk.value
+        return record
+    return None
 
 
 class DeltaRecorder:
@@ -161,27 +199,7 @@ class DeltaRecorder:
         self._out.write(records)
 
     def _record(self, chunk: object) -> dict[str, Any] | None:
-        import json
-
-        if isinstance(chunk, bytes | bytearray):
-            chunk = self._decoder.feed(bytes(chunk))
-        if isinstance(chunk, str):
-            return {"text": chunk} if chunk else None
-        if isinstance(chunk, Reasoning):
-            return {"reasoning": chunk.text}
-        if isinstance(chunk, Usage):
-            return {"usage": {k: v for k, v in asdict(chunk).items() if v is not None}}
-        if isinstance(chunk, Finish):
-            return {"finish": chunk.reason}
-        if isinstance(chunk, Other):
-            record: dict[str, Any] = {"other": chunk.kind}
-            try:
-                json.dumps(chunk.value)
-            except (TypeError, ValueError):
-                return record  # a provider's object: its kind is kept
-            record["value"] = chunk.value
-            return record
-        return None
+        return record_of(chunk, self._decoder)
 
     def _t(self, t: float) -> float:
         # Arrival times never go backwards in the file, whatever the sources' clocks did.

@@ -13,7 +13,8 @@ The kit, one concept a module: `clock` (`VirtualClock`), `sinks`
 (`MemorySink`, the `check_sink` conformance suite), `pty` (`run_in_pty`);
 `ScriptedSource` is the replay's (`outstream.sources.replay`). The loopback
 LLM server is the package `llm_server`; its names here (`LLMServer`,
-`LLMScript`, `Ending`, `RecordedRequest`) are imported on first use.
+`LLMScript`, `Ending`, `RecordedRequest`) are imported on first use, as is
+`RedisServer` (`redis_server`: a real ``redis-server`` for the stream log).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from .terminal import PtyResult, run_in_pty
 if TYPE_CHECKING:
     from .llm_server import Ending, LLMServer, RecordedRequest
     from .llm_server import Script as LLMScript
+    from .redis_server import RedisServer
 
 __all__ = [
     "Ending",
@@ -38,6 +40,7 @@ __all__ = [
     "Output",
     "PtyResult",
     "RecordedRequest",
+    "RedisServer",
     "ScriptedSource",
     "VirtualClock",
     "check_sink",
@@ -48,22 +51,23 @@ for _obj in (MemorySink, Output, PtyResult, VirtualClock, check_sink, run_in_pty
     _obj.__module__ = __name__  # reprs show the public path, as the package's own names do
 del _obj
 
-# The loopback LLM server's names, by their names there. They are imported on
-# first use (PEP 562): a test that needs a clock or a sink does not import an
-# HTTP server and four wire formats.
-_LLM_SERVER_NAMES = {
-    "Ending": "Ending",
-    "LLMScript": "Script",
-    "LLMServer": "LLMServer",
-    "RecordedRequest": "RecordedRequest",
+# The servers' names: where each lives, and its name there. They are imported
+# on first use (PEP 562): a test that needs a clock or a sink does not import
+# an HTTP server and four wire formats.
+_SERVER_NAMES = {
+    "Ending": (".llm_server", "Ending"),
+    "LLMScript": (".llm_server", "Script"),
+    "LLMServer": (".llm_server", "LLMServer"),
+    "RecordedRequest": (".llm_server", "RecordedRequest"),
+    "RedisServer": (".redis_server", "RedisServer"),
 }
 
 
 def __getattr__(name: str) -> Any:
-    home_name = _LLM_SERVER_NAMES.get(name)
-    if home_name is None:
+    home = _SERVER_NAMES.get(name)
+    if home is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    obj = getattr(importlib.import_module(".llm_server", __name__), home_name)
+    obj = getattr(importlib.import_module(home[0], __name__), home[1])
     globals()[name] = obj
     return obj
 

@@ -1,0 +1,259 @@
+"""``outstream publish``, ``outstream follow ID`` and ``outstream cancel ID``: one answer,
+many readers, through a stream log in Redis; and what ``ask --publish`` adds to ``ask``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from ._shared import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    _fail,
+    check_paths,
+    command_parser,
+    parsed,
+)
+from .stream import _add_stream_options, _source, _SourceUnavailable, _stream
+
+_WHERE = """\
+the log:
+  --redis URL, then OUTSTREAM_REDIS_URL: redis://[:PASSWORD@]HOST:PORT/DB
+  (rediss:// for TLS; Valkey works the same). The password is never printed.
+  Publishing and following across processes need it: without it there is no
+  log another process can read.
+"""
+
+_PUBLISH_DESCRIPTION = """\
+Publish text to the stream log, for any number of readers anywhere
+('outstream follow ID'). Prints the stream's id first, then reads TEXT,
+-f FILE or standard input to its end, appending as it comes (at most 60
+appends a second). The stream ends with an end entry, or an error entry if
+the input failed: a reader never waits for a lost message.
+"""
+
+_PUBLISH_EPILOG = f"""\
+{_WHERE}
+examples:
+  export OUTSTREAM_REDIS_URL=redis://localhost:6379
+  llm "explain DNS" | outstream publish                 prints an id, then publishes
+  outstream publish --id demo -f answer.md               under an id of your choosing
+  outstream follow demo -m                               in another terminal
+
+exit status:
+  0 published to its end, 1 the log could not be reached, the input failed or
+  a reader cancelled the stream (one line on stderr), 2 usage error,
+  130 interrupted (the stream ends with an error entry).
+"""
+
+_FOLLOW_DESCRIPTION = """\
+Show a stream published anywhere ('outstream publish', 'outstream ask
+--publish'), with the usual pacing, Markdown and stats: what it has so far,
+then live until its end. A finished stream can be followed again until it
+expires. A dropped connection to Redis is retried, and the stream goes on
+from the last entry shown: no gap, no duplicate.
+"""
+
+_FOLLOW_EPILOG = f"""\
+{_WHERE}
+examples:
+  outstream follow 3f9c…e1 -m                 Markdown, from the start
+  outstream follow 3f9c…e1 --from-now         only what is still to come
+  outstream follow 3f9c…e1 --instant --to answer.md
+
+exit status:
+  0 the stream ended, 1 it failed, was cancelled, its producer is gone, it was
+  not found, or Redis could not be reached (one line on stderr; what arrived
+  stays shown), 2 usage error, 130 interrupted.
+"""
+
+_CANCEL_DESCRIPTION = """\
+Ask the producer of a stream to stop. It stops between two entries (within
+a few seconds if it is waiting on its model), and the stream ends with an
+error entry saying it was cancelled. Closing a reader never cancels.
+"""
+
+_CANCEL_EPILOG = f"""\
+{_WHERE}
+exit status:
+  0 asked (the producer stops), 1 no such stream or Redis could not be
+  reached, 2 usage error.
+"""
+
+
+def _add_log_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--redis",
+        metavar="URL",
+        default=None,
+        help="the stream log in Redis (default: $OUTSTREAM_REDIS_URL)",
+    )
+
+
+def _stream_id(text: str) -> str:
+    from ..relay.log import valid_id
+
+    if not valid_id(text):
+        raise argparse.ArgumentTypeError(
+            f"not a stream id: {text!r} (1 to 128 letters, digits, '-', '_' or '.')"
+        )
+    return text
+
+
+def open_redis_log(parser: argparse.ArgumentParser, url: str | None, what: str) -> Any:
+    """The Redis log the options name; a usage error (exit 2) without one."""
+    from ..errors import UsageError
+
+    url = url or os.environ.get("OUTSTREAM_REDIS_URL") or None
+    if url is None:
+        parser.error(
+            f"{what} across processes needs Redis: give --redis URL or set "
+            "OUTSTREAM_REDIS_URL (e.g. redis://localhost:6379)"
+        )
+    from ..relay.redis_log import RedisLog
+
+    try:
+        return RedisLog(url)
+    except UsageError as exc:
+        parser.error(f"--redis: {exc}")
+
+
+# --- publish ---
+
+
+def build_publish_parser() -> argparse.ArgumentParser:
+    parser = command_parser("outstream publish", _PUBLISH_DESCRIPTION, _PUBLISH_EPILOG)
+    parser.add_argument("text", nargs="*", metavar="TEXT", help="text to publish ('-': stdin)")
+    parser.add_argument("-f", "--file", metavar="FILE", help="publish FILE ('-': stdin)")
+    parser.add_argument("--id", type=_stream_id, help="the stream's id (default: a random one)")
+    parser.add_argument("--model", metavar="M", help="the model, kept in the stream's description")
+    _add_log_option(parser)
+    return parser
+
+
+def publish(argv: Sequence[str]) -> int:
+    from ..errors import RelayError
+    from ..relay import StreamCancelled, new_id
+    from ..relay import publish as publish_to
+
+    parser = build_publish_parser()
+    args = parser.parse_args(argv)
+    log = open_redis_log(parser, args.redis, "publishing")
+    try:
+        source = _source(args, parser)
+    except _SourceUnavailable as exc:
+        _fail(str(exc))
+        return EXIT_FAILED
+    id = args.id or new_id()
+    describe = "standard input" if args.file in (None, "-") and not args.text else "text"
+    try:
+        publish_to(source, log, id, model=args.model, describe=describe, on_created=_say)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except StreamCancelled:
+        _fail(f"stream {id} was cancelled by a reader: publishing stopped")
+        return EXIT_FAILED
+    except RelayError as exc:
+        _fail(str(exc))
+        return EXIT_FAILED
+    except Exception as exc:  # the input failed: the stream says so, and so do we
+        _fail(f"the input failed: {type(exc).__name__}: {exc}")
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _say(line: str) -> None:
+    """A line on stdout at once (the id, which a script reads before the end)."""
+    try:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+# --- follow ---
+
+
+def build_follow_parser() -> argparse.ArgumentParser:
+    parser = command_parser("outstream follow", _FOLLOW_DESCRIPTION, _FOLLOW_EPILOG)
+    parser.add_argument("id", type=_stream_id, metavar="ID", help="the stream to show")
+    where = parser.add_argument_group("where to start")
+    start = where.add_mutually_exclusive_group()
+    start.add_argument("--from-now", action="store_true", help="only the entries still to come")
+    start.add_argument("--after", metavar="ENTRY", help="the entries after entry id ENTRY")
+    _add_log_option(parser)
+    _add_stream_options(parser)
+    return parser
+
+
+def follow(argv: Sequence[str]) -> int:
+    from ..relay import follow_text
+    from ..relay.redis_log import shown_url
+
+    parser = build_follow_parser()
+    args = parsed(parser, argv)
+    check_paths(parser, args, [])
+    log = open_redis_log(parser, args.redis, "following")
+    if args.markdown is None:
+        args.markdown = False
+    source = follow_text(log, args.id, after=args.after, from_now=args.from_now)
+    return _stream(args, source, describe=f"stream {args.id} at {shown_url(log.url)}")
+
+
+# --- cancel ---
+
+
+def build_cancel_parser() -> argparse.ArgumentParser:
+    parser = command_parser("outstream cancel", _CANCEL_DESCRIPTION, _CANCEL_EPILOG)
+    parser.add_argument("id", type=_stream_id, metavar="ID", help="the stream to stop")
+    _add_log_option(parser)
+    return parser
+
+
+def cancel(argv: Sequence[str]) -> int:
+    from ..errors import RelayError
+    from ..relay import cancel as cancel_stream
+
+    parser = build_cancel_parser()
+    args = parser.parse_args(argv)
+    log = open_redis_log(parser, args.redis, "cancelling")
+    try:
+        producing = cancel_stream(log, args.id)
+    except RelayError as exc:
+        _fail(str(exc))
+        return EXIT_FAILED
+    if not producing:
+        _fail(f"stream {args.id} has no producer at work (it ended, or its producer is gone)")
+    return EXIT_OK
+
+
+# --- ask --publish ---
+
+
+def published(
+    args: argparse.Namespace, parser: argparse.ArgumentParser, source: Any, **kw: Any
+) -> Any:
+    """The source `ask --publish` shows, tapped to the log."""
+    from ..relay import new_id
+    from ..relay.tap import Tap
+
+    log = open_redis_log(parser, args.redis, "--publish")
+    id = args.publish or new_id()
+    return Tap(source, log, id, **kw)
+
+
+def exit_published(tap: Any, code: int) -> int:
+    """After `ask --publish` showed the answer: wait for the log, say how it went."""
+    from ..errors import RelayError
+
+    tap.wait(timeout=30.0)
+    error = tap.error
+    # The source's own failure was said already, by the display.
+    if error is not None and isinstance(error, RelayError):
+        _fail(f"publishing stream {tap.id} failed: {error}")
+        return EXIT_FAILED if code == EXIT_OK else code
+    return code

@@ -1,0 +1,329 @@
+"""The stream log in Redis Streams (or Valkey): readers in any process, on any machine.
+
+Theory of operation. A stream ``ID`` has five keys, all with the hash tag
+``{ID}`` so that Redis Cluster keeps them on one node (the scripts below
+touch several at once):
+
+- ``outstream:{ID}:log`` — a Redis stream, one entry per event, fields
+  ``n`` (its number, from 1) and ``e`` (the event as one JSON object, the
+  ``--save-deltas`` vocabulary), trimmed with ``MAXLEN ~``;
+- ``outstream:{ID}:text`` — the text so far (``APPEND``), for a reader
+  whose place was trimmed away;
+- ``outstream:{ID}:meta`` — a hash: the stream's description, the
+  producer's last append (``seq``) and the entries' count (``n``); it marks
+  that the stream exists;
+- ``outstream:{ID}:lease`` — the producer's owner token, with a short TTL
+  (``PX``) renewed by every append and between appends;
+- ``outstream:{ID}:cancel`` — set by `cancel`, seen by the producer.
+
+Each append is one Lua script (one round trip, atomic): check the lease's
+token and the cancel flag, skip an append already written (a retry after a
+dropped connection), ``XADD`` the entries, ``APPEND`` their text, renew
+the lease and every key's TTL. A reader reads the backlog with ``XRANGE``
+and then waits with ``XREAD BLOCK`` from the last id it has: one log, so
+nothing falls between replay and live.
+
+redis-py's asyncio client is made per event loop (its connections belong
+to the loop that opened them), so one `RedisLog` serves the sync wrappers
+and any loop. Connection failures become `Unreachable`, which publishers
+and followers retry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..errors import RelayError, StreamExists, StreamNotFound
+from .log import (
+    DEFAULT_LEASE,
+    DEFAULT_MAXLEN,
+    DEFAULT_TTL,
+    Entry,
+    LeaseLost,
+    Snapshot,
+    Unreachable,
+)
+
+__all__ = ["RedisLog", "shown_url"]
+
+
+_CREATE = """
+if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[5])
+redis.call('SET', KEYS[4], ARGV[1], 'PX', ARGV[2])
+redis.call('HSET', KEYS[3], 'meta', ARGV[4], 'seq', 0, 'n', 0)
+redis.call('EXPIRE', KEYS[3], ARGV[3])
+return 1
+"""
+
+# KEYS: log, text, meta, lease, cancel
+# ARGV: owner, seq, final, lease ms, ttl s, maxlen, then (event JSON, its text) pairs
+# Returns {lost, cancelled}.
+_APPEND = """
+if redis.call('GET', KEYS[4]) ~= ARGV[1] then return {1, 0} end
+local cancelled = redis.call('EXISTS', KEYS[5])
+if tonumber(ARGV[2]) <= tonumber(redis.call('HGET', KEYS[3], 'seq') or '0') then
+  return {0, cancelled}
+end
+if cancelled == 1 and ARGV[3] ~= '1' then return {0, 1} end
+local n = tonumber(redis.call('HGET', KEYS[3], 'n') or '0')
+for i = 7, #ARGV, 2 do
+  n = n + 1
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[6], '*', 'n', n, 'e', ARGV[i])
+  if ARGV[i + 1] ~= '' then redis.call('APPEND', KEYS[2], ARGV[i + 1]) end
+end
+redis.call('HSET', KEYS[3], 'seq', ARGV[2], 'n', n)
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+redis.call('EXPIRE', KEYS[2], ARGV[5])
+redis.call('EXPIRE', KEYS[3], ARGV[5])
+if ARGV[3] == '1' then
+  redis.call('DEL', KEYS[4])
+else
+  redis.call('PEXPIRE', KEYS[4], ARGV[4])
+end
+return {0, cancelled}
+"""
+
+# KEYS: lease, cancel; ARGV: owner, lease ms. Returns -1 (lost) or whether cancelled.
+_RENEW = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return redis.call('EXISTS', KEYS[2])
+"""
+
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+"""
+
+# KEYS: log, text, meta, lease. Returns false (no stream) or {text, last entry, meta, producing}.
+_SNAPSHOT = """
+if redis.call('EXISTS', KEYS[3]) == 0 then return false end
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+return {redis.call('GET', KEYS[2]) or '', last, redis.call('HGET', KEYS[3], 'meta') or '{}',
+        redis.call('EXISTS', KEYS[4])}
+"""
+
+# KEYS: meta, lease, cancel; ARGV: ttl s. Returns -1 (no stream) or whether it was producing.
+_CANCEL = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+redis.call('SET', KEYS[3], '1', 'EX', ARGV[1])
+return redis.call('EXISTS', KEYS[2])
+"""
+
+
+def shown_url(url: str) -> str:
+    """`url` without its password (and user), to be shown."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if parts.port is not None:
+            host = f"{host}:{parts.port}"
+        return urlunsplit((parts.scheme, host, parts.path, "", ""))
+    except ValueError:
+        return "the Redis URL"
+
+
+class RedisLog:
+    """Streams kept in Redis Streams: any process that reaches the server follows them.
+
+    Args:
+        url: ``redis://[:password@]host:port/db``, ``rediss://`` for TLS,
+            ``unix:///path.sock``. Never shown with its password.
+        prefix: the keys' first part (``outstream:{ID}:log``).
+        lease, ttl, maxlen: see `log.DEFAULT_LEASE`, `log.DEFAULT_TTL`,
+            `log.DEFAULT_MAXLEN`.
+
+    Raises:
+        UsageError: redis-py is not installed (``pip install "outstream[redis]"``),
+            or `url` is not a Redis URL.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "outstream",
+        lease: float = DEFAULT_LEASE,
+        ttl: float = DEFAULT_TTL,
+        maxlen: int = DEFAULT_MAXLEN,
+    ) -> None:
+        from ..errors import UsageError
+
+        try:
+            import redis.asyncio  # noqa: F401
+        except ImportError:
+            raise UsageError(
+                'the Redis log needs redis-py: pip install "outstream[redis]"'
+            ) from None
+        if not url.startswith(("redis://", "rediss://", "unix://")):
+            raise UsageError(
+                f"not a Redis URL: {shown_url(url)!r} (redis://HOST:PORT, rediss://…, unix://PATH)"
+            )
+        self.url = url
+        self.prefix = prefix
+        self.lease = lease
+        self.ttl = ttl
+        self.maxlen = maxlen
+        self._clients: dict[asyncio.AbstractEventLoop, Any] = {}
+
+    def __repr__(self) -> str:
+        return f"RedisLog({shown_url(self.url)!r})"
+
+    # --- connections ---
+
+    def _client(self) -> Any:
+        import redis.asyncio
+
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            for old in [old for old in self._clients if old.is_closed()]:
+                del self._clients[old]
+            client = redis.asyncio.Redis.from_url(self.url, decode_responses=True)
+            self._clients[loop] = client
+        return client
+
+    async def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        import redis.exceptions
+
+        try:
+            return await getattr(self._client(), method)(*args, **kwargs)
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
+            raise Unreachable(f"cannot reach Redis at {shown_url(self.url)}: {_why(exc)}") from None
+        except redis.exceptions.ResponseError as exc:
+            raise RelayError(f"Redis at {shown_url(self.url)} refused: {exc}") from None
+
+    async def _script(self, script: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
+        return await self._call("eval", script, len(keys), *keys, *args)
+
+    def _keys(self, id: str, *names: str) -> list[str]:
+        return [f"{self.prefix}:{{{id}}}:{name}" for name in names]
+
+    async def aclose(self) -> None:
+        loop = asyncio.get_running_loop()
+        client = self._clients.pop(loop, None)
+        if client is not None:
+            await client.aclose()
+
+    async def ping(self) -> None:
+        """Check that the server answers.
+
+        Raises:
+            Unreachable: it does not.
+        """
+        await self._call("ping")
+
+    # --- the producer ---
+
+    async def create(self, id: str, owner: str, meta: Mapping[str, Any]) -> None:
+        keys = self._keys(id, "log", "text", "meta", "lease", "cancel")
+        made = await self._script(
+            _CREATE, keys, [owner, _ms(self.lease), _s(self.ttl), json.dumps(dict(meta))]
+        )
+        if not made:
+            raise StreamExists(f"a stream {id} exists already: publish under another id")
+
+    async def append(
+        self, id: str, owner: str, seq: int, records: Sequence[Mapping[str, Any]], *,
+        final: bool = False,
+    ) -> bool:  # fmt: skip
+        from ..recordings._jsonl import json_line
+
+        args: list[Any] = [
+            owner, seq, 1 if final else 0, _ms(self.lease), _s(self.ttl), self.maxlen,
+        ]  # fmt: skip
+        for record in records:
+            text = record.get("text")
+            args += [json_line(record), text if isinstance(text, str) else ""]
+        lost, cancelled = await self._script(
+            _APPEND, self._keys(id, "log", "text", "meta", "lease", "cancel"), args
+        )
+        if lost:
+            raise LeaseLost(f"the producer's lease on stream {id} is lost")
+        return not cancelled
+
+    async def renew(self, id: str, owner: str) -> bool:
+        answer = await self._script(
+            _RENEW, self._keys(id, "lease", "cancel"), [owner, _ms(self.lease)]
+        )
+        if answer == -1:
+            raise LeaseLost(f"the producer's lease on stream {id} is lost")
+        return not answer
+
+    async def release(self, id: str, owner: str) -> None:
+        await self._script(_RELEASE, self._keys(id, "lease"), [owner])
+
+    # --- readers ---
+
+    async def number(self, id: str, entry_id: str) -> int | None:
+        key = self._keys(id, "log")[0]
+        raw = await self._call("xrange", key, entry_id, entry_id, 1)
+        return _entry(*raw[0]).n if raw else None
+
+    async def read(
+        self, id: str, after: str | None, *, count: int = 1000, block: float | None = None
+    ) -> list[Entry]:
+        key = self._keys(id, "log")[0]
+        raw = await self._call("xrange", key, "-" if after is None else f"({after}", "+", count)
+        if not raw:
+            if not await self._call("exists", self._keys(id, "meta")[0]):
+                raise StreamNotFound(f"no stream {id}: never published, or expired")
+            if block:
+                answer = await self._call(
+                    "xread", {key: after or "0-0"}, count=count, block=max(1, _ms(block))
+                )
+                raw = answer[0][1] if answer else []
+        return [_entry(entry_id, fields) for entry_id, fields in raw]
+
+    async def snapshot(self, id: str) -> Snapshot:
+        answer = await self._script(_SNAPSHOT, self._keys(id, "log", "text", "meta", "lease"), [])
+        if not answer:
+            raise StreamNotFound(f"no stream {id}: never published, or expired")
+        text, last, meta, producing = answer
+        entry = _entry(*last[0]) if last else None
+        return Snapshot(
+            text=text,
+            last_id=None if entry is None else entry.id,
+            last_n=0 if entry is None else entry.n,
+            producing=bool(producing),
+            final=entry is not None and entry.final,
+            meta=json.loads(meta),
+        )
+
+    async def cancel(self, id: str) -> bool:
+        answer = await self._script(
+            _CANCEL, self._keys(id, "meta", "lease", "cancel"), [_s(self.ttl)]
+        )
+        if answer == -1:
+            raise StreamNotFound(f"no stream {id}: never published, or expired")
+        return bool(answer)
+
+
+def _entry(entry_id: str, fields: Mapping[str, str]) -> Entry:
+    try:
+        record = json.loads(fields["e"])
+        n = int(fields["n"])
+    except (KeyError, ValueError):
+        raise RelayError(f"entry {entry_id} is not one outstream wrote") from None
+    if not isinstance(record, dict):
+        raise RelayError(f"entry {entry_id} is not one outstream wrote")
+    return Entry(entry_id, n, record)
+
+
+def _ms(seconds: float) -> int:
+    return max(1, round(seconds * 1000))
+
+
+def _s(seconds: float) -> int:
+    return max(1, round(seconds))
+
+
+def _why(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text.rstrip(".")
