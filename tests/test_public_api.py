@@ -27,6 +27,7 @@ def test_all_is_sorted_and_complete() -> None:
         "plan",
         "recordings",
         "sinks",
+        "relay",
         "sources",
         "testing",
     }

@@ -62,6 +62,13 @@ commands:
                   the layers of a stream (TextIOWrapper, BufferedWriter,
                   FileIO, the fd) and what outstream does with it, and why.
                   ('outstream -- inspect' streams the word itself.)
+  outstream publish [TEXT | -f FILE | -] [--id ID] [--redis URL]
+  outstream follow ID [--from-now] [--redis URL] [options]
+  outstream cancel ID [--redis URL]
+                  one answer, many readers: publish a stream to a log in
+                  Redis, show it live anywhere (any number of readers,
+                  resuming after a dropped connection), stop its producer.
+                  'outstream ask ... --publish' shows an answer and publishes it.
 
 exit status:
   0 done (also when the reader went away, e.g. '| head'), 1 the source or

@@ -286,7 +286,10 @@ class RedisLog:
         if not answer:
             raise StreamNotFound(f"no stream {id}: never published, or expired")
         text, last, meta, producing = answer
-        entry = _entry(*last[0]) if last else None
+        # (A script's answer is not parsed as XRANGE's is: the fields come as a flat list.)
+        entry = (
+            _entry(last[0][0], dict(zip(*[iter(last[0][1])] * 2, strict=True))) if last else None
+        )
         return Snapshot(
             text=text,
             last_id=None if entry is None else entry.id,
