@@ -278,3 +278,18 @@ def wait_text(redis_url: str, id: str, text: str) -> None:
             await log.aclose()
 
     asyncio.run(asyncio.wait_for(until(), 20))
+
+
+def test_many_followers_wait_at_once_in_one_process(redis_url):
+    """Each follower waiting in XREAD BLOCK holds a connection of its own; redis-py
+    caps a pool at 100 by default, and the 101st wait failed as "Unreachable"."""
+
+    async def main() -> list[list[object]]:
+        log = RedisLog(redis_url)
+        try:
+            await log.create("many", "owner", {})
+            return await asyncio.gather(*(log.read("many", None, block=0.3) for _ in range(150)))
+        finally:
+            await log.aclose()
+
+    assert asyncio.run(main()) == [[]] * 150

@@ -115,6 +115,9 @@ return redis.call('EXISTS', KEYS[2])
 """
 
 
+_MAX_CONNECTIONS = 2**31  # as good as none (redis-py's default before its cap of 100)
+
+
 def shown_url(url: str) -> str:
     """`url` without its password (and user), to be shown."""
     from urllib.parse import urlsplit, urlunsplit
@@ -185,7 +188,13 @@ class RedisLog:
         if client is None:
             for old in [old for old in self._clients if old.is_closed()]:
                 del self._clients[old]
-            client = redis.asyncio.Redis.from_url(self.url, decode_responses=True)
+            # Every follower waiting in XREAD BLOCK holds a connection of its own;
+            # redis-py (8.1) caps a pool at 100 by default and refuses the next
+            # with MaxConnectionsError, a ConnectionError, which would read as
+            # Unreachable. The URL's ?max_connections= still sets a cap.
+            client = redis.asyncio.Redis.from_url(
+                self.url, decode_responses=True, max_connections=_MAX_CONNECTIONS
+            )
             self._clients[loop] = client
         return client
 
