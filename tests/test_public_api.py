@@ -26,8 +26,8 @@ def test_all_is_sorted_and_complete() -> None:
         "options",
         "plan",
         "recordings",
-        "sinks",
         "relay",
+        "sinks",
         "sources",
         "testing",
     }

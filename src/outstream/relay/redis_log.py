@@ -119,17 +119,10 @@ _MAX_CONNECTIONS = 2**31  # as good as none (redis-py's default before its cap o
 
 
 def shown_url(url: str) -> str:
-    """`url` without its password (and user), to be shown."""
-    from urllib.parse import urlsplit, urlunsplit
+    """`url` without its user, password, query and fragment, to be shown."""
+    from ..sources.openai_http import safe_url
 
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        if parts.port is not None:
-            host = f"{host}:{parts.port}"
-        return urlunsplit((parts.scheme, host, parts.path, "", ""))
-    except ValueError:
-        return "the Redis URL"
+    return safe_url(url)
 
 
 class RedisLog:
