@@ -13,7 +13,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from outstream.errors import StreamNotFound
 from outstream.relay import RedisLog, afollow, follow_text, new_id, publish
 from outstream.relay.log import Unreachable
 from outstream.testing import RedisServer
@@ -38,19 +37,23 @@ def slow_source(pieces: list[str], every: threading.Event | None = None) -> Iter
         yield data[i : i + step]
 
 
-def publish_in_thread(source, log, id) -> threading.Thread:
-    errors: list[BaseException] = []
+class Producer(threading.Thread):
+    """`publish` in a thread of its own; `created` is set once the stream is in the log."""
 
-    def run() -> None:
+    def __init__(self, source: Iterator[bytes], log: RedisLog, id: str) -> None:
+        super().__init__()
+        self.created = threading.Event()
+        self.errors: list[BaseException] = []
+        self._args = (source, log, id)
+        self.start()
+        assert self.created.wait(10)
+
+    def run(self) -> None:
         try:
-            publish(source, log, id)
+            publish(*self._args, on_created=lambda _: self.created.set())
         except BaseException as exc:  # the test asserts on it
-            errors.append(exc)
-
-    thread = threading.Thread(target=run)
-    thread.errors = errors  # type: ignore[attr-defined]
-    thread.start()
-    return thread
+            self.errors.append(exc)
+            self.created.set()
 
 
 async def follow_all(log: RedisLog, id: str, n: int) -> list[str]:
@@ -63,28 +66,12 @@ async def follow_all(log: RedisLog, id: str, n: int) -> list[str]:
         await log.aclose()
 
 
-def wait_created(log: RedisLog, id: str) -> None:
-    async def created() -> None:
-        try:
-            while True:
-                try:
-                    await log.snapshot(id)
-                    return
-                except StreamNotFound:
-                    await asyncio.sleep(0.01)
-        finally:
-            await log.aclose()
-
-    asyncio.run(asyncio.wait_for(created(), 10))
-
-
 def test_fifty_followers_get_the_same_text_as_it_is_published(redis_url):
     log, id = RedisLog(redis_url), new_id()
-    producer = publish_in_thread(slow_source(PIECES, threading.Event()), log, id)
-    wait_created(log, id)
+    producer = Producer(slow_source(PIECES, threading.Event()), log, id)
     texts = asyncio.run(follow_all(RedisLog(redis_url), id, 50))
     producer.join()
-    assert producer.errors == []  # type: ignore[attr-defined]
+    assert producer.errors == []
     assert texts == [TEXT] * 50  # the log is a record: the text as received, controls too
 
 
@@ -105,8 +92,7 @@ def test_a_follower_whose_connection_drops_goes_on_without_a_gap_or_a_duplicate(
 
     log, id = RedisLog(redis_url), new_id()
     gate = threading.Event()
-    producer = publish_in_thread(slow_source(PIECES, gate), log, id)
-    wait_created(log, id)
+    producer = Producer(slow_source(PIECES, gate), log, id)
     admin = redis.Redis.from_url(redis_url)
 
     async def follower() -> str:
@@ -129,8 +115,7 @@ def test_a_follower_whose_connection_drops_goes_on_without_a_gap_or_a_duplicate(
 def test_after_a_restart_of_redis_producer_and_follower_go_on_and_nothing_is_lost(tmp_path):
     with RedisServer(tmp_path, appendonly=True) as server:
         log, id = RedisLog(server.url), new_id()
-        producer = publish_in_thread(slow_source(PIECES, threading.Event()), log, id)
-        wait_created(log, id)
+        producer = Producer(slow_source(PIECES, threading.Event()), log, id)
         restarted = threading.Event()
 
         async def follower() -> str:
@@ -149,7 +134,7 @@ def test_after_a_restart_of_redis_producer_and_follower_go_on_and_nothing_is_los
         text = asyncio.run(follower())
         producer.join()
     assert restarted.is_set()
-    assert producer.errors == []  # type: ignore[attr-defined]
+    assert producer.errors == []
     assert text == TEXT
 
 
