@@ -245,6 +245,17 @@ def test_a_keyword_it_does_not_take_names_it() -> None:
         outstream.aiter_text(["hi"], zzz=1)  # type: ignore[call-arg]
 
 
+def test_recordings_are_made_of_what_the_app_was_given(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from outstream.recordings import read_recording
+
+    got, _ = pulled(BURSTS, record=tmp_path / "a.cast", save_deltas=tmp_path / "a.jsonl")
+    script, _ = read_recording(tmp_path / "a.jsonl")
+    assert [item for _, item in script] == [chunk for _, chunk in BURSTS]
+    shown, _ = read_recording(tmp_path / "a.cast")
+    assert "".join(item for _, item in shown) == TEXT  # type: ignore[misc]
+    assert len(shown) == len(got)
+
+
 # --- Markdown ---
 
 
@@ -327,10 +338,11 @@ def test_cancelling_the_app_s_task_cancels_the_stream() -> None:
         state: dict[str, object] = {}
         started = asyncio.Event()
 
+        text = outstream.aiter_text(aslow_words(clock, state), clock=clock)
+
         async def app() -> None:
-            async with outstream.aiter_text(aslow_words(clock, state), clock=clock) as text:
-                async for _ in text:
-                    started.set()
+            async for _ in text:
+                started.set()
 
         task = asyncio.create_task(app())
         await started.wait()
@@ -338,5 +350,6 @@ def test_cancelling_the_app_s_task_cancels_the_stream() -> None:
         with pytest.raises(asyncio.CancelledError):
             await task
         await state["closed"].wait()  # type: ignore[attr-defined]  # the source is closed
+        assert text.result.reader_gone
 
     asyncio.run(main())

@@ -230,8 +230,10 @@ class _Shared:
 class _Results:
     """The `result` of an iterator, once it has ended."""
 
+    _shared: _Shared
     _result: Result | None
     _closed_unstarted: bool
+    _left: bool  # the app left before the end (closed, cancelled)
 
     @property
     def result(self) -> Result:
@@ -244,6 +246,8 @@ class _Results:
             RuntimeError: the iterator has not ended yet, or was closed
                 before it started.
         """
+        if self._result is None and self._left and self._shared.sink.ended:
+            self._result = self._shared.final_result(left=True)  # (after a cancellation)
         if self._result is None:
             if self._closed_unstarted:
                 raise RuntimeError("the iterator was closed before it started: nothing streamed")
@@ -266,7 +270,7 @@ class TextIterator(_Results):
         self._shared = shared
         self._thread: threading.Thread | None = None
         self._result = None
-        self._closed_unstarted = False
+        self._closed_unstarted = self._left = False
         self._done = False
 
     def __iter__(self) -> TextIterator:
@@ -322,6 +326,7 @@ class TextIterator(_Results):
         if self._thread is None:
             self._done = self._closed_unstarted = True
             return
+        self._left = True
         self._shared.leave()
         self._end(left=True)
 
@@ -348,7 +353,7 @@ class AsyncTextIterator(_Results):
         self._shared = shared
         self._task: asyncio.Task[object] | None = None
         self._result = None
-        self._closed_unstarted = False
+        self._closed_unstarted = self._left = False
         self._done = False
 
     def __aiter__(self) -> AsyncTextIterator:
@@ -364,7 +369,7 @@ class AsyncTextIterator(_Results):
             while (text := shared.poll()) == "":
                 await shared.sink.ready.await_until(None)
         except BaseException:  # cancelled: the task iterating goes away, the stream with it
-            self._cancel()
+            await self._cancel()
             raise
         if text is not None:
             return text
@@ -398,11 +403,19 @@ class AsyncTextIterator(_Results):
             self._task.exception()  # kept in `shared.error` already: retrieved, not logged
         self._result = shared.final_result(left=left)
 
-    def _cancel(self) -> None:
-        self._done = True
+    async def _cancel(self) -> None:
+        """Cancel the stream, and wait until it has stopped (the source closed)."""
+        import asyncio
+
+        self._done = self._left = True
         self._shared.sink.leave()
-        if self._task is not None:
-            self._task.cancel()
+        task = self._task
+        if task is not None:
+            task.cancel()
+            try:
+                await asyncio.wait([task])
+            except BaseException:  # cancelled again: what is being raised goes on
+                pass
 
     async def aclose(self) -> None:
         """End the stream now, unless it has ended: the source is read no more; the
@@ -412,6 +425,7 @@ class AsyncTextIterator(_Results):
         if self._task is None:
             self._done = self._closed_unstarted = True
             return
+        self._left = True
         self._shared.leave()
         await self._aend(left=True)
 
