@@ -33,7 +33,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                                            "outstream.recordings")),
     ("drive: the loops", ("outstream.drive",)),
     ("options and plans", ("outstream.options", "outstream.plan")),
-    ("api: stream, astream, Writer", ("outstream.api",)),
+    ("api: stream, astream, Writer, iter_text", ("outstream.api", "outstream.iterate")),
     ("relay: publish, follow", ("outstream.relay",)),
     ("inspection", ("outstream.inspection",)),
     ("cli", ("outstream.cli", "outstream.__main__")),

@@ -44,7 +44,7 @@ def test_an_import_up_and_a_circle_are_reported() -> None:
     }
     assert script.problems(edges) == [
         "up: outstream.core.wrap (core: pure stages) imports outstream.api "
-        "(api: stream, astream, Writer)",
+        "(api: stream, astream, Writer, iter_text)",
         "apart: outstream.cli.stream imports outstream.drive: "
         "the command line runs streams through the api (api.Run)",
         "circle: outstream.drive.inbox <-> outstream.drive.loops",

@@ -91,3 +91,21 @@ def test_each_output_gets_a_pacer_of_its_own() -> None:
 def test_the_flush_asked_for_wins_and_auto_is_the_default() -> None:
     assert plan(PIPE, Options(flush="line"), ENV).flush == "line"
     assert plan(PIPE, Options(flush="auto"), ENV).flush == "chunk"
+
+
+def test_an_app_is_a_display_paced_in_frames_that_renders_its_own_markdown() -> None:
+    from outstream.sinks.queue import APP_INFO
+
+    p = plan(APP_INFO, Options(), ENV)
+    assert (p.kind, p.terminal, p.escapes, p.frame_interval) == (
+        SinkKind.APP,
+        False,
+        "strip",
+        1 / 60,
+    )
+    assert isinstance(p.pacer, Smooth) and p.wrap_width is None and not p.follows_size
+    assert isinstance(plan(APP_INFO, Options(pace="instant"), ENV).pacer, Instant)
+    assert plan(APP_INFO, Options(pace="instant"), ENV).frame_interval == 1 / 60  # still frames
+    md = plan(APP_INFO, Options(render="markdown"), ENV)
+    assert md.markdown is None and not md.notebook  # the source, for the app to render
+    assert plan(APP_INFO, Options(wrap=72), ENV).wrap_width == 72

@@ -23,6 +23,7 @@ def test_all_is_sorted_and_complete() -> None:
         "errors",
         "events",
         "inspection",
+        "iterate",
         "options",
         "plan",
         "recordings",

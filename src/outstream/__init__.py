@@ -18,9 +18,11 @@ if _typing.TYPE_CHECKING:
     from .errors import DecodeError, OutstreamError, SinkError, SourceError, UsageError
     from .events import Other, Usage
     from .inspection import Inspection, Layer, inspect
+    from .iterate import AsyncTextIterator, TextIterator, aiter_text, iter_text
     from .sources.replay import replay
 
 __all__ = [
+    "AsyncTextIterator",
     "Clock",
     "DecodeError",
     "Inspection",
@@ -35,13 +37,16 @@ __all__ = [
     "SourceError",
     "Stats",
     "SystemClock",
+    "TextIterator",
     "Typewriter",
     "Usage",
     "UsageError",
     "Writer",
     "__version__",
+    "aiter_text",
     "astream",
     "inspect",
+    "iter_text",
     "replay",
     "stream",
 ]
@@ -50,6 +55,7 @@ __all__ = [
 # that `outstream --version` and `--help`, which need none of them, start
 # without importing the pipeline.
 _HOMES = {
+    "AsyncTextIterator": ".iterate",
     "Clock": ".clock",
     "DecodeError": ".errors",
     "Inspection": ".inspection",
@@ -64,12 +70,15 @@ _HOMES = {
     "SourceError": ".errors",
     "Stats": ".core.stats",
     "SystemClock": ".clock",
+    "TextIterator": ".iterate",
     "Typewriter": ".core.pace",
     "Usage": ".events",
     "UsageError": ".errors",
     "Writer": ".api",
+    "aiter_text": ".iterate",
     "astream": ".api",
     "inspect": ".inspection",
+    "iter_text": ".iterate",
     "replay": ".sources.replay",
     "stream": ".api",
 }

@@ -18,13 +18,14 @@ from typing import Any, Unpack
 from .clock import Clock, SystemClock
 from .core.pipeline import Pipeline
 from .core.stats import Stats
-from .drive import Channel, Inbox, Lane, Recorder, open_async_inbox, open_inbox, run
+from .drive import AsyncInbox, Channel, Inbox, Lane, Recorder, open_async_inbox, open_inbox, run
 from .drive import arun as _arun
 from .errors import OutstreamError, SinkError
 from .events import Aside, Other, Usage
 from .options import Options, StreamOptions, options_of
 from .plan import DEFAULT_ESCAPES, Plan, default_escapes, default_pace, plan
 from .sinks.detect import terminal_info
+from .sinks.queue import APP_INFO, QueueSink
 from .sinks.stream import StreamSink
 from .sinks.tee import BackgroundSink
 
@@ -200,6 +201,13 @@ def lanes_for(file: Any, options: Options, t_start: float) -> tuple[list[Lane], 
     plans: list[Plan] = []
     outputs = _outputs(file)
     for i, output in enumerate(outputs):
+        if isinstance(output, QueueSink):  # `iter_text`'s: an app pulls the text
+            the_plan = plan(APP_INFO, options, env)
+            lanes.append(
+                Lane(_pipeline(the_plan, options, t_start), output, keep_text=options.keep_text)
+            )
+            plans.append(the_plan)
+            continue
         info = terminal_info(output, env, terminal=options.terminal)
         the_plan = plan(info, options, env)
         sink = StreamSink(
@@ -273,10 +281,12 @@ class Run:
 
     async def adrive(self, source: Any) -> None:
         """`drive`, awaiting the source instead of blocking on it."""
+        await self.adrive_inbox(open_async_inbox(source, self.clock))
+
+    async def adrive_inbox(self, inbox: AsyncInbox) -> None:
+        """`adrive`, taking the source's output from `inbox`."""
         try:
-            await _arun(
-                self.lanes, open_async_inbox(source, self.clock), self.clock, self.recorders
-            )
+            await _arun(self.lanes, inbox, self.clock, self.recorders)
         except OutstreamError as exc:
             exc.result = self.result()
             raise

@@ -42,7 +42,8 @@ def default_escapes(kind: SinkKind) -> EscapePolicy:
 
 
 def default_pace(terminal: bool) -> Pacer:
-    """The pacing used when none is given: `Smooth()` on a terminal, `Instant()` elsewhere."""
+    """The pacing used when none is given: `Smooth()` on a terminal (or in an app, which
+    is a display too), `Instant()` elsewhere."""
     return Smooth() if terminal else Instant()
 
 
@@ -85,10 +86,12 @@ def plan(info: TerminalInfo, options: Options, env: Mapping[str, str]) -> Plan:
     """The plan for an output that `info` describes, with `options`, in `env`."""
     kind = info.handled_kind
     terminal = info.is_terminal
+    # An app is a display, not a terminal: paced and shown in frames like one.
+    display = terminal or kind is SinkKind.APP
     pace = options.pace
     assert pace is None or not isinstance(pace, str | type)  # (Options made it a pacer)
-    pacer = default_pace(terminal) if pace is None else copy.deepcopy(pace)
-    animated = terminal or not isinstance(pacer, Instant)
+    pacer = default_pace(display) if pace is None else copy.deepcopy(pace)
+    animated = display or not isinstance(pacer, Instant)
     markdown = _markdown(info, kind, options, env) if options.render == "markdown" else None
     # Markdown is wrapped by its renderer, or passes through unchanged.
     wrap_width = None if options.render == "markdown" else _wrap_width(info, kind, options)
@@ -142,8 +145,12 @@ def _markdown(
     On a terminal: rendered, with a live region as tall as the screen. Off a
     terminal (a pipe wants the source), passed through unchanged unless
     ``color="always"``; then rendered with finished blocks only.
-    ``NO_COLOR`` and ``color="never"`` render without colour.
+    ``NO_COLOR`` and ``color="never"`` render without colour. An app renders
+    the Markdown itself: it gets the source (cut where it is safe, by
+    `iter_text`).
     """
+    if kind is SinkKind.APP:
+        return None
     given = options.wrap if type(options.wrap) is int else None  # wrap=N: render at N
     colors = colors_of(env, terminal=True, jupyter=info.kind is SinkKind.JUPYTER)
     no_color = options.color == "never" or bool(env.get("NO_COLOR"))  # (whatever "always" says)

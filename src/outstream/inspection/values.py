@@ -344,6 +344,7 @@ _KIND_WORDS: Mapping[SinkKind, str] = {
     SinkKind.JUPYTER: "Jupyter OutStream",
     SinkKind.MEMORY: "in memory",
     SinkKind.UNKNOWN: "unknown",
+    SinkKind.APP: "an app's iterator",
 }
 
 

@@ -42,6 +42,7 @@ class SinkKind(enum.Enum):
     JUPYTER = "jupyter"
     MEMORY = "memory"
     UNKNOWN = "unknown"
+    APP = "app"  # text pulled by an app through an iterator (`iter_text`): never detected
 
 
 FlushPolicy = Literal["frame", "chunk", "line", "end"]
@@ -59,6 +60,7 @@ DEFAULT_FLUSH: Mapping[SinkKind, FlushPolicy] = {
     SinkKind.JUPYTER: "frame",
     SinkKind.MEMORY: "chunk",
     SinkKind.UNKNOWN: "chunk",
+    SinkKind.APP: "frame",  # each write is handed over at once
 }
 
 

@@ -29,7 +29,12 @@ class VirtualClock:
     asserts exact times with ``==``.
 
     A thread or task started through the clock is a *worker*: its waits are
-    passive (it sleeps until the time comes). Any other caller (a driver, a
+    passive (it sleeps until the time comes or its signal is set). Workers
+    run one at a time, as trio's tasks do: once every worker waits, the
+    first one started whose time has come or whose signal is set runs, and
+    the next when it waits again; so a driver that is a worker itself (the
+    thread of `outstream.iter_text`) takes what a reader put at an instant
+    all at once, in every run of a test. Any other caller (a driver, a
     test) waits actively: when every worker is blocked, it moves the time to
     the next deadline, its own or a worker's. Threads the clock did not
     start may still write to a `Writer` or a channel; their arrivals are
@@ -144,9 +149,12 @@ class VirtualClock:
     ) -> asyncio.Future[None] | bool | None:
         """Mark the calling worker blocked until `until` or `signal`; None if it need not wait.
 
-        Returns a future to await for a task, True for a thread.
+        Returns a future to await for a task, True for a thread. A signal
+        already set wakes the worker once the instant is settled, as one set
+        later does (`_changed`), not at once: which of two workers runs first
+        is then never up to the threads.
         """
-        if (signal is not None and signal.flag) or (until is not None and until <= self._now):
+        if until is not None and until <= self._now:
             return None
         me = self._me()
         worker = self._workers[me]
@@ -210,12 +218,21 @@ class VirtualClock:
 
     def _advance(self, t: float) -> None:
         self._now = max(self._now, t)
-        for worker in self._workers.values():
-            if worker.blocked and worker.deadline is not None and worker.deadline <= self._now:
-                worker.wake()
-        self._changed()
+        self._changed()  # the workers whose deadline has come run, one after another
 
     def _changed(self) -> None:
+        workers = self._workers.values()
+        if all(worker.blocked for worker in workers):
+            # Every worker waits: the first (in the order they were started)
+            # whose deadline has come or whose signal is set runs now, alone,
+            # and the next when it waits again. Woken together, two workers
+            # would race: a driver thread would take a chunk a reader put,
+            # and the end the reader put next a step later, or with it, as
+            # the threads happened to run.
+            for worker in workers:
+                if worker.ready(self._now):
+                    worker.wake()
+                    break
         self._cond.notify_all()
         for loop, event in self._watchers:
             with contextlib.suppress(RuntimeError):  # a closed loop waits for nothing
@@ -233,6 +250,13 @@ class _Worker:
         self.signal: VirtualSignal | None = None
         self.future: asyncio.Future[None] | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
+
+    def ready(self, now: float) -> bool:
+        """Whether it waits for what has come: its deadline, or its signal."""
+        return self.blocked and (
+            (self.deadline is not None and self.deadline <= now)
+            or (self.signal is not None and self.signal.flag)
+        )
 
     def wake(self) -> None:
         self.blocked = False
@@ -260,10 +284,7 @@ class VirtualSignal:
         clock = self._clock
         with clock._cond:
             self.flag = True
-            for worker in clock._workers.values():
-                if worker.blocked and worker.signal is self:
-                    worker.wake()
-            clock._changed()
+            clock._changed()  # wakes the workers waiting for it, once the instant is settled
 
     def clear(self) -> None:
         with self._clock._cond:
