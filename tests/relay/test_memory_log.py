@@ -275,3 +275,24 @@ def test_a_producer_whose_lease_ran_out_cannot_write_and_a_retried_append_is_wri
         return (await log.snapshot("s1")).text
 
     assert run(test) == "a"
+
+
+def test_a_producer_interrupted_ends_its_stream_at_once_not_a_lease_later():
+    async def test(clock, log):
+        source = ScriptedSource([(0.0, "so far "), (10.0, "never")], clock=clock)
+        publisher = await published(clock, log, source)
+        follower = clock.start_task(received(clock, log))
+        await clock.asleep_until(1.0)
+        publisher.cancel()  # what Ctrl-C does to asyncio.run's task
+        await asyncio.sleep(0)  # (a turn of the loop delivers it: no time passes)
+        with pytest.raises(asyncio.CancelledError):
+            await finished(clock, publisher)
+        return await finished(clock, follower)
+
+    got = run(test)
+    assert text_of(got) == "so far "
+    t, last = got[-1]
+    assert (t, dict(last.record)) == (
+        1.0,
+        {"t": 0.0, "error": "the producer was interrupted", "type": "Interrupted"},
+    )

@@ -278,3 +278,20 @@ def test_many_followers_wait_at_once_in_one_process(redis_url):
             await log.aclose()
 
     assert asyncio.run(main()) == [[]] * 150
+
+
+def test_ctrl_c_on_the_producer_ends_the_stream_at_once_for_its_readers(redis_url):
+    env = {"OUTSTREAM_REDIS_URL": redis_url}
+    producer = outstream("publish", "--id", "ctrl-c", stdin=subprocess.PIPE, env=env)
+    assert producer.stdout.readline() == "ctrl-c\n"
+    producer.stdin.write("before the interrupt")
+    producer.stdin.flush()
+    wait_text(redis_url, "ctrl-c", "before the interrupt")
+    producer.send_signal(signal.SIGINT)
+    assert producer.wait(timeout=30) == 130
+    producer.communicate(timeout=30)
+    follower = outstream("follow", "ctrl-c", "--instant", env=env)
+    assert follower.communicate(timeout=30) == (
+        "before the interrupt",
+        "outstream: the producer was interrupted\n",
+    )

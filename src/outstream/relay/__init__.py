@@ -21,6 +21,7 @@ reader's (`stream` does it on the way to a terminal).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from functools import partial
@@ -168,7 +169,9 @@ async def apublish(
     last_append = last_renew = -math.inf
     last_t = 0.0
 
-    async def put(records: list[dict[str, Any]], *, final: bool = False) -> bool:
+    async def put(
+        records: list[dict[str, Any]], *, final: bool = False, patience: float = patience
+    ) -> bool:
         nonlocal seq
         seq += 1
         batch, number = _coalesced(records), seq
@@ -199,7 +202,7 @@ async def apublish(
                 if error is None:
                     pending.append({"t": last_t, "end": True})
                 else:
-                    pending.append({"t": last_t, "error": str(error), "type": type(error).__name__})
+                    pending.append({"t": last_t, **_error_record(error)})
                 await put(pending, final=True)
                 if error is not None:
                     raise error
@@ -219,12 +222,21 @@ async def apublish(
                 await put([cancelled], final=True)
                 raise StreamCancelled(f"stream {id} was cancelled")
     finally:
-        if not ended:
+        if not ended:  # interrupted (Ctrl-C, the task cancelled), or the log failed
             await _aclose(inbox)
-            try:  # readers learn at once that nobody produces any more
-                await log.release(id, owner)
+            interrupted = {"t": last_t, **_error_record(KeyboardInterrupt())}
+            try:  # readers learn at once that the stream stopped, not a lease later
+                await put([*pending, interrupted], final=True, patience=1.0)
             except RelayError:
-                pass
+                with contextlib.suppress(RelayError):
+                    await log.release(id, owner)
+
+
+def _error_record(error: BaseException) -> dict[str, str]:
+    """A failure as an ``error`` entry's fields (an interruption in plain words)."""
+    if isinstance(error, KeyboardInterrupt | asyncio.CancelledError):
+        return {"error": "the producer was interrupted", "type": "Interrupted"}
+    return {"error": str(error), "type": type(error).__name__}
 
 
 def publish(source: Any, log: StreamLog, id: str | None = None, **options: Any) -> str:
@@ -409,7 +421,7 @@ def follow_text(log: StreamLog, id: str, **options: Any) -> Iterator[object]:
 def _error_message(record: Mapping[str, Any]) -> str:
     message = str(record.get("error", ""))
     kind = record.get("type")
-    if kind in ("Cancelled", "ProducerGone"):
+    if kind in ("Cancelled", "Interrupted", "ProducerGone"):
         return message
     return f"the producer's source failed: {kind}: {message}" if kind else message
 

@@ -132,10 +132,22 @@ class VirtualClock:
         if not passive:
             await self._await_active(None, t)
         elif isinstance(future, asyncio.Future):
-            await future
+            await self._await_blocked(future)
 
     def signal(self) -> VirtualSignal:
         return VirtualSignal(self)
+
+    async def _await_blocked(self, future: asyncio.Future[None]) -> None:
+        """A worker task's wait; cancelled, the task runs on (its cleanup, at this instant)."""
+        try:
+            await future
+        except asyncio.CancelledError:
+            with self._cond:
+                worker = self._workers.get(asyncio.current_task())
+                if worker is not None and worker.blocked:
+                    worker.wake()
+                    self._changed()
+            raise
 
     def _wait_passive(self, signal: VirtualSignal | None, until: float | None) -> None:
         worker = self._workers[self._me()]
@@ -309,5 +321,5 @@ class VirtualSignal:
         if not passive:
             return await clock._await_active(self, until)
         if isinstance(future, asyncio.Future):
-            await future
+            await clock._await_blocked(future)
         return self.flag
