@@ -278,6 +278,27 @@ def test_writer_result_before_close_is_an_error() -> None:
     w.close()
 
 
+def test_writing_to_a_closed_writer_is_an_error_not_lost_text() -> None:
+    sink = io.StringIO()
+    with outstream.Writer(sink, pace="instant") as w:
+        w.write("inside")
+    with pytest.raises(ValueError, match=r"closed outstream\.Writer.*would be lost"):
+        w.write(" after")
+    with pytest.raises(ValueError, match="print"):
+        w.print("after")
+    assert w.close() is w.result  # closing again: the same result
+    assert sink.getvalue() == "inside"
+
+
+def test_after_an_error_in_its_block_a_writer_has_the_result_of_what_was_shown() -> None:
+    sink = io.StringIO()
+    with pytest.raises(ZeroDivisionError), outstream.Writer(sink, pace="instant") as w:
+        w.write("half ")
+        1 / 0  # noqa: B018
+    assert sink.getvalue() == "half "
+    assert w.result.text == "half "  # not "still open"
+
+
 def test_writer_rejects_unknown_options_and_bad_chunks() -> None:
     with pytest.raises(TypeError, match="colour"):
         outstream.Writer(io.StringIO(), colour=True)

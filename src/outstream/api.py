@@ -538,6 +538,7 @@ class Writer:
         self._result: Result | None = None
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
+        self._closed = False  # ended: what is written after would be lost
 
     def __enter__(self) -> Writer:
         self._start()
@@ -547,6 +548,7 @@ class Writer:
         if exc is None:
             self.close()
         else:
+            self._closed = True
             self._channel.end(exc if not isinstance(exc, KeyboardInterrupt) else None)
             self._join()
             _unclosed.discard(self)  # ended with the block: nothing to close at exit
@@ -564,17 +566,29 @@ class Writer:
             self._run.drive_inbox(self._channel)
         except BaseException as exc:
             self._error = exc
-        else:
-            self._result = self._run.result()
+        self._result = self._run.result()  # after a failure too: what was shown before it
 
     def write(self, chunk: str | bytes) -> None:
-        """Hand over a chunk; returns at once. After the reader went away, does nothing."""
+        """Hand over a chunk; returns at once. After the reader went away, does nothing.
+
+        Raises:
+            ValueError: the Writer is closed (the text would be lost).
+            TypeError: `chunk` is not text.
+        """
+        self._check_open("write")
         self._start()
         if not isinstance(chunk, str | bytes | bytearray):
             raise TypeError(f"Writer.write() takes str or bytes, not {type(chunk).__name__}")
         if self._error is not None:
             raise self._error
         self._channel.put(chunk)
+
+    def _check_open(self, method: str) -> None:
+        if self._closed:
+            raise ValueError(
+                f"{method}() on a closed outstream.Writer: its stream has ended, and this "
+                f"text would be lost ({method} inside the with block, or before close())"
+            )
 
     def print(self, *values: object, sep: str = " ", end: str = "\n", flush: bool = False) -> None:
         """Show a line of your own below the text written so far, never inside it.
@@ -593,20 +607,25 @@ class Writer:
             values, sep, end: as the built-in `print` takes them.
             flush: taken for the built-in's sake: the line is always shown in order.
         """
+        self._check_open("print")
         self._start()
         if self._error is not None:
             raise self._error
         self._channel.put(Aside(text=sep.join(map(str, values)) + end))
 
     def close(self) -> Result:
-        """End the stream, wait until everything is shown, and return the result."""
-        if self._result is None:
+        """End the stream, wait until everything is shown, and return the result.
+
+        Closing again returns the same result (or raises the same error).
+        """
+        if not self._closed:
+            self._closed = True
             self._start()
             self._channel.end()
             self._join()
             _unclosed.discard(self)
-            if self._error is not None:
-                raise self._error
+        if self._error is not None:
+            raise self._error
         assert self._result is not None
         return self._result
 
