@@ -55,7 +55,7 @@ class Result:
         sink_errors: outputs of a tee that failed and were dropped while the
             others went on (a failure of every output raises instead).
         reasoning: a model's reasoning ("thinking") text, kept apart from
-            the answer (unless ``reasoning="show"``).
+            the answer's (with ``reasoning="show"`` it was shown too).
         events: what else a model's stream sent, in order: tool calls and
             other non-text events, never shown as text.
         usage: token counts, when the provider reported them.
@@ -443,7 +443,8 @@ def stream(
             anywhere; False never.
         reasoning: a model's reasoning ("thinking") text: kept apart in
             `Result.reasoning` (``"hide"``), shown before the answer's text
-            as it comes (``"show"``), or written to a file object (or
+            as it comes, the answer starting a paragraph of its own
+            (``"show"``), or written to a file object (or
             ``"stderr"``) as it comes, its last line ended when the answer
             begins (and kept in `Result.reasoning` too).
         render: ``"markdown"`` renders the text as Markdown on a terminal:

@@ -54,7 +54,7 @@ def test_reasoning_is_hidden_off_a_terminal_and_shown_when_asked(capsys, env):
     script = Script(["42"], reasoning=["Let me ", "think. "])
     with LLMServer(script) as server:
         assert ask(capsys, server, "q")[:2] == (0, "42")
-        assert ask(capsys, server, "--reasoning", "show", "q")[:2] == (0, "Let me think. 42")
+        assert ask(capsys, server, "--reasoning", "show", "q")[:2] == (0, "Let me think. \n\n42")
         code, out, err = ask(capsys, server, "--reasoning", "stderr", "q")
     assert (code, out, err) == (0, "42", "Let me think. \n")  # its line ends as the answer begins
 

@@ -152,8 +152,15 @@ def test_reasoning_kept_apart_is_handed_on_clean_and_ends_its_line_before_the_an
 def test_reasoning_shown_comes_with_the_answer() -> None:
     pipeline = Pipeline(reasoning="show")
     pipeline.feed_chunks([Reasoning(text="hmm\x07 "), "42"], [0.0, 0.1])
-    assert pipeline.poll(0.1) == "hmm 42"
-    assert pipeline.reasoning_text == []
+    assert pipeline.poll(0.1) == "hmm \n\n42"  # the answer begins a paragraph of its own
+    assert pipeline.reasoning_text == ["hmm "]  # (and Result.reasoning has it too)
+
+
+def test_reasoning_shown_that_ends_its_lines_gets_only_the_break_it_lacks() -> None:
+    for reasoning, shown in [("a\n", "a\n\n42"), ("a\n\n", "a\n\n42"), ("a", "a\n\n42")]:
+        pipeline = Pipeline(reasoning="show")
+        pipeline.feed_chunks([Reasoning(text=reasoning), "42"], [0.0, 0.1])
+        assert pipeline.poll(0.1) == shown
 
 
 def test_usage_reports_are_merged_and_the_finish_reason_kept() -> None:

@@ -145,6 +145,7 @@ def test_every_wire_format_is_sanitized_in_the_answer_and_the_reasoning(reasonin
             assert not UNSAFE & set(text + result.reasoning), name
             expected = "plain evil red end"
             if reasoning == "show":
-                assert text == expected + expected, name
+                assert text == f"{expected}\n\n{expected}", name
+                assert result.reasoning == expected, name
             else:
                 assert (text, result.reasoning) == (expected, expected), name

@@ -78,8 +78,8 @@ def test_plain_text_has_no_end_marker_to_miss():
 
 def test_reasoning_can_be_shown_with_the_answer():
     shown, result = run([chat_chunk(None, reasoning="hmm, "), chat_chunk("yes")], reasoning="show")
-    assert shown == "hmm, yes"
-    assert result.reasoning == ""
+    assert shown == "hmm, \n\nyes"  # the answer: a paragraph of its own
+    assert result.reasoning == "hmm, "
 
 
 HOSTILE_REASONING = [
@@ -107,7 +107,7 @@ def test_reasoning_shown_with_the_answer_is_a_channel_of_its_own():
     """A sequence the reasoning leaves open does not swallow the answer."""
     chunks = [chat_chunk(None, reasoning=r) for r in HOSTILE_REASONING] + [chat_chunk("42")]
     shown, _ = run(chunks, reasoning="show")
-    assert shown == "Let me think. done42"
+    assert shown == "Let me think. done\n\n42"
 
 
 def test_tool_calls_are_kept_not_printed():

@@ -107,7 +107,8 @@ class Pipeline:
             end is drawn once no text came for `hold` (it may still move to
             the next line; see `SoftWrap`).
         reasoning: a model's reasoning text is kept apart (``"hide"``; it
-            is in `reasoning_text`) or shown with the answer (``"show"``).
+            is in `reasoning_text`) or shown with the answer, which begins a
+            paragraph of its own (``"show"``; in `reasoning_text` too).
             Either way it is a channel of its own through the `escapes`
             policy, with its own sanitizer state (a sequence split across
             reasoning chunks is one sequence, and cannot run on into the
@@ -171,6 +172,7 @@ class Pipeline:
         self.reasoning = reasoning
         self.on_reasoning = on_reasoning
         self._reasoning_open = False  # reasoning shown apart ended mid-line
+        self._reasoning_shown: str | None = None  # the end of reasoning shown before the answer
         self.reasoning_text: list[
             str
         ] = []  # what a model said while reasoning, kept apart, sanitized
@@ -267,10 +269,11 @@ class Pipeline:
         """Reasoning, sanitized: shown with the answer, or kept apart and handed on."""
         if not text:
             return
-        if self.reasoning == "show":
-            self._push(text, t, sanitized=True)
-            return
         self.reasoning_text.append(text)
+        if self.reasoning == "show":
+            self._push(text, t, sanitized=True, reasoning=True)
+            self._reasoning_shown = ((self._reasoning_shown or "") + text)[-2:]
+            return
         if self.on_reasoning is not None:
             self.on_reasoning(text)
             self._reasoning_open = not text.endswith("\n")
@@ -320,8 +323,13 @@ class Pipeline:
         *,
         sanitized: bool = False,
         utf8: bytes | None = None,
+        reasoning: bool = False,
     ) -> None:
         """Push text on (sanitized unless said); `utf8`: its UTF-8 if it is the bytes read."""
+        if self._reasoning_shown is not None and text and not reasoning:
+            # The answer begins after the reasoning shown before it: a paragraph of its own.
+            tail, self._reasoning_shown = self._reasoning_shown, None
+            self._push("\n" * (2 - len(tail) + len(tail.rstrip("\n"))), t, sanitized=True)
         if self._reasoning_open and text and self.on_reasoning is not None:
             # The answer begins: the reasoning shown apart ends its line first,
             # so that the two do not share one on a terminal.
