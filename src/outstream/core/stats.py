@@ -96,8 +96,10 @@ class Stats:
         def ms(value: float | None) -> str:
             return "-" if value is None else f"{value * 1000:.0f} ms"
 
-        def count(value: int | None) -> str:
-            return "-" if value is None else f"{value:,}"
+        def count(value: int | None, noun: str) -> str:
+            if value is None:
+                return f"- {noun}s"
+            return f"{value:,} {noun}{'' if value == 1 else 's'}"
 
         def s(value: float | None) -> str:
             return "-" if value is None else f"{value:.3f} s"
@@ -105,9 +107,8 @@ class Stats:
         rate = "-" if self.chars_per_s is None else f"{self.chars_per_s:,.0f} chars/s"
         return "\n".join(
             [
-                f"outstream: {self.n_chars:,} chars, {count(self.n_graphemes)} graphemes, "
-                f"{count(self.n_words)} words in {self.n_chunks:,} "
-                f"chunk{'' if self.n_chunks == 1 else 's'}",
+                f"outstream: {count(self.n_chars, 'char')}, {count(self.n_graphemes, 'grapheme')}, "
+                f"{count(self.n_words, 'word')} in {count(self.n_chunks, 'chunk')}",
                 f"  first text {s(self.time_to_first_text)}   total {s(self.total_time)}   {rate}",
                 f"  gaps  p50 {ms(self.gap_p50)}  p95 {ms(self.gap_p95)}  max {ms(self.gap_max)}",
                 f"  lag   p50 {ms(self.lag_p50)}  p99 {ms(self.lag_p99)}  max {ms(self.lag_max)}",
