@@ -124,6 +124,8 @@ def test_a_file_cut_short_plays_up_to_its_last_complete_line(tmp_path) -> None:
         (['{"format": "outstream-deltas", "version": 1}', "{not json", '{"t": 1, "end": true}'], "line 2: not JSON"),
         (['{"format": "outstream-deltas", "version": 1}', '{"t": 1, "text": "a"}', '{"t": 0.5, "text": "b"}'], "line 3"),
         (['{"format": "outstream-deltas", "version": 1}', '{"t": 1, "colour": "red"}'], "line 2: an event needs one of"),
+        ([HEADER, '{"t": 1, "text": 5}'], "line 2: 'text' must be a string, not 5"),
+        ([HEADER, '{"t": 1, "usage": 3}'], "line 2: 'usage' must be an object, not 3"),
         (['{"format": "outstream-deltas", "version": 9}'], "line 1: format version 9"),
         (["just some text"], "not a recording"),
         ([HEADER, '{"t": NaN, "text": "a"}'], 'line 2: "t" must be a number of seconds'),
@@ -145,6 +147,13 @@ def test_a_malformed_recording_is_refused_naming_the_line(tmp_path, lines, messa
     path = tmp_path / ("bad.cast" if lines[0] == CAST else "bad.jsonl")
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(SourceError, match=message):
+        outstream.replay(path)
+
+
+def test_an_empty_file_is_refused_as_empty(tmp_path) -> None:
+    path = tmp_path / "empty.jsonl"
+    path.write_text("")
+    with pytest.raises(SourceError, match="empty.jsonl: the file is empty, not a recording"):
         outstream.replay(path)
 
 

@@ -104,6 +104,11 @@ def read_header(path: str | os.PathLike[str]) -> dict[str, Any]:
         header = json.loads(line)
     except ValueError:
         header = None
+    if not line:
+        raise SourceError(
+            f"{os.fspath(path)}: the file is empty, not a recording "
+            "(expected a --save-deltas .jsonl or a --record .cast file)"
+        )
     if not isinstance(header, dict):
         raise SourceError(
             f"{os.fspath(path)}: not a recording: line 1 is not a JSON object "

@@ -107,6 +107,10 @@ def item_of(record: dict[str, Any], where: str) -> object:
         return Finish(reason=reason if isinstance(reason, str) else None)
     if isinstance(message := record.get("error"), str):
         return SourceError(f"the recorded source failed: {message}")
+    for kind, wanted in (("text", "a string"), ("reasoning", "a string"), ("usage", "an object"),
+                         ("other", "a string"), ("error", "a string")):  # fmt: skip
+        if kind in record:
+            raise SourceError(f"{where}: {kind!r} must be {wanted}, not {shown(record[kind])}")
     raise SourceError(
         f"{where}: an event needs one of text, reasoning, usage, other, finish, error, end"
     )
