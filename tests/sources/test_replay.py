@@ -153,7 +153,7 @@ def test_a_malformed_recording_is_refused_naming_the_line(tmp_path, lines, messa
 def test_an_empty_file_is_refused_as_empty(tmp_path) -> None:
     path = tmp_path / "empty.jsonl"
     path.write_text("")
-    with pytest.raises(SourceError, match="empty.jsonl: the file is empty, not a recording"):
+    with pytest.raises(SourceError, match=r"empty\.jsonl: the file is empty, not a recording"):
         outstream.replay(path)
 
 
