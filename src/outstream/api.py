@@ -20,7 +20,7 @@ from .core.pipeline import Pipeline
 from .core.stats import Stats
 from .drive import AsyncInbox, Channel, Inbox, Lane, Recorder, open_async_inbox, open_inbox, run
 from .drive import arun as _arun
-from .errors import OutstreamError, SinkError
+from .errors import OutstreamError, SinkError, UsageError
 from .events import Aside, Other, Usage
 from .options import Options, StreamOptions, options_of
 from .plan import DEFAULT_ESCAPES, Plan, default_escapes, default_pace, plan
@@ -81,7 +81,7 @@ class Result:
 def _outputs(file: Any) -> list[Any]:
     files = list(file) if isinstance(file, list | tuple) else [file]
     if not files:
-        raise ValueError("file is an empty list: give at least one output")
+        raise UsageError("file is an empty list: give at least one output")
     outputs = []
     for f in files:
         if f is None:

@@ -50,8 +50,8 @@ class SinkError(OutstreamError):
     """Writing to the output failed (other than the reader going away)."""
 
 
-class UsageError(OutstreamError):
-    """A bad option or combination of options."""
+class UsageError(OutstreamError, ValueError):
+    """A bad option or combination of options (a `ValueError` too, as Python's own are)."""
 
 
 class RelayError(OutstreamError):

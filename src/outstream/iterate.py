@@ -29,6 +29,7 @@ from .api import Result, Run, describe_source
 from .clock import Clock, SystemClock
 from .core.mdsafe import MarkdownCutter
 from .drive import AsyncInbox, Channel, Inbox, open_async_inbox, open_inbox
+from .errors import UsageError
 from .options import Options, StreamOptions, options_of
 from .sinks.queue import QueueSink
 
@@ -129,17 +130,17 @@ def _shared(source: Any, given: Mapping[str, Any], clock: Clock | None, *, calle
     defaults = Options()
     for name in _FILE_OPTIONS:
         if getattr(options, name) != getattr(defaults, name):
-            raise ValueError(
+            raise UsageError(
                 f"{caller}() gives its text to an app, not to a file: {name}= does not apply"
             )
     for name in _RENDER_OPTIONS:
         if getattr(options, name) != getattr(defaults, name):
-            raise ValueError(
+            raise UsageError(
                 f"{caller}() gives an app the Markdown source, which the app renders: "
                 f"{name}= does not apply"
             )
     if options.wrap is True:
-        raise ValueError(
+        raise UsageError(
             f"{caller}() gives its text to an app, which has no width: "
             "give wrap a number of cells, or leave it out"
         )

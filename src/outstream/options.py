@@ -17,6 +17,7 @@ from .core.graphemes import UNITS, UnitName
 from .core.pace import Instant, Pacer, Smooth
 from .core.pipeline import ReasoningMode
 from .core.utf8 import DecodeErrors
+from .errors import UsageError
 from .sinks.detect import FLUSH_POLICIES, FlushPolicy
 from .sinks.stream import EncodingErrors
 
@@ -70,30 +71,30 @@ class Options:
         if self.flush == "auto":
             object.__setattr__(self, "flush", None)
         if self.unit not in UNITS:
-            raise ValueError(f"unit must be one of {', '.join(UNITS)}, not {self.unit!r}")
+            raise UsageError(f"unit must be one of {', '.join(UNITS)}, not {self.unit!r}")
         if self.escapes is not None and self.escapes not in ESCAPE_POLICIES:
-            raise ValueError(
+            raise UsageError(
                 f"escapes must be one of {', '.join(ESCAPE_POLICIES)}, not {self.escapes!r}"
             )
         if self.flush is not None and self.flush not in FLUSH_POLICIES:
-            raise ValueError(
+            raise UsageError(
                 f"flush must be one of {', '.join(FLUSH_POLICIES)}, not {self.flush!r}"
             )
         if not self.fps > 0:
-            raise ValueError(f"fps must be positive, not {self.fps!r}")
+            raise UsageError(f"fps must be positive, not {self.fps!r}")
         if self.reasoning not in ("hide", "show", "stderr") and not callable(
             getattr(self.reasoning, "write", None)
         ):
-            raise ValueError(
+            raise UsageError(
                 "reasoning must be 'hide', 'show', 'stderr' or a file to write it to, "
                 f"not {self.reasoning!r}"
             )
         if self.render not in ("plain", "markdown"):
-            raise ValueError(f"render must be 'plain' or 'markdown', not {self.render!r}")
+            raise UsageError(f"render must be 'plain' or 'markdown', not {self.render!r}")
         if self.color not in ("auto", "always", "never"):
-            raise ValueError(f"color must be 'auto', 'always' or 'never', not {self.color!r}")
+            raise UsageError(f"color must be 'auto', 'always' or 'never', not {self.color!r}")
         if not isinstance(self.wrap, bool) and self.wrap is not None and self.wrap < 1:
-            raise ValueError(f"wrap must be a width of at least 1 cell, not {self.wrap!r}")
+            raise UsageError(f"wrap must be a width of at least 1 cell, not {self.wrap!r}")
 
 
 _PACES: dict[str, Callable[[], Pacer]] = {"instant": Instant, "smooth": Smooth}
@@ -103,7 +104,7 @@ def _pacer(pace: object) -> Pacer | None:
     """`pace` as a pacer: one given, one named (``"smooth"``), or a class's default one."""
     if isinstance(pace, str):
         if pace not in _PACES:
-            raise ValueError(
+            raise UsageError(
                 f"pace must be 'instant', 'smooth' or a pacer (Instant(), Typewriter(cps=N), "
                 f"Smooth(lag=S)), not {pace!r}"
             )
@@ -112,11 +113,11 @@ def _pacer(pace: object) -> Pacer | None:
         try:
             return _pacer(pace())  # Smooth: Smooth()
         except (TypeError, ValueError) as exc:
-            raise ValueError(
+            raise UsageError(
                 f"pace={pace.__name__}: give one, e.g. {pace.__name__}(...) ({exc})"
             ) from None
     if pace is not None and not callable(getattr(pace, "due", None)):
-        raise ValueError(
+        raise UsageError(
             "pace must be 'instant', 'smooth' or a pacer (Instant(), Typewriter(cps=N), "
             f"Smooth(lag=S)), not {pace!r}"
         )

@@ -31,6 +31,7 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
+from ..errors import UsageError
 from .graphemes import Clusters
 from .limits import MAX_CPS, MAX_LAG
 
@@ -222,13 +223,13 @@ class Typewriter:
 
     def __init__(self, cps: float | None = None, *, delay: float | None = None) -> None:
         if (cps is None) == (delay is None):
-            raise ValueError("give exactly one of cps and delay")
+            raise UsageError("give exactly one of cps and delay")
         if cps is not None and not (0 < cps <= MAX_CPS):
-            raise ValueError(
+            raise UsageError(
                 f"cps must be a positive number up to {MAX_CPS:g} (faster: Instant()), not {cps!r}"
             )
         if delay is not None and not (delay >= 1 / MAX_CPS and math.isfinite(delay)):
-            raise ValueError(
+            raise UsageError(
                 f"delay must be a number of seconds from {1 / MAX_CPS:g} (shorter: Instant()), "
                 f"not {delay!r}"
             )
@@ -349,11 +350,11 @@ class Smooth:
 
     def __init__(self, lag: float = 0.5, *, margin: float = 1.05, memory: float = 2.0) -> None:
         if not (0 < lag <= MAX_LAG):
-            raise ValueError(
+            raise UsageError(
                 f"lag must be a positive number of seconds up to {MAX_LAG:g}, not {lag!r}"
             )
         if not margin >= 1:
-            raise ValueError(f"margin must be >= 1, not {margin!r}")
+            raise UsageError(f"margin must be >= 1, not {margin!r}")
         self.lag = lag
         self.margin = margin
         self.memory = memory
