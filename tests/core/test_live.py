@@ -169,6 +169,18 @@ def test_a_line_is_written_from_its_start_when_the_cursor_is_not_where_it_ends()
     assert everything(play(outputs, rows=10)) == ["a b c"]
 
 
+def test_a_row_the_terminal_wrapped_that_now_ends_a_line_has_the_row_below_erased_whole():
+    """tmux marks a row whose line the terminal wrapped onto the next, and keeps the
+    mark until the row below is erased whole: without that, a line that ends there
+    now would be joined to the next one at tmux's next reflow."""
+    region = LiveRegion(10, 10)
+    outputs = [region.update([], ["abcdefgh ijklmn"])]  # two rows
+    outputs.append(region.update([], ["abcdefgh", "ijklmnop"]))
+    assert outputs[-1] == "\r\x1b[1Aabcdefgh\x1b[0m\x1b[K\n\x1b[2Kijklmnop\x1b[0m\x1b[K"
+    outputs += [region.update(["abcdefgh", "ijklmnop"], []), region.close()]
+    assert everything(play(outputs, cols=10, rows=10)) == ["abcdefgh", "ijklmnop"]
+
+
 def test_lines_added_below_an_unchanged_region_are_appended():
     region = LiveRegion(30, 10)
     outputs = [region.update([], ["one"]), region.update([], ["one", "two"])]

@@ -216,6 +216,20 @@ def test_a_frame_drawn_for_a_size_the_terminal_has_not_told_yet_repeats_nothing(
     assert_shown_once(lines, source)
 
 
+def test_a_line_no_longer_wrapped_is_not_joined_to_the_next_when_tmux_reflows(tmux, tmp_path):
+    """At 40 columns a line of the open block (begun at 100) took three rows while a long
+    word was typed at its end, then two once the word went on to the next line. tmux
+    keeps a row's mark that its line goes on below until the row below is erased whole:
+    the second row kept it, and widening to 100 joined the two lines in one."""
+    long_word = "abcdefghijklmnopqrstuvwxyz0123"
+    head = "# A heading\n\n" + " ".join(WORDS[:9]) + " "  # a line of 71 cells
+    source = head + long_word + " and more\n\nThe end.\n"
+    rest = source[len(head + long_word) :]
+    steps = [head, (40, None), long_word[:10], long_word[10:], (100, None), rest]
+    lines = shown_in_steps(tmux, tmp_path, steps)
+    assert_shown_once(lines, source)
+
+
 TABLE = (
     "Results.\n\n| name | value | note |\n|------|-------|------|\n| alpha | 1 | first row |\n"
     "| gamma | 333 | xyzzy plugh |\n| delta | 4444 | fourth row |\n\nAfter the table.\n"

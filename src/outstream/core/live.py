@@ -16,7 +16,11 @@ is that the last line grew (text typed at its end: most frames), only what
 it gained is written, at the cursor, after the line's colour and link
 sequences: that is where the line ends whatever width the terminal wraps
 it at, even a width it reflowed to and has not told the program yet
-(tmux under load). The screen is never
+(tmux under load). A row of the old drawing that the terminal wrapped
+onto the next one and that now ends a line has the row below it erased
+whole (``CSI 2 K``) before that is written: tmux keeps a row's mark that
+its line goes on below until then (``grid_clear_lines`` in its grid.c) and
+would join the two lines at its next reflow. The screen is never
 erased below (``CSI J``): from the top-left corner, tmux (``scroll-on-clear``)
 and other terminals take that for a clear and push the screen into the
 scrollback, and a region that starts on the top row did that every frame.
@@ -37,6 +41,7 @@ an error.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 from ._lazy_regex import pattern
@@ -336,6 +341,9 @@ class LiveRegion:
                         out.append(f"\x1b[{n_old_rows - 1}A")
             elif same < len(lines) or same <= n_committed:
                 out.append("\n")  # after the last line drawn: on to the next
+        # The rows of the old drawing that ended a line; the terminal wrapped
+        # the others onto the row below (see the module's docstring).
+        old_ends = set(itertools.accumulate(drawn_rows[same:]))
         width = self.width
         n_rows = 0  # rows written so far
         for i in range(same, len(lines)):
@@ -351,6 +359,8 @@ class LiveRegion:
                     out.append("\x1b[K")  # what is left of an old, longer row
             if i < n_committed or i < len(lines) - 1:
                 out.append("\n")
+                if n_rows < n_old_rows and n_rows not in old_ends:
+                    out.append("\x1b[2K")  # the row above no longer goes on here
         below = n_old_rows - sum(rows[same:])
         if below > 0 and same == len(lines):
             # Only lines to take away: the cursor is on the first of their
