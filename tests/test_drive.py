@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import itertools
+import json
 import math
 import os
+import pathlib
 import statistics
 import struct
 import termios
@@ -175,10 +177,11 @@ class PtyTerminal(MemorySink):
 
 
 def resized_while_streaming(
-    sizes: list[tuple[float, int]], *, markdown: bool
+    sizes: list[tuple[float, int]], *, markdown: bool, record: pathlib.Path | None = None
 ) -> tuple[list[tuple[float, str]], PtyTerminal]:
     """A paragraph of 120 words, one every 50 ms, on an 80-column terminal resized at
-    the given times to the given widths: the writes, and the terminal."""
+    the given times to the given widths: the writes, and the terminal (`record`: the
+    ``--record`` file to write)."""
     clock = VirtualClock()
     sink = PtyTerminal(clock, 80, 24)
     words = [f"word{i:03d} " for i in range(120)]
@@ -194,7 +197,12 @@ def resized_while_streaming(
 
     try:
         outstream.stream(
-            gen(), sink, clock=clock, render="markdown" if markdown else "plain", env={}
+            gen(),
+            sink,
+            clock=clock,
+            render="markdown" if markdown else "plain",
+            env={},
+            record=record,
         )
     finally:
         sink.close()
@@ -212,14 +220,21 @@ def test_a_live_region_draws_again_once_the_size_has_settled() -> None:
     assert screen(writes) == screen(unchanged)  # back where it was: nothing else changed
 
 
-def test_a_live_region_draws_for_the_size_it_settled_on_from_the_size_it_drew_for() -> None:
-    writes, _ = resized_while_streaming([(1.0, 60), (1.2, 40), (1.3, 50)], markdown=True)
+def test_a_live_region_draws_for_the_size_it_settled_on_from_the_size_it_drew_for(
+    tmp_path: pathlib.Path,
+) -> None:
+    cast = tmp_path / "shown.cast"
+    sizes = [(1.0, 60), (1.2, 40), (1.3, 50)]
+    writes, _ = resized_while_streaming(sizes, markdown=True, record=cast)
     assert min(t for t, _ in writes if t >= 1.0) == pytest.approx(1.3 + Lane.SETTLE)
-    # The sizes read in between change nothing; the one it settled on does.
+    # The sizes read in between change nothing; it drew for the one it settled on.
     other, _ = resized_while_streaming([(1.0, 100), (1.2, 30), (1.3, 50)], markdown=True)
     assert writes == other
+    events = [json.loads(line) for line in cast.read_text().splitlines()[1:]]
+    assert [event[2] for event in events if event[1] == "r"] == ["50x24"]
+    # The paragraph only grew: it goes on where its last line ends, at any width.
     back, _ = resized_while_streaming([(1.0, 60), (1.2, 40), (1.3, 80)], markdown=True)
-    assert writes != back
+    assert writes == back
 
 
 def test_wrapping_follows_a_resize_at_once() -> None:

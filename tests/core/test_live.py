@@ -108,12 +108,17 @@ def test_a_frame_rewrites_only_the_lines_that_changed():
     outputs = [region.update([], [*top, "and a thi"])]
     grown = region.update([], [*top, "and a third line", "and a fou"])
     outputs.append(grown)
-    assert "a paragraph" not in grown and "second" not in grown
-    assert grown.startswith("\r") and "\x1b[J" not in grown  # to the last line's start only
+    assert "a paragraph" not in grown and "second" not in grown and "\x1b[J" not in grown
+    # The last line only grew: what it gains is written where it ends.
+    assert grown == "rd line\nand a fou\x1b[0m"
+    shrunk = region.update([], [*top, "and a third line", "and a"])
+    outputs.append(shrunk)
+    assert shrunk == "\rand a\x1b[0m\x1b[K"  # otherwise from its start
+    outputs.append(region.update([], [*top, "and a third line", "and a fou"]))
     # Committed as it was drawn: nothing is written again, the cursor moves below it.
     done = region.update([*top, "and a third line", "and a fourth."], ["- next"])
     outputs.append(done)
-    assert "third" not in done and "fourth." in done and "- next" in done
+    assert done == "rth.\n- next\x1b[0m"
     outputs.append(region.close())
     assert everything(play(outputs, rows=10)) == [
         *top,
@@ -121,6 +126,59 @@ def test_a_frame_rewrites_only_the_lines_that_changed():
         "and a fourth.",
         "- next",
     ]
+
+
+GROWN_CASES = [
+    # (the last line drawn, the same line grown, what the frame writes)
+    ("and a thi", "and a third", "rd"),
+    ("", "x", "x"),
+    # The line's colours are sent again first: the reset after it cleared them.
+    ("a \x1b[1mbol\x1b[0m", "a \x1b[1mbold\x1b[0m text", "\x1b[1md\x1b[0m text\x1b[0m"),
+    ("\x1b[1ma\x1b[0m b", "\x1b[1ma\x1b[0m bc", "\x1b[1m\x1b[0mc\x1b[0m"),
+    # A mark that joins the last cluster, or a line that changed: from the line's start.
+    ("cafe", "cafe\u0301s", "\rcafe\u0301s\x1b[0m\x1b[K"),
+    ("cafe", "cafés", "\rcafés\x1b[0m\x1b[K"),
+    ("and a thi", "and a", "\rand a\x1b[0m\x1b[K"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "written"), GROWN_CASES)
+def test_a_last_line_that_only_grew_is_written_on_where_it_ends(old, new, written):
+    """At the cursor, where the line ends at any width: right even on a screen a
+    terminal reflowed for a size it has not told yet (tests/e2e/test_tmux.py)."""
+    region = LiveRegion(30, 10)
+    outputs = [region.update([], ["above", old]), region.update([], ["above", new])]
+    assert outputs[-1] == written
+    outputs += [region.update(["above", new], []), region.close()]
+    assert everything(play(outputs, rows=10)) == ["above", _plain(new)]
+
+
+def _plain(line: str) -> str:
+    import re
+
+    return re.sub("\x1b\\[[0-9;]*m", "", line).replace("e\u0301", "é")
+
+
+def test_a_line_is_written_from_its_start_when_the_cursor_is_not_where_it_ends():
+    """Rows taken away below it: the cursor went down and back up, to the row's start."""
+    region = LiveRegion(30, 10)
+    outputs = [region.update([], ["a b", "c"]), region.update([], ["a b"])]
+    outputs.append(region.update([], ["a b c"]))
+    assert outputs[-1] == "\ra b c\x1b[0m\x1b[K"
+    outputs += [region.update(["a b c"], []), region.close()]
+    assert everything(play(outputs, rows=10)) == ["a b c"]
+
+
+def test_a_row_the_terminal_wrapped_that_now_ends_a_line_has_the_row_below_erased_whole():
+    """tmux marks a row whose line the terminal wrapped onto the next, and keeps the
+    mark until the row below is erased whole: without that, a line that ends there
+    now would be joined to the next one at tmux's next reflow."""
+    region = LiveRegion(10, 10)
+    outputs = [region.update([], ["abcdefgh ijklmn"])]  # two rows
+    outputs.append(region.update([], ["abcdefgh", "ijklmnop"]))
+    assert outputs[-1] == "\r\x1b[1Aabcdefgh\x1b[0m\x1b[K\n\x1b[2Kijklmnop\x1b[0m\x1b[K"
+    outputs += [region.update(["abcdefgh", "ijklmnop"], []), region.close()]
+    assert everything(play(outputs, cols=10, rows=10)) == ["abcdefgh", "ijklmnop"]
 
 
 def test_lines_added_below_an_unchanged_region_are_appended():
@@ -158,12 +216,13 @@ def test_a_narrower_terminal_keeps_the_lines_above_the_last_as_drawn():
     region.update([], [*top, "nine ten"])
     region.resize(12, 10)
     out = region.update([], [*top, "nine ten eleven twelve", "thirteen"])
-    # From the last line's first row ("nine ten": one row at 12), over nothing above.
-    assert out == "\rnine ten eleven twelve\x1b[0m\nthirteen\x1b[0m"
+    # Where the last line ends ("nine ten", which grew), over nothing above.
+    assert out == " eleven twelve\nthirteen\x1b[0m"
     assert region.update([*top, "nine ten eleven twelve", "thirteen"], []) == "\n"
-    region.update([], ["a"])
-    region.resize(5, 10)
-    assert region.update([], ["a b"]) == "\ra b\x1b[0m\x1b[K"
+    region.update([], ["a b c"])
+    region.resize(3, 10)
+    # From the last line's first row ("a b c": two rows at 3).
+    assert region.update([], ["a B c"]) == "\r\x1b[1Aa B c\x1b[0m\x1b[K"
 
 
 def test_after_several_sizes_only_the_cursors_line_is_drawn_again_even_at_the_same_width():
@@ -176,8 +235,8 @@ def test_after_several_sizes_only_the_cursors_line_is_drawn_again_even_at_the_sa
     region.update([], [*top, "nine ten"])
     region.resize(20, 10, several=True)
     # Even a line above that changed is not gone back to: it stays as drawn.
-    out = region.update([], ["one two three FOUR", top[1], "nine ten eleven", "twelve"])
-    assert out == "\rnine ten eleven\x1b[0m\x1b[K\ntwelve\x1b[0m"  # not up over `top`
+    out = region.update([], ["one two three FOUR", top[1], "nine TEN", "twelve"])
+    assert out == "\rnine TEN\x1b[0m\x1b[K\ntwelve\x1b[0m"  # not up over `top`
 
 
 # Skin tones and flags: pyte stops drawing a run at a ZWJ or VS16 (its

@@ -208,6 +208,9 @@ def test_set_width_applies_from_the_next_block():
     renderer.set_width(20)
     frame = renderer.feed("ond\n\nthird\n")
     assert [len(line) for line in frame.committed] == [0, 40]  # blank, second
+    # The next block is drawn at the new width from its first frame: drawn at
+    # the old width once, its lines would change width while it is open.
+    assert frame.live == ("", "third" + " " * 15)
     assert renderer.flush() == Frame(committed=("", "third" + " " * 15))
     renderer.set_width(30)  # nothing open: at once
     assert renderer.feed("fourth\n").live == ("", "fourth" + " " * 24)

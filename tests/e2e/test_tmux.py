@@ -69,7 +69,7 @@ class Tmux:
         channel = f"shown-{uuid.uuid4().hex[:6]}"
         wait = f"import os\nb=b''\nwhile {text.encode()!r} not in b:\n b=b[-64:]+os.read(0,65536)"
         self._tmux(
-            "pipe-pane", "-o", "-t", "t",
+            "pipe-pane", "-t", "t",  # (the pipe of an earlier call closed first)
             f'{sys.executable} -c "{wait}" && tmux -L {self.socket} wait-for -S {channel}',
         )  # fmt: skip
         return channel
@@ -162,20 +162,72 @@ def resized_at(
     """`-m` fed `source` up to `at`, the window resized to each of `sizes` once that is
     drawn, then the rest: what tmux holds at the end (history and screen, wrapped rows
     joined)."""
+    cut = source.index(at)
+    # The block is open: its lines are in the live region.
+    return shown_in_steps(tmux, tmp_path, [source[:cut], *sizes, source[cut:]])
+
+
+TELL = object()  # a step of `shown_in_steps`: the program learns the window's size now
+
+
+def shown_in_steps(
+    tmux, tmp_path, steps: list[str | tuple[int, int | None] | object], *, late: bool = False
+) -> list[str]:
+    """`-m` fed text from a FIFO in steps: a string is fed, then waited for until its last
+    word is drawn; `(cols, rows)` resizes the window (done in tmux's screen when it
+    returns). With `late`, the program learns the window's size only at a `TELL` step
+    (late_size.py), and draws for the size it had until then. What tmux holds at the
+    end (history and screen, wrapped rows joined)."""
     fifo = tmp_path / "answer.md"
     os.mkfifo(fifo)
-    cut = source.index(at)
-    drawn = tmux.when_shown(source[:cut].split()[-1])  # (the typed word: not in the command)
-    tmux.start(outstream_command("-m", "--instant", "-f", os.fspath(fifo)))
+    command = outstream_command("-m", "--instant", "-f", os.fspath(fifo))
+    control = tmp_path / "size"
+    if late:
+        os.mkfifo(control)
+        command = f"{sys.executable} {LATE_SIZE} {control} {command}"
+    tmux.start(command)
     with open(fifo, "w", encoding="utf-8") as answer:
-        answer.write(source[:cut])  # the block is open: its lines are in the live region
-        answer.flush()
-        tmux.wait_for(drawn)
-        for cols, rows in sizes:
-            tmux.resize(cols, rows)  # done in tmux's screen when this returns
-        answer.write(source[cut:])
+        for step in steps:
+            if step is TELL:
+                control.write_text("\n")
+            elif isinstance(step, str):
+                drawn = tmux.when_shown(step.split()[-1])  # (a typed word: not in the command)
+                answer.write(step)
+                answer.flush()
+                tmux.wait_for(drawn)
+            else:
+                tmux.resize(*step)
     tmux.wait()
     return tmux.everything()
+
+
+LATE_SIZE = pathlib.Path(__file__).with_name("late_size.py")
+
+
+def test_a_frame_drawn_for_a_size_the_terminal_has_not_told_yet_repeats_nothing(tmux, tmp_path):
+    """tmux reflowed the last line (55 cells) onto two rows at 30 columns, and the
+    program, not told yet, drew it grown as for 100: from the start of the cursor's row
+    (a carriage return), the line's second row now, so its first 30 cells showed twice.
+    What it gained is written where it ends instead: at the cursor, at any width."""
+    source = "# A heading\n\n" + " ".join(WORDS) + "\n\nThe end.\n"
+    cut, grown = source.index(WORDS[31]), source.index(WORDS[33])
+    steps = [source[:cut], (30, None), source[cut:grown], TELL, source[grown:]]
+    lines = shown_in_steps(tmux, tmp_path, steps, late=True)
+    assert_shown_once(lines, source)
+
+
+def test_a_line_no_longer_wrapped_is_not_joined_to_the_next_when_tmux_reflows(tmux, tmp_path):
+    """At 40 columns a line of the open block (begun at 100) took three rows while a long
+    word was typed at its end, then two once the word went on to the next line. tmux
+    keeps a row's mark that its line goes on below until the row below is erased whole:
+    the second row kept it, and widening to 100 joined the two lines in one."""
+    long_word = "abcdefghijklmnopqrstuvwxyz0123"
+    head = "# A heading\n\n" + " ".join(WORDS[:9]) + " "  # a line of 71 cells
+    source = head + long_word + " and more\n\nThe end.\n"
+    rest = source[len(head + long_word) :]
+    steps = [head, (40, None), long_word[:10], long_word[10:], (100, None), rest]
+    lines = shown_in_steps(tmux, tmp_path, steps)
+    assert_shown_once(lines, source)
 
 
 TABLE = (

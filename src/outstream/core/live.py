@@ -11,7 +11,16 @@ only to the first line that differs (``CSI n A`` after a carriage return,
 ECMA-48 8.3.22) and the rest is written over the old rows, each line's last
 row erased after its text (``CSI K``, 8.3.41); rows of the old drawing below
 the new one are erased one by one (``CSI B`` down, ``CSI 2 K``, and back up).
-So a frame writes what changed, not the whole region. The screen is never
+So a frame writes what changed, not the whole region. When all that changed
+is that the last line grew (text typed at its end: most frames), only what
+it gained is written, at the cursor, after the line's colour and link
+sequences: that is where the line ends whatever width the terminal wraps
+it at, even a width it reflowed to and has not told the program yet
+(tmux under load). A row of the old drawing that the terminal wrapped
+onto the next one and that now ends a line has the row below it erased
+whole (``CSI 2 K``) before that is written: tmux keeps a row's mark that
+its line goes on below until then (``grid_clear_lines`` in its grid.c) and
+would join the two lines at its next reflow. The screen is never
 erased below (``CSI J``): from the top-left corner, tmux (``scroll-on-clear``)
 and other terminals take that for a clear and push the screen into the
 scrollback, and a region that starts on the top row did that every frame.
@@ -32,6 +41,7 @@ an error.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 from ._lazy_regex import pattern
@@ -63,6 +73,46 @@ def _written(line: str) -> str:
 def _shown(line: str) -> str:
     """A line without its zero-width sequences (SGR, OSC 8): what takes cells."""
     return pattern(_ZERO_WIDTH).sub("", line) if "\x1b" in line else line
+
+
+_TRAILING_ZERO_WIDTH = f"(?:{_ZERO_WIDTH})+$"
+
+
+def _continued(old: str, new: str) -> str | None:
+    """What to write at the end of `old` to make it `new` (both as written), or None if
+    `new` is not `old` with more at its end.
+
+    Written at the cursor, where `old` ends, this goes on whatever width the
+    terminal wraps `old` at: no carriage return to a row that a reflow may
+    have made another, no rows counted. It begins with the colour and link
+    sequences of `old`, whose state the reset after it cleared. A line cut
+    into rows that fit (`_rows_certain`) or holding clusters of uncertain
+    width is drawn again whole.
+    """
+    if "\n" in new or (not new.isascii() and pattern(_UNCERTAIN).search(new)):
+        return None
+    styled = "\x1b" in old
+    stem = pattern(_TRAILING_ZERO_WIDTH).sub("", old) if styled else old
+    if not new.startswith(stem):
+        return None
+    rest = new[len(stem) :]
+    if stem and not _shown(rest)[:1].isascii() and not _cluster_ends(stem, rest):
+        return None  # a mark that joins the last cluster drawn: drawn again whole
+    return "".join(pattern(_ZERO_WIDTH).findall(stem)) + rest if styled else rest
+
+
+def _cluster_ends(before: str, after: str) -> bool:
+    """Whether a grapheme cluster ends between `before` and `after` (UAX #29)."""
+    tail = _shown(before)[-8:]
+    if not tail:
+        return True
+    joined = tail + _shown(after)[:8]
+    n_chars = 0
+    for cluster in pattern(r"\X").findall(joined):
+        n_chars += len(cluster)
+        if n_chars >= len(tail):
+            return n_chars == len(tail)
+    return True
 
 
 # Code points that make a grapheme cluster's width a matter of opinion: ZWJ,
@@ -146,6 +196,7 @@ class LiveRegion:
         self._forced = 0
         self._drawn: list[str] = []  # the live lines on the screen now
         self._drawn_rows: list[int] = []  # the rows each of them takes
+        self._at_end = False  # the cursor is where the last of them ends
 
     @property
     def _rows(self) -> int:
@@ -276,26 +327,40 @@ class LiveRegion:
             out.append(HIDE_CURSOR)
             self._cursor_hidden = True
         n_old_rows = 0  # rows of the old drawing from the first line that changed
+        continued = None  # what the last line drawn gains, if that is all that changed
         if drawn:
             if same < len(drawn):
-                # Up to the first row of the first line that changed (the
-                # cursor is on the last row of the last line).
                 n_old_rows = sum(drawn_rows[same:])
-                out.append("\r")
-                if n_old_rows > 1:
-                    out.append(f"\x1b[{n_old_rows - 1}A")
+                if same == len(drawn) - 1 and same < len(lines) and self._at_end:
+                    continued = _continued(_written(drawn[same]), written[0])
+                if continued is None:
+                    # Up to the first row of the first line that changed (the
+                    # cursor is on the last row of the last line).
+                    out.append("\r")
+                    if n_old_rows > 1:
+                        out.append(f"\x1b[{n_old_rows - 1}A")
             elif same < len(lines) or same <= n_committed:
                 out.append("\n")  # after the last line drawn: on to the next
+        # The rows of the old drawing that ended a line; the terminal wrapped
+        # the others onto the row below (see the module's docstring).
+        old_ends = set(itertools.accumulate(drawn_rows[same:]))
         width = self.width
         n_rows = 0  # rows written so far
         for i in range(same, len(lines)):
             line = written[i - same]
-            out.append(line + _RESET)
             n_rows += rows[i]
-            if n_rows <= n_old_rows and (not line or "\n" in line or self._cells(line) % width):
-                out.append("\x1b[K")  # what is left of an old, longer row
+            if i == same and continued is not None:
+                # Where the line ends: its row is blank after it. Plain text
+                # leaves the colours as the reset after the line left them.
+                out.append(continued + _RESET if "\x1b" in continued else continued)
+            else:
+                out.append(line + _RESET)
+                if n_rows <= n_old_rows and (not line or "\n" in line or self._cells(line) % width):
+                    out.append("\x1b[K")  # what is left of an old, longer row
             if i < n_committed or i < len(lines) - 1:
                 out.append("\n")
+                if n_rows < n_old_rows and n_rows not in old_ends:
+                    out.append("\x1b[2K")  # the row above no longer goes on here
         below = n_old_rows - sum(rows[same:])
         if below > 0 and same == len(lines):
             # Only lines to take away: the cursor is on the first of their
@@ -312,12 +377,18 @@ class LiveRegion:
         self.n_committed += n_committed
         self._drawn = lines[n_committed:]
         self._drawn_rows = rows[n_committed:]
+        if same < len(lines) or same < len(drawn):
+            # The cursor is where the last line ends if that is what was
+            # written last (a move down and back up forgets a wrap pending
+            # at the last column).
+            self._at_end = bool(self._drawn) and same < len(lines) and below <= 0
         return "".join(out)
 
     def close(self) -> str:
         """End: the live region stays as drawn, the cursor goes below it and is shown again."""
         out = "\n" if self._drawn else ""
         self._drawn, self._drawn_rows = [], []
+        self._at_end = False
         if self._cursor_hidden:
             out += SHOW_CURSOR
             self._cursor_hidden = False

@@ -500,6 +500,12 @@ class MarkdownRenderer:
                 self._code = None
                 self._view.forget()
                 self._parser.forget()
+                if self._next_width is not None:
+                    # The blocks after it begin at the width set meanwhile, from
+                    # this frame on: a block that changed width once shown would
+                    # draw its lines again at another width, over rows a terminal
+                    # had wrapped (tmux joins them again at its next reflow).
+                    self.width, self._next_width = self._next_width, None
             if blocks and self.render_live:
                 self._hold_partial_languages(blocks, n_full_lines)
                 live = self._code_rows() if self._watch_open_fence(blocks) else self._render(blocks)

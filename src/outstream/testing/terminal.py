@@ -9,6 +9,7 @@ time it was read.
 from __future__ import annotations
 
 import os
+import re
 import select
 import signal
 import subprocess
@@ -64,10 +65,13 @@ def run_in_pty(
         env: the child's environment (``os.environ`` by default).
         timeout: the child is killed past this many seconds.
         interrupt_after: send `interrupt_signal` (SIGINT, as Ctrl-C does) once
-            the output contains these bytes.
+            the output contains these bytes, as written or with its escape
+            sequences taken out (a live region writes a line on where it
+            ended: a word may come in pieces with sequences between them).
         interrupt_signal: the signal `interrupt_after` sends.
         resize_after: resize the terminal to `resize_to` (rows, cols) once the
-            output contains these bytes, as a user dragging the window does.
+            output contains these bytes (as `interrupt_after`), as a user
+            dragging the window does.
 
     Reading the pty's master end gives ``EIO`` once the child has closed the
     slave: that is EOF, not an error.
@@ -119,13 +123,21 @@ def run_in_pty(
                     break
                 output += data
                 reads.append((time.monotonic() - t_start, data))
-                if resize_after is not None and resize_to is not None and resize_after in output:
+                if (
+                    resize_after is not None
+                    and resize_to is not None
+                    and _contains(output, len(data), resize_after)
+                ):
                     rows_now, cols_now = resize_to
                     fcntl.ioctl(
                         master, termios.TIOCSWINSZ, struct.pack("HHHH", rows_now, cols_now, 0, 0)
                     )
                     resize_after = None
-                if interrupt_after is not None and not interrupted and interrupt_after in output:
+                if (
+                    interrupt_after is not None
+                    and not interrupted
+                    and _contains(output, len(data), interrupt_after)
+                ):
                     os.kill(proc.pid, interrupt_signal)
                     interrupted = True
             elif proc.poll() is not None:
@@ -151,6 +163,21 @@ def run_in_pty(
     return PtyResult(
         returncode=returncode, output=bytes(output), reads=tuple(reads), started=t_start
     )
+
+
+_ESCAPE = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")  # CSI, OSC
+
+
+def _contains(output: bytearray, n_new: int, needle: bytes) -> bool:
+    """Whether `output`, whose last `n_new` bytes just came, holds `needle` as written
+    or without the CSI and OSC sequences between its bytes.
+
+    Only the end is looked at without them: the needle was not there before.
+    """
+    if needle in output:
+        return True
+    tail = bytes(output[-(n_new + len(needle) + 4096) :])
+    return needle in _ESCAPE.sub(b"", tail)
 
 
 def _feed(pipe: Any, script: list[tuple[float, bytes]], t_start: float) -> None:
