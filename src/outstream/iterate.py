@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Unpack
 
 from .api import Result, Run, describe_source
@@ -160,9 +160,16 @@ class _Shared:
         self.result: Result | None = None
         self.error: BaseException | None = None
 
-    def open(self) -> Run:
-        """The run, started now (its recordings opened)."""
-        return Run(self.sink, self.options, self.clock, source=describe_source(self.source))
+    def open(self, open_inbox: Callable[[Any, Clock], Any]) -> tuple[Run, Any]:
+        """The run, started now (its recordings opened), and the inbox reading the source."""
+        run = Run(self.sink, self.options, self.clock, source=describe_source(self.source))
+        try:
+            self.inbox = inbox = open_inbox(self.source, self.clock)
+        except BaseException:
+            for recorder in run.recorders:
+                recorder.close()
+            raise
+        return run, inbox
 
     def drive(self, run: Run, inbox: Inbox) -> None:
         """The driver thread: the whole stream, then the end for the iterator."""
@@ -294,12 +301,9 @@ class TextIterator(_Results):
 
     def _start(self) -> None:
         shared = self._shared
-        run = shared.open()
         try:
-            shared.inbox = inbox = open_inbox(shared.source, shared.clock)
+            run, inbox = shared.open(open_inbox)
         except BaseException:
-            for recorder in run.recorders:
-                recorder.close()
             self._done = True
             raise
         self._thread = shared.clock.start_thread(
@@ -381,12 +385,9 @@ class AsyncTextIterator(_Results):
 
     def _start(self) -> None:
         shared = self._shared
-        run = shared.open()
         try:
-            shared.inbox = inbox = open_async_inbox(shared.source, shared.clock)
+            run, inbox = shared.open(open_async_inbox)
         except BaseException:
-            for recorder in run.recorders:
-                recorder.close()
             self._done = True
             raise
         self._task = shared.clock.start_task(shared.adrive(run, inbox))
