@@ -295,3 +295,25 @@ def test_ctrl_c_on_the_producer_ends_the_stream_at_once_for_its_readers(redis_ur
         "before the interrupt",
         "outstream: the producer was interrupted\n",
     )
+
+
+def test_a_cancelled_read_is_cancelled(redis_url) -> None:
+    # redis-py 8.1 can swallow a cancellation that comes while it (re)connects (a
+    # cancel disconnects, so the next command connects): XREAD then returned [] as if
+    # nothing happened, and a cancelled follower went on following.
+    async def main(url: str) -> int:
+        log = RedisLog(url)
+        await log.create("s", "owner", {})
+        swallowed = 0
+        try:
+            for i in range(200):
+                task = asyncio.create_task(log.read("s", None, block=2.0))
+                await asyncio.sleep(0.001 * (i % 8))
+                task.cancel()
+                await asyncio.wait([task])
+                swallowed += not task.cancelled()
+        finally:
+            await log.aclose()
+        return swallowed
+
+    assert asyncio.run(main(redis_url)) == 0

@@ -194,12 +194,17 @@ class RedisLog:
     async def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         import redis.exceptions
 
+        task = asyncio.current_task()
+        cancels = 0 if task is None else task.cancelling()
         try:
-            return await getattr(self._client(), method)(*args, **kwargs)
+            answer = await getattr(self._client(), method)(*args, **kwargs)
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
+            _honour_cancel(task, cancels)
             raise Unreachable(f"cannot reach Redis at {shown_url(self.url)}: {_why(exc)}") from None
         except redis.exceptions.ResponseError as exc:
             raise RelayError(f"Redis at {shown_url(self.url)} refused: {exc}") from None
+        _honour_cancel(task, cancels)
+        return answer
 
     async def _script(self, script: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
         return await self._call("eval", script, len(keys), *keys, *args)
@@ -308,6 +313,17 @@ class RedisLog:
         if answer == -1:
             raise StreamNotFound(f"no stream {id}: never published, or expired")
         return bool(answer)
+
+
+def _honour_cancel(task: asyncio.Task[Any] | None, cancels: int) -> None:
+    """Raise CancelledError if `task` was cancelled since it had `cancels` requests.
+
+    redis-py (8.1) can swallow a cancellation that comes while it (re)connects:
+    the command goes on and returns (XREAD: ``[]``), and a cancelled follower
+    would go on following until its stream ends.
+    """
+    if task is not None and task.cancelling() > cancels:
+        raise asyncio.CancelledError
 
 
 def _entry(entry_id: str, fields: Mapping[str, str]) -> Entry:
