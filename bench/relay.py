@@ -453,6 +453,12 @@ async def subscribe(client: Any, channel: str, reader: Reader, leave_at: list[fl
         await pubsub.aclose()
 
 
+def waiting(log: Any) -> int:
+    """How many followers wait on `log`'s tails in this process (one XREAD BLOCK each
+    stream serves them all, so Redis's blocked clients do not count them)."""
+    return sum(len(tail._waiting) for tail in log._tails.values())
+
+
 def readers_process(design: str, url: str, name: str, n_readers: int, out: str) -> None:
     """The readers' process: ready on stdout, then 'go' and 'stop' on stdin."""
     import pickle
@@ -493,7 +499,9 @@ def readers_process(design: str, url: str, name: str, n_readers: int, out: str) 
 
             log = RedisLog(url)
             tasks = [asyncio.create_task(follow_all(log, name, x)) for x in readers]
-            ready = lambda: r.info("clients")["blocked_clients"] >= n_readers  # noqa: E731
+            # One XREAD BLOCK (the stream's tail) serves them all: ready when every
+            # follower waits on it.
+            ready = lambda: waiting(log) >= n_readers  # noqa: E731
         else:
             from redis.asyncio import Redis as AsyncRedis
 
@@ -633,7 +641,8 @@ def fan_out_ours(url: str, r: Any, tmp: str, n_readers: int) -> FanOut:
         if n_readers:
             readers = ReadersProcess("ours", url, id, n_readers - 1, tmp)
             reconnecting = Reconnecting("ours", url, id)
-            await_sync(lambda: r.info("clients")["blocked_clients"] >= n_readers, 10.0)
+            # The readers' process said it is ready; the reconnecting reader's tail waits too.
+            await_sync(lambda: r.info("clients")["blocked_clients"] >= 2, 10.0)
         before = ServerStats.read(r)
         producer.go()
         if readers is not None and reconnecting is not None:
@@ -1026,7 +1035,7 @@ async def producer_killed(url: str, r: Any, tmp: str) -> tuple[list[float], bool
 
     tasks = [asyncio.create_task(reader()) for _ in range(KILL_READERS)]
     try:
-        await until(lambda: r.info("clients")["blocked_clients"] >= KILL_READERS, 10.0)
+        await until(lambda: waiting(log) >= KILL_READERS, 10.0)
         producer.go()
         await asyncio.sleep(2.0)
         producer.publisher.send_signal(signal.SIGKILL)
@@ -1076,7 +1085,7 @@ async def redis_restarted(tmp: str) -> tuple[float, float, bool, int | None, boo
         producer = Producer(server.url, id, 6.0, tmp)
         tasks = [asyncio.create_task(reader(i)) for i in range(RESTART_READERS)]
         r = redis.Redis.from_url(server.url, decode_responses=True)
-        await until(lambda: r.info("clients")["blocked_clients"] >= RESTART_READERS, 10.0)
+        await until(lambda: waiting(log) >= RESTART_READERS, 10.0)
         r.close()
         producer.go()
         await asyncio.sleep(2.0)

@@ -317,3 +317,58 @@ def test_a_cancelled_read_is_cancelled(redis_url) -> None:
         return swallowed
 
     assert asyncio.run(main(redis_url)) == 0
+
+
+def test_followers_in_one_process_cost_redis_one_blocking_read_between_them(redis_url):
+    import redis
+
+    admin = redis.Redis.from_url(redis_url)
+    log, id = RedisLog(redis_url), new_id()
+
+    async def run() -> list[str]:
+        await log.create(id, "me", {})
+
+        async def one() -> str:
+            return "".join([e.text async for e in afollow(log, id)])
+
+        followers = [asyncio.create_task(one()) for _ in range(30)]
+        admin.config_resetstat()
+        for i in range(1, 41):
+            await log.append(id, "me", i, [{"t": i, "text": f"{i} "}])
+            await asyncio.sleep(0.01)  # (a producer's pace, as a model's tokens come)
+        await log.append(id, "me", 41, [{"t": 41, "end": True}], final=True)
+        try:
+            return list(await asyncio.gather(*followers))
+        finally:
+            await log.aclose()
+
+    texts = asyncio.run(run())
+    assert texts == ["".join(f"{i} " for i in range(1, 41))] * 30
+    stats = admin.info("commandstats")
+    # One XREAD an entry or so (or a second of silence), not thirty; no XRANGE at all.
+    assert stats["cmdstat_xread"]["calls"] <= 41 + 5
+    assert "cmdstat_xrange" not in stats
+
+
+def test_a_follower_behind_what_the_process_keeps_in_memory_reads_from_redis(
+    redis_url, monkeypatch
+):
+    from outstream.relay.redis_log import _Tail
+
+    monkeypatch.setattr(_Tail, "KEEP", 5)
+    log, id = RedisLog(redis_url), new_id()
+    whole = "".join(f"{i} " for i in range(1, 51))
+
+    async def run() -> tuple[str, str]:
+        await log.create(id, "me", {})
+        for i in range(1, 51):
+            await log.append(id, "me", i, [{"t": i, "text": f"{i} "}])
+        await log.append(id, "me", 51, [{"t": 51, "end": True}], final=True)
+        try:
+            first = "".join([e.text async for e in afollow(log, id)])  # the tail keeps 5
+            again = "".join([e.text async for e in afollow(log, id)])  # from the start
+            return first, again
+        finally:
+            await log.aclose()
+
+    assert asyncio.run(run()) == (whole, whole)

@@ -331,7 +331,7 @@ async def afollow(
     block = min(1.0, log.lease / 2)
     cursor = after
     last_n: int | None = 0
-    last_t = 0.0
+    last: Entry | None = None  # the last entry given
     if from_now:
         snap = await log.snapshot(id)  # (unreachable from the start: say so now)
         if snap.final:
@@ -339,22 +339,27 @@ async def afollow(
         cursor, last_n = snap.last_id, snap.last_n
     elif after is not None:
         last_n = await log.number(id, after)
-    else:
-        await log.snapshot(id)  # it exists, and the server answers
+    first = True  # unreachable, or no such stream, from the start: say so now
     while True:
         if last_n is None:  # the place asked for is gone: start again from the text so far
             snap = await _retrying(lambda: log.snapshot(id), clock, patience)
-            yield Entry(snap.last_id or "", snap.last_n, {"t": last_t, "resync": snap.text})
+            yield Entry(snap.last_id or "", snap.last_n, {"t": _t(last), "resync": snap.text})
             cursor, last_n = snap.last_id, snap.last_n
             if snap.final:  # (its final entry stands in the text it returned)
                 return
-        entries = await _retrying(partial(log.read, id, cursor, block=block), clock, patience)
+        try:  # (the way every entry goes: no more than a call)
+            entries = await log.read(id, cursor, block=block)
+        except Unreachable:
+            if first:
+                raise
+            entries = await _retrying(partial(log.read, id, cursor, block=block), clock, patience)
+        first = False
         if not entries:
-            snap = await _retrying(lambda: log.snapshot(id), clock, patience)
+            snap = await _retrying(lambda: log.snapshot(id, text=False), clock, patience)
             if not snap.producing and not snap.final and snap.last_n == last_n:
                 gone = "the producer is gone (its lease ran out): the stream has no end"
                 yield Entry(
-                    cursor or "", last_n, {"t": last_t, "error": gone, "type": "ProducerGone"}
+                    cursor or "", last_n, {"t": _t(last), "error": gone, "type": "ProducerGone"}
                 )
                 return
             continue
@@ -363,12 +368,15 @@ async def afollow(
                 last_n = None  # entries were trimmed from under us
                 break
             yield entry
-            cursor, last_n = entry.id, entry.n
-            t = entry.record.get("t")
-            if isinstance(t, int | float):
-                last_t = float(t)
+            cursor, last_n, last = entry.id, entry.n, entry
             if entry.final:
                 return
+
+
+def _t(entry: Entry | None) -> float:
+    """The time of `entry` (0 for none): of an entry that stands for what came after it."""
+    t = None if entry is None else entry.record.get("t")
+    return float(t) if isinstance(t, int | float) else 0.0
 
 
 def follow(log: StreamLog, id: str, **options: Any) -> Iterator[Entry]:

@@ -200,8 +200,9 @@ class StreamLog(Protocol):
         longer) in the log."""
         ...
 
-    async def snapshot(self, id: str) -> Snapshot:
-        """The text so far and where it ends, read at once.
+    async def snapshot(self, id: str, *, text: bool = True) -> Snapshot:
+        """The text so far and where it ends, read at once (``text=False``: where it
+        ends and whether it is produced, its text left out: ``""``).
 
         Raises:
             StreamNotFound: no stream has this id.
@@ -360,12 +361,12 @@ class MemoryLog:
     def _after(stream: _Stream, start: int, count: int) -> list[Entry]:
         return stream.entries[max(start, stream.first_kept) :][:count]
 
-    async def snapshot(self, id: str) -> Snapshot:
+    async def snapshot(self, id: str, *, text: bool = True) -> Snapshot:
         with self._lock:
             stream = self._get(id)
             last = stream.entries[-1] if stream.entries else None
             return Snapshot(
-                text="".join(stream.text),
+                text="".join(stream.text) if text else "",
                 last_id=None if last is None else last.id,
                 last_n=0 if last is None else last.n,
                 producing=stream.owner is not None and stream.lease_until > self.clock.now(),

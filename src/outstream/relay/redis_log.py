@@ -19,9 +19,12 @@ touch several at once):
 Each append is one Lua script (one round trip, atomic): check the lease's
 token and the cancel flag, skip an append already written (a retry after a
 dropped connection), ``XADD`` the entries, ``APPEND`` their text, renew
-the lease and every key's TTL. A reader reads the backlog with ``XRANGE``
-and then waits with ``XREAD BLOCK`` from the last id it has: one log, so
-nothing falls between replay and live.
+the lease and every key's TTL. Readers read the log with ``XREAD BLOCK``
+from the last id they have: one log, so nothing falls between replay and
+live. The readers of a stream in one process (one event loop) share one
+such read, its `_Tail`, which keeps the last entries in memory: a thousand
+followers in a web server cost Redis one blocked client and parse each
+entry once. A reader behind what the tail keeps reads with ``XRANGE``.
 
 redis-py's asyncio client is made per event loop (its connections belong
 to the loop that opened them), so one `RedisLog` serves the sync wrappers
@@ -32,6 +35,7 @@ and followers retry.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -167,6 +171,8 @@ class RedisLog:
         self.ttl = ttl
         self.maxlen = maxlen
         self._clients: dict[asyncio.AbstractEventLoop, Any] = {}
+        # The live end of each stream followed in a loop: one XREAD BLOCK for all.
+        self._tails: dict[tuple[asyncio.AbstractEventLoop, str], _Tail] = {}
 
     def __repr__(self) -> str:
         return f"RedisLog({shown_url(self.url)!r})"
@@ -214,6 +220,8 @@ class RedisLog:
 
     async def aclose(self) -> None:
         loop = asyncio.get_running_loop()
+        for key in [key for key in self._tails if key[0] is loop]:
+            await self._tails.pop(key).stop()
         client = self._clients.pop(loop, None)
         if client is not None:
             await client.aclose()
@@ -276,29 +284,44 @@ class RedisLog:
     async def read(
         self, id: str, after: str | None, *, count: int = 1000, block: float | None = None
     ) -> list[Entry]:
+        """(See `StreamLog.read`.) A reader that waits (`block`) reads the stream's
+        `_Tail` in this event loop, with every other reader there: a thousand
+        followers in one process cost Redis one ``XREAD BLOCK``, not a thousand."""
+        loop = asyncio.get_running_loop()
+        if block:
+            tail = self._tails.get((loop, id))
+            if tail is None:
+                tail = self._tails[loop, id] = _Tail(
+                    self, id, *self._keys(id, "log", "meta", "lease")
+                )
+            entries = await tail.read(after, count, block)
+            if entries is not None:
+                return entries
         key = self._keys(id, "log")[0]
         raw = await self._call("xrange", key, "-" if after is None else f"({after}", "+", count)
-        if not raw:
-            if not await self._call("exists", self._keys(id, "meta")[0]):
-                raise StreamNotFound(f"no stream {id}: never published, or expired")
-            if block:
-                answer = await self._call(
-                    "xread", {key: after or "0-0"}, count=count, block=max(1, _ms(block))
-                )
-                raw = answer[0][1] if answer else []
+        if not raw and not await self._call("exists", self._keys(id, "meta")[0]):
+            raise StreamNotFound(f"no stream {id}: never published, or expired")
         return [_entry(entry_id, fields) for entry_id, fields in raw]
 
-    async def snapshot(self, id: str) -> Snapshot:
+    def _tail_ended(self, tail: _Tail) -> None:
+        for key, value in list(self._tails.items()):
+            if value is tail:
+                del self._tails[key]
+
+    async def snapshot(self, id: str, *, text: bool = True) -> Snapshot:
+        tail = self._tails.get((asyncio.get_running_loop(), id))
+        if not text and tail is not None and not tail.done:
+            return tail.status()  # (what a thousand followers ask each second: from memory)
         answer = await self._script(_SNAPSHOT, self._keys(id, "log", "text", "meta", "lease"), [])
         if not answer:
             raise StreamNotFound(f"no stream {id}: never published, or expired")
-        text, last, meta, producing = answer
+        so_far, last, meta, producing = answer
         # (A script's answer is not parsed as XRANGE's is: the fields come as a flat list.)
         entry = (
             _entry(last[0][0], dict(zip(*[iter(last[0][1])] * 2, strict=True))) if last else None
         )
         return Snapshot(
-            text=text,
+            text=so_far if text else "",
             last_id=None if entry is None else entry.id,
             last_n=0 if entry is None else entry.n,
             producing=bool(producing),
@@ -324,6 +347,143 @@ def _honour_cancel(task: asyncio.Task[Any] | None, cancels: int) -> None:
     """
     if task is not None and task.cancelling() > cancels:
         raise asyncio.CancelledError
+
+
+class _Tail:
+    """A stream as read once by a process (per event loop), for all its followers there.
+
+    One task reads the stream from its start with ``XREAD BLOCK`` (a
+    thousand entries at a time, then each new one as it comes), keeps the
+    last `KEEP` entries, and wakes the readers waiting for them, who take
+    them from memory: with a thousand followers of a stream in a process,
+    Redis serves one reader, each entry is parsed once, and a follower
+    costs a list slice per entry. It stops reading after the stream's last
+    entry, and goes away once no reader has asked it anything for `IDLE`
+    seconds, or when Redis fails (its readers then get the `Unreachable`
+    and retry, and a new tail serves them).
+    """
+
+    KEEP = 10_000
+    IDLE = 5.0
+
+    def __init__(self, log: RedisLog, id: str, key: str, meta: str, lease: str) -> None:
+        loop = asyncio.get_running_loop()
+        self._log = log
+        self._id = id
+        self._key = key
+        self._meta = meta
+        self._lease = lease
+        self.producing = True  # the lease is held (asked again each second without entries)
+        self._base = (0, 0)  # it holds every entry after this id, in order
+        self.last = "0-0"  # the id of the last entry read
+        self.entries: list[Entry] = []
+        self._keys: list[tuple[int, int]] = []  # the entries' ids, as numbers
+        self._waiting: list[asyncio.Future[None]] = []  # readers waiting for an entry
+        self._error: BaseException | None = None
+        self.final = False  # it has read the stream's last entry
+        self.done = False  # it is gone: ask Redis (or a new tail)
+        self._used = loop.time()
+        self._task = loop.create_task(self._run(), name=f"outstream-tail-{id}")
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            if not await self._log._call("exists", self._meta):
+                raise StreamNotFound(f"no stream {self._id}: never published, or expired")
+            while not self.final and loop.time() - self._used < self.IDLE:
+                answer = await self._log._call(
+                    "xread", {self._key: self.last}, count=1000, block=1000
+                )
+                raw = answer[0][1] if answer else []
+                if raw:
+                    entries = [_entry(entry_id, fields) for entry_id, fields in raw]
+                    self.entries += entries
+                    self._keys += [_id_key(entry.id) for entry in entries]
+                    self.last = entries[-1].id
+                    self.final = entries[-1].final
+                    if len(self.entries) > self.KEEP:
+                        cut = len(self.entries) - self.KEEP
+                        self._base = self._keys[cut - 1]
+                        del self.entries[:cut], self._keys[:cut]
+                else:
+                    self.producing = bool(await self._log._call("exists", self._lease))
+                self._wake()  # (every second at least: a waiting reader looks at its clock)
+            while loop.time() - self._used < self.IDLE:  # finished: it serves late readers
+                await asyncio.sleep(self.IDLE)
+        except BaseException as exc:
+            self._error = exc
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+        finally:
+            self.done = True
+            self._log._tail_ended(self)
+            self._wake()
+
+    def _wake(self) -> None:
+        waiting, self._waiting = self._waiting, []
+        for waiter in waiting:
+            if not waiter.done():  # (a reader cancelled meanwhile)
+                waiter.set_result(None)
+
+    async def read(self, after: str | None, count: int, block: float) -> list[Entry] | None:
+        """The entries after `after`, waiting up to about `block` seconds for one (the
+        tail wakes its readers every second); None when `after` is older than what
+        it holds, or it is gone: then Redis answers."""
+        loop = asyncio.get_running_loop()
+        self._used = now = loop.time()
+        deadline = now + block
+        while True:
+            if self._error is not None and not isinstance(self._error, asyncio.CancelledError):
+                raise self._error
+            if self.done:
+                return None
+            if after != self.last:  # (a reader that is up to date just waits: most of them)
+                start = self._start_after(after)
+                if start is None:
+                    return None  # (it holds every entry after its base, and no other)
+                if start < len(self.entries):
+                    return self.entries[start : start + count]
+            if self.final or now >= deadline:
+                return []
+            waiter = loop.create_future()  # one each: a cancelled reader cancels its own only
+            self._waiting.append(waiter)
+            await waiter
+            self._used = now = loop.time()
+
+    def _start_after(self, after: str | None) -> int | None:
+        """Where the entries after `after` begin in `entries`; None if it holds not all."""
+        entries = self.entries
+        if len(entries) > 1 and after == entries[-2].id:  # one entry behind: the usual case
+            return len(entries) - 1
+        at = _id_key(after or "0-0")
+        if at < self._base:
+            return None
+        return bisect.bisect_right(self._keys, at)
+
+    def status(self) -> Snapshot:
+        """Where the stream ends and whether it is produced, as this tail last read it."""
+        last = self.entries[-1] if self.entries else None
+        return Snapshot(
+            text="",
+            last_id=None if last is None else last.id,
+            last_n=0 if last is None else last.n,
+            producing=self.producing,
+            final=self.final,
+            meta={},
+        )
+
+    async def stop(self) -> None:
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+
+
+def _id_key(entry_id: str) -> tuple[int, int]:
+    """A stream entry's id (``1733220000000-5``) as numbers, to compare."""
+    ms, _, seq = entry_id.partition("-")
+    try:
+        return int(ms), int(seq or 0)
+    except ValueError:
+        raise RelayError(f"not an entry id of this log: {entry_id!r}") from None
 
 
 def _entry(entry_id: str, fields: Mapping[str, str]) -> Entry:
