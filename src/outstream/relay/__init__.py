@@ -72,6 +72,9 @@ __all__ = [
 # How long a publisher or a follower keeps trying to reach the log's server
 # before it gives up with `Unreachable` (a Redis restart takes a second or two).
 PATIENCE = 30.0
+# How long the first contact is retried: a connection dropped under a pool
+# comes back at once; a wrong URL or a server that is down is said soon.
+FIRST_PATIENCE = 1.0
 _FPS = 60.0
 
 
@@ -136,7 +139,8 @@ async def apublish(
         StreamCancelled: a reader cancelled the stream; the source was
             closed and the stream ends with an ``error`` entry of type
             ``Cancelled``.
-        Unreachable: the log could not be reached for `patience` seconds.
+        Unreachable: the log could not be reached for `patience` seconds (at the
+            first contact, for `FIRST_PATIENCE`: a wrong URL is said soon).
         LeaseLost: another producer took the id over.
         Whatever the source raised, after it was appended as an ``error`` entry.
     """
@@ -157,7 +161,7 @@ async def apublish(
     started = datetime.datetime.now(datetime.UTC).astimezone().isoformat(timespec="milliseconds")
     meta = {"started": started, "source": describe or _describe(source), "model": model}
     owner = new_id()
-    await _retrying(lambda: log.create(id, owner, meta), clock, 0.0)  # (unreachable: say so now)
+    await _retrying(lambda: log.create(id, owner, meta), clock, FIRST_PATIENCE)
     if on_created is not None:
         on_created(id)
     t0 = clock.now()
@@ -322,7 +326,8 @@ async def afollow(
 
     Raises:
         StreamNotFound: no stream has this id (never published, or expired).
-        Unreachable: the log could not be reached for `patience` seconds.
+        Unreachable: the log could not be reached for `patience` seconds (at the
+            first contact, for `FIRST_PATIENCE`: a wrong URL is said soon).
     """
     if clock is None:
         from ..clock import SystemClock
@@ -333,13 +338,13 @@ async def afollow(
     last_n: int | None = 0
     last: Entry | None = None  # the last entry given
     if from_now:
-        snap = await log.snapshot(id)  # (unreachable from the start: say so now)
+        snap = await _retrying(lambda: log.snapshot(id), clock, FIRST_PATIENCE)
         if snap.final:
             return
         cursor, last_n = snap.last_id, snap.last_n
     elif after is not None:
-        last_n = await log.number(id, after)
-    first = True  # unreachable, or no such stream, from the start: say so now
+        last_n = await _retrying(lambda: log.number(id, after), clock, FIRST_PATIENCE)
+    first = True  # unreachable from the start: say so soon
     while True:
         if last_n is None:  # the place asked for is gone: start again from the text so far
             snap = await _retrying(lambda: log.snapshot(id), clock, patience)
@@ -350,9 +355,8 @@ async def afollow(
         try:  # (the way every entry goes: no more than a call)
             entries = await log.read(id, cursor, block=block)
         except Unreachable:
-            if first:
-                raise
-            entries = await _retrying(partial(log.read, id, cursor, block=block), clock, patience)
+            again = partial(log.read, id, cursor, block=block)
+            entries = await _retrying(again, clock, FIRST_PATIENCE if first else patience)
         first = False
         if not entries:
             snap = await _retrying(lambda: log.snapshot(id, text=False), clock, patience)
