@@ -38,7 +38,6 @@ def readme_example(needle: str) -> str:
 @pytest.fixture
 def model(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """A loopback server playing ANSWER, where OpenAI's clients look for one."""
-    pytest.importorskip("openai")
     with LLMServer(LLMScript(ANSWER, interval=0.02)) as server:
         monkeypatch.setenv("OPENAI_BASE_URL", server.openai_base_url)
         monkeypatch.setenv("OPENAI_API_KEY", "test")
@@ -46,8 +45,9 @@ def model(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
 
 
 def test_the_streamlit_example_shows_the_whole_answer_as_markdown(model: LLMServer) -> None:
-    testing = pytest.importorskip("streamlit.testing.v1")
-    app = testing.AppTest.from_string(readme_example("st.write_stream"), default_timeout=20)
+    from streamlit.testing.v1 import AppTest  # (the test extra has it: none of these skip)
+
+    app = AppTest.from_string(readme_example("st.write_stream"), default_timeout=20)
     app.run()
     assert not app.exception
     assert [markdown.value for markdown in app.markdown] == [SHOWN.rstrip("\n")]
@@ -55,9 +55,8 @@ def test_the_streamlit_example_shows_the_whole_answer_as_markdown(model: LLMServ
 
 
 def test_the_fastapi_example_streams_the_answer_over_http_in_pieces(model: LLMServer) -> None:
-    pytest.importorskip("fastapi")
-    uvicorn = pytest.importorskip("uvicorn")
     import httpx
+    import uvicorn
 
     namespace: dict[str, object] = {}
     exec(compile(readme_example("StreamingResponse"), "README.md", "exec"), namespace)
