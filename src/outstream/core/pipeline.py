@@ -504,7 +504,9 @@ class Pipeline:
         """What to write for a Markdown frame: through the live region, or its finished lines."""
         if self._live is not None:
             return self._live.update(frame.committed, frame.live)
-        return "".join(line + "\n" for line in frame.committed)
+        # Without rich's padding to the width, as the live region writes them
+        # (`live._written`): trailing spaces would be junk in a file or a pager.
+        return "".join(line.rstrip(" ") + "\n" for line in frame.committed)
 
     def _render_wrapped(self, text: str) -> str:
         """Wrap the due text, looking at what is queued behind it to see where a word ends."""
