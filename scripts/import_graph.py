@@ -35,6 +35,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("options and plans", ("outstream.options", "outstream.plan")),
     ("api: stream, astream, Writer, iter_text", ("outstream.api", "outstream.iterate")),
     ("relay: publish, follow", ("outstream.relay",)),
+    ("web: the stream log over HTTP", ("outstream.web",)),
     ("inspection", ("outstream.inspection",)),
     ("cli", ("outstream.cli", "outstream.__main__")),
     ("the package and its testing kit", ("outstream", "outstream.testing")),

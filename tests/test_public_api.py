@@ -31,6 +31,7 @@ def test_all_is_sorted_and_complete() -> None:
         "sinks",
         "sources",
         "testing",
+        "web",
     }
     assert public - submodules == set(outstream.__all__) - {"__version__"}
 

@@ -137,6 +137,7 @@ class Snapshot:
     producing: bool  # a producer holds the lease
     final: bool  # the last entry ends the stream
     meta: Mapping[str, Any]
+    last_record: Mapping[str, Any] | None = None  # the last entry's (its kind: how it ended)
 
 
 class StreamLog(Protocol):
@@ -372,6 +373,7 @@ class MemoryLog:
                 producing=stream.owner is not None and stream.lease_until > self.clock.now(),
                 final=last is not None and last.final,
                 meta=dict(stream.meta),
+                last_record=None if last is None else last.record,
             )
 
     async def cancel(self, id: str) -> bool:

@@ -327,6 +327,7 @@ class RedisLog:
             producing=bool(producing),
             final=entry is not None and entry.final,
             meta=json.loads(meta),
+            last_record=None if entry is None else entry.record,
         )
 
     async def cancel(self, id: str) -> bool:
@@ -470,6 +471,7 @@ class _Tail:
             producing=self.producing,
             final=self.final,
             meta={},
+            last_record=None if last is None else last.record,
         )
 
     async def stop(self) -> None:
