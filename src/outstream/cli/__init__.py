@@ -1,5 +1,5 @@
 """The command line: ``outstream`` and its commands (`stream`, `ask`, `replay`, ``demo``,
-`inspect`, `publish`, `follow`, `cancel`); exit codes.
+`inspect`, `publish`, `follow`, `cancel`, `serve`); exit codes.
 
 Exit codes: 0 done (also when the reader went away, as with ``| head``);
 1 the source or an output failed (a one-line message on stderr, after
@@ -34,6 +34,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .replay import replay
 
             return replay(args[1:])
+        if command == "serve":
+            from .serve import serve
+
+            return serve(args[1:])
         if command in ("publish", "follow", "cancel"):
             from . import relay
 

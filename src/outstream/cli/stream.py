@@ -69,6 +69,9 @@ commands:
                   Redis, show it live anywhere (any number of readers,
                   resuming after a dropped connection), stop its producer.
                   'outstream ask ... --publish' shows an answer and publishes it.
+  outstream serve [--redis URL] [--host H] [--port P]
+                  the stream log over HTTP: Server-Sent Events that resume,
+                  status, text and cancel, for browsers and any client.
 
 exit status:
   0 done (also when the reader went away, e.g. '| head'), 1 the source or
