@@ -79,6 +79,14 @@ def test_a_resize_is_an_r_event_of_columns_by_rows(tmp_path: Path) -> None:
     assert lines_of(tmp_path / "a.cast")[1:] == [[0.0, "o", "wide"], [0.5, "r", "30x12"]]
 
 
+def test_a_resize_to_the_size_it_was_is_no_event(tmp_path: Path) -> None:
+    with closing(recorder(tmp_path / "a.cast", t0=100.0, width=80, height=24)) as cast:
+        cast.resize(100.5, 80, 24)  # a drag that ended where it began
+        cast.resize(101.0, 30, 12)
+        cast.resize(101.5, 30, 12)
+    assert lines_of(tmp_path / "a.cast")[1:] == [[1.0, "r", "30x12"]]
+
+
 def test_event_times_never_go_backwards(tmp_path: Path) -> None:
     # A reader (asciinema, `outstream replay`) refuses a file whose time goes back.
     with closing(recorder(tmp_path / "a.cast", t0=100.0)) as cast:

@@ -51,6 +51,7 @@ class CastRecorder:
         self._out = JsonLines(path)
         self._t0 = t0
         self._last_t = 0.0
+        self._size = (width, height)  # the size the player shows now
         header = {
             "version": 2,
             "width": width,
@@ -67,7 +68,15 @@ class CastRecorder:
             self._out.write([[self._t(now), "o", _BARE_LF.sub("\r\n", text)]])
 
     def resize(self, now: float, width: int, height: int) -> None:
-        """The terminal became `width`×`height` at `now`."""
+        """The terminal became `width`×`height` at `now` (the size it was: nothing to say).
+
+        A series of resizes that ended where it began (a window's edge
+        dragged out and back) is drawn again, but the player's screen is the
+        size it was: an ``r`` event would only make it reflow for nothing.
+        """
+        if (width, height) == self._size:
+            return
+        self._size = (width, height)
         self._out.write([[self._t(now), "r", f"{width}x{height}"]])
 
     def batch(self, batch: object) -> None:
