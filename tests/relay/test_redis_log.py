@@ -18,7 +18,7 @@ from outstream.relay.log import Unreachable
 from outstream.testing import RedisServer
 from outstream.testing.llm_server import LLMServer, Script
 
-from .conftest import needs_redis
+from ..conftest import needs_redis
 
 pytestmark = needs_redis
 

@@ -1,4 +1,5 @@
-"""A real uvicorn on a loopback port serving `outstream.web.app`, on a real redis-server."""
+"""A real uvicorn on a loopback port serving `outstream.web.app` (the redis-server is
+the tests' own, from tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -11,17 +12,6 @@ import pytest
 
 from outstream.relay import RedisLog
 from outstream.testing import RedisServer
-from outstream.testing.redis_server import redis_server_path
-
-needs_redis = pytest.mark.skipif(
-    redis_server_path() is None, reason="redis-server is not installed"
-)
-
-
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    with RedisServer(tmp_path_factory.mktemp("redis")) as server:
-        yield server
 
 
 @pytest.fixture

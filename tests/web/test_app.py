@@ -13,7 +13,7 @@ from outstream.relay import RedisLog, new_id, publish
 from outstream.sources.sse import SSEEvent, SSEParser
 from outstream.web import app
 
-from .conftest import needs_redis
+from ..conftest import needs_redis
 
 pytestmark = needs_redis
 

@@ -13,7 +13,7 @@ import httpx
 
 from outstream.relay import RedisLog, new_id, publish
 
-from .conftest import needs_redis
+from ..conftest import needs_redis
 
 pytestmark = needs_redis
 

@@ -184,7 +184,9 @@ async def apublish(
         )
         return bool(await written)
 
-    inbox = open_async_inbox(source, clock) if not hasattr(source, "aget") else source
+    # An inbox given whole (a `tap.Tap`'s channel: a source shown and published) is
+    # read as it is; any other source is opened as `stream` opens it.
+    inbox = source if hasattr(source, "aget") else open_async_inbox(source, clock)
     ended = False
     try:
         while True:

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 from ..errors import RelayError, StreamNotFound
@@ -71,52 +71,43 @@ def app(log: StreamLog, *, heartbeat: float = HEARTBEAT, retry: float = RETRY) -
     except ImportError:
         raise UsageError('the web app needs Starlette: pip install "outstream[web]"') from None
 
-    def not_found(id: str) -> Response:
-        return JSONResponse(
-            {"error": "not found", "message": f"no stream {id}: never published, or expired"},
-            status_code=404,
-        )
+    def per_stream(handler: Callable[[str, Request], Awaitable[Response]]) -> Any:
+        """A route of one stream: its id checked, and an unknown one a 404 with a JSON body."""
 
-    async def events(request: Request) -> Response:
-        id = request.path_params["id"]
-        if not valid_id(id):
-            return not_found(id)
+        async def route(request: Request) -> Response:
+            id = request.path_params["id"]
+            try:
+                if valid_id(id):
+                    return await handler(id, request)
+            except StreamNotFound:
+                pass
+            return JSONResponse(
+                {"error": "not found", "message": f"no stream {id}: never published, or expired"},
+                status_code=404,
+            )
+
+        return route
+
+    @per_stream
+    async def events(id: str, request: Request) -> Response:
         after = request.headers.get("last-event-id") or request.query_params.get("after") or None
-        try:
-            await log.snapshot(id, text=False)
-        except StreamNotFound:
-            return not_found(id)
+        await log.snapshot(id, text=False)  # (it exists: else a 404, not an empty stream)
         body = _event_stream(log, id, after, heartbeat=heartbeat, retry=retry)
         return StreamingResponse(
             body, media_type="text/event-stream; charset=utf-8", headers=_SSE_HEADERS
         )
 
-    async def status(request: Request) -> Response:
-        id = request.path_params["id"]
-        try:
-            answer = await status_of(log, id) if valid_id(id) else None
-        except StreamNotFound:
-            answer = None
-        return not_found(id) if answer is None else JSONResponse(answer, headers=_NO_STORE)
+    @per_stream
+    async def status(id: str, request: Request) -> Response:
+        return JSONResponse(await status_of(log, id), headers=_NO_STORE)
 
-    async def text(request: Request) -> Response:
-        id = request.path_params["id"]
-        try:
-            snap = await log.snapshot(id) if valid_id(id) else None
-        except StreamNotFound:
-            snap = None
-        if snap is None:
-            return not_found(id)
-        return PlainTextResponse(snap.text, headers=_NO_STORE)
+    @per_stream
+    async def text(id: str, request: Request) -> Response:
+        return PlainTextResponse((await log.snapshot(id)).text, headers=_NO_STORE)
 
-    async def cancel(request: Request) -> Response:
-        id = request.path_params["id"]
-        try:
-            producing = await acancel(log, id) if valid_id(id) else None
-        except StreamNotFound:
-            producing = None
-        if producing is None:
-            return not_found(id)
+    @per_stream
+    async def cancel(id: str, request: Request) -> Response:
+        producing = await acancel(log, id)
         return JSONResponse({"id": id, "cancelled": True, "was_producing": producing})
 
     @contextlib.asynccontextmanager
