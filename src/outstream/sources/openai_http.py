@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +25,9 @@ __all__ = [
     "MAX_DECODED",
     "AskError",
     "ChatRequest",
+    "Upstream",
+    "achat_stream",
+    "base_url_problem",
     "chat_stream",
     "safe_url",
     "settings_from",
@@ -88,6 +91,80 @@ class ChatRequest:
             body["max_tokens"] = self.max_tokens
         body.update(self.extra)
         return body
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Upstream:
+    """The model a server asks for each prompt (`outstream.web.app`, ``outstream serve``),
+    configured as ``outstream ask`` is: `request` makes a prompt a `ChatRequest`.
+
+    Raises:
+        ValueError: no model, or a base URL that is no http(s) URL (`base_url_problem`).
+    """
+
+    base_url: str
+    model: str
+    api_key: str | None = None
+    system: str | None = None  # the system prompt, unless a request gives its own
+    temperature: float | None = None
+    max_tokens: int | None = None
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    max_time: float | None = None
+    max_event: int = MAX_EVENT
+
+    def __post_init__(self) -> None:
+        if not self.model:
+            raise ValueError("an upstream needs a model")
+        if problem := base_url_problem(self.base_url):
+            raise ValueError(f"base_url: {problem}")
+
+    def __repr__(self) -> str:  # never show the key
+        return f"Upstream(base_url={self.where!r}, model={self.model!r})"
+
+    @property
+    def where(self) -> str:
+        return safe_url(self.base_url)
+
+    def request(self, prompt: str, *, system: str | None = None) -> ChatRequest:
+        """What to send for `prompt`: with `system` as the system prompt ("" for none),
+        or this upstream's own."""
+        system = self.system if system is None else system
+        messages = [{"role": "system", "content": system}] if system else []
+        messages.append({"role": "user", "content": prompt})
+        return ChatRequest(
+            base_url=self.base_url,
+            model=self.model,
+            messages=messages,
+            api_key=self.api_key,
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+            max_time=self.max_time,
+            max_event=self.max_event,
+        )
+
+
+def base_url_problem(url: str) -> str | None:
+    """What is wrong with `url` as a base URL (None: nothing), in words that show no password."""
+    import re
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        web = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:  # a port that is no number, or out of range
+        web = False
+    if not web:
+        shown = terminal_line(repr(re.sub(r"//[^/@]*@", "//", url)), 200)  # no password
+        return f"must be an http:// or https:// URL such as {DEFAULT_BASE_URL}, not {shown}"
+    if parts.query or parts.fragment:
+        return (
+            "a query or fragment (?…, #…) would end up before the endpoint's path; "
+            f"give the base URL alone, such as {safe_url(url)}"
+        )
+    return None
 
 
 def settings_from(
@@ -166,6 +243,63 @@ def _http_error(request: ChatRequest, status: int, body: bytes) -> AskError:
     return AskError(f"{where} answered HTTP {status}: {message}")
 
 
+def _client(request: ChatRequest) -> tuple[dict[str, str], Any]:
+    """The request's headers and timeouts (httpx's)."""
+    import httpx
+
+    headers = {"Accept": "text/event-stream"}
+    if request.api_key:
+        headers["Authorization"] = f"Bearer {request.api_key}"
+    timeout = httpx.Timeout(
+        connect=request.connect_timeout, read=request.read_timeout, write=30.0, pool=30.0
+    )
+    return headers, timeout
+
+
+def _not_a_stream(request: ChatRequest, response: Any) -> AskError | None:
+    """What is wrong with a response that is no error yet no event stream (None: nothing)."""
+    where = request.where
+    if response.is_redirect:
+        target = safe_url(response.headers.get("location", "")) or "nowhere"
+        return AskError(
+            f"{where} answered HTTP {response.status_code}, a redirect to {target}: "
+            "point --base-url at the API itself"
+        )
+    kind = response.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if kind in ("text/html", "application/xhtml+xml"):
+        return AskError(
+            f"{where} answered with a web page ({kind}), not an event stream: "
+            "is --base-url the API's address (often ending in /v1)?"
+        )
+    return None
+
+
+def _transport_error(request: ChatRequest, exc: Exception) -> AskError | None:
+    """An httpx failure in words (None: one that is not said here)."""
+    import httpx
+
+    where = request.where
+    if isinstance(exc, httpx.ConnectError):
+        return AskError(
+            f"nothing is listening at {where}: start the server, "
+            "or point --base-url (or OUTSTREAM_BASE_URL) at one"
+        )
+    if isinstance(exc, httpx.ReadTimeout):
+        return AskError(f"{where} sent nothing for {request.read_timeout:g} s (raise --timeout)")
+    if isinstance(exc, httpx.ConnectTimeout):
+        return AskError(
+            f"{where} did not accept the connection within {request.connect_timeout:g} s"
+        )
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
+        return AskError(f"the connection to {where} dropped mid-answer")
+    if isinstance(exc, httpx.DecodingError):
+        return AskError(f"{where} sent a body that does not decompress")
+    return None
+
+
+# The two loops below are the same text, one with ``await``: everything else is shared.
+
+
 def chat_stream(request: ChatRequest) -> Iterator[object]:
     """The chunks of a streamed chat completion, as they arrive.
 
@@ -178,13 +312,7 @@ def chat_stream(request: ChatRequest) -> Iterator[object]:
     """
     import httpx
 
-    headers = {"Accept": "text/event-stream"}
-    if request.api_key:
-        headers["Authorization"] = f"Bearer {request.api_key}"
-    timeout = httpx.Timeout(
-        connect=request.connect_timeout, read=request.read_timeout, write=30.0, pool=30.0
-    )
-    where = request.where
+    headers, timeout = _client(request)
     try:
         with (
             httpx.Client(timeout=timeout) as client,
@@ -192,99 +320,151 @@ def chat_stream(request: ChatRequest) -> Iterator[object]:
         ):
             if response.status_code >= 400:
                 raise _http_error(request, response.status_code, response.read())
-            if response.is_redirect:
-                target = safe_url(response.headers.get("location", "")) or "nowhere"
-                raise AskError(
-                    f"{where} answered HTTP {response.status_code}, a redirect to {target}: "
-                    "point --base-url at the API itself"
-                )
-            kind = response.headers.get("content-type", "").partition(";")[0].strip().lower()
-            if kind in ("text/html", "application/xhtml+xml"):
-                raise AskError(
-                    f"{where} answered with a web page ({kind}), not an event stream: "
-                    "is --base-url the API's address (often ending in /v1)?"
-                )
-            yield from _events(response, request)
-    except httpx.ConnectError:
-        raise AskError(
-            f"nothing is listening at {where}: start the server, "
-            "or point --base-url (or OUTSTREAM_BASE_URL) at one"
-        ) from None
-    except httpx.ReadTimeout:
-        raise AskError(
-            f"{where} sent nothing for {request.read_timeout:g} s (raise --timeout)"
-        ) from None
-    except httpx.ConnectTimeout:
-        raise AskError(
-            f"{where} did not accept the connection within {request.connect_timeout:g} s"
-        ) from None
-    except (httpx.RemoteProtocolError, httpx.ReadError):
-        raise AskError(f"the connection to {where} dropped mid-answer") from None
-    except httpx.DecodingError:
-        raise AskError(f"{where} sent a body that does not decompress") from None
+            if error := _not_a_stream(request, response):
+                raise error
+            decoder = _ChunkDecoder(request, response)
+            for data in _body(response, decoder.inflater):
+                yield from decoder.feed(data)
+                if decoder.done:
+                    return
+            decoder.close()
+    except httpx.HTTPError as exc:
+        if (said := _transport_error(request, exc)) is None:
+            raise
+        raise said from None
+
+
+async def achat_stream(request: ChatRequest) -> AsyncIterator[object]:
+    """`chat_stream` on asyncio: closing it (or cancelling its reader) closes the connection."""
+    import httpx
+
+    headers, timeout = _client(request)
+    try:
+        async with (
+            httpx.AsyncClient(timeout=timeout) as client,
+            client.stream("POST", request.url, json=request.body(), headers=headers) as response,
+        ):
+            if response.status_code >= 400:
+                raise _http_error(request, response.status_code, await response.aread())
+            if error := _not_a_stream(request, response):
+                raise error
+            decoder = _ChunkDecoder(request, response)
+            async for data in _abody(response, decoder.inflater):
+                for chunk in decoder.feed(data):
+                    yield chunk
+                if decoder.done:
+                    return
+            decoder.close()
+    except httpx.HTTPError as exc:
+        if (said := _transport_error(request, exc)) is None:
+            raise
+        raise said from None
+
+
+def _body(response: Any, inflater: _Inflater | None) -> Iterator[bytes]:
+    """The response's body (gzip inflated by `inflater`, a mebibyte at a time)."""
+    if inflater is None:
+        yield from response.iter_bytes()
+        return
+    for raw in response.iter_raw():
+        yield from inflater.feed(raw)
+    yield inflater.flush()
+
+
+async def _abody(response: Any, inflater: _Inflater | None) -> AsyncIterator[bytes]:
+    if inflater is None:
+        async for data in response.aiter_bytes():
+            yield data
+        return
+    async for raw in response.aiter_raw():
+        for data in inflater.feed(raw):
+            yield data
+    yield inflater.flush()
 
 
 _INFLATE_STEP = 1 << 20  # bytes a compressed body is inflated by at a time
 
 
-def _body(response: Any) -> Iterator[bytes]:
-    """The response's body, decompressed a mebibyte at a time where it is gzip.
+class _Inflater:
+    """A gzip body, decompressed a mebibyte at a time.
 
     httpx inflates each piece it reads whole, so a "gzip bomb" takes its
     size in memory at once, before any cap can look; here it never takes
     more than a step. Other encodings are left to httpx.
     """
-    import zlib
 
-    encoding = response.headers.get("content-encoding", "").strip().lower()
-    if encoding not in ("gzip", "x-gzip"):
-        yield from response.iter_bytes()
-        return
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    try:
-        for raw in response.iter_raw():
-            data = inflater.decompress(raw, _INFLATE_STEP)
-            yield data
-            while inflater.unconsumed_tail:
-                yield inflater.decompress(inflater.unconsumed_tail, _INFLATE_STEP)
-        yield inflater.flush()
-    except zlib.error:
-        raise AskError(
-            f"{safe_url(str(response.url))} sent a body that does not decompress"
-        ) from None
+    def __init__(self, where: str) -> None:
+        import zlib
+
+        self._where = where
+        self._inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+
+    def feed(self, raw: bytes) -> Iterator[bytes]:
+        import zlib
+
+        try:
+            yield self._inflater.decompress(raw, _INFLATE_STEP)
+            while self._inflater.unconsumed_tail:
+                yield self._inflater.decompress(self._inflater.unconsumed_tail, _INFLATE_STEP)
+        except zlib.error:
+            raise self._error() from None
+
+    def flush(self) -> bytes:
+        import zlib
+
+        try:
+            return self._inflater.flush()
+        except zlib.error:
+            raise self._error() from None
+
+    def _error(self) -> AskError:
+        return AskError(f"{self._where} sent a body that does not decompress")
 
 
-def _events(response: Any, request: ChatRequest) -> Iterator[object]:
-    parser = SSEParser(max_event=request.max_event)
-    where = request.where
-    deadline = None if request.max_time is None else time.monotonic() + request.max_time
-    encoded = bool(response.headers.get("content-encoding"))
-    n_decoded = 0
-    n_events = 0
-    for data in _body(response):
-        n_decoded += len(data)
-        if encoded and n_decoded > MAX_DECODED:
+class _ChunkDecoder:
+    """The body's bytes in, the answer's chunks out (and a `Finish` at ``[DONE]``), checked
+    against the request's bounds; `done` once ``[DONE]`` came."""
+
+    def __init__(self, request: ChatRequest, response: Any) -> None:
+        self._request = request
+        self._parser = SSEParser(max_event=request.max_event)
+        self._where = request.where
+        self._deadline = None if request.max_time is None else time.monotonic() + request.max_time
+        self._encoded = bool(response.headers.get("content-encoding"))
+        encoding = response.headers.get("content-encoding", "").strip().lower()
+        self.inflater = (
+            _Inflater(safe_url(str(response.url))) if encoding in ("gzip", "x-gzip") else None
+        )
+        self._n_decoded = 0
+        self._n_events = 0
+        self.done = False
+
+    def feed(self, data: bytes) -> Iterator[object]:
+        request, where = self._request, self._where
+        self._n_decoded += len(data)
+        if self._encoded and self._n_decoded > MAX_DECODED:
             raise AskError(
                 f"{where} sent a compressed body that grows past {MAX_DECODED // 2**20} MiB: "
                 "not an answer"
             )
-        if deadline is not None and time.monotonic() > deadline:
+        if self._deadline is not None and time.monotonic() > self._deadline:
             raise AskError(
                 f"{where} was still answering after {request.max_time:g} s (raise --max-time)"
             )
         try:
-            events = parser.feed(data)
+            events = self._parser.feed(data)
         except SSEError as exc:
             raise AskError(
                 f"{where} sent a malformed event stream: {exc} (see --max-event)"
             ) from None
         for event in events:
-            n_events += 1
+            self._n_events += 1
             if event.event == "error":
                 raise AskError(
                     f"{where} sent an error: {_server_message(request, event.data.encode())}"
                 )
             if event.data.strip() == "[DONE]":
+                self.done = True
                 yield Finish(reason="[DONE]")
                 return
             try:
@@ -298,8 +478,11 @@ def _events(response: Any, request: ChatRequest) -> Iterator[object]:
                     f"{where} sent an error: {_server_message(request, event.data.encode())}"
                 )
             yield chunk
-    if n_events == 0:
-        raise AskError(
-            f"{where} ended its answer without sending any event "
-            "(nothing, or only keep-alive comments): is it an OpenAI-compatible endpoint?"
-        )
+
+    def close(self) -> None:
+        """The body ended without ``[DONE]``: an error if there was no event at all."""
+        if self._n_events == 0:
+            raise AskError(
+                f"{self._where} ended its answer without sending any event "
+                "(nothing, or only keep-alive comments): is it an OpenAI-compatible endpoint?"
+            )
