@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
+from typing import Any
 
+from ._model import MODEL_CONFIGURATION, add_model_options, upstream_of
 from ._shared import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, _fail, command_parser
 from .relay import _WHERE, open_redis_log
 
@@ -14,6 +17,11 @@ stream as Server-Sent Events that resume where they left off
 (Last-Event-ID), its status, its text, and cancel. Any number of 'serve'
 processes can serve one Redis; a stream published anywhere ('outstream
 publish', 'outstream ask --publish') is served by all of them.
+
+With a token (--token, or OUTSTREAM_TOKEN), it also starts answers: POST
+/v1/streams asks the model given here (--model, --base-url, the key from
+the environment, as 'outstream ask' does) and publishes its answer, for
+requests that send the token. It spends your credits: keep the token secret.
 """
 
 _SERVE_EPILOG = f"""\
@@ -25,18 +33,41 @@ endpoints:
   GET  /v1/streams/ID          status: producing, done, failed, cancelled, producer gone
   GET  /v1/streams/ID/text     the text so far
   POST /v1/streams/ID/cancel   stop the producer (closing a reader never does)
+  POST /v1/streams             with the token: ask the model {{"prompt": "...",
+                               "system": (optional: not --system), "id": (optional)}};
+                               201 {{"id": ..., "urls": {{"events": ..., "page": ...,
+                               "status": ..., "text": ..., "cancel": ...}}}}
 
+the token:
+  --token T (or OUTSTREAM_TOKEN=T, which keeps it out of 'ps' and your shell's
+  history) turns POST /v1/streams on, for requests with 'Authorization: Bearer
+  T'; without a token it answers 403. It needs a model (--model, or
+  OUTSTREAM_MODEL), unless --token-for-reading is all it is for.
+  --token-for-reading: reading and cancelling need the token too, sent as the
+  header or as ?token=T (a browser's EventSource cannot send headers).
+  A wrong or missing token is a 401. Make one with:
+    python3 -c 'import secrets; print(secrets.token_urlsafe())'
+
+{MODEL_CONFIGURATION}
 examples:
   outstream serve --redis redis://localhost:6379
   curl -N http://127.0.0.1:8787/v1/streams/ID/events
 
+  export OUTSTREAM_TOKEN=$(python3 -c 'import secrets; print(secrets.token_urlsafe())')
+  outstream serve --redis redis://localhost:6379 --model llama3.2
+  curl -H "Authorization: Bearer $OUTSTREAM_TOKEN" -H 'Content-Type: application/json' \\
+       -d '{{"prompt": "why is the sky blue?"}}' http://127.0.0.1:8787/v1/streams
+  curl -N http://127.0.0.1:8787/v1/streams/ID/events      (ID: the "id" it answered)
+
 It listens on 127.0.0.1 by default: put it behind your proxy, or give
 --host 0.0.0.0 knowing that anyone who can reach it can read and cancel the
-streams whose ids they know (ids are 128 random bits).
+streams whose ids they know (ids are 128 random bits), unless
+--token-for-reading.
 
 exit status:
-  130 stopped by Ctrl-C, 143 by SIGTERM (each after the streams being read were
-  given 5 s to end), 1 it could not listen or reach Redis, 2 usage error.
+  130 stopped by Ctrl-C, 143 by SIGTERM (answers being produced are interrupted,
+  then the streams being read are given 5 s to end), 1 it could not listen or
+  reach Redis, 2 usage error (a token without a model, a bad base URL...).
 """
 
 
@@ -54,6 +85,19 @@ def build_serve_parser() -> argparse.ArgumentParser:
         default=8787,
         help="the port to listen on (default 8787; 0: any free one)",
     )
+    tokens = parser.add_argument_group("tokens")
+    tokens.add_argument(
+        "--token",
+        metavar="T",
+        help="turn POST /v1/streams on, for requests with 'Authorization: Bearer T' "
+        "(default: $OUTSTREAM_TOKEN, which keeps it out of 'ps')",
+    )
+    tokens.add_argument(
+        "--token-for-reading",
+        action="store_true",
+        help="the stream routes (events, status, text, cancel) need the token too",
+    )
+    add_model_options(parser, "the model POST /v1/streams asks (with a token)")
     return parser
 
 
@@ -77,6 +121,7 @@ def serve(argv: Sequence[str]) -> int:
 
     parser = build_serve_parser()
     args = parser.parse_args(argv)
+    token, upstream, note = _answers_of(parser, args)
     log = open_redis_log(parser, args.redis, "serving streams")
     try:
         import uvicorn
@@ -97,22 +142,81 @@ def serve(argv: Sequence[str]) -> int:
         return EXIT_FAILED
     host, port = listener.getsockname()[:2]
     try:
-        asgi = app(log)
+        asgi = app(log, token=token, token_for_reading=args.token_for_reading, upstream=upstream)
     except UsageError as exc:
         _fail(str(exc))
         return EXIT_FAILED
     _fail(f"serving the stream log at http://{host}:{port}/v1/streams/ID/events (Ctrl-C stops)")
+    if note and upstream is not None:
+        _fail(note)
+    _fail(_what_is_on(token, upstream, reading=args.token_for_reading))
     # An event stream lasts as long as its answer: stopping waits for them 5 s at most.
     config = uvicorn.Config(
         asgi, log_level="warning", ws="none", lifespan="on", timeout_graceful_shutdown=5
     )
     try:
-        uvicorn.Server(config).run(sockets=[listener])
+        _server(uvicorn.Server, config, asgi.state.answers).run(sockets=[listener])
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     finally:
         listener.close()
     return EXIT_OK
+
+
+def _answers_of(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> tuple[str | None, Any, str | None]:
+    """The token, the model to ask (None: answers are off) and a note; a usage error
+    (exit 2) for options that cannot go together."""
+    from ..web import token_problem
+
+    token = args.token if args.token is not None else os.environ.get("OUTSTREAM_TOKEN") or None
+    if token is not None and (problem := token_problem(token)):
+        where = "--token" if args.token is not None else "OUTSTREAM_TOKEN"
+        parser.error(f"{where}: the token {problem}")
+    upstream, note = upstream_of(parser, args)
+    if token is None:
+        if args.token_for_reading:
+            parser.error("--token-for-reading needs a token: give --token T or set OUTSTREAM_TOKEN")
+        given = [f"--{name.replace('_', '-')}" for name in _MODEL_FLAGS if getattr(args, name)]
+        if given:
+            parser.error(
+                f"{given[0]} is for answers started by POST /v1/streams, which are on only "
+                "with a token: give --token T or set OUTSTREAM_TOKEN"
+            )
+        return None, None, None
+    if upstream is None and not args.token_for_reading:
+        parser.error(
+            "--token turns POST /v1/streams on, which asks a model: give --model M (or set "
+            "OUTSTREAM_MODEL); or add --token-for-reading to use the token for reading only"
+        )
+    return token, upstream, note
+
+
+_MODEL_FLAGS = ("model", "base_url", "api_key", "system", "temperature", "max_tokens")
+
+
+def _what_is_on(token: str | None, upstream: Any, *, reading: bool) -> str:
+    if token is None:
+        answers = "off (no --token)"
+    elif upstream is None:
+        answers = "off (no --model)"
+    else:
+        answers = f"on, for requests with the token (model {upstream.model} at {upstream.where})"
+    return f"starting answers: {answers}; reading: {'with the token' if reading else 'open'}"
+
+
+def _server(base: Any, config: Any, answers: Any) -> Any:
+    """A uvicorn server that interrupts the answers being produced as it begins to stop,
+    before it waits for the open responses: their readers get the last entry and end."""
+
+    class Server(base):  # type: ignore[misc]
+        async def shutdown(self, sockets: Any = None) -> None:
+            if answers is not None:
+                await answers.aclose()
+            await super().shutdown(sockets)
+
+    return Server(config)
 
 
 async def _reachable(log: object) -> None:

@@ -383,14 +383,17 @@ class _Tail:
         self._error: BaseException | None = None
         self.final = False  # it has read the stream's last entry
         self.done = False  # it is gone: ask Redis (or a new tail)
+        self.meta: dict[str, Any] = {}
         self._used = loop.time()
         self._task = loop.create_task(self._run(), name=f"outstream-tail-{id}")
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         try:
-            if not await self._log._call("exists", self._meta):
+            meta = await self._log._call("hget", self._meta, "meta")
+            if meta is None:
                 raise StreamNotFound(f"no stream {self._id}: never published, or expired")
+            self.meta = json.loads(meta)  # (what `status` says of the stream, as Redis would)
             while not self.final and loop.time() - self._used < self.IDLE:
                 answer = await self._log._call(
                     "xread", {self._key: self.last}, count=1000, block=1000
@@ -470,7 +473,7 @@ class _Tail:
             last_n=0 if last is None else last.n,
             producing=self.producing,
             final=self.final,
-            meta={},
+            meta=self.meta,
             last_record=None if last is None else last.record,
         )
 

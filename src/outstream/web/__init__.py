@@ -1,10 +1,18 @@
 """The stream log on the web: Server-Sent Events with resume, a stream's status, its text,
-and cancel — an ASGI app (Starlette) any number of servers can run on one Redis.
+and cancel; and, with a token, answers started over HTTP — an ASGI app (Starlette) any
+number of servers can run on one Redis.
 
     app = outstream.web.app(outstream.relay.RedisLog("redis://localhost:6379"))
     # uvicorn module:app
 
 Routes:
+
+- ``POST /v1/streams`` (on only with a `token`; ``Authorization: Bearer
+  TOKEN``): ask the `upstream` model ``{"prompt": "...", "system": "..."}``
+  (``system`` and ``id`` optional) and publish its answer, in this server's
+  process, whoever reads it. The answer is ``201`` with the stream's
+  ``id`` and ``urls`` (events, page, status, text, cancel), once the
+  stream is in the log.
 
 - ``GET /v1/streams/{id}/events``: the stream as Server-Sent Events. ``id:``
   is the log's entry id, ``event:`` the entry's kind, ``data:`` the entry
@@ -22,24 +30,37 @@ Routes:
 - ``POST /v1/streams/{id}/cancel``: stop its producer (closing a reader
   never does).
 
-An unknown id is a 404 with a JSON body. What the app serves is the log's
-record, as received: the page that shows it sanitizes, as `stream` does on
-a terminal.
+An unknown id is a 404 with a JSON body, as is every error (400 for a body
+that is wrong, saying what is; 401 with ``WWW-Authenticate: Bearer`` for a
+missing or wrong token; 403 when answers are off). With
+`token_for_reading`, the stream routes need the token too, in the header or
+as ``?token=`` (a browser's ``EventSource`` cannot send headers). What the
+app serves is the log's record, as received: the page that shows it
+sanitizes, as `stream` does on a terminal; a model's failure is an
+``error`` entry in the words the model's server used.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from ..errors import RelayError, StreamNotFound
+from ..errors import RelayError, StreamExists, StreamNotFound, UsageError
 from ..recordings._jsonl import json_line
 from ..relay import Entry, StreamLog, acancel, afollow
-from ..relay.log import valid_id
+from ..relay.log import new_id, valid_id
+from ..sources.openai_http import Upstream
 
-__all__ = ["app", "sse_event", "status_of"]
+if TYPE_CHECKING:
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, Response
+
+__all__ = ["Upstream", "app", "sse_event", "status_of"]
 
 HEARTBEAT = 15.0
 RETRY = 3.0
@@ -50,26 +71,75 @@ _SSE_HEADERS = {
 }
 
 
-def app(log: StreamLog, *, heartbeat: float = HEARTBEAT, retry: float = RETRY) -> Any:
+def app(
+    log: StreamLog,
+    *,
+    token: str | None = None,
+    token_for_reading: bool = False,
+    upstream: Upstream | None = None,
+    heartbeat: float = HEARTBEAT,
+    retry: float = RETRY,
+) -> Any:
     """The ASGI app serving `log` (see the module's description).
 
     Args:
         log: the stream log (a `RedisLog` for servers in several processes).
+        token: turns ``POST /v1/streams`` on, for requests that send it
+            (``Authorization: Bearer TOKEN``): starting an answer spends the
+            operator's credits. Without it, that route answers 403.
+        token_for_reading: the stream routes (events, status, text, cancel)
+            need the token too, as the header or ``?token=TOKEN``.
+        upstream: the model ``POST /v1/streams`` asks; without it, that route
+            answers 503 (a server whose token guards reading only).
         heartbeat: seconds between comments on a quiet event stream.
         retry: the reconnection delay browsers are told (``retry:``).
 
     Raises:
-        UsageError: Starlette is not installed (``pip install "outstream[web]"``).
+        UsageError: Starlette is not installed (``pip install "outstream[web]"``);
+            a token that is empty or not printable ASCII; `token_for_reading`
+            without a token.
     """
-    from ..errors import UsageError
-
+    if token is not None and (problem := token_problem(token)):
+        raise UsageError(f"the token {problem}")
+    if token_for_reading and token is None:
+        raise UsageError("token_for_reading needs a token to ask for")
     try:
         from starlette.applications import Starlette
-        from starlette.requests import Request
-        from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+        from starlette.responses import JSONResponse, PlainTextResponse, StreamingResponse
         from starlette.routing import Route
     except ImportError:
         raise UsageError('the web app needs Starlette: pip install "outstream[web]"') from None
+
+    from .answers import Answers
+
+    answers = None if token is None or upstream is None else Answers(log, upstream)
+    secret = None if token is None else token.encode()
+
+    def allowed(given: str | None) -> bool:
+        # compare_digest takes as long whichever byte differs: the time an answer
+        # takes tells nothing of how much of a guess was right.
+        return (
+            secret is not None
+            and given is not None
+            and hmac.compare_digest(given.encode("utf-8", "replace"), secret)
+        )
+
+    def guarded(route: Callable[[Request], Awaitable[Response]]) -> Any:
+        """A stream route that needs the token when `token_for_reading` (header or ?token=)."""
+        if not token_for_reading:
+            return route
+
+        async def checked(request: Request) -> Response:
+            given = _bearer(request) or request.query_params.get("token")
+            if not allowed(given):
+                return _unauthorized(
+                    "reading streams on this server needs its token: send "
+                    "Authorization: Bearer TOKEN, or add ?token=TOKEN to the URL",
+                    wrong=given is not None,
+                )
+            return await route(request)
+
+        return checked
 
     def per_stream(handler: Callable[[str, Request], Awaitable[Response]]) -> Any:
         """A route of one stream: its id checked, and an unknown one a 404 with a JSON body."""
@@ -88,6 +158,55 @@ def app(log: StreamLog, *, heartbeat: float = HEARTBEAT, retry: float = RETRY) -
 
         return route
 
+    async def start(request: Request) -> Response:
+        if token is None:
+            return _error(
+                403,
+                "forbidden",
+                "starting answers is off on this server: it is on with a token "
+                "(outstream serve --token TOKEN, or OUTSTREAM_TOKEN), which each "
+                "request then sends as Authorization: Bearer TOKEN",
+            )
+        given = _bearer(request)
+        if not allowed(given):
+            return _unauthorized(
+                "starting an answer needs this server's token: send Authorization: Bearer TOKEN",
+                wrong=given is not None,
+            )
+        if answers is None:
+            return _error(
+                503,
+                "no model",
+                "this server has no model to ask: start outstream serve with --model M "
+                "(and --base-url URL)",
+            )
+        body = await _body(request, MAX_BODY)
+        if body is None:
+            return _error(413, "too large", f"the body is over {MAX_BODY // 1024} KiB")
+        try:
+            asked = _asked_for(body)
+        except ValueError as exc:
+            return _error(400, "bad request", str(exc))
+        try:
+            id = await answers.start(asked.prompt, id=asked.id or new_id(), system=asked.system)
+        except StreamExists:
+            return _error(409, "conflict", f"stream {asked.id} exists already")
+        except RelayError as exc:
+            return _error(503, "log unreachable", str(exc))
+        base = str(request.base_url).rstrip("/")
+        stream = f"{base}/v1/streams/{id}"
+        urls = {
+            "events": f"{stream}/events",
+            "page": f"{base}/s/{id}",
+            "status": stream,
+            "text": f"{stream}/text",
+            "cancel": f"{stream}/cancel",
+        }
+        return JSONResponse(
+            {"id": id, "urls": urls}, status_code=201, headers={**_NO_STORE, "Location": stream}
+        )
+
+    @guarded
     @per_stream
     async def events(id: str, request: Request) -> Response:
         after = request.headers.get("last-event-id") or request.query_params.get("after") or None
@@ -97,14 +216,17 @@ def app(log: StreamLog, *, heartbeat: float = HEARTBEAT, retry: float = RETRY) -
             body, media_type="text/event-stream; charset=utf-8", headers=_SSE_HEADERS
         )
 
+    @guarded
     @per_stream
     async def status(id: str, request: Request) -> Response:
         return JSONResponse(await status_of(log, id), headers=_NO_STORE)
 
+    @guarded
     @per_stream
     async def text(id: str, request: Request) -> Response:
         return PlainTextResponse((await log.snapshot(id)).text, headers=_NO_STORE)
 
+    @guarded
     @per_stream
     async def cancel(id: str, request: Request) -> Response:
         producing = await acancel(log, id)
@@ -114,21 +236,135 @@ def app(log: StreamLog, *, heartbeat: float = HEARTBEAT, retry: float = RETRY) -
     async def lifespan(_: Any) -> AsyncIterator[None]:
         try:
             yield
-        finally:  # the server stops: its connections to the log close with it
-            await log.aclose()
+        finally:  # the server stops: its answers are interrupted, its log closed
+            try:
+                if answers is not None:
+                    await answers.aclose()
+            finally:
+                await log.aclose()
 
-    return Starlette(
+    asgi = Starlette(
         lifespan=lifespan,
         routes=[
+            Route("/v1/streams", start, methods=["POST"]),
             Route("/v1/streams/{id}/events", events, methods=["GET"]),
             Route("/v1/streams/{id}/text", text, methods=["GET"]),
             Route("/v1/streams/{id}/cancel", cancel, methods=["POST"]),
             Route("/v1/streams/{id}", status, methods=["GET"]),
         ],
     )
+    # A server stops its answers first, so that their readers get the last entry and end
+    # (`outstream serve` does, before it waits for the open responses).
+    asgi.state.answers = answers
+    return asgi
 
 
 _NO_STORE = {"Cache-Control": "no-store"}
+MAX_BODY = 1024 * 1024  # bytes of a POST's body
+_FIELDS = {"prompt": "the text to ask", "system": "a system prompt", "id": "the stream's id"}
+
+
+def token_problem(token: str) -> str | None:
+    """What is wrong with `token` as a bearer token (None: nothing)."""
+    if not token:
+        return "is empty"
+    if not all("!" <= c <= "~" for c in token):
+        return (
+            "must be printable ASCII without spaces; make one with "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe())'"
+        )
+    return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Asked:
+    """What ``POST /v1/streams`` asks (`_asked_for` checked it)."""
+
+    prompt: str
+    system: str | None
+    id: str | None
+
+
+def _asked_for(body: bytes) -> _Asked:
+    """The body of ``POST /v1/streams``, checked.
+
+    Raises:
+        ValueError: what is wrong with it, in words for the client.
+    """
+    example = '{"prompt": "why is the sky blue?"}'
+    try:
+        data = json.loads(body)
+    except ValueError as exc:  # (UnicodeDecodeError too)
+        raise ValueError(f"the body is no JSON ({exc}): send an object such as {example}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"the body is {_json_kind(data)}: send an object such as {example}")
+    for name in data:
+        if name not in _FIELDS:
+            known = ", ".join(f"{k} ({v})" for k, v in _FIELDS.items())
+            raise ValueError(f"unknown field {json.dumps(name)}: the fields are {known}")
+    for name, value in data.items():
+        if not isinstance(value, str) and not (name != "prompt" and value is None):
+            raise ValueError(f"{name!r} must be a string, not {_json_kind(value)}")
+    prompt = data.get("prompt")
+    if prompt is None:
+        raise ValueError(f"'prompt' is missing: send an object such as {example}")
+    if not prompt.strip():
+        raise ValueError("'prompt' is blank: nothing to ask")
+    id = data.get("id")
+    if id is not None and not valid_id(id):
+        raise ValueError("'id' is no stream id: 1 to 128 letters, digits, '-', '_' or '.'")
+    return _Asked(prompt=prompt, system=data.get("system"), id=id)
+
+
+def _json_kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return "a string"
+
+
+def _bearer(request: Request) -> str | None:
+    """The token in the request's ``Authorization: Bearer`` header, if any."""
+    scheme, _, credentials = request.headers.get("authorization", "").strip().partition(" ")
+    credentials = credentials.strip()
+    return credentials if scheme.lower() == "bearer" and credentials else None
+
+
+def _error(
+    status: int, error: str, message: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    from starlette.responses import JSONResponse
+
+    return JSONResponse(
+        {"error": error, "message": message},
+        status_code=status,
+        headers={**_NO_STORE, **(headers or {})},
+    )
+
+
+def _unauthorized(message: str, *, wrong: bool) -> JSONResponse:
+    # RFC 6750, 3: the scheme to use, and whether the token given was wrong.
+    challenge = 'Bearer realm="outstream"' + (', error="invalid_token"' if wrong else "")
+    return _error(401, "unauthorized", message, {"WWW-Authenticate": challenge})
+
+
+async def _body(request: Request, limit: int) -> bytes | None:
+    """The request's body; None past `limit` bytes (read no further)."""
+    parts: list[bytes] = []
+    n_bytes = 0
+    async for part in request.stream():
+        n_bytes += len(part)
+        if n_bytes > limit:
+            return None
+        parts.append(part)
+    return b"".join(parts)
 
 
 def sse_event(entry: Entry) -> str:
@@ -166,8 +402,10 @@ async def _event_stream(
                 return
             yield sse_event(entry)
     finally:
-        if waiting is not None:
+        if waiting is not None:  # (the reader went away): the generator is freed first
             waiting.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await waiting
         await entries.aclose()  # type: ignore[attr-defined]
 
 
