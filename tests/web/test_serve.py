@@ -117,22 +117,24 @@ def test_serve_with_a_token_and_a_model_starts_answers_and_interrupts_them_when_
                 f"(model m at {llm.openai_base_url}); reading: open\n"
             )
             # As curl would: the header, a JSON body.
+            auth = {"Authorization": f"Bearer {TOKEN}"}
             answer = httpx.post(
                 f"{base}/v1/streams",
                 content=b'{"prompt": "why is the sky blue?"}',
-                headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+                headers={**auth, "Content-Type": "application/json"},
             )
             assert answer.status_code == 201, answer.text
             _, events, _ = read_events(answer.json()["urls"]["events"])
             assert text_of(events) == "Blue, because of Rayleigh."
             assert llm.requests[0].headers["authorization"] == f"Bearer {KEY}"
+            # The model failing: the stream says so, the server's log says nothing.
+            llm.set_script(Script(["a"], fail="http_401", error_message="key revoked"))
+            failed = httpx.post(f"{base}/v1/streams", json={"prompt": "hi"}, headers=auth)
+            _, events, _ = read_events(failed.json()["urls"]["events"])
+            assert events[-1].event == "error" and "key revoked" in events[-1].data
             # A long answer, read by someone who goes away, and by someone who stays.
             llm.set_script(Script.steady([f"w{i} " for i in range(5000)], rate=50))
-            long = httpx.post(
-                f"{base}/v1/streams",
-                json={"prompt": "go on"},
-                headers={"Authorization": f"Bearer {TOKEN}"},
-            ).json()
+            long = httpx.post(f"{base}/v1/streams", json={"prompt": "go on"}, headers=auth).json()
             read_events(long["urls"]["events"], stop_after=3)
             with httpx.stream("GET", long["urls"]["events"], timeout=30) as staying:
                 lines = staying.iter_lines()
