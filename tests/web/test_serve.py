@@ -52,7 +52,9 @@ def started(server: subprocess.Popen[str]) -> tuple[str, str]:
 def test_serve_serves_a_stream_published_by_another_process_and_stops_on_sigterm(redis_server):
     id = new_id()
     publish("published elsewhere", RedisLog(redis_server.url), id)
-    server = outstream("serve", "--redis", redis_server.url, "--port", "0")
+    # (a model for 'ask' in the environment is not serve's business without a token)
+    ask_env = {"OUTSTREAM_MODEL": "m", "OPENAI_BASE_URL": "not a url"}
+    server = outstream("serve", "--redis", redis_server.url, "--port", "0", env=ask_env)
     try:
         base, on = started(server)
         assert on == "outstream: starting answers: off (no --token); reading: open\n"
@@ -181,6 +183,7 @@ def test_serve_refuses_tokens_and_models_that_cannot_go_together(redis_server):
         ([], {"OUTSTREAM_TOKEN": TOKEN}, "give --model M (or set OUTSTREAM_MODEL)"),
         (["--token-for-reading"], {}, "--token-for-reading needs a token"),
         (["--model", "m"], {}, "--model is for answers started by POST /v1/streams"),
+        (["--temperature", "0"], {}, "--temperature is for answers started by POST"),
         (["--token", "two words", "--model", "m"], {}, "--token: the token must be printable"),
         (["--token", TOKEN, "--model", "m", "--base-url", "ftp://x"], {}, "--base-url: must be"),
     ]

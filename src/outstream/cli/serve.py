@@ -174,17 +174,17 @@ def _answers_of(
     if token is not None and (problem := token_problem(token)):
         where = "--token" if args.token is not None else "OUTSTREAM_TOKEN"
         parser.error(f"{where}: the token {problem}")
-    upstream, note = upstream_of(parser, args)
     if token is None:
         if args.token_for_reading:
             parser.error("--token-for-reading needs a token: give --token T or set OUTSTREAM_TOKEN")
-        given = [f"--{name.replace('_', '-')}" for name in _MODEL_FLAGS if getattr(args, name)]
+        given = [f"--{n.replace('_', '-')}" for n in _MODEL_FLAGS if getattr(args, n) is not None]
         if given:
             parser.error(
                 f"{given[0]} is for answers started by POST /v1/streams, which are on only "
                 "with a token: give --token T or set OUTSTREAM_TOKEN"
             )
-        return None, None, None
+        return None, None, None  # (what the environment says of a model is for 'ask')
+    upstream, note = upstream_of(parser, args)
     if upstream is None and not args.token_for_reading:
         parser.error(
             "--token turns POST /v1/streams on, which asks a model: give --model M (or set "
