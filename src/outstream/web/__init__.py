@@ -21,6 +21,9 @@ Routes:
 - ``GET /v1/streams/{id}/text``: the text so far, as ``text/plain``.
 - ``POST /v1/streams/{id}/cancel``: stop its producer (closing a reader
   never does).
+- ``GET /s/{id}``: a page that shows the stream as the terminal does (paced,
+  Markdown rendered safely, resumed after a reload, a Stop button), with the
+  files it needs under ``/static/`` (see `outstream.web.page`).
 
 An unknown id is a 404 with a JSON body. What the app serves is the log's
 record, as received: the page that shows it sanitizes, as `stream` does on
@@ -70,6 +73,8 @@ def app(log: StreamLog, *, heartbeat: float = HEARTBEAT, retry: float = RETRY) -
         from starlette.routing import Route
     except ImportError:
         raise UsageError('the web app needs Starlette: pip install "outstream[web]"') from None
+
+    from .page import page_routes
 
     def per_stream(handler: Callable[[str, Request], Awaitable[Response]]) -> Any:
         """A route of one stream: its id checked, and an unknown one a 404 with a JSON body."""
@@ -124,6 +129,7 @@ def app(log: StreamLog, *, heartbeat: float = HEARTBEAT, retry: float = RETRY) -
             Route("/v1/streams/{id}/text", text, methods=["GET"]),
             Route("/v1/streams/{id}/cancel", cancel, methods=["POST"]),
             Route("/v1/streams/{id}", status, methods=["GET"]),
+            *page_routes(),
         ],
     )
 
