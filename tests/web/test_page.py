@@ -10,6 +10,8 @@ import os
 import random
 import re
 import shutil
+import socket
+import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,9 +23,11 @@ import pytest
 from outstream.core.escapes import EscapeSanitizer
 from outstream.core.pace import Smooth
 from outstream.relay import RedisLog, StreamCancelled, new_id, publish
+from outstream.testing.llm_server import LLMServer, Script
 from outstream.web import app
 
 from ..conftest import needs_redis
+from ..relay.test_redis_log import outstream
 from .conftest import needs_chromium
 
 pytestmark = [needs_redis, needs_chromium]
@@ -390,3 +394,56 @@ def test_light_and_dark(browser, base, redis_url, tmp_path):
     if where := os.environ.get("OUTSTREAM_SCREENSHOTS"):  # (how docs/ got its pictures)
         for scheme in ("light", "dark"):
             shutil.copy(tmp_path / f"page-{scheme}.png", Path(where) / f"page-{scheme}.png")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_serve(redis_url: str, port: int) -> subprocess.Popen[str]:
+    server = outstream("serve", "--redis", redis_url, "--port", str(port))
+    assert server.stderr is not None
+    assert "serving the stream log at" in server.stderr.readline()  # listening
+    return server
+
+
+@pytest.mark.timeout(120)
+def test_ask_publish_in_one_process_shown_by_serve_in_another_across_a_restart_of_serve(
+    browser, redis_url
+):
+    """The issue's 'done': `outstream serve` and a browser show an answer published by
+    `outstream ask --publish` elsewhere; `serve` dies and comes back mid-answer, and the
+    page goes on where it was (the browser's EventSource, with Last-Event-ID)."""
+    chunks = re.findall(r"\S*\s*", (ANSWERS / "17_mixed.md").read_text())
+    chunks = [c for c in chunks if c] * 3
+    port = free_port()
+    server = start_serve(redis_url, port)
+    script = Script(chunks, reasoning=["Let me think ", "about it."], interval=0.03, usage=(7, 90))
+    try:
+        with LLMServer(script) as llm:
+            env = {"OUTSTREAM_REDIS_URL": redis_url, "OPENAI_API_KEY": "sk-test"}
+            argv = ["ask", "--base-url", llm.openai_base_url, "--model", "m", "--instant"]
+            asking = outstream(*argv, "--publish", (id := new_id()), "why?", env=env)
+            assert asking.stderr is not None
+            assert "publishing as stream" in asking.stderr.readline()  # it is in the log
+            open_page(browser, f"http://127.0.0.1:{port}/s/{id}")
+            wait_for(browser, "window.outstream.shown().length > 100")
+            server.kill()
+            server.communicate(timeout=30)
+            server = start_serve(redis_url, port)
+            assert wait_for(browser, "document.body.dataset.done", timeout=60) == "done"
+            out, err = asking.communicate(timeout=60)
+    finally:
+        server.kill()
+        server.communicate(timeout=30)
+    assert asking.returncode == 0, err
+    assert shown(browser) == "".join(chunks) == out
+    assert browser.find_element("id", "model").text == "m"
+    assert browser.find_element("id", "reasoning").is_displayed()  # (folded: a click opens it)
+    reasoning = browser.find_element("id", "reasoning-text").get_attribute("textContent")
+    assert reasoning == "Let me think about it."
+    assert "tokens: prompt 7, completion 90" in browser.find_element("id", "stats").text
+    events = [u for u in requests_made(browser) if "/events" in u]
+    assert len(events) >= 2  # it reconnected
