@@ -29,6 +29,9 @@ Routes:
 - ``GET /v1/streams/{id}/text``: the text so far, as ``text/plain``.
 - ``POST /v1/streams/{id}/cancel``: stop its producer (closing a reader
   never does).
+- ``GET /s/{id}``: a page that shows the stream as the terminal does (paced,
+  Markdown rendered safely, resumed after a reload, a Stop button), with the
+  files it needs under ``/static/`` (see `outstream.web.page`).
 
 An unknown id is a 404 with a JSON body, as is every error (400 for a body
 that is wrong, saying what is; 401 with ``WWW-Authenticate: Bearer`` for a
@@ -111,6 +114,7 @@ def app(
         raise UsageError('the web app needs Starlette: pip install "outstream[web]"') from None
 
     from .answers import Answers
+    from .page import page_routes
 
     answers = None if token is None or upstream is None else Answers(log, upstream)
     secret = None if token is None else token.encode()
@@ -251,6 +255,7 @@ def app(
             Route("/v1/streams/{id}/text", text, methods=["GET"]),
             Route("/v1/streams/{id}/cancel", cancel, methods=["POST"]),
             Route("/v1/streams/{id}", status, methods=["GET"]),
+            *page_routes(),
         ],
     )
     # A server stops its answers first, so that their readers get the last entry and end
