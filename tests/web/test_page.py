@@ -447,3 +447,32 @@ def test_ask_publish_in_one_process_shown_by_serve_in_another_across_a_restart_o
     assert "tokens: prompt 7, completion 90" in browser.find_element("id", "stats").text
     events = [u for u in requests_made(browser) if "/events" in u]
     assert len(events) >= 2  # it reconnected
+
+
+def test_an_answer_started_with_post_is_shown_on_its_page_with_the_token_from_the_fragment(
+    browser, serve, redis_log
+):
+    """Reading needs the token: the page takes it from the URL's fragment (never sent to
+    the server), keeps it for the tab, and takes it out of the address bar."""
+    from outstream.web import Upstream
+
+    chunks = re.findall(r"\S*\s*", (ANSWERS / "12_links.md").read_text())
+    with LLMServer(Script([c for c in chunks if c], interval=0.01)) as llm:
+        upstream = Upstream(base_url=llm.openai_base_url, model="m", api_key="sk-test")
+        base = serve(app(redis_log, token="s3cret", token_for_reading=True, upstream=upstream))
+        started = httpx.post(
+            f"{base}/v1/streams",
+            json={"prompt": "links, please"},
+            headers={"Authorization": "Bearer s3cret"},
+        )
+        assert started.status_code == 201, started.text
+        page = started.json()["urls"]["page"]
+        assert page == f"{base}/s/{started.json()['id']}"  # (no token in it)
+        open_page(browser, page)  # without the token: the page says what it needs
+        assert wait_for(browser, "document.body.dataset.done") == "failed"
+        assert "needs a token" in browser.find_element("id", "state").text
+        browser.get(f"{page}#token=s3cret")
+        assert wait_for(browser, "document.body.dataset.done") == "done"
+    assert shown(browser) == "".join(chunks)
+    assert browser.current_url == page
+    assert all("s3cret" not in url or "token=s3cret" in url for url in requests_made(browser))

@@ -13,9 +13,10 @@ from .relay import _WHERE, open_redis_log
 
 _SERVE_DESCRIPTION = """\
 Serve the stream log over HTTP, for browsers and any HTTP client: each
-stream as Server-Sent Events that resume where they left off
-(Last-Event-ID), its status, its text, and cancel. Any number of 'serve'
-processes can serve one Redis; a stream published anywhere ('outstream
+stream as a page that shows it as the terminal does (open
+http://127.0.0.1:8787/s/ID), as Server-Sent Events that resume where they
+left off (Last-Event-ID), its status, its text, and cancel. Any number of
+'serve' processes can serve one Redis; a stream published anywhere ('outstream
 publish', 'outstream ask --publish') is served by all of them.
 
 With a token (--token, or OUTSTREAM_TOKEN), it also starts answers: POST
@@ -27,6 +28,9 @@ requests that send the token. It spends your credits: keep the token secret.
 _SERVE_EPILOG = f"""\
 {_WHERE}
 endpoints:
+  GET  /s/ID                   the page: the answer paced, Markdown rendered, a Stop
+                               button; a reload resumes (with --token-for-reading,
+                               open /s/ID#token=T: the fragment is never sent)
   GET  /v1/streams/ID/events   Server-Sent Events: id = the entry's id, event = its
                                kind, data = the entry as JSON; Last-Event-ID or
                                ?after=ENTRY resumes; it ends with 'end' or 'error'
@@ -51,7 +55,7 @@ the token:
 {MODEL_CONFIGURATION}
 examples:
   outstream serve --redis redis://localhost:6379
-  curl -N http://127.0.0.1:8787/v1/streams/ID/events
+  curl -N http://127.0.0.1:8787/v1/streams/ID/events   (or open /s/ID in a browser)
 
   export OUTSTREAM_TOKEN=$(python3 -c 'import secrets; print(secrets.token_urlsafe())')
   outstream serve --redis redis://localhost:6379 --model llama3.2
@@ -146,7 +150,10 @@ def serve(argv: Sequence[str]) -> int:
     except UsageError as exc:
         _fail(str(exc))
         return EXIT_FAILED
-    _fail(f"serving the stream log at http://{host}:{port}/v1/streams/ID/events (Ctrl-C stops)")
+    _fail(
+        f"serving the stream log at http://{host}:{port}/v1/streams/ID/events, "
+        f"its pages at http://{host}:{port}/s/ID (Ctrl-C stops)"
+    )
     if note and upstream is not None:
         _fail(note)
     _fail(_what_is_on(token, upstream, reading=args.token_for_reading))

@@ -650,6 +650,8 @@
       }
     });
     window.addEventListener("pagehide", save);
+    // A token given to the open page (its link pasted again, with #token=…): start over with it.
+    window.addEventListener("hashchange", () => /(?:^|&)token=/.test(location.hash.slice(1)) && location.reload());
     document.addEventListener("visibilitychange", () => document.hidden || wake());
 
     window.outstream = { state: () => state, shown: () => shown };
