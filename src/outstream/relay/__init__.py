@@ -362,6 +362,8 @@ async def afollow(
         first = False
         if not entries:
             snap = await _retrying(lambda: log.snapshot(id, text=False), clock, patience)
+            if snap.final and snap.last_n == last_n:  # (followed after its last entry)
+                return
             if not snap.producing and not snap.final and snap.last_n == last_n:
                 gone = "the producer is gone (its lease ran out): the stream has no end"
                 yield Entry(
