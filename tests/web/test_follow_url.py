@@ -130,12 +130,21 @@ class Cutting:
                 raise
 
 
-def test_a_connection_cut_again_and_again_goes_on_after_the_last_entry(serve, redis_log):
+@pytest.mark.parametrize("loop", ["sync", "async"])
+def test_a_connection_cut_again_and_again_goes_on_after_the_last_entry(serve, redis_log, loop):
     cutting = Cutting(app(redis_log, retry=0.01, heartbeat=0.2), every=3)
     base = serve(cutting)
     id = new_id()
     producer = Producer(RedisLog(redis_log.url), id, WORDS)
-    entries = list(follow_url(f"{base}/v1/streams/{id}"))
+    url = f"{base}/v1/streams/{id}"
+    if loop == "sync":
+        entries = list(follow_url(url))
+    else:
+
+        async def read() -> list[Any]:
+            return [entry async for entry in afollow_url(url)]
+
+        entries = asyncio.run(read())
     producer.join()
     assert "".join(e.record.get("text", "") for e in entries) == "".join(WORDS)
     assert entries[-1].kind == "end"
