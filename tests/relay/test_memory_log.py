@@ -235,6 +235,18 @@ def test_entries_trimmed_from_under_a_reader_become_one_resync_with_the_text_so_
     assert [e.text for _, e in after_kept] == ["20 ", ""]
 
 
+def test_following_after_the_last_entry_ends_at_once_with_nothing():
+    """(It waited for an entry that never comes: a reader resuming after the end, as a
+    browser's EventSource does when the server closes, held a server's connection.)"""
+
+    async def test(clock, log):
+        await log.create("s1", "me", {})
+        await log.append("s1", "me", 1, [{"t": 0, "text": "a"}, {"t": 1, "end": True}], final=True)
+        return await received(clock, log, after="2-0")
+
+    assert run(test) == []
+
+
 def test_follow_text_gives_after_a_resync_only_what_the_reader_had_not_had():
     log = MemoryLog(maxlen=3)
 

@@ -116,3 +116,48 @@ def test_a_long_line_is_kept_in_pieces_not_joined_again_at_each_chunk():
     assert len(parser._open) == 256  # one piece a chunk: no copy of what came before
     [event] = parser.feed(b"\n\n")
     assert len(event.data) == 255 * 65536
+
+
+# --- retry: the reconnection time (WHATWG HTML 9.2.6, "If the field name is retry") ---
+
+RETRY_CASES = [
+    (b"retry: 3000\n", 3.0),
+    (b"retry:250\n", 0.25),
+    (b"retry: 0\n", 0.0),
+    (b"retry: 0042\n\n", 0.042),
+    (b"retry: 1.5\n", None),  # only ASCII digits, or the field is ignored
+    (b"retry: -1\n", None),
+    (b"retry: 1e3\n", None),
+    (b"retry:\n", None),  # no digits at all
+    (b"retry\n", None),
+    (b"retry: 100 \n", None),  # a trailing space is not a digit
+    (b"retry:  100\n", None),  # one leading space is dropped, not two
+    ("retry: \u0663\u0660\n".encode(), None),  # Arabic-Indic digits are digits, not ASCII ones
+    ("retry: \u00b2\n".encode(), None),  # str.isdigit() says yes to a superscript two
+    (b"Retry: 100\n", None),  # field names are case-sensitive
+    (b"retry: 100\nretry: 200\n", 0.2),  # the last one counts
+    (b"retry: 100\nretry: x\n", 0.1),  # an ignored one leaves it as it was
+]
+
+
+@pytest.mark.parametrize(("stream", "retry"), RETRY_CASES)
+def test_retry_sets_the_reconnection_time_only_when_it_is_ascii_digits(stream, retry):
+    parser = SSEParser()
+    assert parser.retry is None
+    assert parser.feed(stream) == []  # a retry field dispatches nothing
+    assert parser.retry == retry
+
+
+def test_retry_is_read_at_its_line_whatever_the_chunking_and_beside_an_event():
+    stream = b"retry: 1500\r\nid: 4\r\ndata: x\r\n\r\n"
+    for size in (1, 2, 5):
+        parser = SSEParser()
+        events = [e for i in range(0, len(stream), size) for e in parser.feed(stream[i : i + size])]
+        assert events == [SSEEvent(event="message", data="x", id="4")]
+        assert parser.retry == 1.5
+    parser = SSEParser()
+    assert parser.feed(b"retry: 1500\r") == []  # its line has ended: it counts already
+    assert parser.retry == 1.5
+    parser = SSEParser()
+    assert parser.feed(STREAM) == EXPECTED  # (its "retry: 100" dispatches nothing)
+    assert parser.retry == 0.1

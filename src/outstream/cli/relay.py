@@ -1,5 +1,6 @@
-"""``outstream publish``, ``outstream follow ID`` and ``outstream cancel ID``: one answer,
-many readers, through a stream log in Redis; and what ``ask --publish`` adds to ``ask``."""
+"""``outstream publish``, ``outstream follow ID|URL`` and ``outstream cancel ID|URL``: one
+answer, many readers, through a stream log in Redis or the HTTP server in front of it
+(``outstream serve``); and what ``ask --publish`` adds to ``ask``."""
 
 from __future__ import annotations
 
@@ -54,34 +55,53 @@ _FOLLOW_DESCRIPTION = """\
 Show a stream published anywhere ('outstream publish', 'outstream ask
 --publish'), with the usual pacing, Markdown and stats: what it has so far,
 then live until its end. A finished stream can be followed again until it
-expires. A dropped connection to Redis is retried, and the stream goes on
-from the last entry shown: no gap, no duplicate.
+expires. Give its ID to read it from Redis, or its URL to read it through
+'outstream serve' (no Redis needed here). A dropped connection (to Redis,
+or to the server: a restart, a deploy) is retried for 30 s, and the stream
+goes on from the last entry shown: no gap, no duplicate.
+"""
+
+_OVER_HTTP = """\
+a URL:
+  http(s)://HOST/v1/streams/ID (or .../events), or the page http(s)://HOST/s/ID,
+  as 'outstream serve' serves it. A server that wants a token gets --token T,
+  then a token=T in the URL, then OUTSTREAM_TOKEN, as 'Authorization: Bearer T'.
+  A URL is never printed with its password or token.
 """
 
 _FOLLOW_EPILOG = f"""\
 {_WHERE}
+{_OVER_HTTP}
 examples:
   outstream follow 3f9c…e1 -m                 Markdown, from the start
   outstream follow 3f9c…e1 --from-now         only what is still to come
   outstream follow 3f9c…e1 --instant --to answer.md
+  outstream follow https://answers.example.com/v1/streams/3f9c…e1 -m --token T
 
 exit status:
   0 the stream ended, 1 it failed, was cancelled, its producer is gone, it was
-  not found, or Redis could not be reached (one line on stderr; what arrived
-  stays shown), 2 usage error, 130 interrupted.
+  not found, a token was needed or refused, or Redis (the server) could not be
+  reached (one line on stderr; what arrived stays shown), 2 usage error,
+  130 interrupted.
 """
 
 _CANCEL_DESCRIPTION = """\
 Ask the producer of a stream to stop. It stops between two entries (within
 a few seconds if it is waiting on its model), and the stream ends with an
-error entry saying it was cancelled. Closing a reader never cancels.
+error entry saying it was cancelled. Closing a reader never cancels. Give
+the stream's ID (through Redis) or its URL (through 'outstream serve').
 """
 
 _CANCEL_EPILOG = f"""\
 {_WHERE}
+{_OVER_HTTP}
+examples:
+  outstream cancel 3f9c…e1                    through Redis ($OUTSTREAM_REDIS_URL)
+  outstream cancel http://127.0.0.1:8787/v1/streams/3f9c…e1 --token T
+
 exit status:
-  0 asked (the producer stops), 1 no such stream or Redis could not be
-  reached, 2 usage error.
+  0 asked (the producer stops), 1 no such stream, a token was needed or
+  refused, or Redis (the server) could not be reached, 2 usage error.
 """
 
 
@@ -102,6 +122,50 @@ def _stream_id(text: str) -> str:
             f"not a stream id: {text!r} (1 to 128 letters, digits, '-', '_' or '.')"
         )
     return text
+
+
+def _stream_or_url(text: str) -> str:
+    from ..errors import UsageError
+    from ..relay.http import is_url, stream_url
+
+    if not is_url(text):
+        return _stream_id(text)
+    try:
+        stream_url(text)
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _add_token_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--token",
+        metavar="T",
+        default=None,
+        help="for a URL: the server's token, sent as 'Authorization: Bearer T' "
+        "(default: token=T in the URL, then $OUTSTREAM_TOKEN)",
+    )
+
+
+def _over_http(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Any:
+    """The stream's URL and token when the command names it by URL; None for an id (and a
+    usage error for the options that do not go with what it names)."""
+    from ..relay.http import is_url, stream_url
+
+    if not is_url(args.id):
+        if args.token:
+            parser.error(
+                "--token: is for a stream given by its URL ('outstream serve'); "
+                "an ID is read from Redis, whose password goes in --redis URL"
+            )
+        return None
+    if args.redis:
+        parser.error(
+            "--redis: a URL is read through its server ('outstream serve'), which has the "
+            "log: give the URL alone, or the stream's ID with --redis"
+        )
+    url = stream_url(args.id)
+    return url, args.token or url.token or os.environ.get("OUTSTREAM_TOKEN") or None
 
 
 def open_redis_log(parser: argparse.ArgumentParser, url: str | None, what: str) -> Any:
@@ -180,26 +244,37 @@ def _say(line: str) -> None:
 
 def build_follow_parser() -> argparse.ArgumentParser:
     parser = command_parser("outstream follow", _FOLLOW_DESCRIPTION, _FOLLOW_EPILOG)
-    parser.add_argument("id", type=_stream_id, metavar="ID", help="the stream to show")
+    parser.add_argument(
+        "id", type=_stream_or_url, metavar="ID|URL", help="the stream to show: its id, or its URL"
+    )
     where = parser.add_argument_group("where to start")
     start = where.add_mutually_exclusive_group()
     start.add_argument("--from-now", action="store_true", help="only the entries still to come")
     start.add_argument("--after", metavar="ENTRY", help="the entries after entry id ENTRY")
     _add_log_option(parser)
+    _add_token_option(parser)
     _add_stream_options(parser)
     return parser
 
 
 def follow(argv: Sequence[str]) -> int:
-    from ..relay import follow_text
-    from ..relay.redis_log import shown_url
+    from ..relay import follow_text, text_of
 
     parser = build_follow_parser()
     args = parsed(parser, argv)
     check_paths(parser, args, [])
-    log = open_redis_log(parser, args.redis, "following")
+    http = _over_http(parser, args)
     if args.markdown is None:
         args.markdown = False
+    if http is not None:
+        from ..relay.http import follow_url
+
+        url, token = http
+        entries = follow_url(url, token=token, after=args.after, from_now=args.from_now)
+        return _stream(args, text_of(entries, f"stream {url.id}"), describe=f"stream {url.shown}")
+    from ..relay.redis_log import shown_url
+
+    log = open_redis_log(parser, args.redis, "following")
     source = follow_text(log, args.id, after=args.after, from_now=args.from_now)
     return _stream(args, source, describe=f"stream {args.id} at {shown_url(log.url)}")
 
@@ -209,8 +284,11 @@ def follow(argv: Sequence[str]) -> int:
 
 def build_cancel_parser() -> argparse.ArgumentParser:
     parser = command_parser("outstream cancel", _CANCEL_DESCRIPTION, _CANCEL_EPILOG)
-    parser.add_argument("id", type=_stream_id, metavar="ID", help="the stream to stop")
+    parser.add_argument(
+        "id", type=_stream_or_url, metavar="ID|URL", help="the stream to stop: its id, or its URL"
+    )
     _add_log_option(parser)
+    _add_token_option(parser)
     return parser
 
 
@@ -220,14 +298,22 @@ def cancel(argv: Sequence[str]) -> int:
 
     parser = build_cancel_parser()
     args = parser.parse_args(argv)
-    log = open_redis_log(parser, args.redis, "cancelling")
+    http = _over_http(parser, args)
     try:
-        producing = cancel_stream(log, args.id)
+        if http is not None:
+            from ..relay.http import cancel_url
+
+            url, token = http
+            id = url.id
+            producing = cancel_url(url, token=token)
+        else:
+            id = args.id
+            producing = cancel_stream(open_redis_log(parser, args.redis, "cancelling"), id)
     except RelayError as exc:
         _fail(str(exc))
         return EXIT_FAILED
     if not producing:
-        _fail(f"stream {args.id} has no producer at work (it ended, or its producer is gone)")
+        _fail(f"stream {id} has no producer at work (it ended, or its producer is gone)")
     return EXIT_OK
 
 

@@ -63,11 +63,12 @@ commands:
                   FileIO, the fd) and what outstream does with it, and why.
                   ('outstream -- inspect' streams the word itself.)
   outstream publish [TEXT | -f FILE | -] [--id ID] [--redis URL]
-  outstream follow ID [--from-now] [--redis URL] [options]
-  outstream cancel ID [--redis URL]
+  outstream follow ID|URL [--from-now] [--redis URL | --token T] [options]
+  outstream cancel ID|URL [--redis URL | --token T]
                   one answer, many readers: publish a stream to a log in
                   Redis, show it live anywhere (any number of readers,
-                  resuming after a dropped connection), stop its producer.
+                  resuming after a dropped connection), stop its producer;
+                  by its ID through Redis, or by its URL through 'serve'.
                   'outstream ask ... --publish' shows an answer and publishes it.
   outstream serve [--redis URL] [--host H] [--port P]
                   the stream log over HTTP: Server-Sent Events that resume,

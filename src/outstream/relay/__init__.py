@@ -5,6 +5,8 @@
     for entry in outstream.relay.follow(log, id):              # anywhere else
         ...
     outstream.stream(outstream.relay.follow_text(log, id))     # shown, paced
+    outstream.stream(outstream.relay.text_of(outstream.relay.follow_url(
+        "http://127.0.0.1:8787/v1/streams/" + id)))            # through `outstream serve`
 
 `publish` consumes any source `stream` takes and appends its events to the
 log, at most one append per frame (60 a second), always ending with an
@@ -13,6 +15,9 @@ that can be lost. `follow` yields a stream's entries from its start (or
 after an entry's id), then live ones as they come, until its last; a
 finished stream can be followed again until it expires. `cancel` asks the
 producer to stop, from any process. Each has an ``a…`` coroutine twin.
+`follow_url` and `cancel_url` (module `http`) do the same through the
+HTTP server of `outstream.web` (`outstream serve`), for readers that
+cannot reach the log.
 
 What a reader gets is a record, as a file gets the text: sanitizing is the
 reader's (`stream` does it on the way to a terminal).
@@ -23,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from functools import partial
 from typing import Any
 
@@ -33,6 +38,8 @@ from .log import (
     DEFAULT_LEASE,
     DEFAULT_MAXLEN,
     DEFAULT_TTL,
+    FIRST_PATIENCE,
+    PATIENCE,
     Entry,
     LeaseLost,
     MemoryLog,
@@ -59,22 +66,21 @@ __all__ = [
     "StreamNotFound",
     "Unreachable",
     "acancel",
+    "acancel_url",
     "afollow",
+    "afollow_url",
     "apublish",
     "cancel",
+    "cancel_url",
     "follow",
     "follow_text",
+    "follow_url",
     "new_id",
     "open_log",
     "publish",
+    "text_of",
 ]
 
-# How long a publisher or a follower keeps trying to reach the log's server
-# before it gives up with `Unreachable` (a Redis restart takes a second or two).
-PATIENCE = 30.0
-# How long the first contact is retried: a connection dropped under a pool
-# comes back at once; a wrong URL or a server that is down is said soon.
-FIRST_PATIENCE = 1.0
 _FPS = 60.0
 
 
@@ -82,11 +88,18 @@ class StreamCancelled(RelayError):
     """The stream was cancelled (`cancel`) while it was being published."""
 
 
+_OVER_HTTP = ("acancel_url", "afollow_url", "cancel_url", "follow_url")
+
+
 def __getattr__(name: str) -> Any:
     if name == "RedisLog":  # imports nothing of redis-py until asked for
         from .redis_log import RedisLog
 
         return RedisLog
+    if name in _OVER_HTTP:
+        from . import http
+
+        return getattr(http, name)
     raise AttributeError(f"module 'outstream.relay' has no attribute {name!r}")
 
 
@@ -362,6 +375,8 @@ async def afollow(
         first = False
         if not entries:
             snap = await _retrying(lambda: log.snapshot(id, text=False), clock, patience)
+            if snap.final and snap.last_n == last_n:  # (followed after its last entry)
+                return
             if not snap.producing and not snap.final and snap.last_n == last_n:
                 gone = "the producer is gone (its lease ran out): the stream has no end"
                 yield Entry(
@@ -405,16 +420,23 @@ def follow(log: StreamLog, id: str, **options: Any) -> Iterator[Entry]:
 
 
 def follow_text(log: StreamLog, id: str, **options: Any) -> Iterator[object]:
-    """A stream followed, as a source for `outstream.stream`: its text and events.
+    """A stream followed (`follow`), as a source for `outstream.stream`: its text and events
+    (see `text_of`)."""
+    return text_of(follow(log, id, **options), f"stream {id}")
+
+
+def text_of(entries: Iterable[Entry], where: str = "the stream") -> Iterator[object]:
+    """A stream's entries as a source for `outstream.stream`: its text and events, whoever
+    read them (`follow`, or `http.follow_url` from `outstream serve`).
 
     A ``resync`` gives the text the reader had not had; an ``error`` entry
     becomes a `SourceError` (what came before it is shown); the ``end``
-    entry ends it.
+    entry ends it. `where` names the stream in an error about an entry.
     """
     from ..recordings.deltas import item_of
 
     seen = 0  # characters of text given
-    for entry in follow(log, id, **options):
+    for entry in entries:
         kind = entry.kind
         if kind == "resync":
             text = entry.text[seen:]
@@ -426,7 +448,7 @@ def follow_text(log: StreamLog, id: str, **options: Any) -> Iterator[object]:
         elif kind == "error":
             raise SourceError(_error_message(entry.record))
         elif kind is not None:
-            item = item_of(dict(entry.record), f"stream {id}, entry {entry.id}")
+            item = item_of(dict(entry.record), f"{where}, entry {entry.id}")
             if isinstance(item, str):
                 seen += len(item)
             yield item

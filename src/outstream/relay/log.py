@@ -41,7 +41,9 @@ __all__ = [
     "DEFAULT_LEASE",
     "DEFAULT_MAXLEN",
     "DEFAULT_TTL",
+    "FIRST_PATIENCE",
     "KINDS",
+    "PATIENCE",
     "Entry",
     "LeaseLost",
     "MemoryLog",
@@ -60,6 +62,14 @@ DEFAULT_TTL = 24 * 3600.0
 # About this many entries are kept per stream (Redis trims ``MAXLEN ~``):
 # at 60 appends a second, a quarter of an hour.
 DEFAULT_MAXLEN = 50_000
+
+# How long a publisher or a follower keeps trying to reach the log's server
+# (or a follower over HTTP, `outstream serve`) before it gives up with
+# `Unreachable` (a Redis restart takes a second or two).
+PATIENCE = 30.0
+# How long the first contact is retried: a connection dropped under a pool
+# comes back at once; a wrong URL or a server that is down is said soon.
+FIRST_PATIENCE = 1.0
 
 # The kinds of entry, as in a deltas file; `resync` only from a reader.
 Kind = Literal["text", "reasoning", "usage", "other", "finish", "error", "end", "resync"]

@@ -4,8 +4,10 @@ Pure: bytes in, events out. Lines end at CRLF, LF or CR; a line starting
 with ``:`` is a comment; ``field: value`` drops one leading space of the
 value; ``data`` lines join with ``\\n``; an empty line dispatches the event
 (none if no data came); ``event`` names it (``message`` by default); ``id``
-is remembered (not if it holds NUL); ``retry`` and unknown fields are
-ignored. A UTF-8 BOM at the very start is skipped.
+is remembered (not if it holds NUL); ``retry`` sets the reconnection time
+(`SSEParser.retry`) when its value is only ASCII digits, and is ignored
+otherwise; unknown fields are ignored. A UTF-8 BOM at the very start is
+skipped.
 """
 
 from __future__ import annotations
@@ -43,6 +45,10 @@ class SSEParser:
     still open is kept in pieces. Bounded: a line, or the data of one event,
     longer than `max_event` characters raises `SSEError` (a server that
     never ends a line would otherwise grow memory without end).
+
+    Attributes:
+        retry: the reconnection time the stream asked for, in seconds (its
+            last ``retry`` field, given in milliseconds); None until one comes.
     """
 
     def __init__(self, *, max_event: int = MAX_EVENT) -> None:
@@ -58,6 +64,7 @@ class SSEParser:
         self._data: list[str] = []
         self._n_data = 0
         self._last_id: str | None = None
+        self.retry: float | None = None
 
     def feed(self, data: bytes) -> list[SSEEvent]:
         text = self._decoder.decode(data)
@@ -134,4 +141,7 @@ class SSEParser:
             self._event = value
         elif field == "id" and "\0" not in value:
             self._last_id = value
+        elif field == "retry" and value.isascii() and value.isdigit():
+            # (isdigit alone takes "²" and "٣"; the standard wants ASCII digits only.)
+            self.retry = int(value) / 1000
         return None
