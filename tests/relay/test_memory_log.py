@@ -216,7 +216,7 @@ def test_cancel_reaches_a_producer_waiting_on_a_silent_source_within_a_third_of_
     assert got[-1][1].record["type"] == "Cancelled"
 
 
-def test_entries_trimmed_from_under_a_reader_become_one_resync_with_the_text_so_far():
+def test_entries_trimmed_from_under_a_reader_become_one_resync_with_the_text_so_far_then_the_end():
     async def test(clock, log):
         await log.create("s1", "me", {})
         for i in range(1, 21):
@@ -230,8 +230,10 @@ def test_entries_trimmed_from_under_a_reader_become_one_resync_with_the_text_so_
     from_start, after_trimmed, after_kept = run(test, maxlen=5)
     whole = "".join(f"{i} " for i in range(1, 21))
     for got in (from_start, after_trimmed):
-        assert [e.kind for _, e in got] == ["resync"]
+        # How the stream ended comes after its text (the end shares the resync's id).
+        assert [e.kind for _, e in got] == ["resync", "end"]
         assert got[0][1].text == whole
+        assert got[0][1].id == got[1][1].id == "21-0"
     assert [e.text for _, e in after_kept] == ["20 ", ""]
 
 

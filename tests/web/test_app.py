@@ -138,6 +138,11 @@ def test_status_text_and_cancel_and_an_unknown_stream(serve, redis_log):
     assert httpx.get(f"{base}/v1/streams/{id}").json()["status"] == "cancelled"
     shown = httpx.get(f"{base}/v1/streams/{id}/text").text
     assert shown == text_of(events) and shown
+    # After its last entry: 204, which stops a browser's EventSource from asking again.
+    after_end = httpx.get(
+        f"{base}/v1/streams/{id}/events", headers={"Last-Event-ID": events[-1].id}
+    )
+    assert (after_end.status_code, after_end.content) == (204, b"")
     for method, path in [("GET", ""), ("GET", "/text"), ("GET", "/events"), ("POST", "/cancel")]:
         missing = httpx.request(method, f"{base}/v1/streams/nobody{path}")
         assert missing.status_code == 404

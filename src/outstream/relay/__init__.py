@@ -334,7 +334,8 @@ async def afollow(
 
     - ``resync`` (``{"resync": TEXT}``): entries were trimmed from under
       the reader (``after`` too old, or a reader that fell far behind);
-      TEXT is the whole text so far, and the entries go on from there.
+      TEXT is the whole text so far, and the entries go on from there (on a
+      stream that has ended, with its final entry, which shares its id).
     - an ``error`` entry of type ``ProducerGone``: nobody produces any more
       (the producer died: its lease ran out) and the stream has no end;
       it is the last.
@@ -365,7 +366,9 @@ async def afollow(
             snap = await _retrying(lambda: log.snapshot(id), clock, patience)
             yield Entry(snap.last_id or "", snap.last_n, {"t": _t(last), "resync": snap.text})
             cursor, last_n = snap.last_id, snap.last_n
-            if snap.final:  # (its final entry stands in the text it returned)
+            if snap.final:  # how it ended, after the text: the reader is told too
+                if snap.last_record is not None:
+                    yield Entry(snap.last_id or "", snap.last_n, snap.last_record)
                 return
         try:  # (the way every entry goes: no more than a call)
             entries = await log.read(id, cursor, block=block)

@@ -220,8 +220,12 @@ class _Reader:
         return True
 
     def refused(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
-        """A response other than 200: an error raised, or (5xx) a try that failed."""
+        """A response other than 200: an error raised, (5xx) a try that failed, or (204)
+        nothing more to come."""
         shown = self.url.shown
+        if status == 204 and self.asking == "events":  # (asked for what follows the end)
+            self.done = True
+            return
         message = self.server_text(body)
         if status >= 500:
             self.failed(f"HTTP {status}" + (f": {message}" if message else ""))

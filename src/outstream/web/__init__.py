@@ -108,7 +108,12 @@ def app(
         raise UsageError("token_for_reading needs a token to ask for")
     try:
         from starlette.applications import Starlette
-        from starlette.responses import JSONResponse, PlainTextResponse, StreamingResponse
+        from starlette.responses import (
+            JSONResponse,
+            PlainTextResponse,
+            Response,
+            StreamingResponse,
+        )
         from starlette.routing import Route
     except ImportError:
         raise UsageError('the web app needs Starlette: pip install "outstream[web]"') from None
@@ -214,7 +219,11 @@ def app(
     @per_stream
     async def events(id: str, request: Request) -> Response:
         after = request.headers.get("last-event-id") or request.query_params.get("after") or None
-        await log.snapshot(id, text=False)  # (it exists: else a 404, not an empty stream)
+        snap = await log.snapshot(id, text=False)  # (it exists: else a 404, not an empty stream)
+        if snap.final and after is not None and after == snap.last_id:
+            # Asked for what comes after its end: nothing, ever. 204 tells an EventSource
+            # to stop reconnecting (an empty event stream would have it ask again forever).
+            return Response(status_code=204, headers=_NO_STORE)
         body = _event_stream(log, id, after, heartbeat=heartbeat, retry=retry)
         return StreamingResponse(
             body, media_type="text/event-stream; charset=utf-8", headers=_SSE_HEADERS
