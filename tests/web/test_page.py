@@ -476,3 +476,39 @@ def test_an_answer_started_with_post_is_shown_on_its_page_with_the_token_from_th
     assert shown(browser) == "".join(chunks)
     assert browser.current_url == page
     assert all("s3cret" not in url or "token=s3cret" in url for url in requests_made(browser))
+
+
+def test_bursts_are_shown_as_an_even_flow_not_in_lumps(browser, base, redis_url):
+    """A real-clock shape test: an answer that comes in bursts (80 words at a time, every
+    0.4 s, as a proxy that batches) grows on the page a little every frame."""
+    words = [f"w{i:03d} " for i in range(480)]
+
+    def bursts() -> Iterator[str]:
+        pace = threading.Event()  # nobody sets it: the bursts' pace
+        for i in range(0, len(words), 80):
+            pace.wait(0.4)
+            yield "".join(words[i : i + 80])
+
+    id = new_id()
+    producer = Producer(redis_url, id, bursts())
+    open_page(browser, f"{base}/s/{id}")
+    browser.execute_script(
+        """window.growth = [];
+        let before = window.outstream.shown().length;
+        const sample = () => {
+            const now = window.outstream.shown().length;
+            if (now !== before) window.growth.push(now - before);
+            before = now;
+            if (!document.body.dataset.done) requestAnimationFrame(sample);
+        };
+        requestAnimationFrame(sample);"""
+    )
+    assert wait_for(browser, "document.body.dataset.done") == "done"
+    producer.join()
+    growth = browser.execute_script("return window.growth")
+    burst = len("".join(words[:80]))  # 400 characters
+    assert sum(growth) <= len("".join(words))
+    # Never a burst at once, nor half of one (at 1000 characters a second, half a burst
+    # is a frame 0.2 s late: room for a loaded machine, none for a lump).
+    assert max(growth) < burst / 2, growth
+    assert len(growth) > 50  # in many frames
