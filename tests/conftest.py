@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import pytest
 
@@ -11,6 +13,29 @@ from outstream.testing.redis_server import redis_server_path
 needs_redis = pytest.mark.skipif(
     redis_server_path() is None, reason="redis-server is not installed"
 )
+
+
+class Producer(threading.Thread):
+    """`outstream.relay.publish` in a thread of its own, started at once; `created` is set
+    (and the constructor returns) once the stream is in the log; `errors` holds what
+    `publish` raised."""
+
+    def __init__(self, source: Iterable[Any], log: Any, id: str) -> None:
+        super().__init__(daemon=True)
+        self.created = threading.Event()
+        self.errors: list[BaseException] = []
+        self._args = (source, log, id)
+        self.start()
+        assert self.created.wait(10)
+
+    def run(self) -> None:
+        from outstream.relay import publish
+
+        try:
+            publish(*self._args, on_created=lambda _: self.created.set())
+        except BaseException as exc:  # the test asserts on it
+            self.errors.append(exc)
+            self.created.set()
 
 
 @pytest.fixture(scope="module")

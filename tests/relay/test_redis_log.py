@@ -18,7 +18,7 @@ from outstream.relay.log import Unreachable
 from outstream.testing import RedisServer
 from outstream.testing.llm_server import LLMServer, Script
 
-from ..conftest import needs_redis
+from ..conftest import Producer, needs_redis
 
 pytestmark = needs_redis
 
@@ -35,25 +35,6 @@ def slow_source(pieces: list[str], every: threading.Event | None = None) -> Iter
         if every is not None:
             every.wait(0.005)  # a producer's pace (an event nobody sets: a timed wait)
         yield data[i : i + step]
-
-
-class Producer(threading.Thread):
-    """`publish` in a thread of its own; `created` is set once the stream is in the log."""
-
-    def __init__(self, source: Iterator[bytes], log: RedisLog, id: str) -> None:
-        super().__init__()
-        self.created = threading.Event()
-        self.errors: list[BaseException] = []
-        self._args = (source, log, id)
-        self.start()
-        assert self.created.wait(10)
-
-    def run(self) -> None:
-        try:
-            publish(*self._args, on_created=lambda _: self.created.set())
-        except BaseException as exc:  # the test asserts on it
-            self.errors.append(exc)
-            self.created.set()
 
 
 async def follow_all(log: RedisLog, id: str, n: int) -> list[str]:

@@ -13,7 +13,7 @@ from outstream.relay import RedisLog, new_id, publish
 from outstream.sources.sse import SSEEvent, SSEParser
 from outstream.web import app
 
-from ..conftest import needs_redis
+from ..conftest import Producer, needs_redis
 
 pytestmark = needs_redis
 
@@ -25,23 +25,6 @@ def paced(words: list[str]) -> Iterator[str]:
     for word in words:
         pace.wait(0.003)
         yield word
-
-
-class Producer(threading.Thread):
-    def __init__(self, log: RedisLog, id: str, words: list[str]) -> None:
-        super().__init__()
-        self.created = threading.Event()
-        self.errors: list[BaseException] = []
-        self._args = (paced(words), log, id)
-        self.start()
-        assert self.created.wait(10)
-
-    def run(self) -> None:
-        try:
-            publish(*self._args, on_created=lambda _: self.created.set())
-        except BaseException as exc:
-            self.errors.append(exc)
-            self.created.set()
 
 
 def read_events(
@@ -69,7 +52,7 @@ def text_of(events: list[SSEEvent]) -> str:
 def test_several_readers_get_the_same_events_and_text_as_published(serve, redis_log):
     base = serve(app(redis_log))
     id = new_id()
-    producer = Producer(RedisLog(redis_log.url), id, WORDS)
+    producer = Producer(paced(WORDS), RedisLog(redis_log.url), id)
     results: list[tuple[httpx.Headers, list[SSEEvent], str]] = []
     readers = [
         threading.Thread(
@@ -101,7 +84,7 @@ def test_a_reader_that_reconnects_with_last_event_id_misses_nothing_and_gets_not
 ):
     base = serve(app(redis_log))
     id = new_id()
-    producer = Producer(RedisLog(redis_log.url), id, WORDS)
+    producer = Producer(paced(WORDS), RedisLog(redis_log.url), id)
     url = f"{base}/v1/streams/{id}/events"
     got: list[SSEEvent] = []
     for _ in range(6):  # five drops at the readers' whim, then to the end
@@ -126,7 +109,7 @@ def test_a_reader_that_reconnects_with_last_event_id_misses_nothing_and_gets_not
 def test_status_text_and_cancel_and_an_unknown_stream(serve, redis_log):
     base = serve(app(redis_log))
     id = new_id()
-    producer = Producer(RedisLog(redis_log.url), id, WORDS * 20)
+    producer = Producer(paced(WORDS * 20), RedisLog(redis_log.url), id)
     status = httpx.get(f"{base}/v1/streams/{id}").json()
     assert status["status"] == "producing" and status["id"] == id
     assert httpx.get(f"{base}/v1/streams/{id}/text").headers["cache-control"] == "no-store"
@@ -154,7 +137,7 @@ def test_a_gzip_middleware_in_front_compresses_nothing_and_holds_nothing_back(se
 
     base = serve(GZipMiddleware(app(redis_log), minimum_size=10))
     id = new_id()
-    producer = Producer(RedisLog(redis_log.url), id, WORDS)
+    producer = Producer(paced(WORDS), RedisLog(redis_log.url), id)
     with httpx.stream(
         "GET", f"{base}/v1/streams/{id}/events", headers={"Accept-Encoding": "gzip"}, timeout=30
     ) as response:

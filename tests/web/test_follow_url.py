@@ -23,8 +23,8 @@ from outstream.relay import MemoryLog, RedisLog, Unreachable, follow, new_id, pu
 from outstream.relay.http import afollow_url, cancel_url, follow_url, stream_url
 from outstream.web import app
 
-from ..conftest import needs_redis
-from .test_app import WORDS, Producer
+from ..conftest import Producer, needs_redis
+from .test_app import WORDS, paced
 
 pytestmark = needs_redis
 
@@ -135,7 +135,7 @@ def test_a_connection_cut_again_and_again_goes_on_after_the_last_entry(serve, re
     cutting = Cutting(app(redis_log, retry=0.01, heartbeat=0.2), every=3)
     base = serve(cutting)
     id = new_id()
-    producer = Producer(RedisLog(redis_log.url), id, WORDS)
+    producer = Producer(paced(WORDS), RedisLog(redis_log.url), id)
     url = f"{base}/v1/streams/{id}"
     if loop == "sync":
         entries = list(follow_url(url))
