@@ -29,8 +29,8 @@ a terminal.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
@@ -43,6 +43,9 @@ __all__ = ["app", "sse_event", "status_of"]
 
 HEARTBEAT = 15.0
 RETRY = 3.0
+# An event stream lets a reader go once it has taken nothing for this long (seconds)
+# while events wait for it.
+STALL_TIMEOUT = 10.0
 _SSE_HEADERS = {
     "Cache-Control": "no-store",
     "X-Accel-Buffering": "no",  # nginx: pass each event on as it comes
@@ -50,13 +53,21 @@ _SSE_HEADERS = {
 }
 
 
-def app(log: StreamLog, *, heartbeat: float = HEARTBEAT, retry: float = RETRY) -> Any:
+def app(
+    log: StreamLog,
+    *,
+    heartbeat: float = HEARTBEAT,
+    retry: float = RETRY,
+    stall_timeout: float = STALL_TIMEOUT,
+) -> Any:
     """The ASGI app serving `log` (see the module's description).
 
     Args:
         log: the stream log (a `RedisLog` for servers in several processes).
         heartbeat: seconds between comments on a quiet event stream.
         retry: the reconnection delay browsers are told (``retry:``).
+        stall_timeout: seconds an event stream waits for a reader that takes nothing
+            before it lets it go (the connection is closed; it resumes when it is back).
 
     Raises:
         UsageError: Starlette is not installed (``pip install "outstream[web]"``).
@@ -66,8 +77,10 @@ def app(log: StreamLog, *, heartbeat: float = HEARTBEAT, retry: float = RETRY) -
     try:
         from starlette.applications import Starlette
         from starlette.requests import Request
-        from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+        from starlette.responses import JSONResponse, PlainTextResponse, Response
         from starlette.routing import Route
+
+        from ._sse import EventStreamResponse
     except ImportError:
         raise UsageError('the web app needs Starlette: pip install "outstream[web]"') from None
 
@@ -92,9 +105,9 @@ def app(log: StreamLog, *, heartbeat: float = HEARTBEAT, retry: float = RETRY) -
     async def events(id: str, request: Request) -> Response:
         after = request.headers.get("last-event-id") or request.query_params.get("after") or None
         await log.snapshot(id, text=False)  # (it exists: else a 404, not an empty stream)
-        body = _event_stream(log, id, after, heartbeat=heartbeat, retry=retry)
-        return StreamingResponse(
-            body, media_type="text/event-stream; charset=utf-8", headers=_SSE_HEADERS
+        body = _event_stream(log, id, after, retry=retry)
+        return EventStreamResponse(
+            body, headers=_SSE_HEADERS, heartbeat=heartbeat, stall_timeout=stall_timeout
         )
 
     @per_stream
@@ -139,36 +152,27 @@ def sse_event(entry: Entry) -> str:
 
 
 async def _event_stream(
-    log: StreamLog, id: str, after: str | None, *, heartbeat: float, retry: float
+    log: StreamLog, id: str, after: str | None, *, retry: float
 ) -> AsyncIterator[str]:
-    """The event stream's text: ``retry:``, then each entry, with comments between
-    when the stream is quiet; it ends after the last entry (or a failure, said as an
-    ``error`` event)."""
+    """The event stream's text: ``retry:``, then each entry; it ends after the last entry
+    (or a failure, said as an ``error`` event). (Heartbeats are the response's.)"""
     yield f"retry: {round(retry * 1000)}\n\n"
-    entries = afollow(log, id, after=after).__aiter__()
-    waiting: asyncio.Task[Entry] | None = None
+    entries = afollow(log, id, after=after)
     try:
-        while True:
-            if waiting is None:
-                waiting = asyncio.ensure_future(entries.__anext__())
-            done, _ = await asyncio.wait({waiting}, timeout=heartbeat)
-            if not done:
-                yield ": still here\n\n"
-                continue
-            task, waiting = waiting, None
-            try:
-                entry = task.result()
-            except StopAsyncIteration:
-                return
-            except RelayError as exc:  # the log failed: the reader is told, as an event
-                record = {"error": str(exc), "type": type(exc).__name__}
-                yield f"event: error\ndata: {json_line(record)}\n\n"
-                return
-            yield sse_event(entry)
+        async for entry in entries:
+            yield _shared_event(entry)
+    except RelayError as exc:  # the log failed: the reader is told, as an event
+        record = {"error": str(exc), "type": type(exc).__name__}
+        yield f"event: error\ndata: {json_line(record)}\n\n"
     finally:
-        if waiting is not None:
-            waiting.cancel()
         await entries.aclose()  # type: ignore[attr-defined]
+
+
+@functools.lru_cache(maxsize=1024)
+def _shared_event(entry: Entry) -> str:
+    """`sse_event`, once per entry for all the readers of a stream in this process (they
+    get the same `Entry` objects from the log's tail)."""
+    return sse_event(entry)
 
 
 async def status_of(log: StreamLog, id: str) -> dict[str, Any]:
