@@ -52,8 +52,8 @@ Goals (issue 15)
         readers on one core) and 64 KiB (one transport buffer).
     (2) the server's memory for a reader that stops reading is bounded: the
         stalled sockets are disconnected (let go after 10 s of taking
-        nothing), RSS at most 256 KiB per stalled reader over the same run
-        without them (64 KiB read for it, and the server's transport buffer:
+        nothing), RSS at most 128 KiB per stalled reader over the same run
+        without them (16 KiB read for it, and the server's transport buffer:
         uvicorn's 64 KiB and the one write beyond it), whatever the answer's
         length; the normal readers get every byte.
     (3) no goal: figures, ours beside the peer's.
@@ -112,9 +112,9 @@ CRASH_READERS = 10
 GOAL_P99 = 0.100
 GOAL_CPU = 1e-3  # s per reader per s
 GOAL_RSS = 64 * 1024  # bytes per reader
-# A stalled reader: what the response read for it (64 KiB), and the server's transport
-# buffer (uvicorn waits beyond 64 KiB) with the one write it took beyond that (64 KiB).
-GOAL_STALLED = 256 * 1024
+# A stalled reader: what the response read for it (16 KiB), and the server's transport
+# buffer (uvicorn waits beyond 64 KiB) with the one write it took beyond that (16 KiB).
+GOAL_STALLED = 128 * 1024
 GOAL_LINEAR = 1.5
 PEER_VERSION = "2.2.13"
 PEER_CACHE = os.path.expanduser("~/.cache/outstream-bench")

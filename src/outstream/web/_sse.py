@@ -32,7 +32,7 @@ from starlette.responses import Response
 __all__ = ["MAX_PENDING", "EventStreamResponse"]
 
 # Bytes of events read for a reader and not yet sent: the pump waits beyond.
-MAX_PENDING = 64 * 1024
+MAX_PENDING = 16 * 1024
 _HEARTBEAT = b": still here\n\n"
 
 _log = logging.getLogger("outstream.web")
