@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from outstream.cli.serve import listen
 from outstream.relay import RedisLog
 from outstream.testing import RedisServer
 
@@ -24,7 +25,7 @@ def serve() -> Iterator[Callable[[Any], str]]:
 
     def start(asgi: Any) -> str:
         # Listening before the server starts: a request made meanwhile waits in the backlog.
-        listener = socket.create_server(("127.0.0.1", 0))
+        listener = listen("127.0.0.1", 0)  # (as `outstream serve` listens)
         config = uvicorn.Config(asgi, log_level="warning", ws="none", lifespan="on")
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 from collections.abc import Sequence
 from typing import Any
 
@@ -119,7 +120,6 @@ def _port(text: str) -> int:
 
 def serve(argv: Sequence[str]) -> int:
     import asyncio
-    import socket
 
     from ..errors import RelayError, UsageError
 
@@ -140,7 +140,7 @@ def serve(argv: Sequence[str]) -> int:
         _fail(str(exc))
         return EXIT_FAILED
     try:
-        listener = socket.create_server((args.host, args.port))
+        listener = listen(args.host, args.port)
     except OSError as exc:
         _fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
         return EXIT_FAILED
@@ -224,6 +224,22 @@ def _server(base: Any, config: Any, answers: Any) -> Any:
             await super().shutdown(sockets)
 
     return Server(config)
+
+
+# Bytes not yet sent that the kernel keeps for a connection. Left to itself, Linux
+# lets a reader that stops reading hold up to net.ipv4.tcp_wmem's maximum (4 MiB;
+# on loopback it gets there); with this, a stalled reader holds no more than
+# this in the kernel, and the event stream sees at once that it takes nothing.
+NOTSENT_BYTES = 64 * 1024
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket listening on `host`:`port` for the web app (uvicorn's backlog: a
+    thousand readers may reconnect at once)."""
+    listener = socket.create_server((host, port), backlog=2048)
+    if hasattr(socket, "TCP_NOTSENT_LOWAT"):  # (Linux, macOS)
+        listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NOTSENT_LOWAT, NOTSENT_BYTES)
+    return listener
 
 
 async def _reachable(log: object) -> None:

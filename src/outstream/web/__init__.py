@@ -45,8 +45,8 @@ sanitizes, as `stream` does on a terminal; a model's failure is an
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import functools
 import hmac
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -67,6 +67,9 @@ __all__ = ["Upstream", "app", "sse_event", "status_of"]
 
 HEARTBEAT = 15.0
 RETRY = 3.0
+# An event stream lets a reader go once it has taken nothing for this long (seconds)
+# while events wait for it.
+STALL_TIMEOUT = 10.0
 _SSE_HEADERS = {
     "Cache-Control": "no-store",
     "X-Accel-Buffering": "no",  # nginx: pass each event on as it comes
@@ -82,6 +85,7 @@ def app(
     upstream: Upstream | None = None,
     heartbeat: float = HEARTBEAT,
     retry: float = RETRY,
+    stall_timeout: float = STALL_TIMEOUT,
 ) -> Any:
     """The ASGI app serving `log` (see the module's description).
 
@@ -96,6 +100,8 @@ def app(
             answers 503 (a server whose token guards reading only).
         heartbeat: seconds between comments on a quiet event stream.
         retry: the reconnection delay browsers are told (``retry:``).
+        stall_timeout: seconds an event stream waits for a reader that takes nothing
+            before it lets it go (the connection is closed; it resumes when it is back).
 
     Raises:
         UsageError: Starlette is not installed (``pip install "outstream[web]"``);
@@ -112,9 +118,10 @@ def app(
             JSONResponse,
             PlainTextResponse,
             Response,
-            StreamingResponse,
         )
         from starlette.routing import Route
+
+        from ._sse import EventStreamResponse
     except ImportError:
         raise UsageError('the web app needs Starlette: pip install "outstream[web]"') from None
 
@@ -224,9 +231,9 @@ def app(
             # Asked for what comes after its end: nothing, ever. 204 tells an EventSource
             # to stop reconnecting (an empty event stream would have it ask again forever).
             return Response(status_code=204, headers=_NO_STORE)
-        body = _event_stream(log, id, after, heartbeat=heartbeat, retry=retry)
-        return StreamingResponse(
-            body, media_type="text/event-stream; charset=utf-8", headers=_SSE_HEADERS
+        body = _event_stream(log, id, after, retry=retry)
+        return EventStreamResponse(
+            body, headers=_SSE_HEADERS, heartbeat=heartbeat, stall_timeout=stall_timeout
         )
 
     @guarded
@@ -389,38 +396,27 @@ def sse_event(entry: Entry) -> str:
 
 
 async def _event_stream(
-    log: StreamLog, id: str, after: str | None, *, heartbeat: float, retry: float
+    log: StreamLog, id: str, after: str | None, *, retry: float
 ) -> AsyncIterator[str]:
-    """The event stream's text: ``retry:``, then each entry, with comments between
-    when the stream is quiet; it ends after the last entry (or a failure, said as an
-    ``error`` event)."""
+    """The event stream's text: ``retry:``, then each entry; it ends after the last entry
+    (or a failure, said as an ``error`` event). (Heartbeats are the response's.)"""
     yield f"retry: {round(retry * 1000)}\n\n"
-    entries = afollow(log, id, after=after).__aiter__()
-    waiting: asyncio.Task[Entry] | None = None
+    entries = afollow(log, id, after=after)
     try:
-        while True:
-            if waiting is None:
-                waiting = asyncio.ensure_future(entries.__anext__())
-            done, _ = await asyncio.wait({waiting}, timeout=heartbeat)
-            if not done:
-                yield ": still here\n\n"
-                continue
-            task, waiting = waiting, None
-            try:
-                entry = task.result()
-            except StopAsyncIteration:
-                return
-            except RelayError as exc:  # the log failed: the reader is told, as an event
-                record = {"error": str(exc), "type": type(exc).__name__}
-                yield f"event: error\ndata: {json_line(record)}\n\n"
-                return
-            yield sse_event(entry)
+        async for entry in entries:
+            yield _shared_event(entry)
+    except RelayError as exc:  # the log failed: the reader is told, as an event
+        record = {"error": str(exc), "type": type(exc).__name__}
+        yield f"event: error\ndata: {json_line(record)}\n\n"
     finally:
-        if waiting is not None:  # (the reader went away): the generator is freed first
-            waiting.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await waiting
         await entries.aclose()  # type: ignore[attr-defined]
+
+
+@functools.lru_cache(maxsize=1024)
+def _shared_event(entry: Entry) -> str:
+    """`sse_event`, once per entry for all the readers of a stream in this process (they
+    get the same `Entry` objects from the log's tail)."""
+    return sse_event(entry)
 
 
 async def status_of(log: StreamLog, id: str) -> dict[str, Any]:
