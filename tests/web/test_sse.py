@@ -10,8 +10,8 @@ import threading
 from outstream.relay import RedisLog, new_id
 from outstream.web import app
 
-from ..conftest import needs_redis
-from .test_app import Producer, read_events, text_of
+from ..conftest import Producer, needs_redis
+from .test_app import paced, read_events, text_of
 
 pytestmark = needs_redis
 
@@ -39,7 +39,7 @@ def test_a_reader_that_stops_reading_is_let_go_while_another_gets_everything(ser
     try:
         base = serve(app(redis_log, stall_timeout=0.2))
         id = new_id()
-        producer = Producer(RedisLog(redis_log.url), id, LONG)
+        producer = Producer(paced(LONG), RedisLog(redis_log.url), id)
         stalled = socket.socket()
         stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         stalled.connect(("127.0.0.1", int(base.rsplit(":", 1)[1])))
