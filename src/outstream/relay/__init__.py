@@ -68,6 +68,7 @@ __all__ = [
     "acancel",
     "acancel_url",
     "afollow",
+    "afollow_batches",
     "afollow_url",
     "apublish",
     "cancel",
@@ -345,6 +346,28 @@ async def afollow(
         Unreachable: the log could not be reached for `patience` seconds (at the
             first contact, for `FIRST_PATIENCE`: a wrong URL is said soon).
     """
+    batches = afollow_batches(
+        log, id, after=after, from_now=from_now, clock=clock, patience=patience
+    )
+    try:
+        async for batch in batches:
+            for entry in batch:
+                yield entry
+    finally:
+        await batches.aclose()  # type: ignore[attr-defined]
+
+
+async def afollow_batches(
+    log: StreamLog,
+    id: str,
+    *,
+    after: str | None = None,
+    from_now: bool = False,
+    clock: Clock | None = None,
+    patience: float = PATIENCE,
+) -> AsyncIterator[list[Entry]]:
+    """`afollow`'s entries in the lists the log gave them in: a reader that forwards them
+    (the web app's event streams) makes one write of each list, not one of each entry."""
     if clock is None:
         from ..clock import SystemClock
 
@@ -364,11 +387,11 @@ async def afollow(
     while True:
         if last_n is None:  # the place asked for is gone: start again from the text so far
             snap = await _retrying(lambda: log.snapshot(id), clock, patience)
-            yield Entry(snap.last_id or "", snap.last_n, {"t": _t(last), "resync": snap.text})
+            yield [Entry(snap.last_id or "", snap.last_n, {"t": _t(last), "resync": snap.text})]
             cursor, last_n = snap.last_id, snap.last_n
             if snap.final:  # how it ended, after the text: the reader is told too
                 if snap.last_record is not None:
-                    yield Entry(snap.last_id or "", snap.last_n, snap.last_record)
+                    yield [Entry(snap.last_id or "", snap.last_n, snap.last_record)]
                 return
         try:  # (the way every entry goes: no more than a call)
             entries = await log.read(id, cursor, block=block)
@@ -382,19 +405,25 @@ async def afollow(
                 return
             if not snap.producing and not snap.final and snap.last_n == last_n:
                 gone = "the producer is gone (its lease ran out): the stream has no end"
-                yield Entry(
-                    cursor or "", last_n, {"t": _t(last), "error": gone, "type": "ProducerGone"}
-                )
+                yield [
+                    Entry(
+                        cursor or "", last_n, {"t": _t(last), "error": gone, "type": "ProducerGone"}
+                    )
+                ]
                 return
             continue
+        batch = []
         for entry in entries:
             if entry.n != last_n + 1:
                 last_n = None  # entries were trimmed from under us
                 break
-            yield entry
+            batch.append(entry)
             cursor, last_n, last = entry.id, entry.n, entry
             if entry.final:
+                yield batch
                 return
+        if batch:
+            yield batch
 
 
 def _t(entry: Entry | None) -> float:

@@ -55,7 +55,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import RelayError, StreamExists, StreamNotFound, UsageError
 from ..recordings._jsonl import json_line
-from ..relay import Entry, StreamLog, acancel, afollow
+from ..relay import Entry, StreamLog, acancel, afollow_batches
 from ..relay.log import new_id, valid_id
 from ..sources.openai_http import Upstream
 
@@ -398,18 +398,19 @@ def sse_event(entry: Entry) -> str:
 async def _event_stream(
     log: StreamLog, id: str, after: str | None, *, retry: float
 ) -> AsyncIterator[str]:
-    """The event stream's text: ``retry:``, then each entry; it ends after the last entry
-    (or a failure, said as an ``error`` event). (Heartbeats are the response's.)"""
+    """The event stream's text: ``retry:``, then the entries, a chunk of them for each
+    read of the log (one write each); it ends after the last entry (or a failure, said
+    as an ``error`` event). (Heartbeats are the response's.)"""
     yield f"retry: {round(retry * 1000)}\n\n"
-    entries = afollow(log, id, after=after)
+    batches = afollow_batches(log, id, after=after)
     try:
-        async for entry in entries:
-            yield _shared_event(entry)
+        async for batch in batches:
+            yield "".join([_shared_event(entry) for entry in batch])
     except RelayError as exc:  # the log failed: the reader is told, as an event
         record = {"error": str(exc), "type": type(exc).__name__}
         yield f"event: error\ndata: {json_line(record)}\n\n"
     finally:
-        await entries.aclose()  # type: ignore[attr-defined]
+        await batches.aclose()  # type: ignore[attr-defined]
 
 
 @functools.lru_cache(maxsize=1024)

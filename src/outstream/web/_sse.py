@@ -5,7 +5,9 @@ Theory of operation. Two tasks per response, as in `_pyio` a raw layer under a
 buffered one: the *pump* reads the body (the events, from the log) into a
 buffer of at most `max_pending` bytes, and then waits for room; the *sender*
 sends everything the buffer holds in one write, or a heartbeat comment when
-it has held nothing for `heartbeat` seconds. A reader that keeps up gets each
+it has held nothing for `heartbeat` seconds. When the buffer is empty and no
+send is under way (a reader that keeps up), the pump sends what it read
+itself: one task's step per reader and entry, not two. A reader that keeps up gets each
 event as it comes; a server with more readers than time sends each of them
 what came meanwhile at once (one write instead of one per event), so its
 cost per reader grows with the writes it can do, not with the events.
@@ -77,14 +79,29 @@ class EventStreamResponse(Response):
         ready = asyncio.Event()  # something to send, or the body ended
         room = asyncio.Event()  # the pump may read on
         room.set()
+        sending = asyncio.Lock()
+        started = False  # the response's start was sent
         sending_since: float | None = None  # (loop.time()) a send under way since then
         last_sent = loop.time()
+
+        async def put(data: bytes) -> None:
+            nonlocal sending_since, last_sent
+            async with sending:  # (one send at a time, in order)
+                sending_since = loop.time()
+                await send({"type": "http.response.body", "body": data, "more_body": True})
+                sending_since = None
+                last_sent = loop.time()
 
         async def pump() -> None:
             nonlocal n_bytes, ended, failed
             try:
                 async for chunk in self.body_iterator:
                     data = chunk.encode() if isinstance(chunk, str) else chunk
+                    if started and not pending and not sending.locked():
+                        # Nothing waits, nobody sends: sent from here, a task's step saved
+                        # for each reader of each entry.
+                        await put(data)
+                        continue
                     pending.append(data)
                     n_bytes += len(data)
                     ready.set()
@@ -102,8 +119,12 @@ class EventStreamResponse(Response):
                     await aclose()
 
         async def sender() -> None:
-            nonlocal n_bytes, sending_since, last_sent
-            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+            nonlocal n_bytes, started
+            async with sending:
+                await send(
+                    {"type": "http.response.start", "status": 200, "headers": self.raw_headers}
+                )
+            started = True
             while True:
                 if not pending and not ended:
                     ready.clear()
@@ -111,16 +132,14 @@ class EventStreamResponse(Response):
                 if failed:
                     return
                 if not pending:  # the body ended
-                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+                    async with sending:
+                        await send({"type": "http.response.body", "body": b"", "more_body": False})
                     return
                 data = b"".join(pending)
                 pending.clear()
                 n_bytes = 0
                 room.set()
-                sending_since = loop.time()
-                await send({"type": "http.response.body", "body": data, "more_body": True})
-                sending_since = None
-                last_sent = loop.time()
+                await put(data)
 
         # One timer per response, not one per send: it looks every quarter of the
         # shorter delay (so a heartbeat comes after 1 to 1.25 heartbeats of quiet).
