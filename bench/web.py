@@ -97,7 +97,9 @@ sys.path.insert(0, SRC)
 
 RATE = 300.0  # tokens/s
 SECONDS = 5.0  # (bench/relay.py: 10 s; 5 s keeps five runs in the budget)
-READERS_STEPS = tuple(int(n) for n in os.environ.get("OUTSTREAM_BENCH_READERS", "10,100,1000").split(","))
+READERS_STEPS = tuple(
+    int(n) for n in os.environ.get("OUTSTREAM_BENCH_READERS", "10,100,1000").split(",")
+)
 PEER_STEPS = (10, 100)
 GRACE = 5.0
 STALLED = 50
