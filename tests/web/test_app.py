@@ -49,16 +49,17 @@ def text_of(events: list[SSEEvent]) -> str:
     return "".join(json.loads(e.data).get("text", "") for e in events if e.event == "text")
 
 
-def test_several_readers_get_the_same_events_and_text_as_published(serve, redis_log):
-    base = serve(app(redis_log))
+def test_several_readers_of_two_servers_get_the_same_events_and_text_as_published(serve, redis_log):
+    # Two servers on one Redis: either serves any stream.
+    bases = [serve(app(redis_log)), serve(app(RedisLog(redis_log.url)))]
     id = new_id()
     producer = Producer(paced(WORDS), RedisLog(redis_log.url), id)
     results: list[tuple[httpx.Headers, list[SSEEvent], str]] = []
     readers = [
         threading.Thread(
-            target=lambda: results.append(read_events(f"{base}/v1/streams/{id}/events"))
+            target=lambda base=base: results.append(read_events(f"{base}/v1/streams/{id}/events"))
         )
-        for _ in range(5)
+        for base in bases * 3
     ]
     for reader in readers:
         reader.start()

@@ -163,12 +163,26 @@ def serve(argv: Sequence[str]) -> int:
     )
     try:
         _collect_less()
+        _quiet_about_readers_let_go()
         _server(uvicorn.Server, config, asgi.state.answers).run(sockets=[listener])
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     finally:
         listener.close()
     return EXIT_OK
+
+
+def _quiet_about_readers_let_go() -> None:
+    """uvicorn calls a response that ends without its last chunk an error; an event stream
+    ends so only when it lets go a reader that took nothing (outstream.web says that, as
+    a warning, with the reader's address): one line for it, not two."""
+    import logging
+
+    class LetGo(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            return record.getMessage() != "ASGI callable returned without completing response."
+
+    logging.getLogger("uvicorn.error").addFilter(LetGo())
 
 
 def _collect_less() -> None:
