@@ -194,3 +194,34 @@ def test_serve_refuses_tokens_and_models_that_cannot_go_together(redis_server):
         assert refused.returncode == 2, (argv, err)
         assert words in err and err.count("\n") == 2, err  # the error, and where to look
         assert TOKEN not in err
+
+
+def test_ctrl_c_ends_the_event_streams_being_read_at_once_and_cleanly(redis_server):
+    """A reader of a stream still produced, when serve stops: its response ends as a
+    response does (it resumes where it was, elsewhere), and serve says nothing more."""
+    from ..conftest import Producer
+    from .test_app import paced
+
+    id = new_id()
+    producer = Producer(paced(["word "] * 5000), RedisLog(redis_server.url), id)
+    server = outstream("serve", "--redis", redis_server.url, "--port", "0")
+    stopped = False
+    try:
+        base, _ = started(server)
+        with httpx.stream("GET", f"{base}/v1/streams/{id}/events", timeout=60) as response:
+            chunks = response.iter_bytes()
+            assert b"event: text" in next(chunks) + next(chunks)  # (retry:, then entries)
+            server.send_signal(signal.SIGINT)
+            stopped = True
+            rest = b"".join(chunks)  # to the response's end: no error, no cut
+        assert b"event: end" not in rest
+    finally:
+        if not stopped:  # (once: a second Ctrl-C forces the exit)
+            server.send_signal(signal.SIGINT)
+        _, err = server.communicate(timeout=30)
+        from outstream.relay import cancel
+
+        cancel(RedisLog(redis_server.url), id)
+        producer.join()
+    assert server.returncode == 130
+    assert err == ""

@@ -164,7 +164,7 @@ def serve(argv: Sequence[str]) -> int:
     try:
         _collect_less()
         _quiet_about_readers_let_go()
-        _server(uvicorn.Server, config, asgi.state.answers).run(sockets=[listener])
+        _server(uvicorn.Server, config, asgi.state.stop_streams).run(sockets=[listener])
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     finally:
@@ -242,14 +242,14 @@ def _what_is_on(token: str | None, upstream: Any, *, reading: bool) -> str:
     return f"starting answers: {answers}; reading: {'with the token' if reading else 'open'}"
 
 
-def _server(base: Any, config: Any, answers: Any) -> Any:
-    """A uvicorn server that interrupts the answers being produced as it begins to stop,
-    before it waits for the open responses: their readers get the last entry and end."""
+def _server(base: Any, config: Any, stop_streams: Any) -> Any:
+    """A uvicorn server that, as it begins to stop, interrupts the answers it produces and
+    ends its event streams (their readers resume elsewhere at once) before it waits for
+    the open responses."""
 
     class Server(base):  # type: ignore[misc]
         async def shutdown(self, sockets: Any = None) -> None:
-            if answers is not None:
-                await answers.aclose()
+            await stop_streams()
             await super().shutdown(sockets)
 
     return Server(config)

@@ -125,10 +125,12 @@ def app(
     except ImportError:
         raise UsageError('the web app needs Starlette: pip install "outstream[web]"') from None
 
+    from ._sse import Closing
     from .answers import Answers
     from .page import page_routes
 
     answers = None if token is None or upstream is None else Answers(log, upstream)
+    closing = Closing()  # set as the server stops: every event stream ends
     secret = None if token is None else token.encode()
 
     def allowed(given: str | None) -> bool:
@@ -233,7 +235,11 @@ def app(
             return Response(status_code=204, headers=_NO_STORE)
         body = _event_stream(log, id, after, retry=retry)
         return EventStreamResponse(
-            body, headers=_SSE_HEADERS, heartbeat=heartbeat, stall_timeout=stall_timeout
+            body,
+            headers=_SSE_HEADERS,
+            heartbeat=heartbeat,
+            stall_timeout=stall_timeout,
+            closing=closing,
         )
 
     @guarded
@@ -274,9 +280,18 @@ def app(
             *page_routes(),
         ],
     )
-    # A server stops its answers first, so that their readers get the last entry and end
-    # (`outstream serve` does, before it waits for the open responses).
-    asgi.state.answers = answers
+
+    async def stop_streams() -> None:
+        """The server stops: the answers it produces are interrupted (an entry for their
+        readers), then every event stream ends at once, cleanly: its reader resumes where
+        it was, from another server or this one back, instead of being cut when the
+        server's graceful timeout runs out. (`outstream serve` calls it as it begins to
+        stop, before it waits for the open responses.)"""
+        if answers is not None:
+            await answers.aclose()
+        closing.set()
+
+    asgi.state.stop_streams = stop_streams
     return asgi
 
 

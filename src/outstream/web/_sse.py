@@ -25,19 +25,45 @@ event it got (``Last-Event-ID``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterable, Mapping
 from typing import Any
 
 from starlette.responses import Response
 
-__all__ = ["MAX_PENDING", "EventStreamResponse"]
+__all__ = ["MAX_PENDING", "Closing", "EventStreamResponse"]
 
 # Bytes of events read for a reader and not yet sent: the pump waits beyond.
 MAX_PENDING = 16 * 1024
 _HEARTBEAT = b": still here\n\n"
 
 _log = logging.getLogger("outstream.web")
+
+
+class Closing:
+    """Set once, when the server stops: every event stream waiting on it ends. (Not an
+    `asyncio.Event`: the app may be made outside the loop that serves it.)"""
+
+    def __init__(self) -> None:
+        self.is_set = False
+        self._waiters: set[asyncio.Future[None]] = set()
+
+    def set(self) -> None:
+        self.is_set = True
+        for waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def wait(self) -> None:
+        if self.is_set:
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.add(waiter)
+        try:
+            await waiter
+        finally:
+            self._waiters.discard(waiter)
 
 
 class EventStreamResponse(Response):
@@ -50,6 +76,8 @@ class EventStreamResponse(Response):
         stall_timeout: seconds a send may wait (the reader takes nothing) before the
             response gives up and the connection is closed.
         max_pending: bytes read from `body` and not yet sent beyond which it is not read.
+        closing: set when the server stops: the response ends then, cleanly when it can
+            (its reader resumes where it was, from another server or this one back).
     """
 
     media_type = "text/event-stream"
@@ -62,6 +90,7 @@ class EventStreamResponse(Response):
         heartbeat: float,
         stall_timeout: float,
         max_pending: int = MAX_PENDING,
+        closing: Closing | None = None,
     ) -> None:
         self.body_iterator = body
         self.status_code = 200
@@ -69,6 +98,7 @@ class EventStreamResponse(Response):
         self.heartbeat = heartbeat
         self.stall_timeout = stall_timeout
         self.max_pending = max_pending
+        self.closing = closing
         self.init_headers(headers)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -81,6 +111,7 @@ class EventStreamResponse(Response):
         room.set()
         sending = asyncio.Lock()
         started = False  # the response's start was sent
+        complete = False  # and its end
         sending_since: float | None = None  # (loop.time()) a send under way since then
         last_sent = loop.time()
 
@@ -119,7 +150,7 @@ class EventStreamResponse(Response):
                     await aclose()
 
         async def sender() -> None:
-            nonlocal n_bytes, started
+            nonlocal n_bytes, started, complete
             async with sending:
                 await send(
                     {"type": "http.response.start", "status": 200, "headers": self.raw_headers}
@@ -134,6 +165,7 @@ class EventStreamResponse(Response):
                 if not pending:  # the body ended
                     async with sending:
                         await send({"type": "http.response.body", "body": b"", "more_body": False})
+                    complete = True
                     return
                 data = b"".join(pending)
                 pending.clear()
@@ -163,18 +195,32 @@ class EventStreamResponse(Response):
             while (await receive())["type"] != "http.disconnect":
                 pass
 
-        tasks = [asyncio.ensure_future(job()) for job in (sender, disconnected, pump)]
+        async def stopping() -> None:
+            if self.closing is not None:
+                await self.closing.wait()
+            else:
+                await loop.create_future()  # (never)
+
+        tasks = [asyncio.ensure_future(job()) for job in (sender, disconnected, stopping, pump)]
         timer = loop.call_later(period, watch)
         try:
-            # The sender ends the response; the client leaving ends it too; the pump
-            # ending does not (what it read is still to be sent).
-            await asyncio.wait(tasks[:2], return_when=asyncio.FIRST_COMPLETED)
+            # The sender ends the response; the client leaving ends it too, and so does
+            # the server stopping; the pump ending does not (what it read is still to be
+            # sent).
+            await asyncio.wait(tasks[:3], return_when=asyncio.FIRST_COMPLETED)
         finally:
+            stuck = sending_since is not None  # (a send waits: no more can go)
             if timer is not None:
                 timer.cancel()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+        if self.closing is not None and self.closing.is_set and started and not (complete or stuck):
+            # The server stops: the response ends as a response does (the reader, told
+            # nothing of an end, resumes after the last event it got).
+            with contextlib.suppress(OSError):
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+            return
         if stalled:
             client = scope.get("client")
             _log.warning(
