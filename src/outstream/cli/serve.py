@@ -71,8 +71,9 @@ streams whose ids they know (ids are 128 random bits), unless
 
 exit status:
   130 stopped by Ctrl-C, 143 by SIGTERM (answers being produced are interrupted,
-  then the streams being read are given 5 s to end), 1 it could not listen or
-  reach Redis, 2 usage error (a token without a model, a bad base URL...).
+  the streams being read end at once: their readers resume where they were;
+  other requests get 5 s), 1 it could not listen or reach Redis, 2 usage error
+  (a token without a model, a bad base URL...).
 """
 
 
@@ -157,7 +158,7 @@ def serve(argv: Sequence[str]) -> int:
     if note and upstream is not None:
         _fail(note)
     _fail(_what_is_on(token, upstream, reading=args.token_for_reading))
-    # An event stream lasts as long as its answer: stopping waits for them 5 s at most.
+    # Event streams end as the server begins to stop (_server); other requests get 5 s.
     config = uvicorn.Config(
         asgi, log_level="warning", ws="none", lifespan="on", timeout_graceful_shutdown=5
     )
