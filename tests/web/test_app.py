@@ -11,6 +11,7 @@ import httpx
 
 from outstream.relay import RedisLog, new_id, publish
 from outstream.sources.sse import SSEEvent, SSEParser
+from outstream.testing import RedisServer
 from outstream.web import app
 
 from ..conftest import Producer, needs_redis
@@ -175,3 +176,42 @@ def test_a_quiet_stream_gets_a_comment_now_and_then(serve, redis_log):
     quiet.set()
     done.join()
     assert raw.count(": still here\n\n") >= 2
+
+
+def test_a_bad_entry_id_is_a_400_and_an_unreachable_log_a_503_never_a_traceback(
+    serve, redis_log, tmp_path, caplog
+):
+    base = serve(app(redis_log))
+    id = new_id()
+    publish("done", RedisLog(redis_log.url), id)
+    for headers in ({"Last-Event-ID": "garbage"}, {"Last-Event-ID": "1-0-0"}):
+        refused = httpx.get(f"{base}/v1/streams/{id}/events", headers=headers)
+        assert refused.status_code == 400 and refused.json()["error"] == "bad entry id"
+    assert httpx.get(f"{base}/v1/streams/{id}/events?after=x").status_code == 400
+    # Its own Redis, stopped: the stream routes answer 503, saying to try again.
+    with RedisServer(tmp_path) as gone:
+        down = serve(app(RedisLog(gone.url)))
+    with caplog.at_level("WARNING", logger="outstream.web"):
+        for path in ("", "/text", "/events"):
+            answer = httpx.get(f"{down}/v1/streams/{id}{path}")
+            assert answer.status_code == 503, path
+            assert answer.json()["error"] == "log unavailable"
+            assert answer.headers["retry-after"] == "3"
+            assert gone.url not in answer.text  # (its address is the server's business)
+    assert [
+        r.getMessage().startswith(f"outstream: reading stream {id} failed:") for r in caplog.records
+    ] == [True] * 3
+
+
+def test_a_resync_is_not_kept_for_other_readers():
+    """(Each is the whole text so far, made for one reader: a thousand of them, kept,
+    held a server's memory at a gigabyte.)"""
+    from outstream.relay import Entry
+    from outstream.web import _cached_event, _shared_event
+
+    before = _cached_event.cache_info().currsize
+    for n in range(50):
+        _shared_event(Entry(f"{n}-0", n, {"t": 0, "resync": "x" * 1000 + str(n)}))
+    assert _cached_event.cache_info().currsize == before
+    _shared_event(Entry("1-0", 1, {"t": 0, "text": "a"}))
+    assert _cached_event.cache_info().currsize == before + 1

@@ -458,12 +458,14 @@ def test_a_server_gone_for_good_is_one_line_after_the_text_so_far(server, redis_
 
 
 def test_an_unknown_stream_or_no_server_is_one_line_and_exit_1(server):
-    unknown = outstream("follow", f"http://u:pa55@127.0.0.1:{server.port}/s/nobody?token=t0k")
-    assert unknown.communicate(timeout=30) == (
-        "",
-        f"outstream: no stream at {server.base}/s/nobody: never published, or expired\n",
-    )
-    assert unknown.returncode == 1
+    for secret in ("u:pa55@", ""):  # (neither a password nor a token is ever shown)
+        query = "" if secret else "?token=t0k"
+        unknown = outstream("follow", f"http://{secret}127.0.0.1:{server.port}/s/nobody{query}")
+        assert unknown.communicate(timeout=30) == (
+            "",
+            f"outstream: no stream at {server.base}/s/nobody: never published, or expired\n",
+        )
+        assert unknown.returncode == 1
     port = free_port()
     nobody = outstream("follow", f"http://127.0.0.1:{port}/v1/streams/x")
     assert nobody.communicate(timeout=30) == (
@@ -528,6 +530,10 @@ def test_a_url_with_the_options_it_cannot_take_is_a_usage_error_that_says_why():
         (["follow", "x", "--token", "t"], "--token: is for a stream given by its URL"),
         (["follow", "http://h/v1/x"], "not the URL of a stream: http://h/v1/x"),
         (["cancel", "https://h:99999/s/x"], "not an http(s) URL"),
+        (["follow", "http://h/s/x", "--token", "tökén"], "the token must be printable ASCII"),
+        (["follow", "http://h/s/x#token=%E2%82%AC"], "the token must be printable ASCII"),
+        (["follow", "http://h/s/x", "--after", "é"], "--after: not an entry id"),
+        (["follow", "http://u:pw@h/s/x", "--token", "t"], "a URL with a user and password"),
     ]
     for argv, said in cases:
         run = outstream(*argv)

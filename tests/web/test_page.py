@@ -198,6 +198,7 @@ XSS = """\
 ![tracker](http://127.0.0.2:9/pixel.png)
 ![inline svg](data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9ImFsZXJ0KDEpIi8+)
 [ok](https://example.com/ok) and <mailto:someone@example.com>
+invoice&#x202E;fdp.exe, &#8238;abc, [a link](https://example.com "ti&#x202E;tle"), &#x1b;[31mred&#27;]0;t&#7;
 
 ```html
 <script>window.pwned = "in code"</script>
@@ -233,6 +234,11 @@ def test_nothing_the_model_writes_runs_or_fetches_anything(browser, base, redis_
         assert tag not in ("SCRIPT", "IMG", "SVG", "IFRAME", "OBJECT", "EMBED", "STYLE"), element
         assert not any(a.startswith("on") or a in ("style", "src") for a in attributes), element
     assert "<script>window.pwned" in answer.text  # shown as text, as written
+    # Character references decode to no control, no bidi override (in text or attributes).
+    assert "invoicefdp.exe, abc" in answer.text
+    assert "\ufffd[31mred\ufffd]0;t\ufffd" in answer.text  # (markdown-it's, for controls)
+    html = answer.get_attribute("innerHTML")
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", html)
     # The page's requests: its own server only (the image became a link).
     for url in requests_made(browser):
         assert url.startswith(base + "/"), url

@@ -131,6 +131,8 @@ def test_a_missing_or_wrong_token_is_a_401_that_asks_for_a_bearer_token(
         (b'{"prompt": "  "}', "'prompt' is blank"),
         (b'{"prompt": "hi", "id": "../x"}', "'id' is no stream id"),
         (b'{"prompt": null}', "'prompt' must be a string, not null"),
+        (b"[" * 100_000, "nested too deep"),
+        (b'{"prompt": "\\ud800"}', "'prompt' holds a lone surrogate"),
     ],
 )
 def test_a_wrong_body_is_a_400_that_says_what_is_wrong(serve, redis_log, llm, body, words):

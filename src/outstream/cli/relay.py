@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from ._shared import (
     EXIT_FAILED,
@@ -165,7 +166,23 @@ def _over_http(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Any
             "log: give the URL alone, or the stream's ID with --redis"
         )
     url = stream_url(args.id)
-    return url, args.token or url.token or os.environ.get("OUTSTREAM_TOKEN") or None
+    token = args.token or url.token or os.environ.get("OUTSTREAM_TOKEN") or None
+    # (HTTP headers are ASCII: a token or an entry id that is not would fail at the first
+    # request, as a traceback of the encoder)
+    if token is not None and not _printable_ascii(token):
+        parser.error("the token must be printable ASCII, as 'outstream serve' takes tokens")
+    if getattr(args, "after", None) and not _printable_ascii(args.after):
+        parser.error(f"--after: not an entry id: {args.after!r} (they look like 1733220000000-0)")
+    if token is not None and "@" in urlsplit(url.root).netloc:
+        parser.error(
+            "a URL with a user and password and a token: both would be the one "
+            "Authorization header; give the token alone (or put the proxy's password elsewhere)"
+        )
+    return url, token
+
+
+def _printable_ascii(text: str) -> bool:
+    return text.isascii() and text.isprintable()
 
 
 def open_redis_log(parser: argparse.ArgumentParser, url: str | None, what: str) -> Any:

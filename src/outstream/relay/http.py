@@ -281,7 +281,8 @@ class _Reader:
         for event in events:
             entry = self.entry(event)
             entries.append(entry)
-            self.last_id = entry.id or self.last_id
+            if _header_safe(entry.id):  # (an id no header can carry is not resumed from)
+                self.last_id = entry.id
             if entry.final:
                 self.done = True
                 break  # (nothing after the last entry is the stream's)
@@ -318,6 +319,8 @@ class _Reader:
         if not isinstance(status.get("status"), str):
             raise RelayError(f"{self.url.shown} sent a status that is no stream's")
         finished, last_id = status["status"] in _FINISHED, status.get("last_id") or None
+        if not isinstance(last_id, str) or not _header_safe(last_id):
+            last_id = None
         if self.asking == "now":
             self.done, self.last_id, self.tries = finished, last_id, 0  # (the events at once)
         else:
@@ -361,6 +364,10 @@ class _Reader:
             tried = f" (tried for {self.patience:g} s)" if self.heard else ""
             raise Unreachable(f"cannot reach {self.url.shown}: {self.why}{tried}")
         return now + wait
+
+
+def _header_safe(text: str | None) -> bool:
+    return bool(text) and text.isascii() and text.isprintable()  # type: ignore[union-attr]
 
 
 def _terminal(text: str, limit: int) -> str:

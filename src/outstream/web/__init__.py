@@ -49,6 +49,8 @@ import contextlib
 import functools
 import hmac
 import json
+import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -169,6 +171,14 @@ def app(
                     return await handler(id, request)
             except StreamNotFound:
                 pass
+            except RelayError as exc:  # the log is unreachable, or failed: try again later
+                _failed(id, exc)
+                return _error(
+                    503,
+                    "log unavailable",
+                    "the stream log cannot be read now: try again in a moment",
+                    {"Retry-After": str(max(1, round(retry)))},
+                )
             return JSONResponse(
                 {"error": "not found", "message": f"no stream {id}: never published, or expired"},
                 status_code=404,
@@ -228,6 +238,13 @@ def app(
     @per_stream
     async def events(id: str, request: Request) -> Response:
         after = request.headers.get("last-event-id") or request.query_params.get("after") or None
+        if after is not None and not _ENTRY_ID.fullmatch(after):
+            return _error(
+                400,
+                "bad entry id",
+                "Last-Event-ID or ?after= must be an entry id of this stream (such as "
+                "1733220000000-0), as its events give them",
+            )
         snap = await log.snapshot(id, text=False)  # (it exists: else a 404, not an empty stream)
         if snap.final and after is not None and after == snap.last_id:
             # Asked for what comes after its end: nothing, ever. 204 tells an EventSource
@@ -330,6 +347,8 @@ def _asked_for(body: bytes) -> _Asked:
     example = '{"prompt": "why is the sky blue?"}'
     try:
         data = json.loads(body)
+    except RecursionError:
+        raise ValueError(f"the body is nested too deep: send an object such as {example}") from None
     except ValueError as exc:  # (UnicodeDecodeError too)
         raise ValueError(f"the body is no JSON ({exc}): send an object such as {example}") from None
     if not isinstance(data, dict):
@@ -341,6 +360,8 @@ def _asked_for(body: bytes) -> _Asked:
     for name, value in data.items():
         if not isinstance(value, str) and not (name != "prompt" and value is None):
             raise ValueError(f"{name!r} must be a string, not {_json_kind(value)}")
+        if isinstance(value, str) and _SURROGATE.search(value):
+            raise ValueError(f"{name!r} holds a lone surrogate (\\ud800-\\udfff): not text")
     prompt = data.get("prompt")
     if prompt is None:
         raise ValueError(f"'prompt' is missing: send an object such as {example}")
@@ -422,17 +443,38 @@ async def _event_stream(
         async for batch in batches:
             yield "".join([_shared_event(entry) for entry in batch])
     except RelayError as exc:  # the log failed: the reader is told, as an event
-        record = {"error": str(exc), "type": type(exc).__name__}
+        # (without the log's words, which name its address; and without a time: it is
+        # not an entry of the stream, which goes on)
+        _failed(id, exc)
+        record = {"error": "the stream log failed: try again in a moment", "type": "RelayError"}
         yield f"event: error\ndata: {json_line(record)}\n\n"
     finally:
         await batches.aclose()  # type: ignore[attr-defined]
 
 
-@functools.lru_cache(maxsize=1024)
 def _shared_event(entry: Entry) -> str:
     """`sse_event`, once per entry for all the readers of a stream in this process (they
-    get the same `Entry` objects from the log's tail)."""
+    get the same `Entry` objects from the log's tail). A ``resync`` (the whole text so
+    far, made for one reader) is not kept."""
+    return sse_event(entry) if entry.kind == "resync" else _cached_event(entry)
+
+
+@functools.lru_cache(maxsize=1024)
+def _cached_event(entry: Entry) -> str:
     return sse_event(entry)
+
+
+# An entry id of the log (Redis's and the memory log's): milliseconds, a sequence number.
+_ENTRY_ID = re.compile(r"[0-9]{1,20}-[0-9]{1,20}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_log = logging.getLogger("outstream.web")
+
+
+def _failed(id: str, exc: BaseException) -> None:
+    """Say on the server's log that reading stream `id` failed, in one safe line."""
+    from ..core.escapes import terminal_line
+
+    _log.warning("outstream: reading stream %s failed: %s", id, terminal_line(str(exc), 300))
 
 
 async def status_of(log: StreamLog, id: str) -> dict[str, Any]:

@@ -290,6 +290,9 @@
 
   // --- Markdown: markdown-it, safe ---
 
+  // C0 and C1 controls but HT and LF, and bidi overrides (core/escapes.py's neutralized).
+  const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
   function markdown() {
     const highlight = (code, lang) => {
       const language = (lang || "").split(/\s/)[0];
@@ -303,6 +306,18 @@
       return ""; // markdown-it escapes it
     };
     const md = window.markdownit({ html: false, linkify: false, typographer: false, highlight });
+    // What character references decode to is text the sanitizer never saw: controls and
+    // bidi overrides written as &#x202E; are removed once decoded, as on a terminal.
+    md.core.ruler.push("outstream_controls", (state) => {
+      const clean = (tokens) => {
+        for (const token of tokens) {
+          if (token.content) token.content = token.content.replace(CONTROLS, "");
+          if (token.attrs) for (const attr of token.attrs) attr[1] = attr[1].replace(CONTROLS, "");
+          if (token.children) clean(token.children);
+        }
+      };
+      clean(state.tokens);
+    });
     const safe = /^(https?:|mailto:)/i;
     md.validateLink = (url) => safe.test(url.trim());
     const rules = md.renderer.rules;
@@ -551,6 +566,13 @@
       } else if (kind === "end") {
         if (typeof record.t === "number") state.endT = record.t;
         ended("done", "done");
+      } else if (kind === "error" && typeof record.t !== "number") {
+        // Not an entry (it has no time): the server could not read the log. Again, later.
+        if (events) events.close();
+        events = null;
+        say("reconnecting…", "waiting");
+        setTimeout(() => state.final || connect(), backoff * 1000);
+        backoff = Math.min(backoff * 2, 30);
       } else if (kind === "error") {
         const type = typeof record.type === "string" ? record.type : "";
         const message = new Sanitizer().feed(String(record.error || ""));
