@@ -34,8 +34,9 @@ Routes:
   files it needs under ``/static/`` (see `outstream.web.page`).
 
 An unknown id is a 404 with a JSON body, as is every error (400 for a body
-that is wrong, saying what is; 401 with ``WWW-Authenticate: Bearer`` for a
-missing or wrong token; 403 when answers are off). With
+or an entry id that is wrong, saying what is; 401 with ``WWW-Authenticate:
+Bearer`` for a missing or wrong token; 403 when answers are off; 503 with
+``Retry-After`` when the log cannot be read). With
 `token_for_reading`, the stream routes need the token too, in the header or
 as ``?token=`` (a browser's ``EventSource`` cannot send headers). What the
 app serves is the log's record, as received: the page that shows it
