@@ -81,21 +81,18 @@ import contextlib
 import os
 import random
 import re
-import resource
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from _common import child_env, compile_package, fmt_table, report, verdict
-
-# This checkout's package, in this process and in the producer's.
-SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
-sys.path.insert(0, SRC)
+import _relaying
+from _common import fmt_table, report
+from _relaying import env, judge, log_key, ms, pct, raise_fd_limit, shown
+from _relaying import until as until_sync
 
 RATE = 300.0  # tokens/s
 SECONDS = 10.0
@@ -112,31 +109,6 @@ GOAL_WRITES = 60.0
 GOAL_RATE = 0.95
 POLL = 1.0  # afollow waits in XREAD BLOCK this long (min(1 s, lease / 2))
 TOKEN = re.compile(r"<(\d+):([0-9.]+)>")
-
-FEEDER = r"""
-import os, signal, sys, time
-rate, seconds, path = float(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
-stop = []
-signal.signal(signal.SIGUSR1, lambda *_: stop.append(1))
-sys.stdin.readline()
-fd = sys.stdout.fileno()
-sent = []
-t0 = time.monotonic()
-try:
-    for i in range(round(rate * seconds)):
-        if stop:
-            break
-        delay = t0 + i / rate - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        token = f"<{i}:{time.time():.6f}>"
-        os.write(fd, token.encode())
-        sent.append(token)
-except BrokenPipeError:
-    pass
-with open(path, "w") as f:
-    f.write("".join(sent))
-"""
 
 PEER_PRODUCER = r"""
 import sys, time, redis
@@ -160,112 +132,15 @@ print(n, time.monotonic() - t0, flush=True)
 """
 
 
-def env() -> dict[str, str]:
-    return child_env(PYTHONPATH=SRC)
-
-
-def ms(seconds: float) -> str:
-    return "-" if seconds != seconds else f"{seconds * 1000:.1f}"
-
-
-def pct(samples: list[float], q: float, missing: int = 0) -> float:
-    """The q-quantile of `samples` plus `missing` values later than anything (inf)."""
-    total = len(samples) + missing
-    if total == 0:
-        return float("nan")
-    k = min(total - 1, int(q * total))
-    if k >= len(samples):
-        return float("inf")
-    return sorted(samples)[k]
-
-
-def shown(value: float, cutoff: float) -> str:
-    if value == float("inf"):
-        return f"> {cutoff:.0f} s"
-    return ms(value)
-
-
-def log_key(id: str) -> str:
-    return f"outstream:{{{id}}}:log"
-
-
 # --- the producer: the CLI fed through a pipe ---
 
 
-class Producer:
-    """`python -m outstream publish` fed RATE tokens/s by a feeder process, once `go()`."""
+class Producer(_relaying.Producer):
+    """`python -m outstream publish` fed RATE tokens/s for `seconds` s by a feeder process,
+    once `go()`."""
 
     def __init__(self, url: str, id: str, seconds: float, tmp: str) -> None:
-        self.id = id
-        self.path = os.path.join(tmp, f"{id}.sent")
-        self.err = open(os.path.join(tmp, f"{id}.err"), "w+b")  # noqa: SIM115
-        self.feeder = subprocess.Popen(
-            [sys.executable, "-c", FEEDER, str(RATE), str(seconds), self.path],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=env(),
-        )
-        self.publisher = subprocess.Popen(
-            [sys.executable, "-m", "outstream", "publish", "--redis", url, "--id", id],
-            stdin=self.feeder.stdout,
-            stdout=subprocess.PIPE,
-            stderr=self.err,
-            env=env(),
-        )
-        assert self.feeder.stdout is not None and self.publisher.stdout is not None
-        self.feeder.stdout.close()
-        try:
-            line = self.publisher.stdout.readline().decode().strip()  # the stream is in the log
-        except BaseException:
-            self.close()
-            raise
-        if line != id:
-            said = self.stderr()
-            self.close()
-            raise SystemExit(f"bench: outstream publish did not start: {said}")
-        self.t_go = 0.0
-
-    def go(self) -> None:
-        assert self.feeder.stdin is not None
-        self.t_go = time.time()
-        self.feeder.stdin.write(b"go\n")
-        self.feeder.stdin.close()
-
-    async def wait(self, timeout: float) -> int | None:
-        deadline = time.monotonic() + timeout
-        while self.publisher.poll() is None and time.monotonic() < deadline:
-            await asyncio.sleep(0.02)
-        return self.publisher.poll()
-
-    def wait_sync(self, timeout: float) -> int | None:
-        try:
-            return self.publisher.wait(timeout)
-        except subprocess.TimeoutExpired:
-            return None
-
-    def stop_feeding(self) -> None:
-        """The source ends now (the feeder stops; the publisher sees the end of its input)."""
-        self.feeder.send_signal(signal.SIGUSR1)
-
-    def sent(self) -> str:
-        self.feeder.wait(timeout=30)
-        with open(self.path, encoding="utf-8") as f:
-            return f.read()
-
-    def stderr(self) -> str:
-        self.err.seek(0)
-        return self.err.read().decode(errors="replace").strip()
-
-    def close(self) -> None:
-        for proc in (self.publisher, self.feeder):
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-        for pipe in (self.publisher.stdout, self.feeder.stdin):
-            if pipe is not None:
-                with contextlib.suppress(BrokenPipeError):
-                    pipe.close()
-        self.err.close()
+        super().__init__(url, id, tmp, count=round(RATE * seconds), rate=RATE)
 
 
 # --- what Redis says ---
@@ -323,22 +198,6 @@ class LogFigures:
             stamps[n] = mine
             lag += [at - s for s in mine]
         return cls(append_at, stamps, "".join(texts), lag, len(append_at))
-
-
-def raise_fd_limit(n: int) -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = n if hard == resource.RLIM_INFINITY else min(n, hard)
-    if soft < want:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
-
-
-def await_sync(check: Any, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 async def until(check: Any, timeout: float) -> bool:
@@ -522,14 +381,7 @@ def readers_process(design: str, url: str, name: str, n_readers: int, out: str) 
 
 
 @dataclass
-class FanOut:
-    design: str
-    readers: int
-    append_p50: float = float("nan")
-    append_p99: float = float("nan")
-    token_p50: float = float("nan")
-    token_p99: float = float("nan")
-    delivered: float = float("nan")  # share of (reader, item) pairs received by the cutoff
+class FanOut(_relaying.FanOutLatency):
     writes: float = 0.0  # write round trips per second of the source
     inner: float = 0.0  # commands run inside those scripts per second
     reads: float = 0.0  # readers' commands per second
@@ -538,11 +390,9 @@ class FanOut:
     appends: float = 0.0  # the producer's appends per second (ours)
     tokens_rate: float = 0.0  # tokens the producer wrote per second of its run
     lag_p99: float = float("nan")  # token -> append (ours)
-    complete: bool = True  # every token in the log, in order
     reconnect_lost: int = 0
     away: tuple[float, float] | None = None  # left at (s into the run), for (s)
     others_lost: int = 0
-    cutoff: float = GRACE
 
 
 class Reconnecting:
@@ -580,55 +430,17 @@ class Reconnecting:
         run.away = away and (away[0] - t_go, away[1] - away[0])
 
 
-class ReadersProcess:
+class ReadersProcess(_relaying.ReadersProcess):
     """This script again, as the readers' process (see readers_process)."""
 
     def __init__(self, design: str, url: str, name: str, n_readers: int, tmp: str) -> None:
-        self.out = os.path.join(tmp, f"{design}-{name}.pickle")
-        argv = [sys.executable, os.path.abspath(__file__), "--readers", design, url, name]
-        self.proc = subprocess.Popen(
-            [*argv, str(n_readers), self.out],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=env(),
-        )
-        assert self.proc.stdout is not None
-        try:
-            ready = self.proc.stdout.readline().strip() == b"ready"
-        except BaseException:
-            self.close()
-            raise
-        if not ready:
-            self.close()
-            raise SystemExit(f"bench: the {design} readers did not start")
-
-    def go(self) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(b"go\n")
-        self.proc.stdin.flush()
+        out = os.path.join(tmp, f"{design}-{name}.pickle")
+        args = [design, url, name, str(n_readers), out]
+        super().__init__(__file__, args, out, f"the {design} readers")
 
     def finish(self, deadline: float) -> dict[str, Any]:
         """Their figures: once every reader is done, or at `deadline` (time.time())."""
-        import pickle
-
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.proc.wait(max(0.0, deadline - time.time()))
-        assert self.proc.stdin is not None
-        with contextlib.suppress(BrokenPipeError):
-            self.proc.stdin.close()  # stop
-        self.proc.wait(60)
-        with open(self.out, "rb") as f:
-            figures: dict[str, Any] = pickle.load(f)
-        return figures
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-        for pipe in (self.proc.stdin, self.proc.stdout):
-            if pipe is not None:
-                with contextlib.suppress(BrokenPipeError):
-                    pipe.close()
+        return self.figures(deadline, 60)
 
 
 def fan_out_ours(url: str, r: Any, tmp: str, n_readers: int) -> FanOut:
@@ -642,13 +454,13 @@ def fan_out_ours(url: str, r: Any, tmp: str, n_readers: int) -> FanOut:
             readers = ReadersProcess("ours", url, id, n_readers - 1, tmp)
             reconnecting = Reconnecting("ours", url, id)
             # The readers' process said it is ready; the reconnecting reader's tail waits too.
-            await_sync(lambda: r.info("clients")["blocked_clients"] >= 2, 10.0)
+            until_sync(lambda: r.info("clients")["blocked_clients"] >= 2, 10.0, 0.05)
         before = ServerStats.read(r)
         producer.go()
         if readers is not None and reconnecting is not None:
             readers.go()
             reconnecting.go(producer.t_go)
-        code = producer.wait_sync(SECONDS + 30.0)
+        code = producer.wait(SECONDS + 30.0)
         t_end = time.time()
         if code != 0:
             raise SystemExit(f"bench: the producer exited {code}: {producer.stderr()}")
@@ -717,7 +529,7 @@ def fan_out_peer(url: str, r: Any, tmp: str, n_readers: int) -> FanOut:
         producer.stdout.readline()
         readers = ReadersProcess("peer", url, channel, n_readers - 1, tmp)
         reconnecting = Reconnecting("peer", url, channel)
-        await_sync(lambda: r.pubsub_numsub(channel)[0][1] >= n_readers, 10.0)
+        until_sync(lambda: r.pubsub_numsub(channel)[0][1] >= n_readers, 10.0, 0.05)
         before = ServerStats.read(r)
         t_go = time.time()
         producer.stdin.write(b"go\n")
@@ -780,27 +592,14 @@ def part_fan_out(url: str, r: Any, tmp: str, failures: list[str]) -> FanOut:
             [
                 run.design,
                 run.readers,
-                shown(run.append_p50, run.cutoff),
-                shown(run.append_p99, run.cutoff),
-                shown(run.token_p50, run.cutoff),
-                shown(run.token_p99, run.cutoff),
-                f"{run.delivered * 100:.1f}%",
+                *_relaying.latency_cells(run),
                 away(run),
             ]
         )
     print("\nlatency (ms; items not received by the cutoff, producer's end + 5 s, count as later)")
     print(
         fmt_table(
-            [
-                "design",
-                "readers",
-                "append->recv p50",
-                "p99",
-                "token->recv p50",
-                "p99",
-                "delivered",
-                "lost on reconnect",
-            ],
+            [*_relaying.LATENCY_COLUMNS, "lost on reconnect"],
             rows,
         )
     )
@@ -900,13 +699,6 @@ def away(run: FanOut) -> str:
     return f"{run.reconnect_lost} (away {left:.1f}-{left + took:.1f} s)"
 
 
-def judge(part: str, goals: list[tuple[str, bool, str]], failures: list[str]) -> None:
-    rows = [[goal, value, verdict(ok)] for goal, ok, value in goals]
-    print()
-    print(fmt_table(["goal", "measured", "result"], rows))
-    failures += [f"{part} {goal}: {value}" for goal, ok, value in goals if not ok]
-
-
 # --- (2) resume ---
 
 
@@ -966,7 +758,7 @@ async def resume(url: str, r: Any, tmp: str) -> dict[str, Any]:
         log = RedisLog(url)
         await asyncio.wait_for(follow_some(log), 30.0)
         await log.aclose()
-        code = await producer.wait(30.0)
+        code = await producer.wait_async(30.0)
         sent = producer.sent()
     finally:
         producer.close()
@@ -1092,7 +884,7 @@ async def redis_restarted(tmp: str) -> tuple[float, float, bool, int | None, boo
         t_down = time.time()
         await asyncio.to_thread(server.restart)
         back[0] = time.time()
-        code = await producer.wait(40.0)
+        code = await producer.wait_async(40.0)
         await asyncio.wait(tasks, timeout=10.0)
         sent = producer.sent()
         r = redis.Redis.from_url(server.url, decode_responses=True)
@@ -1146,7 +938,7 @@ async def stalled(url: str, r: Any, tmp: str) -> tuple[float, float, bool, int]:
                 with contextlib.suppress(BlockingIOError):
                     unread += s.send(command) == len(command)
             await asyncio.sleep(0.1)
-        code = await producer.wait(30.0)
+        code = await producer.wait_async(30.0)
         after = ServerStats.read(r)
         sent = producer.sent()
     finally:
@@ -1251,33 +1043,19 @@ def main() -> int:
         design, url, name, n, out = sys.argv[2:7]
         readers_process(design, url, name, int(n), out)
         return 0
-    print(__doc__.split("\n\n")[0] + "\n")
-    try:
-        import redis
-    except ImportError:
-        sys.exit("bench: needs redis-py (pip install redis)")
-    from outstream.testing.redis_server import RedisServer, redis_server_path
-
-    if redis_server_path() is None:
-        sys.exit("bench: needs redis-server (apt-get install redis-server)")
-    compile_package()
-    raise_fd_limit(4 * FOLLOWERS + 1000)
+    redis = _relaying.prepare(__doc__, 4 * FOLLOWERS + 1000)
     failures: list[str] = []
     t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
-        server = RedisServer(tmp)
-        try:
-            print(
-                f"redis-server {redis.Redis.from_url(server.url).info()['redis_version']}, "
-                f"{os.cpu_count()} CPUs\n"
-            )
-            r = redis.Redis.from_url(server.url, decode_responses=True)
-            alone = part_fan_out(server.url, r, tmp, failures)
-            part_resume(server.url, r, tmp, failures)
-            part_faults(server.url, r, tmp, alone, failures)
-            r.close()
-        finally:
-            server.stop()
+    with _relaying.redis_server() as (tmp, server):
+        print(
+            f"redis-server {redis.Redis.from_url(server.url).info()['redis_version']}, "
+            f"{os.cpu_count()} CPUs\n"
+        )
+        r = redis.Redis.from_url(server.url, decode_responses=True)
+        alone = part_fan_out(server.url, r, tmp, failures)
+        part_resume(server.url, r, tmp, failures)
+        part_faults(server.url, r, tmp, alone, failures)
+        r.close()
     print(f"\n(bench took {time.perf_counter() - t0:.0f} s)")
     return report(failures)
 

@@ -77,7 +77,6 @@ import json
 import os
 import random
 import re
-import resource
 import shutil
 import signal
 import socket
@@ -89,11 +88,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from _common import child_env, compile_package, fmt_table, report, verdict
+import _relaying
+from _common import child_env, fmt_table, report
+from _relaying import env, judge, log_key, ms, pct, raise_fd_limit, shown, until
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SRC = os.path.join(os.path.dirname(HERE), "src")
-sys.path.insert(0, SRC)
 
 RATE = 300.0  # tokens/s
 SECONDS = 5.0  # (bench/relay.py: 10 s; 5 s keeps five runs in the budget)
@@ -124,77 +123,6 @@ PEER_CACHE = os.path.expanduser("~/.cache/outstream-bench")
 TOKEN = re.compile(rb"<(\d+):([0-9.]+)")
 EVENT_ID = re.compile(rb"(?m)^id: (\d+)-(\d+)$")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-FEEDER = r"""
-import os, signal, sys, time
-rate, count, pad, burst, path = float(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
-stop = []
-signal.signal(signal.SIGUSR1, lambda *_: stop.append(1))
-sys.stdin.readline()
-fd = sys.stdout.fileno()
-sent = []
-t0 = time.monotonic()
-try:
-    for i in range(count):
-        if stop:
-            break
-        if i >= burst:  # the first `burst` tokens as fast as the pipe takes them
-            delay = t0 + (i - burst) / rate - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-        elif i == burst - 1:
-            t0 = time.monotonic()
-        token = f"<{i}:{time.time():.6f}>"
-        token += "." * (pad - len(token) - 1) + " " if pad > len(token) else ""
-        os.write(fd, token.encode())
-        sent.append(token)
-except BrokenPipeError:
-    pass
-with open(path, "w") as f:
-    f.write("".join(sent))
-"""
-
-
-def env() -> dict[str, str]:
-    return child_env(PYTHONPATH=SRC)
-
-
-def ms(seconds: float) -> str:
-    return "-" if seconds != seconds else f"{seconds * 1000:.1f}"
-
-
-def pct(samples: list[float] | array.array[float], q: float, missing: int = 0) -> float:
-    """The q-quantile of `samples` plus `missing` values later than anything (inf)."""
-    total = len(samples) + missing
-    if total == 0:
-        return float("nan")
-    k = min(total - 1, int(q * total))
-    if k >= len(samples):
-        return float("inf")
-    return sorted(samples)[k]
-
-
-def shown(value: float, cutoff: float | None = None) -> str:
-    if value == float("inf"):
-        return f"> {cutoff:.0f} s" if cutoff else "never"
-    return ms(value)
-
-
-def raise_fd_limit(n: int) -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = n if hard == resource.RLIM_INFINITY else min(n, hard)
-    if soft < want:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
-
-
-def until(check: Any, timeout: float, step: float = 0.02) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(step)
-    return bool(check())
-
 
 # --- processes: what /proc says ---
 
@@ -326,10 +254,10 @@ class PeerServer(Server):
         return f"/resume/{id}?skip={after or 0}"
 
 
-# --- producers: the CLI (ours), a node process (the peer), both fed by FEEDER ---
+# --- producers: the CLI (ours), a node process (the peer), both fed by _relaying.FEEDER ---
 
 
-class Producer:
+class Producer(_relaying.Producer):
     """A producer fed `count` tokens by a feeder process once `go()`: the first `burst`
     at once, then `rate` a second. `outstream publish` (ours) or the peer's node producer."""
 
@@ -345,66 +273,22 @@ class Producer:
         pad: int = 0,
         burst: int = 0,
     ) -> None:
-        self.id = id
-        self.path = os.path.join(tmp, f"{design}-{id}.sent")
-        self.err = open(os.path.join(tmp, f"{design}-{id}.err"), "w+b")  # noqa: SIM115
-        feeder_argv = [sys.executable, "-c", FEEDER, str(rate), str(count), str(pad), str(burst)]
-        self.feeder = subprocess.Popen(
-            [*feeder_argv, self.path], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env()
-        )
         if design == "ours":
-            argv = [sys.executable, "-m", "outstream", "publish", "--redis", url, "--id", id]
-            penv = env()
+            super().__init__(url, id, tmp, count=count, rate=rate, pad=pad, burst=burst)
         else:
             argv = ["node", os.path.join(HERE, "_resumable_stream.mjs"), "produce", id]
-            penv = node_env(url)
-        self.publisher = subprocess.Popen(
-            argv, stdin=self.feeder.stdout, stdout=subprocess.PIPE, stderr=self.err, env=penv
-        )
-        assert self.feeder.stdout is not None and self.publisher.stdout is not None
-        self.feeder.stdout.close()
-        try:
-            line = self.publisher.stdout.readline().decode().strip()  # the stream exists
-        except BaseException:
-            self.close()
-            raise
-        if line not in (id, "ready"):
-            said = self.stderr()
-            self.close()
-            raise SystemExit(f"bench: the {design} producer did not start: {said}")
-        self.t_go = 0.0
-
-    def go(self) -> None:
-        assert self.feeder.stdin is not None
-        self.t_go = time.time()
-        self.feeder.stdin.write(b"go\n")
-        self.feeder.stdin.close()
-
-    def wait(self, timeout: float) -> int | None:
-        try:
-            return self.publisher.wait(timeout)
-        except subprocess.TimeoutExpired:
-            return None
-
-    def sent(self) -> str:
-        self.feeder.wait(timeout=30)
-        with open(self.path, encoding="utf-8") as f:
-            return f.read()
-
-    def stderr(self) -> str:
-        self.err.seek(0)
-        return self.err.read().decode(errors="replace").strip()
-
-    def close(self) -> None:
-        for proc in (self.publisher, self.feeder):
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-        for pipe in (self.publisher.stdout, self.feeder.stdin):
-            if pipe is not None:
-                with contextlib.suppress(BrokenPipeError):
-                    pipe.close()
-        self.err.close()
+            super().__init__(
+                url,
+                id,
+                tmp,
+                count=count,
+                rate=rate,
+                pad=pad,
+                burst=burst,
+                publisher=(argv, node_env(url)),
+                ready="ready",
+                what="the peer's producer",
+            )
 
 
 # --- the readers' process ---
@@ -567,60 +451,24 @@ def readers_process(port: int, path: str, n: int, out: str, every: int, texts: b
     os._exit(0)
 
 
-class ReadersProcess:
+class ReadersProcess(_relaying.ReadersProcess):
     """This script again, as the readers' process (see readers_process)."""
 
     def __init__(
         self, port: int, path: str, n: int, tmp: str, every: int = 1, texts: bool = False
     ) -> None:
-        self.out = os.path.join(tmp, f"readers-{port}-{n}-{time.time()}.pickle")
-        argv = [sys.executable, os.path.abspath(__file__), "--readers", str(port), path]
-        self.proc = subprocess.Popen(
-            [*argv, str(n), self.out, str(every), "texts" if texts else "-"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=env(),
-        )
-        assert self.proc.stdout is not None
-        try:
-            ready = self.proc.stdout.readline().strip() == b"ready"
-        except BaseException:
-            self.close()
-            raise
-        if not ready:
-            self.close()
-            raise SystemExit("bench: the readers did not start")
+        out = os.path.join(tmp, f"readers-{port}-{n}-{time.time()}.pickle")
+        args = [str(port), path, str(n), out, str(every), "texts" if texts else "-"]
+        super().__init__(__file__, args, out)
 
     def finish(self, deadline: float) -> tuple[list[Got], float]:
         """Their figures, once every stream ended or at `deadline` (time.time()); and the
         readers' CPU share (of one core) meanwhile."""
-        import pickle
-
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.proc.wait(max(0.0, deadline - time.time()))
-        assert self.proc.stdin is not None
-        with contextlib.suppress(BrokenPipeError):
-            self.proc.stdin.close()  # stop
-        self.proc.wait(120)
-        with open(self.out, "rb") as f:
-            figures: dict[str, Any] = pickle.load(f)
+        figures = self.figures(deadline, 120)
         return figures["readers"], figures["cpu"]
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-        for pipe in (self.proc.stdin, self.proc.stdout):
-            if pipe is not None:
-                with contextlib.suppress(BrokenPipeError):
-                    pipe.close()
 
 
 # --- what the log holds ---
-
-
-def log_key(id: str) -> str:
-    return f"outstream:{{{id}}}:log"
 
 
 def appended(r: Any, id: str) -> dict[tuple[int, int], float]:
@@ -636,22 +484,13 @@ def appended(r: Any, id: str) -> dict[tuple[int, int], float]:
 
 
 @dataclass
-class FanOut:
-    design: str
-    readers: int
-    append_p50: float = float("nan")
-    append_p99: float = float("nan")
-    token_p50: float = float("nan")
-    token_p99: float = float("nan")
-    delivered: float = float("nan")
+class FanOut(_relaying.FanOutLatency):
     ended: int = 0
     cpu: float = 0.0  # server CPU seconds per second
     waited: float = float("nan")  # seconds per second the server waited for a CPU
     rss_before: int = 0
     rss_peak: int = 0
     readers_cpu: float = 0.0
-    cutoff: float = GRACE
-    complete: bool = True
 
     @property
     def cpu_per_reader(self) -> float:
@@ -735,11 +574,7 @@ def part_fan_out(url: str, r: Any, tmp: str, failures: list[str], peer: bool) ->
             [
                 "ours: outstream serve" if run.design == "ours" else "peer: resumable-stream",
                 run.readers,
-                shown(run.append_p50, run.cutoff) if run.design == "ours" else "-",
-                shown(run.append_p99, run.cutoff) if run.design == "ours" else "-",
-                shown(run.token_p50, run.cutoff),
-                shown(run.token_p99, run.cutoff),
-                f"{run.delivered * 100:.1f}%",
+                *_relaying.latency_cells(run, append=run.design == "ours"),
                 f"{run.ended}/{run.readers}",
                 f"{run.cpu * 100:.0f}",
                 f"{run.waited * 100:.0f}",
@@ -754,13 +589,7 @@ def part_fan_out(url: str, r: Any, tmp: str, failures: list[str], peer: bool) ->
     print(
         fmt_table(
             [
-                "design",
-                "readers",
-                "append->recv p50",
-                "p99",
-                "token->recv p50",
-                "p99",
-                "delivered",
+                *_relaying.LATENCY_COLUMNS,
                 "ended",
                 "server CPU %",
                 "waited %",
@@ -829,13 +658,6 @@ def part_fan_out(url: str, r: Any, tmp: str, failures: list[str], peer: bool) ->
     ]
     judge("(1)", goals, failures)
     return runs
-
-
-def judge(part: str, goals: list[tuple[str, bool, str]], failures: list[str]) -> None:
-    rows = [[goal, value, verdict(ok)] for goal, ok, value in goals]
-    print()
-    print(fmt_table(["goal", "measured", "result"], rows))
-    failures += [f"{part} {goal}: {value}" for goal, ok, value in goals if not ok]
 
 
 # --- one reader on a blocking socket (parts 2 to 4) ---
@@ -1415,40 +1237,26 @@ def main() -> int:
         port, path, n, out, every, texts = sys.argv[2:8]
         readers_process(int(port), path, int(n), out, int(every), texts == "texts")
         return 0
-    print(__doc__.split("\n\n")[0] + "\n")
-    try:
-        import redis
-    except ImportError:
-        sys.exit("bench: needs redis-py (pip install redis)")
-    from outstream.testing.redis_server import RedisServer, redis_server_path
-
-    if redis_server_path() is None:
-        sys.exit("bench: needs redis-server (apt-get install redis-server)")
-    compile_package()
-    raise_fd_limit(4 * max(READERS_STEPS) + 1000)
+    redis = _relaying.prepare(__doc__, 4 * max(READERS_STEPS) + 1000)
     failures: list[str] = []
     t0 = time.perf_counter()
     peer = os.environ.get("OUTSTREAM_BENCH_NO_PEER") is None and install_peer()
-    with tempfile.TemporaryDirectory() as tmp:
-        server = RedisServer(tmp)
-        try:
-            r = redis.Redis.from_url(server.url, decode_responses=True)
-            print(
-                f"redis-server {r.info()['redis_version']}, {os.cpu_count()} CPUs, "
-                f"Python {sys.version.split()[0]}\n"
-            )
-            parts = os.environ.get("OUTSTREAM_BENCH_PARTS", "1,2,3,4").split(",")
-            if "1" in parts:
-                part_fan_out(server.url, r, tmp, failures, peer)
-            if "2" in parts:
-                part_stalled(server.url, tmp, failures, peer)
-            if "3" in parts:
-                part_backlog(server.url, tmp, peer)
-            if "4" in parts:
-                part_faults(server.url, tmp, failures, peer)
-            r.close()
-        finally:
-            server.stop()
+    with _relaying.redis_server() as (tmp, server):
+        r = redis.Redis.from_url(server.url, decode_responses=True)
+        print(
+            f"redis-server {r.info()['redis_version']}, {os.cpu_count()} CPUs, "
+            f"Python {sys.version.split()[0]}\n"
+        )
+        parts = os.environ.get("OUTSTREAM_BENCH_PARTS", "1,2,3,4").split(",")
+        if "1" in parts:
+            part_fan_out(server.url, r, tmp, failures, peer)
+        if "2" in parts:
+            part_stalled(server.url, tmp, failures, peer)
+        if "3" in parts:
+            part_backlog(server.url, tmp, peer)
+        if "4" in parts:
+            part_faults(server.url, tmp, failures, peer)
+        r.close()
     print(f"\n(bench took {time.perf_counter() - t0:.0f} s)")
     return report(failures)
 
