@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -13,6 +17,27 @@ from outstream.testing.redis_server import redis_server_path
 needs_redis = pytest.mark.skipif(
     redis_server_path() is None, reason="redis-server is not installed"
 )
+
+
+def outstream(*argv: str, **kw: Any) -> subprocess.Popen[str]:
+    """The CLI in a process of its own, text pipes on stdout and stderr (`env`: more
+    variables; unbuffered, so that a test reads each line as it is written)."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **kw.pop("env", {})}
+    return subprocess.Popen(
+        [sys.executable, "-m", "outstream", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        **kw,
+    )
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on (now)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 class Producer(threading.Thread):

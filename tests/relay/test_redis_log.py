@@ -4,10 +4,8 @@ trimming, keys and their lives; and the command line across processes."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 
@@ -18,7 +16,7 @@ from outstream.relay.log import Unreachable
 from outstream.testing import RedisServer
 from outstream.testing.llm_server import LLMServer, Script
 
-from ..conftest import Producer, needs_redis
+from ..conftest import Producer, needs_redis, outstream
 
 pytestmark = needs_redis
 
@@ -146,18 +144,6 @@ def test_an_unreachable_redis_is_one_clear_error_that_never_shows_the_password()
 
 
 # --- the command line, across processes ---
-
-
-def outstream(*argv: str, **kw) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", **kw.pop("env", {})}
-    return subprocess.Popen(
-        [sys.executable, "-m", "outstream", *argv],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        **kw,
-    )
 
 
 def test_ask_publish_in_one_terminal_and_follow_in_another(redis_url):

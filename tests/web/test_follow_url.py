@@ -6,12 +6,9 @@ line across processes."""
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import signal
-import socket
 import subprocess
-import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -23,7 +20,8 @@ from outstream.relay import MemoryLog, RedisLog, Unreachable, follow, new_id, pu
 from outstream.relay.http import afollow_url, cancel_url, follow_url, stream_url
 from outstream.web import app
 
-from ..conftest import Producer, needs_redis
+from ..conftest import Producer, free_port, needs_redis
+from ..conftest import outstream as run_cli
 from .test_app import WORDS, paced
 
 pytestmark = needs_redis
@@ -200,12 +198,6 @@ def test_an_unknown_stream_is_stream_not_found_and_names_the_url_without_secrets
     )
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_a_server_that_cannot_be_reached_is_said_soon_in_one_line():
     port = free_port()
     with pytest.raises(Unreachable) as caught:
@@ -309,15 +301,7 @@ _started: list[subprocess.Popen[str]] = []
 
 
 def outstream(*argv: str, **kw: Any) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", **kw.pop("env", {})}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "outstream", *argv],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        **kw,
-    )
+    process = run_cli(*argv, **kw)
     _started.append(process)
     return process
 

@@ -10,7 +10,6 @@ import os
 import random
 import re
 import shutil
-import socket
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -26,8 +25,7 @@ from outstream.relay import RedisLog, StreamCancelled, new_id
 from outstream.testing.llm_server import LLMServer, Script
 from outstream.web import app
 
-from ..conftest import Producer, needs_redis
-from ..relay.test_redis_log import outstream
+from ..conftest import Producer, free_port, needs_redis, outstream
 from .conftest import needs_chromium
 
 pytestmark = [needs_redis, needs_chromium]
@@ -381,12 +379,6 @@ def test_light_and_dark(browser, base, redis_url, tmp_path):
     if where := os.environ.get("OUTSTREAM_SCREENSHOTS"):  # (how docs/ got its pictures)
         for scheme in ("light", "dark"):
             shutil.copy(tmp_path / f"page-{scheme}.png", Path(where) / f"page-{scheme}.png")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def start_serve(redis_url: str, port: int) -> subprocess.Popen[str]:
