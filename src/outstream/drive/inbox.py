@@ -18,16 +18,18 @@ import threading
 import time
 from array import array
 from collections import deque
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from itertools import repeat, starmap
 from typing import Any, Protocol
 
 from .._pipes import PIPE_SIZE, grow_pipe
 from ..clock import Clock
 from ..events import Batch, End, Failed
+from ..sources.llm import MODEL_STREAM
 
 __all__ = [
     "AsyncInbox",
+    "CalledInbox",
     "Channel",
     "FdInbox",
     "Inbox",
@@ -279,14 +281,17 @@ class ThreadInbox:
     # inside the source (a socket that says nothing).
     close_timeout = 0.25
 
-    def __init__(self, iterator: Iterator[object], clock: Clock) -> None:
+    def __init__(self, iterator: Iterator[object], clock: Clock, *, model: bool = False) -> None:
         self.channel = Channel(clock)
         self._iterator = iterator
+        self._model = model  # a model SDK's stream: say so first (`sources.llm.MODEL_STREAM`)
         self._thread = clock.start_thread(self._read, name="outstream-reader")
 
     def _read(self) -> None:
         iterator, channel = self._iterator, self.channel
         try:
+            if self._model:
+                channel.put(MODEL_STREAM)
             channel.put_all(iterator)
         except BaseException as exc:
             channel.end(exc)
@@ -318,9 +323,12 @@ class ThreadInbox:
 class TaskInbox:
     """Reads an async iterator in a task of the clock's into a `Channel`."""
 
-    def __init__(self, aiterator: AsyncIterator[object], clock: Clock) -> None:
+    def __init__(
+        self, aiterator: AsyncIterator[object], clock: Clock, *, model: bool = False
+    ) -> None:
         self.channel = Channel(clock)
         self._aiterator = aiterator
+        self._model = model
         self._task = clock.start_task(self._read())
 
     async def _read(self) -> None:
@@ -328,6 +336,8 @@ class TaskInbox:
 
         channel = self.channel
         try:
+            if self._model:
+                channel.put(MODEL_STREAM)
             await channel.aput_all(self._aiterator)
         except asyncio.CancelledError:
             raise
@@ -404,12 +414,19 @@ class FdInbox:
         self._done = True
 
 
-def _async_to_sync(aiterator: AsyncIterator[object]) -> Iterator[object]:
-    """Iterate an async iterator from a thread, on an event loop of its own."""
+def _async_to_sync(aiterator: AsyncIterator[object] | Awaitable[object]) -> Iterator[object]:
+    """Iterate an async iterator from a thread, on an event loop of its own; or first await
+    an awaitable (an async function's call), then read what it gives as a source."""
     import asyncio
 
     loop = asyncio.new_event_loop()
     try:
+        if isinstance(aiterator, Awaitable):
+            made = loop.run_until_complete(_awaited(aiterator))
+            aiterator = _async_source(made)
+            if aiterator is None:  # a sync source, or text
+                yield from _sync_source(made)
+                return
         while True:
             try:
                 yield loop.run_until_complete(anext(aiterator))
@@ -420,6 +437,143 @@ def _async_to_sync(aiterator: AsyncIterator[object]) -> Iterator[object]:
         if aclose is not None:
             loop.run_until_complete(aclose())
         loop.close()
+
+
+async def _awaited(awaitable: Awaitable[object]) -> object:
+    return await awaitable
+
+
+def _called(source: Callable[[], object]) -> Iterator[object]:
+    """What `source()` gives, read as a source: the call is made here, in the reader, after
+    the run began, so that the time the call waits (a request) is counted."""
+    made = source()
+    if isinstance(made, Awaitable):
+        yield from _async_to_sync(made)
+        return
+    yield from _sync_source(made)
+
+
+def _sync_source(made: object) -> Iterator[object]:
+    """A callable's or an awaitable's result, read as `open_inbox` reads a source."""
+    from ..sources.llm import from_model_sdk
+    from ..sources.plain import async_iterator, static_chunks, sync_iterator, unknown_source
+
+    chunks = static_chunks(made)
+    if chunks is not None:
+        yield from chunks
+        return
+    if from_model_sdk(made):
+        yield MODEL_STREAM
+    iterator = sync_iterator(made)
+    if iterator is None:
+        aiterator = async_iterator(made)
+        if aiterator is None:
+            raise unknown_source(made, called=True)
+        iterator = _async_to_sync(aiterator)
+    yield from iterator
+
+
+def _async_source(made: object) -> AsyncIterator[object] | None:
+    """A result's async iterator (with the `MODEL_STREAM` mark first for a model SDK's),
+    or None for a sync source."""
+    from ..sources.llm import from_model_sdk
+    from ..sources.plain import async_iterator
+
+    aiterator = async_iterator(made)
+    if aiterator is None or not from_model_sdk(made):
+        return aiterator
+    return _marked(aiterator)
+
+
+async def _marked(aiterator: AsyncIterator[object]) -> AsyncIterator[object]:
+    yield MODEL_STREAM
+    try:
+        async for item in aiterator:
+            yield item
+    finally:
+        aclose = getattr(aiterator, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+class CalledInbox:
+    """For `arun`: a source to await (an async client's call, not awaited) or to call
+    (a function giving any source), awaited or called once the run began, then read as
+    any source.
+
+    A function is called in a thread of the clock's, so that one that blocks
+    (a sync client's request) does not block the loop; what it gives, if
+    awaitable (an async client's coroutine, which its making did not
+    start), is awaited on the loop.
+    """
+
+    def __init__(self, source: Any, clock: Clock) -> None:
+        self._source = source
+        self._clock = clock
+        self._opened = clock.signal()
+        self._inbox: AsyncInbox | None = None
+        self._error: BaseException | None = None
+        self._task = clock.start_task(self._open())
+
+    async def _open(self) -> None:
+        import asyncio
+
+        try:
+            made = self._source
+            if not isinstance(made, Awaitable):
+                made = await self._called(made)
+            if isinstance(made, Awaitable):
+                made = await made
+            self._inbox = open_async_inbox(made, self._clock, called=True)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            self._error = exc
+        finally:
+            self._opened.set()
+
+    async def _called(self, function: Callable[[], object]) -> object:
+        done = self._clock.signal()
+        outcome: list[object] = []
+        failure: list[BaseException] = []
+
+        def call() -> None:
+            try:
+                outcome.append(function())
+            except BaseException as exc:
+                failure.append(exc)
+            finally:
+                done.set()
+
+        self._clock.start_thread(call, name="outstream-call")
+        await done.await_until(None)
+        if failure:
+            raise failure[0]
+        return outcome[0]
+
+    async def aget(self, until: float | None) -> Batch:
+        if self._inbox is not None:
+            return await self._inbox.aget(until)
+        if not self._opened.is_set() and not await self._opened.await_until(until):
+            return Batch()
+        if self._error is not None:
+            error, self._error = self._error, None
+            return Batch(end=Failed(t=self._clock.now(), error=error))
+        if self._inbox is None:  # its failure was told
+            if until is not None:
+                await self._clock.asleep_until(until)
+            return Batch()
+        return await self._inbox.aget(until)
+
+    async def aclose(self) -> None:
+        import asyncio
+
+        if not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        if self._inbox is not None:
+            await self._inbox.aclose()
 
 
 class StaticInbox:
@@ -457,6 +611,7 @@ class StaticInbox:
 
 def open_inbox(source: Any, clock: Clock) -> Inbox:
     """The inbox that reads `source` for `run`."""
+    from ..sources.llm import from_model_sdk
     from ..sources.plain import async_iterator, static_chunks, sync_iterator, unknown_source
 
     chunks = static_chunks(source)
@@ -467,26 +622,36 @@ def open_inbox(source: Any, clock: Clock) -> Inbox:
     iterator = sync_iterator(source)
     if iterator is None:
         aiterator = async_iterator(source)
-        if aiterator is None:
+        if aiterator is not None:
+            iterator = _async_to_sync(aiterator)
+        elif isinstance(source, Awaitable):
+            iterator = _async_to_sync(source)
+        elif callable(source):
+            iterator = _called(source)
+        else:
             raise unknown_source(source)
-        iterator = _async_to_sync(aiterator)
-    return ThreadInbox(iterator, clock)
+    return ThreadInbox(iterator, clock, model=from_model_sdk(source))
 
 
-def open_async_inbox(source: Any, clock: Clock) -> AsyncInbox:
-    """The inbox that reads `source` for `arun`."""
+def open_async_inbox(source: Any, clock: Clock, *, called: bool = False) -> AsyncInbox:
+    """The inbox that reads `source` for `arun`; `called`: `source` is what a source to call
+    or await gave (it is not called or awaited again)."""
+    from ..sources.llm import from_model_sdk
     from ..sources.plain import async_iterator, static_chunks, sync_iterator, unknown_source
 
     chunks = static_chunks(source)
     if chunks is not None:
         return StaticInbox(chunks, clock)
+    model = from_model_sdk(source)
     aiterator = async_iterator(source)
     if aiterator is not None:
-        return TaskInbox(aiterator, clock)
+        return TaskInbox(aiterator, clock, model=model)
     iterator = sync_iterator(source)
     if iterator is None:
-        raise unknown_source(source)
-    return ThreadInbox(iterator, clock)
+        if not called and (isinstance(source, Awaitable) or callable(source)):
+            return CalledInbox(source, clock)
+        raise unknown_source(source, called=called)
+    return ThreadInbox(iterator, clock, model=model)
 
 
 def _real_time(clock: Clock) -> bool:
