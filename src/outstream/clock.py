@@ -198,10 +198,10 @@ class Timing:
         """
         if self.clock is clock:
             return self.t
-        offset = getattr(clock, "monotonic_offset", None)
+        offset: float | None = getattr(clock, "monotonic_offset", None)
         if self.clock is None and offset is not None:
             return self.t + offset  # time.monotonic(), on this SystemClock
-        mine = getattr(self.clock, "monotonic_offset", None)
+        mine: float | None = getattr(self.clock, "monotonic_offset", None)
         if mine is not None and offset is not None:
             return self.t - mine + offset
         from .errors import UsageError

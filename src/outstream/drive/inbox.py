@@ -2,8 +2,9 @@
 
 A `Channel` is filled by a thread (`ThreadInbox`) or a task (`TaskInbox`)
 reading the source; `FdInbox` waits on a file descriptor in ``select``;
-`StaticInbox` hands over text that is all there. `open_inbox` and
-`open_async_inbox` choose.
+`StaticInbox` hands over text that is all there; `CalledInbox` awaits or
+calls a source that is made once the run began (`called`). `open_inbox`
+and `open_async_inbox` choose.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from .._pipes import PIPE_SIZE, grow_pipe
 from ..clock import Clock
 from ..events import Batch, End, Failed
 from ..sources.llm import MODEL_STREAM
+from .called import async_to_sync, called
 
 __all__ = [
     "AsyncInbox",
@@ -414,88 +416,6 @@ class FdInbox:
         self._done = True
 
 
-def _async_to_sync(aiterator: AsyncIterator[object] | Awaitable[object]) -> Iterator[object]:
-    """Iterate an async iterator from a thread, on an event loop of its own; or first await
-    an awaitable (an async function's call), then read what it gives as a source."""
-    import asyncio
-
-    loop = asyncio.new_event_loop()
-    try:
-        if isinstance(aiterator, Awaitable):
-            made = loop.run_until_complete(_awaited(aiterator))
-            aiterator = _async_source(made)
-            if aiterator is None:  # a sync source, or text
-                yield from _sync_source(made)
-                return
-        while True:
-            try:
-                yield loop.run_until_complete(anext(aiterator))
-            except StopAsyncIteration:
-                break
-    finally:
-        aclose = getattr(aiterator, "aclose", None)
-        if aclose is not None:
-            loop.run_until_complete(aclose())
-        loop.close()
-
-
-async def _awaited(awaitable: Awaitable[object]) -> object:
-    return await awaitable
-
-
-def _called(source: Callable[[], object]) -> Iterator[object]:
-    """What `source()` gives, read as a source: the call is made here, in the reader, after
-    the run began, so that the time the call waits (a request) is counted."""
-    made = source()
-    if isinstance(made, Awaitable):
-        yield from _async_to_sync(made)
-        return
-    yield from _sync_source(made)
-
-
-def _sync_source(made: object) -> Iterator[object]:
-    """A callable's or an awaitable's result, read as `open_inbox` reads a source."""
-    from ..sources.llm import from_model_sdk
-    from ..sources.plain import async_iterator, static_chunks, sync_iterator, unknown_source
-
-    chunks = static_chunks(made)
-    if chunks is not None:
-        yield from chunks
-        return
-    if from_model_sdk(made):
-        yield MODEL_STREAM
-    iterator = sync_iterator(made)
-    if iterator is None:
-        aiterator = async_iterator(made)
-        if aiterator is None:
-            raise unknown_source(made, called=True)
-        iterator = _async_to_sync(aiterator)
-    yield from iterator
-
-
-def _async_source(made: object) -> AsyncIterator[object] | None:
-    """A result's async iterator (with the `MODEL_STREAM` mark first for a model SDK's),
-    or None for a sync source."""
-    from ..sources.llm import from_model_sdk
-    from ..sources.plain import async_iterator
-
-    aiterator = async_iterator(made)
-    if aiterator is None or not from_model_sdk(made):
-        return aiterator
-    return _marked(aiterator)
-
-
-async def _marked(aiterator: AsyncIterator[object]) -> AsyncIterator[object]:
-    yield MODEL_STREAM
-    try:
-        async for item in aiterator:
-            yield item
-    finally:
-        aclose = getattr(aiterator, "aclose", None)
-        if aclose is not None:
-            await aclose()
-
-
 class CalledInbox:
     """For `arun`: a source to await (an async client's call, not awaited) or to call
     (a function giving any source), awaited or called once the run began, then read as
@@ -623,11 +543,11 @@ def open_inbox(source: Any, clock: Clock) -> Inbox:
     if iterator is None:
         aiterator = async_iterator(source)
         if aiterator is not None:
-            iterator = _async_to_sync(aiterator)
+            iterator = async_to_sync(aiterator)
         elif isinstance(source, Awaitable):
-            iterator = _async_to_sync(source)
+            iterator = async_to_sync(source)
         elif callable(source):
-            iterator = _called(source)
+            iterator = called(source)
         else:
             raise unknown_source(source)
     return ThreadInbox(iterator, clock, model=from_model_sdk(source))
