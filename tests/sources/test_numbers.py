@@ -166,9 +166,7 @@ def test_openai_usage_in_the_last_chunk_and_responses_completed():
 # --- a stream that stops short ---
 
 
-@pytest.mark.parametrize(
-    "fail_after", [0, 1], ids=["nothing but the opening", "cut after a piece"]
-)
+@pytest.mark.parametrize("fail_after", [0, 1], ids=["nothing but the opening", "cut after a piece"])
 def test_anthropic_a_stream_that_ends_without_message_stop_is_not_complete(fail_after):
     script = LLMScript(["Hel", "lo"], fail="cut_short", fail_after=fail_after)
     with (
