@@ -90,6 +90,7 @@ class Stats:
     n_flushes: int
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    total_tokens: int | None = None
     tokens_per_s: float | None = None
     from_model: bool = False
     from_request: bool = False
@@ -129,7 +130,8 @@ class Stats:
         rate = "" if self.tokens_per_s is None else f"   {self.tokens_per_s:,.1f} tokens/s"
         prompt = "-" if self.prompt_tokens is None else f"{self.prompt_tokens:,}"
         completion = "-" if self.completion_tokens is None else f"{self.completion_tokens:,}"
-        return f"  tokens  prompt {prompt}  completion {completion}{rate}"
+        total = "" if self.total_tokens is None else f"  total {self.total_tokens:,}"
+        return f"  tokens  prompt {prompt}  completion {completion}{total}{rate}"
 
 
 class StatsRecorder:
@@ -233,6 +235,7 @@ class StatsRecorder:
             n_flushes=n_flushes,
             prompt_tokens=self.usage.prompt_tokens if self.usage else None,
             completion_tokens=self.usage.completion_tokens if self.usage else None,
+            total_tokens=self.usage.total_tokens if self.usage else None,
             tokens_per_s=self._tokens_per_s(),
             from_model=self.from_model,
             from_request=self.from_request,
