@@ -374,6 +374,12 @@ def describe_source(source: Any) -> str:
     """A few words on what a source is, for a recording's header."""
     if isinstance(source, str):
         return "text"
+    from .sources.plain import to_call
+
+    if to_call(source):  # a function, or a coroutine: both have a name
+        name = getattr(source, "__qualname__", type(source).__qualname__)
+        module = getattr(source, "__module__", None)
+        return f"a call to {module}.{name}" if module else f"a call to {name}"
     kind = type(source)
     name = getattr(source, "name", None)
     if isinstance(name, str) and kind.__module__ in ("_io", "io"):
