@@ -58,13 +58,16 @@ class Result:
             the answer's (with ``reasoning="show"`` it was shown too).
         events: what else a model's stream sent, in order: tool calls and
             other non-text events, never shown as text.
-        usage: token counts, when the provider reported them.
+        usage: token counts, when the provider reported them: its reports
+            merged as it means them (`Usage.merged`), the total computed
+            where it gives none (`Usage.with_total`).
         complete: for a model's stream, whether its protocol's end marker
             came (``[DONE]`` or a finish reason, ``response.completed``,
             ``message_stop``, ``done: true``); False means the stream
-            stopped short, as a dropped connection does. None for plain text,
-            which has no end marker. A stream that stopped short is not an
-            exception: check this flag.
+            stopped short, as a dropped connection does; so does an OpenAI,
+            Anthropic or Ollama stream object that yielded nothing at all.
+            None for plain text, which has no end marker. A stream that
+            stopped short is not an exception: check this flag.
     """
 
     text: str
