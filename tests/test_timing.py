@@ -150,3 +150,20 @@ def test_a_timing_of_another_clock_or_no_timing_is_a_usage_error(started, messag
         outstream.stream("x", MemorySink(), clock=VirtualClock(), started=started)
     with pytest.raises(outstream.UsageError, match=message):
         outstream.iter_text("x", clock=VirtualClock(), started=started)
+
+
+def test_a_coroutine_closed_before_it_was_awaited_is_closed_without_a_warning():
+    # (pytest turns a "coroutine ... was never awaited" RuntimeWarning into an error)
+    clock = VirtualClock()
+
+    async def main():
+        unread = outstream.aiter_text(arequest(clock), clock=clock)
+        await unread.aclose()
+        first = outstream.aiter_text(arequest(clock), pace="instant", clock=clock)
+        async with first:
+            await first.__anext__()  # "Hel", then the stream is left
+        return first.result.reader_gone
+
+    assert asyncio.run(main()) is True
+    with outstream.iter_text(arequest(clock), clock=clock):
+        pass

@@ -168,6 +168,13 @@ def _shared(
     return _Shared(source, options, clock, _start(source, started, clock))
 
 
+def _unread(source: Any) -> None:
+    """A source closed before it was read: a coroutine given to be awaited is closed (it
+    would warn that it was never awaited)."""
+    if hasattr(source, "cr_frame"):
+        source.close()
+
+
 class _Shared:
     """What an iterator and its driver share; the driver's side (`drive`, `adrive`)."""
 
@@ -357,6 +364,7 @@ class TextIterator(_Results):
             return
         if self._thread is None:
             self._done = self._closed_unstarted = True
+            _unread(self._shared.source)
             return
         self._left = True
         self._shared.leave()
@@ -453,6 +461,7 @@ class AsyncTextIterator(_Results):
             return
         if self._task is None:
             self._done = self._closed_unstarted = True
+            _unread(self._shared.source)
             return
         self._left = True
         self._shared.leave()

@@ -492,6 +492,8 @@ class CalledInbox:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
+        if hasattr(self._source, "cr_frame"):  # a coroutine: closed, if never awaited
+            self._source.close()
         if self._inbox is not None:
             await self._inbox.aclose()
 
