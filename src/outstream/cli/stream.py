@@ -110,6 +110,17 @@ def _cells(text: str) -> int | bool:
     return value
 
 
+def _code_theme(name: str) -> str:
+    """--code-theme: an installed Pygments style (Pygments is imported only when it is given)."""
+    from ..core.codeview import check_code_theme
+
+    try:
+        check_code_theme(name)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return name
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = command_parser("outstream", _DESCRIPTION, _EPILOG)
     parser.add_argument("text", nargs="*", metavar="TEXT", help="text to stream; '-' reads stdin")
@@ -194,6 +205,27 @@ def _add_stream_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="with -m, make links clickable terminal hyperlinks (OSC 8) instead of showing "
         "their URL after the text",
+    )
+    text.add_argument(
+        "--theme",
+        choices=("auto", "dark", "light"),
+        default="auto",
+        help="with -m, colours for a dark or a light terminal background (default: auto, "
+        "from $COLORFGBG, else dark); code blocks never paint a background of their own",
+    )
+    text.add_argument(
+        "--code-theme",
+        type=_code_theme,
+        default=None,
+        metavar="NAME",
+        help="with -m, the Pygments style of code blocks (default: monokai on a dark theme, "
+        "default on a light one; 'python -m pygments -L styles' lists them)",
+    )
+    text.add_argument(
+        "--copy-code",
+        action="store_true",
+        help="with -m, at the end put the last code block on the terminal's clipboard (OSC 52; "
+        "in tmux: set -g set-clipboard on); nothing is copied into a pipe or a file",
     )
     wrap = text.add_mutually_exclusive_group()
     wrap.add_argument(
@@ -434,6 +466,14 @@ def _stream(
     except OSError as exc:
         _fail(f"cannot write the reasoning to {args.reasoning}: {exc.strerror}")
         return EXIT_FAILED
+    copy_code = getattr(args, "copy_code", False)
+    if copy_code and not args.markdown:
+        if not _is_terminal(sys.stdout):
+            _fail(_NOT_A_TERMINAL)  # (as `ask` off a terminal, which renders no Markdown)
+            copy_code = False
+        else:
+            _fail("--copy-code copies a code block of rendered Markdown: give -m too")
+            return EXIT_USAGE
     outputs, failures = _open_targets(args)
     for message in failures:
         _fail(message)
@@ -463,6 +503,9 @@ def _stream(
             render="markdown" if args.markdown else "plain",
             color=args.color,
             hyperlinks=args.hyperlinks,
+            theme=args.theme,
+            code_theme=args.code_theme,
+            copy_code=copy_code,
             save_deltas=args.save_deltas,
             record=args.record,
         )
@@ -529,9 +572,36 @@ def _stream(
             "the connection may have dropped; what arrived is shown"
         )
         code = EXIT_FAILED
+    if copy_code and code == EXIT_OK and not result.code_copied:
+        _fail(_not_copied(run, result))
     if args.stats:
         _fail_free_write(stats_note + result.stats.format())
     return code
+
+
+_NOT_A_TERMINAL = "--copy-code: nothing copied: the output is not a terminal (OSC 52 goes to one)"
+
+
+def _is_terminal(file: Any) -> bool:
+    try:
+        return file is not None and bool(file.isatty())
+    except Exception:
+        return False
+
+
+def _not_copied(run: Any, result: Any) -> str:
+    """Why --copy-code copied nothing, in a line."""
+    from ..core.clipboard import MAX_OSC52_BYTES
+
+    if not any(lane.sink.is_terminal for lane in run.lanes):
+        return _NOT_A_TERMINAL
+    if not result.code_blocks:
+        return "--copy-code: nothing copied: the answer has no fenced code block"
+    n_bytes = len(result.code_blocks[-1].encode("utf-8", "surrogatepass"))
+    return (
+        f"--copy-code: nothing copied: the last code block is {n_bytes:,} bytes, more than "
+        f"terminals take through OSC 52 ({MAX_OSC52_BYTES * 3 // 4:,})"
+    )
 
 
 def _describe(args: argparse.Namespace) -> str:
