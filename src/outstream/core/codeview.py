@@ -79,11 +79,12 @@ class CodeStyles:
 
     def __init__(self, name: str) -> None:
         from pygments.styles import get_style_by_name
-        from pygments.token import Token
+        from pygments.token import Text, Token
 
         self.name = name
         self._style = get_style_by_name(name)
-        self._plain = self._style.style_for_token(Token)["color"]
+        # Its plain text's colour: the root token's, or that of Text (dracula sets only that).
+        self._plain = {self._style.style_for_token(t)["color"] for t in (Token, Text)} - {""}
         self._cache: dict[Any, Style] = {}
 
     def style_for(self, token_type: Any) -> Style:
@@ -104,7 +105,7 @@ class CodeStyles:
             else:
                 color = found["color"]
                 style = Style(
-                    color=None if not color or color == self._plain else _rich_color(color),
+                    color=None if not color or color in self._plain else _rich_color(color),
                     bold=True if found["bold"] else None,
                     italic=True if found["italic"] else None,
                     underline=True if found["underline"] else None,
