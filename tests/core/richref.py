@@ -5,7 +5,8 @@ blocks, which outstream draws to be copied (issue 16): rich's own `Syntax`
 highlights the code, as it always did, and each of its lines is one row,
 as it is, with no padding and no background, cropped at the width with a
 dim "…" where the output is a terminal (and inside a list or a quote,
-whose lines rich crops), written whole where it is not.
+whose lines rich crops, and where a blank row above and below sets the
+block apart), written whole where it is not.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from outstream.core.theme import DEFAULT_CODE_THEMES, LIGHT_STYLES
 class _TextColours(SyntaxTheme):
     """A Pygments style as outstream uses it (`CodeStyles`), for rich's `Syntax`."""
 
-    def __init__(self, name: str) -> None:
-        self.styles = code_styles(name)
+    def __init__(self, name: str, color_system: str | None) -> None:
+        self.styles = code_styles(name, color_system)
 
     def get_style_for_token(self, token_type: Any) -> Style:
         return self.styles.style_for(token_type)
@@ -40,14 +41,24 @@ def _reference_markdown(crop: bool) -> type[Markdown]:
     class Code(CodeBlock):
         def __rich_console__(self, console: Console, options: Any) -> Iterator[Segment]:
             code = str(self.text).rstrip()
-            syntax = Syntax(code, self.lexer_name, theme=_TextColours(self.theme), tab_size=4)
+            syntax = Syntax(
+                code,
+                self.lexer_name,
+                theme=_TextColours(self.theme, console.color_system),
+                tab_size=4,
+            )
             width = options.max_width
+            nested = width < console.width  # set apart by a blank row above and below
+            if nested:
+                yield Segment.line()
             for line in syntax.highlight(code.expandtabs(4) + "\n").split("\n"):
-                if (crop or width < console.width) and line.cell_len > width:
+                if (crop or nested) and line.cell_len > width:
                     line.truncate(width - 1)
                     line.append("\u2026", Style(dim=True))
                 line.end = ""
                 yield from line.render(console)
+                yield Segment.line()
+            if nested:
                 yield Segment.line()
 
     class Reference(Markdown):

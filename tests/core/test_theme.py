@@ -125,7 +125,7 @@ def test_the_light_theme_changes_only_styles_rich_has():
 def test_any_pygments_style_draws_text_colours_only(name):
     from pygments.token import STANDARD_TYPES, Text
 
-    styles = code_styles(name)
+    styles = code_styles(name, "truecolor")
 
     for token_type in STANDARD_TYPES:
         style = styles.style_for(token_type)
@@ -139,7 +139,7 @@ def test_any_pygments_style_draws_text_colours_only(name):
 def test_monokai_s_near_white_names_take_the_terminal_s_colour():
     from pygments.token import Keyword, Name, Punctuation
 
-    styles = code_styles("monokai")
+    styles = code_styles("monokai", "256")
     assert styles.style_for(Name).color is None and styles.style_for(Punctuation).color is None
     assert styles.style_for(Keyword).color is not None
 
@@ -161,3 +161,15 @@ def test_an_unknown_code_theme_is_refused_with_some_that_exist():
     check_code_theme("monokai")
     with pytest.raises(ValueError, match=r"no Pygments style 'nope': try monokai, .*default"):
         check_code_theme("nope")
+
+
+def test_one_style_in_two_colour_systems_renders_each_its_own():
+    """rich keeps a Style's escape sequence from its first rendering: styles are made
+    for one colour system each, so a tee of a 256-colour terminal and a pipe in
+    standard colours draws each in its own."""
+    source = "```python\ndef f(): pass\n```\n"
+    truecolor = render_markdown(source, 40, color_system="truecolor")
+    standard = render_markdown(source, 40, color_system="standard")
+    assert "\x1b[38;2;" in truecolor[0] and "\x1b[38;" not in standard[0]
+    assert render_markdown(source, 40, color_system="truecolor") == truecolor
+    assert render_markdown(source, 40, color_system="256") != truecolor

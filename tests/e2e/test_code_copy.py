@@ -182,12 +182,13 @@ def test_copy_code_says_why_nothing_was_copied(tmp_path):
     )
 
 
-def test_copy_code_without_markdown_on_a_terminal_is_a_usage_error():
+def test_copy_code_without_markdown_copies_nothing_and_says_so():
     result = run_in_pty(
-        [sys.executable, "-m", "outstream", "--copy-code", "x"], rows=ROWS, cols=100,
-        env=child_env(),
+        [sys.executable, "-m", "outstream", "--copy-code", "--instant", "x"], rows=ROWS,
+        cols=100, env=child_env(),
     )  # fmt: skip
-    assert result.returncode == 2
+    assert result.returncode == 0
     assert result.output == (
-        b"outstream: --copy-code copies a code block of rendered Markdown: give -m too\r\n"
+        b"outstream: --copy-code: nothing copied: the text is not rendered as Markdown "
+        b"(give -m)\r\nx\r\n"
     )

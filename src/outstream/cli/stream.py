@@ -468,12 +468,13 @@ def _stream(
         return EXIT_FAILED
     copy_code = getattr(args, "copy_code", False)
     if copy_code and not args.markdown:
-        if not _is_terminal(sys.stdout):
-            _fail(_NOT_A_TERMINAL)  # (as `ask` off a terminal, which renders no Markdown)
-            copy_code = False
-        else:
-            _fail("--copy-code copies a code block of rendered Markdown: give -m too")
-            return EXIT_USAGE
+        # Said, not refused: the option may come from the configuration, for every command.
+        _fail(
+            _NOT_A_TERMINAL
+            if not _is_terminal(sys.stdout)  # (as `ask` off a terminal, which renders no Markdown)
+            else "--copy-code: nothing copied: the text is not rendered as Markdown (give -m)"
+        )
+        copy_code = False
     outputs, failures = _open_targets(args)
     for message in failures:
         _fail(message)

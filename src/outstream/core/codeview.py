@@ -70,18 +70,31 @@ class CodeStyles:
     which reads on its background whatever it is; so does white space
     (Pygments' default style greys it). Bold, italic and underline are kept.
 
+    Colours are given in `color_system` already (a truecolour one in 256
+    colours, say): rich keeps the escape sequence of a `Style` from its
+    first rendering, whatever colour system a later one is for, and finds
+    equal styles in its caches, so a style of one palette must never meet
+    a rendering in another.
+
     Args:
         name: an installed Pygments style (`check_code_theme` says which).
+        color_system: rich's name of the colour system the styles are for.
 
     Raises:
         pygments.util.ClassNotFound: for a name Pygments does not know.
     """
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, color_system: str | None = "truecolor") -> None:
         from pygments.styles import get_style_by_name
         from pygments.token import Text, Token
+        from rich.color import ColorSystem
 
         self.name = name
+        self._system = {
+            "standard": ColorSystem.STANDARD,
+            "256": ColorSystem.EIGHT_BIT,
+            "windows": ColorSystem.WINDOWS,
+        }.get(color_system or "", ColorSystem.TRUECOLOR)
         self._style = get_style_by_name(name)
         # Its plain text's colour: the root token's, or that of Text (dracula sets only that).
         self._plain = {self._style.style_for_token(t)["color"] for t in (Token, Text)} - {""}
@@ -103,9 +116,13 @@ class CodeStyles:
             if found is None:  # white space: nothing to see, and nothing to write for it
                 style = Style.null()
             else:
+                from rich.color import Color
+
                 color = found["color"]
                 style = Style(
-                    color=None if not color or color in self._plain else _rich_color(color),
+                    color=None
+                    if not color or color in self._plain
+                    else Color.parse(_rich_color(color)).downgrade(self._system),
                     bold=True if found["bold"] else None,
                     italic=True if found["italic"] else None,
                     underline=True if found["underline"] else None,
@@ -126,14 +143,14 @@ def _rich_color(color: str) -> str:
     return "#" + color
 
 
-_STYLES: dict[str, CodeStyles] = {}
+_STYLES: dict[tuple[str, str | None], CodeStyles] = {}
 
 
-def code_styles(name: str) -> CodeStyles:
-    """The `CodeStyles` of a Pygments style, made once per name."""
-    styles = _STYLES.get(name)
+def code_styles(name: str, color_system: str | None) -> CodeStyles:
+    """The `CodeStyles` of a Pygments style for a colour system, made once for each."""
+    styles = _STYLES.get((name, color_system))
     if styles is None:
-        styles = _STYLES[name] = CodeStyles(name)
+        styles = _STYLES[(name, color_system)] = CodeStyles(name, color_system)
     return styles
 
 
@@ -206,7 +223,7 @@ def code_lines(
         width: crop lines at this many cells; None: never.
     """
     text = (code.rstrip() + "\n").expandtabs(_TAB_SIZE)
-    style_of = code_styles(theme).style_for
+    style_of = code_styles(theme, console.color_system).style_for
     return [
         list(draw_line([(part, style_of(kind)) for kind, part in line], width).render(console))
         for line in _by_line(list(lexer_for(lexer_name).get_tokens(text)))
@@ -231,7 +248,7 @@ class CodeView:
 
         self._lexer: Lexer = lexer_for(lexer_name)
         self._resumable = _is_stock_regex_lexer(self._lexer)
-        self._style_of = code_styles(theme).style_for
+        self._style_of = code_styles(theme, color_system).style_for
         self._console = console
         self.width = console.width
         self._color_system = (

@@ -157,7 +157,8 @@ def _markdown_class() -> type[Markdown]:
     bullet (a later piece of the item); a code block is drawn by
     `codeview.code_lines`: its lines whole, without padding or background,
     cropped with a mark at the width if the Markdown's ``crop_code`` says
-    so (and always inside a list or quote, whose lines rich crops anyway).
+    so (and always inside a list or quote, whose lines rich crops anyway,
+    where a blank row above and below sets it apart).
     """
     from rich.markdown import CodeBlock, ListElement, ListItem, Markdown, MarkdownElement
     from rich.segment import Segment
@@ -176,11 +177,18 @@ def _markdown_class() -> type[Markdown]:
 
         def __rich_console__(self, console: Console, options: Any) -> Iterator[Any]:
             width = options.max_width
-            crop = self.crop or width < console.width
+            nested = width < console.width  # in a list item or a quote
             new_line = Segment.line()
+            # rich sets a top-level block apart with a blank line, but not an
+            # item's blocks: there a blank row above and below does, as rich's
+            # padding did.
+            if nested:
+                yield new_line
             for line in code_lines(str(self.text), self.lexer_name, self.theme, console,
-                                   width if crop else None):  # fmt: skip
+                                   width if self.crop or nested else None):  # fmt: skip
                 yield from line
+                yield new_line
+            if nested:
                 yield new_line
 
     class _List(ListElement):
