@@ -249,3 +249,12 @@ def test_an_unknown_code_theme_is_a_usage_error_naming_some_that_exist(capsys):
     err = capsys.readouterr().err
     assert "argument --code-theme: no Pygments style 'monokia': try monokai," in err
     assert "Traceback" not in err
+
+
+def test_theme_query_asks_only_a_terminal(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("COLORFGBG", "0;15")
+    path = tmp_path / "answer.md"
+    path.write_text("Some `code`.\n")
+    assert main(["-m", "--color", "always", "--theme", "query", "-f", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b]11" not in out and "\x1b[1;31mcode" in out  # not asked: auto, COLORFGBG

@@ -12,7 +12,12 @@ from rich.default_styles import DEFAULT_STYLES
 from outstream.core.codeview import CodeView, check_code_theme, code_styles
 from outstream.core.markdown import MarkdownRenderer, render_markdown
 from outstream.core.mdview import Sink, console
-from outstream.core.theme import DEFAULT_CODE_THEMES, LIGHT_STYLES, background_of
+from outstream.core.theme import (
+    DEFAULT_CODE_THEMES,
+    LIGHT_STYLES,
+    background_of,
+    background_of_reply,
+)
 from tests.core.richref import rich_whole
 
 ANSWERS = sorted((pathlib.Path(__file__).parents[1] / "data" / "answers").glob("*.md"))
@@ -173,3 +178,19 @@ def test_one_style_in_two_colour_systems_renders_each_its_own():
     assert "\x1b[38;2;" in truecolor[0] and "\x1b[38;" not in standard[0]
     assert render_markdown(source, 40, color_system="truecolor") == truecolor
     assert render_markdown(source, 40, color_system="256") != truecolor
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        (b"\x1b]11;rgb:ffff/ffff/ffff\x07\x1b[?62;22c", ("light", True)),
+        (b"\x1b]11;rgb:ff/ff/ff\x1b\\", ("light", False)),  # two digits a channel; no DA1 yet
+        (b"\x1b]11;rgb:0/0/0\x07", ("dark", False)),
+        (b"\x1b]11;rgba:1e1e/1e1e/2e2e/ffff\x07\x1b[?1;2c", ("dark", True)),  # with alpha
+        (b"\x1b[?62;22c", (None, True)),  # OSC 11 ignored: DA1 only
+        (b"", (None, False)),
+        (b"\x1b]11;rgb:ffff/ff", (None, False)),  # still arriving
+    ],
+)
+def test_a_terminal_s_answer_to_the_background_query(reply, expected):
+    assert background_of_reply(reply) == expected

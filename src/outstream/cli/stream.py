@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from .._version import __version__
 from ..core.limits import MAX_CPS, MAX_LAG
+from ._looks import add_look_options, copy_code_of, not_copied, theme_of
 from ._shared import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -110,17 +111,6 @@ def _cells(text: str) -> int | bool:
     return value
 
 
-def _code_theme(name: str) -> str:
-    """--code-theme: an installed Pygments style (Pygments is imported only when it is given)."""
-    from ..core.codeview import check_code_theme
-
-    try:
-        check_code_theme(name)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    return name
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = command_parser("outstream", _DESCRIPTION, _EPILOG)
     parser.add_argument("text", nargs="*", metavar="TEXT", help="text to stream; '-' reads stdin")
@@ -206,27 +196,7 @@ def _add_stream_options(parser: argparse.ArgumentParser) -> None:
         help="with -m, make links clickable terminal hyperlinks (OSC 8) instead of showing "
         "their URL after the text",
     )
-    text.add_argument(
-        "--theme",
-        choices=("auto", "dark", "light"),
-        default="auto",
-        help="with -m, colours for a dark or a light terminal background (default: auto, "
-        "from $COLORFGBG, else dark); code blocks never paint a background of their own",
-    )
-    text.add_argument(
-        "--code-theme",
-        type=_code_theme,
-        default=None,
-        metavar="NAME",
-        help="with -m, the Pygments style of code blocks (default: monokai on a dark theme, "
-        "default on a light one; 'python -m pygments -L styles' lists them)",
-    )
-    text.add_argument(
-        "--copy-code",
-        action="store_true",
-        help="with -m, at the end put the last code block on the terminal's clipboard (OSC 52; "
-        "in tmux: set -g set-clipboard on); nothing is copied into a pipe or a file",
-    )
+    add_look_options(text)
     wrap = text.add_mutually_exclusive_group()
     wrap.add_argument(
         "--wrap",
@@ -466,15 +436,7 @@ def _stream(
     except OSError as exc:
         _fail(f"cannot write the reasoning to {args.reasoning}: {exc.strerror}")
         return EXIT_FAILED
-    copy_code = getattr(args, "copy_code", False)
-    if copy_code and not args.markdown:
-        # Said, not refused: the option may come from the configuration, for every command.
-        _fail(
-            _NOT_A_TERMINAL
-            if not _is_terminal(sys.stdout)  # (as `ask` off a terminal, which renders no Markdown)
-            else "--copy-code: nothing copied: the text is not rendered as Markdown (give -m)"
-        )
-        copy_code = False
+    copy_code = copy_code_of(args)
     outputs, failures = _open_targets(args)
     for message in failures:
         _fail(message)
@@ -504,7 +466,7 @@ def _stream(
             render="markdown" if args.markdown else "plain",
             color=args.color,
             hyperlinks=args.hyperlinks,
-            theme=args.theme,
+            theme=theme_of(args),
             code_theme=args.code_theme,
             copy_code=copy_code,
             save_deltas=args.save_deltas,
@@ -574,35 +536,10 @@ def _stream(
         )
         code = EXIT_FAILED
     if copy_code and code == EXIT_OK and not result.code_copied:
-        _fail(_not_copied(run, result))
+        _fail(not_copied(run, result))
     if args.stats:
         _fail_free_write(stats_note + result.stats.format())
     return code
-
-
-_NOT_A_TERMINAL = "--copy-code: nothing copied: the output is not a terminal (OSC 52 goes to one)"
-
-
-def _is_terminal(file: Any) -> bool:
-    try:
-        return file is not None and bool(file.isatty())
-    except Exception:
-        return False
-
-
-def _not_copied(run: Any, result: Any) -> str:
-    """Why --copy-code copied nothing, in a line."""
-    from ..core.clipboard import MAX_OSC52_BYTES
-
-    if not any(lane.sink.is_terminal for lane in run.lanes):
-        return _NOT_A_TERMINAL
-    if not result.code_blocks:
-        return "--copy-code: nothing copied: the answer has no fenced code block"
-    n_bytes = len(result.code_blocks[-1].encode("utf-8", "surrogatepass"))
-    return (
-        f"--copy-code: nothing copied: the last code block is {n_bytes:,} bytes, more than "
-        f"terminals take through OSC 52 ({MAX_OSC52_BYTES * 3 // 4:,})"
-    )
 
 
 def _describe(args: argparse.Namespace) -> str:

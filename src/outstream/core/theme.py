@@ -6,9 +6,9 @@ only), so the colours it uses must read on the terminal's. ``auto`` takes
 the answer from ``COLORFGBG`` (set by rxvt, konsole, iTerm2 and others:
 ``fg;bg`` or ``fg;default;bg``, ANSI colour numbers), read by vim's rule
 (term.c, ``term_bg_default``: backgrounds 0-6 and 8 are dark, the others
-light), and falls back to dark. The terminal is never asked (OSC 11): a
-query has to read its answer from the terminal's input, which races with
-what the user types.
+light), and falls back to dark. The terminal is asked (OSC 11) only with
+``--theme query``: a query reads its answer from the terminal's input,
+where it races with what the user types (`sinks.background` asks).
 
 The rest is data: the Pygments style each theme uses for code by default,
 and the rich styles the light theme changes (rich's defaults are made for
@@ -17,16 +17,19 @@ a dark background: cyan on black for inline code, bright yellow for a key).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Literal
 
 __all__ = [
+    "BACKGROUND_QUERY",
     "DEFAULT_CODE_THEMES",
     "LIGHT_STYLES",
     "THEMES",
     "Theme",
     "ThemeMode",
     "background_of",
+    "background_of_reply",
 ]
 
 Theme = Literal["dark", "light"]
@@ -83,3 +86,33 @@ def background_of(colorfgbg: str | None) -> Theme | None:
     if n < 256:  # the grey ramp, 8 to 238
         return "light" if 8 + 10 * (n - 232) >= 128 else "dark"
     return None
+
+
+# --- asking the terminal (OSC 11), for `--theme query` ---
+
+# What to write: ask for the background colour (xterm's OSC 11 with "?"),
+# then for the primary device attributes (DA1), which every terminal
+# answers: its answer says that nothing more is coming, at once, from a
+# terminal that ignores OSC 11.
+BACKGROUND_QUERY = b"\x1b]11;?\x07\x1b[c"
+_DA1_REPLY = re.compile(rb"\x1b\[\?[0-9;]*c")
+_OSC11_REPLY = re.compile(
+    rb"\x1b\]11;rgba?:([0-9a-fA-F]{1,4})/([0-9a-fA-F]{1,4})/([0-9a-fA-F]{1,4})"
+)
+
+
+def background_of_reply(data: bytes) -> tuple[Theme | None, bool]:
+    """What a terminal's reply to `BACKGROUND_QUERY` says: the background, and whether it
+    is complete (the DA1 answer came).
+
+    The colour is ``rgb:RRRR/GGGG/BBBB`` (1 to 4 hex digits a channel, as
+    XParseColor reads it); light when its lightness (ITU-R BT.601 weights)
+    is at least half.
+    """
+    done = _DA1_REPLY.search(data) is not None
+    found = _OSC11_REPLY.search(data)
+    if found is None:
+        return None, done
+    red, green, blue = (int(h, 16) / (16 ** len(h) - 1) for h in found.groups())
+    lightness = 0.299 * red + 0.587 * green + 0.114 * blue
+    return ("light" if lightness >= 0.5 else "dark"), done
