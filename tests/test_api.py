@@ -558,3 +558,56 @@ def test_a_pacer_beyond_what_a_clock_can_tell_apart_says_so(make, words) -> None
         make()
     for word in words:
         assert word in str(info.value)
+
+
+COPY_ANSWER = (
+    "Run this:\n\n```bash\nmake all\n```\n\nThen this:\n\n"
+    "```python\nprint('\x1b]52;c;cHduZWQ=\x07done')\n```\n\nBye.\n"
+)
+
+
+def test_copy_code_puts_the_last_code_block_on_a_terminal_s_clipboard_after_the_answer(
+    tmp_path,
+) -> None:
+    import base64
+
+    sink = io.StringIO()
+    cast = tmp_path / "answer.cast"
+    result = outstream.stream(
+        COPY_ANSWER, sink, terminal=True, render="markdown", copy_code=True, pace="instant",
+        record=cast,
+    )  # fmt: skip
+    out = sink.getvalue()
+    # The model's own OSC 52 is stripped (by default, escapes="strip") and never copied.
+    assert result.code_blocks == ("make all\n", "print('done')\n")
+    assert result.code_copied
+    payload = base64.b64encode(b"print('done')\n").decode()
+    assert out.count("\x1b]52;") == 1 and f"\x1b]52;c;{payload}\x07" in out
+    assert out.index("\x1b]52;") > out.index("Bye.")
+    assert "\x1b]52" not in result.text and "\x1b]52" not in cast.read_text()  # nor replayed
+
+
+@pytest.mark.parametrize(
+    ("source", "options"),
+    [
+        (COPY_ANSWER, {"terminal": False, "color": "always"}),  # not a terminal
+        ("No code.\n", {"terminal": True}),
+        ("```\n" + "x" * 80_000 + "\n```\n", {"terminal": True}),  # past what terminals take
+    ],
+    ids=["pipe", "no-code", "too-long"],
+)
+def test_copy_code_copies_nothing_where_it_cannot(source, options) -> None:
+    sink = io.StringIO()
+    result = outstream.stream(
+        source, sink, render="markdown", copy_code=True, pace="instant", **options
+    )
+    assert not result.code_copied and "\x1b]52" not in sink.getvalue()
+
+
+def test_copy_code_is_for_rendered_markdown_and_code_theme_a_pygments_style() -> None:
+    with pytest.raises(outstream.UsageError, match="render='markdown'"):
+        outstream.stream("x", io.StringIO(), copy_code=True)
+    with pytest.raises(outstream.UsageError, match="no Pygments style 'nope': try monokai"):
+        outstream.stream("x", io.StringIO(), render="markdown", code_theme="nope")
+    with pytest.raises(outstream.UsageError, match="theme must be 'auto', 'dark' or 'light'"):
+        outstream.stream("x", io.StringIO(), theme="solarized")  # type: ignore[arg-type]

@@ -227,6 +227,8 @@ def test_the_source_is_read_beside_the_app_not_at_its_pace() -> None:
         ({"encoding": "latin-1"}, ["encoding="]),
         ({"color": "always"}, ["the app renders", "color="]),
         ({"hyperlinks": True}, ["hyperlinks="]),
+        ({"theme": "light"}, ["the app renders", "theme="]),
+        ({"code_theme": "friendly"}, ["code_theme="]),
         ({"wrap": True}, ["no width", "number of cells"]),
         ({"pace": "fast"}, ["'instant', 'smooth'"]),
     ],

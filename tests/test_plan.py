@@ -109,3 +109,31 @@ def test_an_app_is_a_display_paced_in_frames_that_renders_its_own_markdown() -> 
     md = plan(APP_INFO, Options(render="markdown"), ENV)
     assert md.markdown is None and not md.notebook  # the source, for the app to render
     assert plan(APP_INFO, Options(wrap=72), ENV).wrap_width == 72
+
+
+@pytest.mark.parametrize(
+    ("theme", "colorfgbg", "expected"),
+    [
+        ("auto", None, "dark"),  # nothing says: dark, as most terminals are
+        ("auto", "15;0", "dark"),
+        ("auto", "0;15", "light"),
+        ("auto", "0;default;15", "light"),  # rxvt's form
+        ("auto", "default;default", "dark"),
+        ("dark", "0;15", "dark"),  # asked for: whatever COLORFGBG says
+        ("light", "15;0", "light"),
+    ],
+)
+def test_the_theme_is_the_one_asked_for_or_the_background_colorfgbg_says(
+    theme, colorfgbg, expected
+) -> None:
+    env = {**ENV, "COLORFGBG": colorfgbg} if colorfgbg is not None else ENV
+    for output in (TTY, PIPE):
+        markdown = plan(output, Options(render="markdown", color="always", theme=theme), env)
+        assert markdown.markdown is not None and markdown.markdown.theme == expected
+
+
+def test_the_clipboard_is_written_to_a_terminal_only() -> None:
+    options = Options(render="markdown", color="always", copy_code=True, code_theme="friendly")
+    on_tty, in_pipe = plan(TTY, options, ENV).markdown, plan(PIPE, options, ENV).markdown
+    assert on_tty is not None and on_tty.copy_code and on_tty.code_theme == "friendly"
+    assert in_pipe is not None and not in_pipe.copy_code and in_pipe.code_theme == "friendly"

@@ -68,6 +68,15 @@ class Result:
             Anthropic or Ollama stream object that yielded nothing at all.
             None for plain text, which has no end marker. A stream that
             stopped short is not an exception: check this flag.
+        code_blocks: the content of each fenced code block of the answer, in
+            order, as received, when the first output rendered it as Markdown
+            (``render="markdown"`` on a terminal, or with ``color="always"``);
+            empty otherwise.
+        code_copied: with ``copy_code=True``, the last of them was put on the
+            terminal's clipboard (OSC 52). Not when no output is a terminal,
+            the answer has no code block, or it stopped short, nor when the
+            block is over `outstream.core.clipboard.MAX_OSC52_BYTES` of base64
+            (about 75 KB), more than terminals take.
     """
 
     text: str
@@ -79,6 +88,8 @@ class Result:
     usage: Usage | None = None
     complete: bool | None = None
     recording_errors: tuple[str, ...] = ()
+    code_blocks: tuple[str, ...] = ()
+    code_copied: bool = False
 
 
 def _outputs(file: Any) -> list[Any]:
@@ -405,6 +416,8 @@ def result_of(lanes: Sequence[Lane], now: float, recorders: Sequence[Recorder] =
         usage=pipeline.usage,
         complete=(pipeline.finish_reason is not None) if lane.structured else None,
         recording_errors=tuple(e for r in recorders if (e := getattr(r, "error", None))),
+        code_blocks=tuple(pipeline.code_blocks),
+        code_copied=any(lane.copied for lane in lanes),
     )
 
 
@@ -494,6 +507,16 @@ def stream(
         hyperlinks: with ``render="markdown"``, links become terminal
             hyperlinks (OSC 8: the text is clickable, the URL not shown);
             by default a link shows as its text and its URL in brackets.
+        theme: the terminal's background, for the colours of Markdown and
+            code: ``"dark"``, ``"light"``, or ``"auto"`` (from
+            ``COLORFGBG``, dark when it does not say). Code blocks have no
+            background of their own.
+        code_theme: the Pygments style of fenced code (any installed one);
+            None: ``"monokai"`` on a dark theme, ``"default"`` on a light one.
+        copy_code: with ``render="markdown"``, at the end of an answer that
+            ended whole, put its last fenced code block on the clipboard of
+            a terminal output (OSC 52, never written from the model's text;
+            see `Result.code_copied`).
         save_deltas: a path: the source's deltas (text, reasoning, usage,
             an error, the end) with their arrival times, one JSON line each,
             written as they arrive. `outstream.replay` plays it back.

@@ -42,7 +42,7 @@ __all__ = ["AsyncTextIterator", "TextIterator", "aiter_text", "iter_text"]
 # Options about a file, which an app's iterator has none of.
 _FILE_OPTIONS = ("terminal", "flush", "encoding", "encoding_errors", "fsync")
 # Options about rendering Markdown, which the app does itself.
-_RENDER_OPTIONS = ("color", "hyperlinks")
+_RENDER_OPTIONS = ("color", "hyperlinks", "theme", "code_theme", "copy_code")
 
 
 def iter_text(
@@ -98,8 +98,8 @@ def iter_text(
     Raises:
         ValueError: an option about a file (``terminal``, ``flush``,
             ``encoding``, ``encoding_errors``, ``fsync``), about rendering
-            Markdown in colour (``color``, ``hyperlinks``: the app renders
-            it) or ``wrap=True`` (an app has no width to wrap at).
+            Markdown in colour (``color``, ``hyperlinks``, ``theme``,
+            ``code_theme``, ``copy_code``: the app renders it) or ``wrap=True`` (an app has no width to wrap at).
         TypeError: a keyword `stream` does not take.
 
     While iterating, it raises what `stream` raises: the source's own

@@ -16,6 +16,7 @@ from .core.escapes import ESCAPE_POLICIES, EscapePolicy
 from .core.graphemes import UNITS, UnitName
 from .core.pace import Instant, Pacer, Smooth
 from .core.pipeline import ReasoningMode
+from .core.theme import THEMES, ThemeMode
 from .core.utf8 import DecodeErrors
 from .errors import UsageError
 from .sinks.detect import FLUSH_POLICIES, FlushPolicy
@@ -61,6 +62,9 @@ class Options:
     render: RenderMode = "plain"
     color: ColorMode = "auto"
     hyperlinks: bool = False
+    theme: ThemeMode = "auto"
+    code_theme: str | None = None
+    copy_code: bool = False
     save_deltas: str | os.PathLike[str] | None = None
     record: str | os.PathLike[str] | None = None
     on_reasoning: Callable[[str], None] | None = None
@@ -93,6 +97,20 @@ class Options:
             raise UsageError(f"render must be 'plain' or 'markdown', not {self.render!r}")
         if self.color not in ("auto", "always", "never"):
             raise UsageError(f"color must be 'auto', 'always' or 'never', not {self.color!r}")
+        if self.theme not in THEMES:
+            raise UsageError(f"theme must be 'auto', 'dark' or 'light', not {self.theme!r}")
+        if self.code_theme is not None:
+            from .core.codeview import check_code_theme
+
+            try:
+                check_code_theme(self.code_theme)
+            except ValueError as exc:
+                raise UsageError(f"code_theme: {exc}") from None
+        if self.copy_code and self.render != "markdown":
+            raise UsageError(
+                "copy_code copies the last fenced code block of rendered Markdown: "
+                "give render='markdown' too"
+            )
         if not isinstance(self.wrap, bool) and self.wrap is not None and self.wrap < 1:
             raise UsageError(f"wrap must be a width of at least 1 cell, not {self.wrap!r}")
 
@@ -144,6 +162,9 @@ class StreamOptions(TypedDict, total=False):
     render: RenderMode
     color: ColorMode
     hyperlinks: bool
+    theme: ThemeMode
+    code_theme: str | None
+    copy_code: bool
     save_deltas: str | os.PathLike[str] | None
     record: str | os.PathLike[str] | None
     keep_text: bool

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from .core.escapes import EscapePolicy
 from .core.pace import Instant, Pacer, Smooth
 from .core.pipeline import MarkdownOutput
+from .core.theme import Theme, ThemeMode, background_of
 from .options import Options
 from .sinks.detect import (
     DEFAULT_FLUSH,
@@ -27,7 +28,7 @@ from .sinks.detect import (
     colors_of,
 )
 
-__all__ = ["DEFAULT_ESCAPES", "Plan", "default_escapes", "default_pace", "plan"]
+__all__ = ["DEFAULT_ESCAPES", "Plan", "default_escapes", "default_pace", "plan", "theme_of"]
 
 # The escape policy an output gets when none is asked for: a file keeps the
 # text as received (it is a record, not a screen); anything that may end on
@@ -155,6 +156,7 @@ def _markdown(
     colors = colors_of(env, terminal=True, jupyter=info.kind is SinkKind.JUPYTER)
     no_color = options.color == "never" or bool(env.get("NO_COLOR"))  # (whatever "always" says)
     palette = None if colors == "none" or no_color else colors
+    theme = theme_of(options.theme, env)
     if kind is SinkKind.TTY:
         return MarkdownOutput(
             width=given or info.width,
@@ -162,6 +164,9 @@ def _markdown(
             color_system=palette,
             hyperlinks=options.hyperlinks,
             screen_width=info.width if given else None,
+            theme=theme,
+            code_theme=options.code_theme,
+            copy_code=options.copy_code,
         )
     if options.color == "always":
         return MarkdownOutput(
@@ -169,5 +174,14 @@ def _markdown(
             height=None,
             color_system=None if no_color else palette or "standard",
             hyperlinks=options.hyperlinks,
+            theme=theme,
+            code_theme=options.code_theme,
         )
     return None
+
+
+def theme_of(mode: ThemeMode, env: Mapping[str, str]) -> Theme:
+    """The theme for `mode`: "auto" is the background ``COLORFGBG`` says, else dark."""
+    if mode != "auto":
+        return mode
+    return background_of(env.get("COLORFGBG")) or "dark"

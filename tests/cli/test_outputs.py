@@ -220,3 +220,41 @@ def test_markdown_renders_at_the_width_wrap_gives(capsys, tmp_path, monkeypatch)
     shown = [row.rstrip() for row in screen.display if row.strip()]
     assert shown[1] == "This is a paragraph that is long enough"
     assert max(len(row) for row in shown) <= 40
+
+
+def test_theme_and_code_theme_colour_code_for_the_background(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "60")
+    path = tmp_path / "answer.md"
+    path.write_text("Some `code`:\n\n```python\ndef f():\n    return 1\n```\n")
+    args = ["-m", "--color", "always", "-f", str(path)]
+    assert main(args) == 0
+    dark = capsys.readouterr().out
+    assert "\x1b[1;36;40mcode" in dark  # rich's inline code on a dark screen
+    monkeypatch.setenv("COLORFGBG", "0;15")  # black on white
+    assert main(args) == 0
+    light = capsys.readouterr().out
+    assert main([*args, "--theme", "light"]) == 0
+    assert capsys.readouterr().out == light != dark
+    assert "\x1b[1;31mcode" in light and ";40m" not in light  # no black box on white
+    assert main([*args, "--theme", "dark"]) == 0
+    assert capsys.readouterr().out == dark
+    assert main([*args, "--code-theme", "solarized-light"]) == 0
+    assert capsys.readouterr().out not in (light, dark)
+
+
+def test_an_unknown_code_theme_is_a_usage_error_naming_some_that_exist(capsys):
+    with pytest.raises(SystemExit) as exit:
+        main(["-m", "--code-theme", "monokia", "x"])
+    assert exit.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --code-theme: no Pygments style 'monokia': try monokai," in err
+    assert "Traceback" not in err
+
+
+def test_theme_query_asks_only_a_terminal(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("COLORFGBG", "0;15")
+    path = tmp_path / "answer.md"
+    path.write_text("Some `code`.\n")
+    assert main(["-m", "--color", "always", "--theme", "query", "-f", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b]11" not in out and "\x1b[1;31mcode" in out  # not asked: auto, COLORFGBG

@@ -5,8 +5,8 @@ import re
 import pytest
 
 from outstream.core.codeview import _MAX_HELD, CodeView
-from outstream.core.markdown import render_markdown
 from outstream.core.mdview import Sink, console
+from tests.core.richref import rich_whole
 
 SGR = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -57,8 +57,8 @@ def cells(rows: list[str]) -> list[list[tuple[str, str]]]:
 
 
 def whole(lexer: str, content: str, width: int) -> list[str]:
-    """rich rendering the open block at once, without its padding rows."""
-    return list(render_markdown(f"```{lexer}\n{content}", width))[1:-1]
+    """The open block rendered at once by rich's Syntax (see richref): one row a line."""
+    return rich_whole(f"```{lexer}\n{content}", width)
 
 
 def view(lexer: str, width: int) -> CodeView:

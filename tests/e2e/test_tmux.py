@@ -241,8 +241,9 @@ CODE = "Code.\n\n```python\nfor i in range(3):\n    print(i, xyzzy.plugh)\n```\n
 def test_a_narrower_resize_while_a_table_row_or_code_line_is_typed_loses_nothing(
     tmux, tmp_path, source, at
 ):
-    """The row being typed is not the last line of the live region (a table's border,
-    a code block's padding come after it): it stays live, and ends complete."""
+    """The row being typed, a table's (its border comes after it) or a code line (the
+    live region's last row, a code block having no padding): it stays live, and ends
+    complete."""
     lines = resized_at(tmux, tmp_path, source, at, [(70, None)])
     shown = "\n".join(lines)
     expected = [line.strip() for line in render_markdown(source, 100, color_system=None)]

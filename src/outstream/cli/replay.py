@@ -100,6 +100,7 @@ def _play_recording(
         # and nothing that talks to the terminal or the host, unless asked.
         args.escapes = args.escapes or "display"
         args.instant, args.wrap, args.markdown = True, False, False
+        args.copy_code = False  # (a .cast's code blocks were drawn by its recorder: not known)
     return _stream(args, source, describe=f"replay of {args.recording}", stats_note=stats_note)
 
 

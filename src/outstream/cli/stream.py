@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from .._version import __version__
 from ..core.limits import MAX_CPS, MAX_LAG
+from ._looks import add_look_options, copy_code_of, not_copied, theme_of
 from ._shared import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -195,6 +196,7 @@ def _add_stream_options(parser: argparse.ArgumentParser) -> None:
         help="with -m, make links clickable terminal hyperlinks (OSC 8) instead of showing "
         "their URL after the text",
     )
+    add_look_options(text)
     wrap = text.add_mutually_exclusive_group()
     wrap.add_argument(
         "--wrap",
@@ -434,6 +436,7 @@ def _stream(
     except OSError as exc:
         _fail(f"cannot write the reasoning to {args.reasoning}: {exc.strerror}")
         return EXIT_FAILED
+    copy_code = copy_code_of(args)
     outputs, failures = _open_targets(args)
     for message in failures:
         _fail(message)
@@ -463,6 +466,9 @@ def _stream(
             render="markdown" if args.markdown else "plain",
             color=args.color,
             hyperlinks=args.hyperlinks,
+            theme=theme_of(args),
+            code_theme=args.code_theme,
+            copy_code=copy_code,
             save_deltas=args.save_deltas,
             record=args.record,
         )
@@ -529,6 +535,8 @@ def _stream(
             "the connection may have dropped; what arrived is shown"
         )
         code = EXIT_FAILED
+    if copy_code and code == EXIT_OK and not result.code_copied:
+        _fail(not_copied(run, result))
     if args.stats:
         _fail_free_write(stats_note + result.stats.format())
     return code

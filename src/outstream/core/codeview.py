@@ -1,29 +1,33 @@
-"""An open fenced code block drawn line by line: each finished line highlighted and rendered once.
+"""Fenced code, drawn to be copied: whole lines, no padding, no background; an open
+block drawn line by line, each finished line highlighted and rendered once.
 
-Theory of operation: rich draws a code block (``Syntax``, word-wrapped, with
-a padding of one cell) line by line: every source line becomes a `Text` of
-its own, wrapped at the width, padded with the background. So the rows of
-a code block are the rows of its lines, one after the other, between a
-blank top row and a blank bottom row, and a line's rows depend only on its
-text and its tokens. `CodeView` keeps the rows of the lines that can no
-longer change and renders only the last line on each frame, so a frame's
-cost does not grow with the block.
+Theory of operation: a code block's rows are its lines, one row each, as
+they are in the source: no padding around the block or before a line, no
+background filling it (text colours only, `CodeStyles`, so it reads on a
+light terminal as on a dark one), and never a line broken in two. A line
+wider than the screen is cropped, its last cell a dim mark (``…``), when
+the output is a terminal with a live region, which must know how many rows
+it draws over; elsewhere (a pipe, a file) it is written whole, for the
+pager or the terminal to wrap softly, which a copy joins again. Selecting
+a block on the screen copies the code (`--copy-code` copies it whole).
+
+`code_lines` draws a finished block at once (`mdview`'s element for rich's
+Markdown uses it); `CodeView` draws an open one: it keeps the rows of the
+lines that can no longer change and renders only the last line on each
+frame, so a frame's cost does not grow with the block. Both draw a line
+with `draw_line`, so their rows are the same.
 
 A line can no longer change once text other than white space follows it
-(rich strips the code's trailing white space, so the last line that holds
-any text is the one still moving). Highlighting depends on what came
-before (a line inside a multi-line string), so lines are lexed in order,
-from where the last lexing stopped, with the lexer's state carried over:
-for Pygments' `RegexLexer` (Python, JavaScript, Bash, Rust, Go, SQL...) the
-state is its stack of states, and lexing resumes from it exactly. Lexers
-that work otherwise are run on each new stretch of lines alone; the block
-is drawn again whole, exactly, when it is finished, so what may differ is
-a colour in the live region, or in rows committed early because the block
-outgrew the screen.
-
-The tokens → rows step is rich's own: `Console.render_lines` on each line's
-`Text`, padded as ``Padding`` pads, the segments turned into ANSI text with
-`Style.render`. Tests compare every row with rich rendering the block whole.
+(the code's trailing white space is stripped, as rich's ``CodeBlock``
+strips it, so the last line that holds any text is the one still moving).
+Highlighting depends on what came before (a line inside a multi-line
+string), so lines are lexed in order, from where the last lexing stopped,
+with the lexer's state carried over: for Pygments' `RegexLexer` (Python,
+JavaScript, Bash, Rust, Go, SQL...) the state is its stack of states, and
+lexing resumes from it exactly. Lexers that work otherwise are run on each
+new stretch of lines alone; the block is drawn again whole, exactly, when
+it is finished, so what may differ is a colour in the live region, or in
+rows committed early because the block outgrew the screen.
 """
 
 from __future__ import annotations
@@ -32,13 +36,198 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pygments.lexer import Lexer
-    from rich.console import Console, ConsoleOptions
+    from rich.console import Console
+    from rich.segment import Segment
     from rich.style import Style
+    from rich.text import Text
 
-__all__ = ["CodeView", "builtin_language"]
+__all__ = [
+    "CROP_MARK",
+    "CodeStyles",
+    "CodeView",
+    "builtin_language",
+    "check_code_theme",
+    "code_lines",
+    "code_styles",
+    "draw_line",
+    "lexer_for",
+]
 
 _TAB_SIZE = 4  # rich's Syntax default, which rich.markdown's CodeBlock keeps
 _MAX_HELD = 20  # lines held back while the lexer finds errors in them (see CodeView._finish)
+CROP_MARK = "\u2026"  # the last cell of a line cropped at the screen's edge: "…", dim
+
+
+# --- a Pygments style as text colours ---
+
+
+class CodeStyles:
+    """A Pygments style's token styles as text colours only, for any background.
+
+    No background: neither the style's own nor a token's. A token whose
+    colour is the style's plain-text colour (monokai's near-white names) or
+    none (rich would make it black) takes the terminal's own text colour,
+    which reads on its background whatever it is; so does white space
+    (Pygments' default style greys it). Bold, italic and underline are kept.
+
+    Colours are given in `color_system` already (a truecolour one in 256
+    colours, say): rich keeps the escape sequence of a `Style` from its
+    first rendering, whatever colour system a later one is for, and finds
+    equal styles in its caches, so a style of one palette must never meet
+    a rendering in another.
+
+    Args:
+        name: an installed Pygments style (`check_code_theme` says which).
+        color_system: rich's name of the colour system the styles are for.
+
+    Raises:
+        pygments.util.ClassNotFound: for a name Pygments does not know.
+    """
+
+    def __init__(self, name: str, color_system: str | None = "truecolor") -> None:
+        from pygments.styles import get_style_by_name
+        from pygments.token import Text, Token
+        from rich.color import ColorSystem
+
+        self.name = name
+        self._system = {
+            "standard": ColorSystem.STANDARD,
+            "256": ColorSystem.EIGHT_BIT,
+            "windows": ColorSystem.WINDOWS,
+        }.get(color_system or "", ColorSystem.TRUECOLOR)
+        self._style = get_style_by_name(name)
+        # Its plain text's colour: the root token's, or that of Text (dracula sets only that).
+        self._plain = {self._style.style_for_token(t)["color"] for t in (Token, Text)} - {""}
+        self._cache: dict[Any, Style] = {}
+
+    def style_for(self, token_type: Any) -> Style:
+        """The rich `Style` of a Pygments token type."""
+        style = self._cache.get(token_type)
+        if style is None:
+            from pygments.token import Whitespace
+            from rich.style import Style
+
+            try:
+                found = (
+                    None if token_type in Whitespace else self._style.style_for_token(token_type)
+                )
+            except KeyError:
+                found = None
+            if found is None:  # white space: nothing to see, and nothing to write for it
+                style = Style.null()
+            else:
+                from rich.color import Color
+
+                color = found["color"]
+                style = Style(
+                    color=None
+                    if not color or color in self._plain
+                    else Color.parse(_rich_color(color)).downgrade(self._system),
+                    bold=True if found["bold"] else None,
+                    italic=True if found["italic"] else None,
+                    underline=True if found["underline"] else None,
+                )
+            self._cache[token_type] = style
+        return style
+
+
+def _rich_color(color: str) -> str:
+    """A Pygments colour ("f92672", "ansibrightred") as rich names it."""
+    if color.startswith("ansi"):
+        name = color[4:]
+        if name == "gray":
+            return "white"  # ANSI 7
+        if name == "white":
+            return "bright_white"
+        return "bright_" + name[6:] if name.startswith("bright") else name
+    return "#" + color
+
+
+_STYLES: dict[tuple[str, str | None], CodeStyles] = {}
+
+
+def code_styles(name: str, color_system: str | None) -> CodeStyles:
+    """The `CodeStyles` of a Pygments style for a colour system, made once for each."""
+    styles = _STYLES.get((name, color_system))
+    if styles is None:
+        styles = _STYLES[(name, color_system)] = CodeStyles(name, color_system)
+    return styles
+
+
+def check_code_theme(name: str) -> None:
+    """Raise ValueError, naming some that are, if `name` is not an installed Pygments style."""
+    from pygments.styles import get_all_styles, get_style_by_name
+    from pygments.util import ClassNotFound
+
+    try:
+        get_style_by_name(name)
+    except ClassNotFound:
+        names = sorted(get_all_styles())
+        liked = [n for n in ("monokai", "github-dark", "one-dark", "default", "friendly",
+                             "solarized-light") if n in names]  # fmt: skip
+        raise ValueError(
+            f"no Pygments style {name!r}: try {', '.join(liked)} "
+            f"({len(names)} installed: python -m pygments -L styles)"
+        ) from None
+
+
+# --- lines ---
+
+_LEXERS: dict[str, Lexer] = {}
+
+
+def lexer_for(name: str) -> Lexer:
+    """The Pygments lexer rich's ``Syntax`` uses for a fence's language (plain text if unknown)."""
+    lexer = _LEXERS.get(name)
+    if lexer is None:
+        from pygments.lexers import get_lexer_by_name
+        from pygments.util import ClassNotFound
+
+        try:
+            lexer = get_lexer_by_name(name, stripnl=False, ensurenl=True, tabsize=_TAB_SIZE)
+        except ClassNotFound:
+            lexer = get_lexer_by_name("text", stripnl=False, ensurenl=True, tabsize=_TAB_SIZE)
+        _LEXERS[name] = lexer
+    return lexer
+
+
+def draw_line(parts: list[tuple[str, Style]], width: int | None) -> Text:
+    """One line of code as rich `Text`: its pieces in their styles, nothing added.
+
+    Args:
+        parts: the line's pieces of text (no newline, tabs expanded) and styles.
+        width: the cells it may take: a longer line is cropped, its last
+            cell `CROP_MARK`, dim. None: never cropped.
+    """
+    from rich.style import Style
+    from rich.text import Text
+
+    text = Text(no_wrap=True, overflow="ignore", end="", tab_size=_TAB_SIZE)
+    text.append_tokens(parts)
+    if width is not None and text.cell_len > width:
+        text.truncate(max(0, width - 1), overflow="crop")
+        text.append(CROP_MARK, Style(dim=True))
+    return text
+
+
+def code_lines(
+    code: str, lexer_name: str, theme: str, console: Console, width: int | None
+) -> list[list[Segment]]:
+    """A finished code block's lines, as segments: what rich's ``Syntax`` lexes, drawn by `draw_line`.
+
+    Args:
+        code: the block's content; its trailing white space is dropped.
+        lexer_name: the fence's language.
+        theme: the Pygments style.
+        console: lays out the text (its colour system is not used here).
+        width: crop lines at this many cells; None: never.
+    """
+    text = (code.rstrip() + "\n").expandtabs(_TAB_SIZE)
+    style_of = code_styles(theme, console.color_system).style_for
+    return [
+        list(draw_line([(part, style_of(kind)) for kind, part in line], width).render(console))
+        for line in _by_line(list(lexer_for(lexer_name).get_tokens(text)))
+    ]
 
 
 class CodeView:
@@ -56,20 +245,12 @@ class CodeView:
         self, console: Console, lexer_name: str, theme: str, color_system: str | None
     ) -> None:
         from rich.color import ColorSystem
-        from rich.segment import Segment
-        from rich.syntax import Syntax
 
-        syntax = Syntax("", lexer_name, theme=theme, word_wrap=True, padding=1, tab_size=_TAB_SIZE)
-        self._lexer: Lexer = syntax.lexer or syntax.default_lexer
+        self._lexer: Lexer = lexer_for(lexer_name)
         self._resumable = _is_stock_regex_lexer(self._lexer)
-        self._base: Style = syntax._get_base_style()
-        self._style_of = syntax._theme.get_style_for_token
+        self._style_of = code_styles(theme, color_system).style_for
         self._console = console
         self.width = console.width
-        self._options: ConsoleOptions = console.options.update(
-            width=max(0, self.width - 2), height=None, justify="left"
-        )
-        self._pad = Segment(" ", self._base)
         self._color_system = (
             None
             if color_system is None
@@ -79,7 +260,6 @@ class CodeView:
                 "truecolor": ColorSystem.TRUECOLOR,
             }[color_system]
         )
-        self._transparent = self._base.transparent_background
         self._rows: list[str] = []  # rows of the lines that can no longer change
         self._n_done = 0  # characters of the content those lines take
         self._stack: tuple[str, ...] = ("root",)  # the lexer's state after them
@@ -205,45 +385,18 @@ class CodeView:
     # --- rendering ---
 
     def _render(self, lines: list[list[tuple[Any, str]]]) -> list[str]:
-        """The rows of these lines (each its token types and pieces of text, see `_by_line`)."""
-        from rich.cells import cell_len
-        from rich.segment import Segment
-        from rich.text import Text
-
+        """The rows of these lines (each its token types and pieces of text, see `_by_line`):
+        one each, cropped at the width."""
         style_of = self._style_of
-        rows: list[str] = []
-        base, pad = self._base, self._pad
-        width = self._options.max_width
-        apply_style = Segment.apply_style
-        for line_parts in lines:
-            parts_ = [(part, style_of(token_type)) for token_type, part in line_parts]
-            text = Text(
-                justify="default" if self._transparent else "left",
-                style=base,
-                tab_size=_TAB_SIZE,
-                no_wrap=False,
+        console, width = self._console, self.width
+        return [
+            self._ansi(
+                draw_line([(part, style_of(kind)) for kind, part in parts], width).render(console)
             )
-            text.append_tokens(parts_)
-            # Syntax pads a line with the background unless it is transparent,
-            # and Padding then pads it anyway, with the same style.
-            blank = width - cell_len(text.plain)
-            if blank >= 0 and text.spans:
-                # A line that fits is one row, which rich's wrap leaves whole:
-                # padded within the text (``Lines.justify``) unless the
-                # background is transparent, and after it, as a segment of
-                # its own, by ``render_lines``; all in the base style.
-                if not self._transparent:
-                    text.pad_right(blank)
-                segments = list(apply_style(text.render(self._console), base))
-                if blank and self._transparent:
-                    segments.append(Segment(" " * blank, base))
-                rows.append(self._ansi([pad, *apply_style(segments, base), pad]))
-                continue
-            for line in self._console.render_lines(text, self._options, style=base, pad=True):
-                rows.append(self._ansi([pad, *apply_style(line, base), pad]))
-        return rows
+            for parts in lines
+        ]
 
-    def _ansi(self, segments: list[Any]) -> str:
+    def _ansi(self, segments: Any) -> str:
         color_system = self._color_system
         return "".join(
             style.render(text, color_system=color_system) if style else text

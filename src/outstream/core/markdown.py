@@ -54,6 +54,7 @@ from typing import TYPE_CHECKING, Any
 from .codeview import builtin_language
 from .mdparse import BlockParser, new_parser, table_aligns, table_row
 from .mdview import BlockView, OpenParagraph, Palette, Sink, console, lines_of
+from .theme import DEFAULT_CODE_THEMES, Theme
 
 if TYPE_CHECKING:
     from markdown_it.token import Token
@@ -88,9 +89,6 @@ class _Block:
     line: int
     end: int = 0
     tokens: list[Token] = field(default_factory=list)
-
-
-_Sink = Sink  # the name the tests know
 
 
 def _may_use_a_definition(text: str) -> bool:
@@ -174,27 +172,37 @@ def render_markdown(
     width: int,
     *,
     color_system: Palette | None = "standard",
-    code_theme: str = "monokai",
+    code_theme: str | None = None,
     hyperlinks: bool = False,
+    theme: Theme = "dark",
+    crop_code: bool = True,
 ) -> tuple[str, ...]:
     """Render a whole Markdown text at once, as rich does: the lines `MarkdownRenderer` matches.
+
+    rich's `Markdown`, but for code blocks, drawn by `codeview` (whole lines,
+    no padding, no background) and for its styles on a light `theme`.
 
     Args:
         source: the Markdown text.
         width: the line's width in cells.
         color_system: rich's colour system, or None for no escape sequences.
-        code_theme: the Pygments style for fenced code.
+        code_theme: the Pygments style for fenced code (None: the theme's).
         hyperlinks: links as OSC 8 hyperlinks (without rich's random ids).
+        theme: the terminal's background, "dark" or "light".
+        crop_code: crop code lines wider than `width` with a mark (as on a
+            terminal); False, write them whole (as into a pipe).
 
     Returns:
         The lines, as ANSI text without their newlines.
     """
-    from rich.markdown import Markdown
+    from .mdview import _markdown_class
 
-    sink = Sink()
-    console(width, color_system, sink).print(
-        Markdown(source, code_theme=code_theme, hyperlinks=hyperlinks), soft_wrap=False
+    markdown = _markdown_class()(
+        source, code_theme=code_theme or DEFAULT_CODE_THEMES[theme], hyperlinks=hyperlinks
     )
+    markdown.crop_code = crop_code  # type: ignore[attr-defined]
+    sink = Sink()
+    console(width, color_system, sink, theme).print(markdown, soft_wrap=False, crop=False)
     return tuple(lines_of(sink.take()))
 
 
@@ -221,11 +229,15 @@ class MarkdownRenderer:
         hyperlinks: links as OSC 8 terminal hyperlinks (the text clickable,
             the URL not shown) instead of their text and URL. rich gives
             each a random ``id``; it is left out, so output is reproducible.
-        code_theme: the Pygments style for fenced code.
+        code_theme: the Pygments style for fenced code (None: the theme's,
+            `theme.DEFAULT_CODE_THEMES`).
+        theme: the terminal's background, "dark" or "light": the colours
+            are chosen to read on it.
         render_live: False when there is no live region to draw (off a tty,
             finished blocks are printed as they complete): the open block is
             then never rendered before it is finished, and `Frame.live` is
-            always empty.
+            always empty. Code lines wider than the width are then written
+            whole; with a live region they are cropped, with a mark.
         live_lines: the most rows the live region may take (a terminal's
             height less one): an open code block taller than that has its
             top rows, which no longer change, committed early. None: no limit.
@@ -242,7 +254,8 @@ class MarkdownRenderer:
         *,
         color_system: Palette | None = "standard",
         hyperlinks: bool = False,
-        code_theme: str = "monokai",
+        code_theme: str | None = None,
+        theme: Theme = "dark",
         render_live: bool = True,
         live_lines: int | None = None,
         escapes: EscapePolicy = "strip",
@@ -251,9 +264,12 @@ class MarkdownRenderer:
             raise ValueError(f"width must be at least 1, not {width!r}")
         self.width = width
         self.color_system: Palette | None = color_system
-        self.code_theme = code_theme
+        self.code_theme = code_theme or DEFAULT_CODE_THEMES[theme]
+        self.theme: Theme = theme
         self.hyperlinks = hyperlinks
         self.render_live = render_live
+        # The content of each fenced code block committed so far, in order.
+        self.code_blocks: list[str] = []
         # The most rows the live region can show: the top rows of an open
         # code block taller than that are committed early (None: no limit).
         self.live_lines = live_lines
@@ -265,16 +281,20 @@ class MarkdownRenderer:
         self._next_width: int | None = None  # set_width waiting for a block to be committed
         # The open region when it is one code fence still open (see _watch_open_fence):
         self._code: CodeView | None = None
-        self._code_head: list[str] = []  # its rows above the code: blank line, padding
-        self._code_foot: list[str] = []  # and below: padding
+        self._code_head: list[str] = []  # its rows above the code: a blank line, or none
         self._code_start = 0  # where its code starts in the open region
         self._code_seen = 0  # how much of the open region is known not to close it
         self._fence_char = "`"
-        self._code_frames: dict[tuple[int, str, bool], tuple[list[str], list[str]]] = {}
+        self._code_frames: dict[tuple[int, str, bool], list[str]] = {}
         self._live: tuple[str, ...] = ()
         self._parser = BlockParser(new_parser(escapes))
         self._view = BlockView(
-            self._parser, color_system=color_system, code_theme=code_theme, hyperlinks=hyperlinks
+            self._parser,
+            color_system=color_system,
+            code_theme=self.code_theme,
+            hyperlinks=hyperlinks,
+            theme=theme,
+            crop_code=render_live,
         )
         self._parse_env: dict[str, Any] = {}  # the last parse's: with the open region's definitions
         self._refs: Any = None  # the definitions in force, as a key for what is cached
@@ -494,6 +514,12 @@ class MarkdownRenderer:
                     else self._line_offset(blocks[0].line if blocks else done[-1].end)
                 )
                 committed = self._fence_drawn(done) or self._render(done, exact=True)
+                self.code_blocks += [
+                    token.content
+                    for block in done
+                    for token in block.tokens
+                    if token.type == "fence"
+                ]
                 self._separate = self._separates(done[-1])
                 self._remember_references(self._open[:cut])
                 self._open = self._open[cut:]
@@ -589,13 +615,13 @@ class MarkdownRenderer:
             self._code = CodeView(
                 self._view.console(), lexer_name, self.code_theme, self.color_system
             )
-            # The rows around the code (a blank line, the padding) depend on
-            # the width, the theme and the block before: rendered once for each.
+            # The row above the code (a blank line, or none) depends on the
+            # block before: rendered once for each.
             key = (self.width, self.code_theme, self._separate)
             if key not in self._code_frames:
                 sample = self._view.render([token.copy(content="x\n")], separate=self._separate)
-                self._code_frames[key] = (sample[:-2], sample[-1:])
-            self._code_head, self._code_foot = self._code_frames[key]
+                self._code_frames[key] = sample[:-1]
+            self._code_head = self._code_frames[key]
             self._fence_char = token.markup[0]
         self._code_start = start + len(first_line) + 1
         self._code_seen = len(self._open)
@@ -611,7 +637,7 @@ class MarkdownRenderer:
         rows = self._code.whole_rows(token.content)
         if rows is None:
             return None
-        return [*self._code_head, *rows, *self._code_foot]
+        return [*self._code_head, *rows]
 
     def _fence_still_open(self) -> bool:
         if self._code is None or not self.render_live:
@@ -629,7 +655,7 @@ class MarkdownRenderer:
         if last_line and not last_line.lstrip(self._fence_char):
             code = code[:start]  # the closing fence, coming: not code to show
         rows = self._code.rows(code)
-        return [*self._code_head, *rows, *self._code_foot]
+        return [*self._code_head, *rows]
 
     def _n_finished(self, blocks: list[_Block]) -> int:
         """How many blocks are finished: those before the last block that starts on a full line.

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from .mdparse import BlockParser, closed_inline
 from .paragraph import Container, ParagraphView, draw
 from .table import TableView
+from .theme import DARK_STYLES, LIGHT_STYLES, Theme
 
 if TYPE_CHECKING:
     from markdown_it.token import Token
@@ -71,11 +72,15 @@ class Sink:
         return text
 
 
-def console(width: int, color_system: Palette | None, sink: Sink) -> Console:
-    """A rich Console that writes to `sink`, with every setting given, none read from the world."""
+def console(width: int, color_system: Palette | None, sink: Sink, theme: Theme = "dark") -> Console:
+    """A rich Console that writes to `sink`, with every setting given, none read from the world.
+
+    `theme`: the terminal's background, which sets rich's Markdown styles (`core.theme`).
+    """
     from rich.console import Console
 
     return Console(
+        theme=_rich_theme(theme),
         file=sink,  # type: ignore[arg-type]  # a write/flush object is all rich uses
         width=width,
         height=25,  # given, so that rich never asks the terminal (Markdown ignores it)
@@ -86,6 +91,21 @@ def console(width: int, color_system: Palette | None, sink: Sink) -> Console:
         legacy_windows=False,
         _environ={},
     )
+
+
+_RICH_THEMES: dict[Theme, Any] = {}
+
+
+def _rich_theme(theme: Theme) -> Any:
+    """rich's `Theme` with the styles of `theme` (`core.theme`), made once."""
+    made = _RICH_THEMES.get(theme)
+    if made is None:
+        from rich.theme import Theme as RichTheme
+
+        made = _RICH_THEMES[theme] = RichTheme(
+            dict(LIGHT_STYLES if theme == "light" else DARK_STYLES)
+        )
+    return made
 
 
 def _color_system(name: Palette | None) -> Any:
@@ -129,15 +149,47 @@ def lines_of(text: str) -> list[str]:
 
 
 def _markdown_class() -> type[Markdown]:
-    """rich's `Markdown`, with two of its elements extended (rich/markdown.py, MIT).
+    """rich's `Markdown`, with three of its elements extended (rich/markdown.py, MIT).
 
     A list whose open token carries ``meta["last_number"]`` numbers its
     items for a list that long (one item of a long list); a list item whose
     open token carries ``meta["continued"]`` starts with padding, not its
-    bullet (a later piece of the item).
+    bullet (a later piece of the item); a code block is drawn by
+    `codeview.code_lines`: its lines whole, without padding or background,
+    cropped with a mark at the width if the Markdown's ``crop_code`` says
+    so (and always inside a list or quote, whose lines rich crops anyway,
+    where a blank row above and below sets it apart).
     """
-    from rich.markdown import ListElement, ListItem, Markdown, MarkdownElement
+    from rich.markdown import CodeBlock, ListElement, ListItem, Markdown, MarkdownElement
     from rich.segment import Segment
+
+    from .codeview import code_lines
+
+    class _Code(CodeBlock):
+        crop = True
+
+        @classmethod
+        def create(cls, markdown: Markdown, token: Token) -> CodeBlock:
+            element = super().create(markdown, token)
+            assert isinstance(element, _Code)
+            element.crop = getattr(markdown, "crop_code", True)
+            return element
+
+        def __rich_console__(self, console: Console, options: Any) -> Iterator[Any]:
+            width = options.max_width
+            nested = width < console.width  # in a list item or a quote
+            new_line = Segment.line()
+            # rich sets a top-level block apart with a blank line, but not an
+            # item's blocks: there a blank row above and below does, as rich's
+            # padding did.
+            if nested:
+                yield new_line
+            for line in code_lines(str(self.text), self.lexer_name, self.theme, console,
+                                   width if self.crop or nested else None):  # fmt: skip
+                yield from line
+                yield new_line
+            if nested:
+                yield new_line
 
     class _List(ListElement):
         last_number: int | None = None
@@ -189,7 +241,10 @@ def _markdown_class() -> type[Markdown]:
             "bullet_list_open": _List,
             "ordered_list_open": _List,
             "list_item_open": _Item,
+            "fence": _Code,
+            "code_block": _Code,
         }
+        crop_code = True
 
     return _Markdown
 
@@ -335,6 +390,9 @@ class BlockView:
         color_system: rich's colour system, or None.
         code_theme: the Pygments style for fenced code.
         hyperlinks: links as OSC 8 hyperlinks.
+        theme: the terminal's background (rich's Markdown styles for it).
+        crop_code: code lines wider than the width are cropped with a mark
+            (False: written whole, but inside a list or quote).
     """
 
     def __init__(
@@ -344,11 +402,15 @@ class BlockView:
         color_system: Palette | None,
         code_theme: str,
         hyperlinks: bool,
+        theme: Theme = "dark",
+        crop_code: bool = True,
     ) -> None:
         self.parser = parser
         self.color_system: Palette | None = color_system
         self.code_theme = code_theme
         self.hyperlinks = hyperlinks
+        self.theme: Theme = theme
+        self.crop_code = crop_code
         self.width = 80
         self._sink = Sink()
         self._console: Console | None = None
@@ -385,7 +447,7 @@ class BlockView:
     def console(self) -> Console:
         """The Console at the current width."""
         if self._console is None or self._console_width != self.width:
-            self._console = console(self.width, self.color_system, self._sink)
+            self._console = console(self.width, self.color_system, self._sink, self.theme)
             self._console_width = self.width
         return self._console
 
@@ -401,6 +463,7 @@ class BlockView:
             markdown = self._markdown = _MARKDOWN(
                 "", code_theme=self.code_theme, hyperlinks=self.hyperlinks
             )
+            markdown.crop_code = self.crop_code  # type: ignore[attr-defined]
         return markdown
 
     def render(self, tokens: list[Token], *, separate: bool = False) -> list[str]:
@@ -409,7 +472,8 @@ class BlockView:
         markdown.parsed = [separator(), *tokens] if separate else tokens
         self._n_renders += 1
         self._n_chars_rendered += sum(len(t.content) for t in tokens if t.type == "inline")
-        self.console().print(markdown, soft_wrap=False)
+        # Not cropped by rich: a code line may be wider (see `crop_code`).
+        self.console().print(markdown, soft_wrap=False, crop=False)
         return lines_of(self._sink.take())
 
     # --- blocks ---

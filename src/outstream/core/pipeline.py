@@ -47,6 +47,7 @@ from .wrap import SoftWrap
 if TYPE_CHECKING:  # Markdown is imported when an output renders it: plain text never pays
     from .live import LiveRegion
     from .markdown import Frame, MarkdownRenderer, Palette
+    from .theme import Theme
 
 __all__ = ["SIDE_EVENTS", "MarkdownOutput", "Pipeline", "ReasoningMode"]
 
@@ -59,13 +60,19 @@ class MarkdownOutput:
     live region of `height` rows (None: off a terminal, finished blocks only), links as
     OSC 8 `hyperlinks` or as text and URL. `screen_width`: the terminal's own width when
     the rendering's was given (``--wrap N``): a resize then changes the live region's
-    count of rows, not the rendering; None, the rendering follows the terminal."""
+    count of rows, not the rendering; None, the rendering follows the terminal. `theme`:
+    the terminal's background, which the colours are chosen for; `code_theme`: the
+    Pygments style of code (None: the theme's). `copy_code`: at the end of the answer,
+    put its last fenced code block on the terminal's clipboard (OSC 52)."""
 
     width: int
     height: int | None = None
     color_system: Palette | None = "standard"
     hyperlinks: bool = False
     screen_width: int | None = None
+    theme: Theme = "dark"
+    code_theme: str | None = None
+    copy_code: bool = False
 
     def renderer(self, escapes: EscapePolicy = "strip") -> MarkdownRenderer:
         """The renderer for this output: on a terminal, a live region one row shorter than
@@ -77,6 +84,8 @@ class MarkdownOutput:
             self.width,
             color_system=self.color_system,
             hyperlinks=self.hyperlinks,
+            theme=self.theme,
+            code_theme=self.code_theme,
             render_live=self.height is not None,
             live_lines=None if self.height is None else live_rows(self.height),
             escapes=escapes,
@@ -162,6 +171,10 @@ class Pipeline:
 
                 self._live = LiveRegion(markdown.screen_width or markdown.width, markdown.height)
         self._markdown_follows = markdown is not None and markdown.screen_width is None
+        self._copy_code = markdown is not None and markdown.copy_code
+        # With copy_code, once the answer ended whole: the OSC 52 sequence that puts its
+        # last fenced code block on the clipboard, for the output to write after it.
+        self.clipboard: str | None = None
         self._wrap = SoftWrap(wrap_width, eager=wrap_eager) if wrap_width is not None else None
         # Text written as it was read (a pipe's instant copy) can be written as the bytes read.
         transparent = isinstance(self.pacer, Instant) and frame_interval == 0
@@ -499,7 +512,17 @@ class Pipeline:
         out = [self._frame_text(frame) for frame in frames]
         if final and self._live is not None:
             out.append(self._live.close())
+        if final and self._copy_code and self.error is None and self.code_blocks:
+            from .clipboard import osc52
+
+            self.clipboard = osc52(self.code_blocks[-1])
         return "".join(out)
+
+    @property
+    def code_blocks(self) -> list[str]:
+        """The content of each fenced code block of the Markdown shown so far (none if the
+        text is not rendered as Markdown)."""
+        return self._markdown.code_blocks if self._markdown is not None else []
 
     def _frame_text(self, frame: Frame) -> str:
         """What to write for a Markdown frame: through the live region, or its finished lines."""
@@ -565,6 +588,7 @@ class Pipeline:
         if self._markdown is not None and not self.done:
             if text:
                 self.stats.shown(text, now)
+            self._copy_code = False  # an answer cut short is not copied
             text = self._render_markdown(text, final=True)
             self.ended = self.done = True
             return text

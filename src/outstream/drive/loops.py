@@ -105,6 +105,7 @@ class Lane:
         self.finished = False
         self.reader_gone = False
         self.structured = False  # the source sent a model's stream objects
+        self.copied = False  # the last code block was put on the clipboard (copy_code)
         self.error: SinkError | None = None
         self._shown: list[str] | None = [] if keep_text else None
         self.budget: int | None = (
@@ -147,6 +148,8 @@ class Lane:
                 self._shown.append(pipeline.shown_answer)
             if pipeline.done and not self._unwritten:
                 self.finished = True
+                if pipeline.clipboard is not None:
+                    self._copy(pipeline.clipboard)
                 if self.display is not None:
                     self.display.close()
                 self.sink.close()
@@ -155,6 +158,17 @@ class Lane:
         except SinkError as exc:
             self.finished = True
             self.error = exc
+
+    def _copy(self, sequence: str) -> None:
+        """Write the clipboard's OSC 52 after the answer: to the terminal only, not to a
+        recording (a replay must not set anyone's clipboard), nor to the shown text."""
+        sink = self.sink
+        if not sink.is_terminal:
+            return
+        at_line_start = sink.ends_with_newline
+        sink.write(sequence)
+        sink.ends_with_newline = at_line_start  # it moves no cursor
+        self.copied = True
 
     def _resizing(self, now: float) -> bool:
         """Read the terminal's size; whether frames wait for it to settle.
@@ -549,8 +563,7 @@ class Sink(Protocol):
     @property
     def is_stdout(self) -> bool: ...
 
-    @property
-    def ends_with_newline(self) -> bool: ...
+    ends_with_newline: bool
 
     @property
     def n_writes(self) -> int: ...
