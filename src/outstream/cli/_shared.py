@@ -30,14 +30,33 @@ class _Parser(argparse.ArgumentParser):
         super()._print_message(sanitized(message), file)
 
 
-def command_parser(prog: str, description: str, epilog: str) -> argparse.ArgumentParser:
-    """A parser for `prog` whose help keeps its texts' lines, and whose errors exit 2."""
-    return _Parser(
+def command_parser(
+    prog: str, description: str, epilog: str, *, config: bool = True
+) -> argparse.ArgumentParser:
+    """A parser for `prog` whose help keeps its texts' lines, and whose errors exit 2;
+    with `config`, its command reads the config file (`--no-config` not)."""
+    parser = _Parser(
         prog=prog,
         description=description,
         epilog=epilog,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    if config:
+        parser.add_argument(
+            "--no-config",
+            action="store_true",
+            help="ignore the config file (OUTSTREAM_<OPTION> variables still count; "
+            "'outstream config --help')",
+        )
+    return parser
+
+
+def configured(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Namespace:
+    """`argv` parsed, what it leaves unset taken from the environment, the config file
+    and the defaults, in that order (see `_config`)."""
+    from ._config import configured
+
+    return configured(parser, argv)
 
 
 def _fail(message: str) -> None:
@@ -77,7 +96,7 @@ def _optional_values(argv: Sequence[str]) -> list[str]:
 def parsed(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Namespace:
     """`argv` parsed, and the output options checked before anything is opened or created:
     a bad value is a usage error (exit 2) that names its option."""
-    args = parser.parse_args(_optional_values(argv))
+    args = configured(parser, _optional_values(argv))
     if not [target for target in args.to or () if target not in ("stdout", "-", "stderr")]:
         given = [
             option

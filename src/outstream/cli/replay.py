@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ._shared import EXIT_FAILED, EXIT_OK, _fail, check_paths, command_parser, parsed
+from ._shared import EXIT_FAILED, EXIT_OK, _fail, check_paths, command_parser, configured, parsed
 from .stream import _add_stream_options, _positive, _stream
 
 _REPLAY_DESCRIPTION = """\
@@ -144,7 +144,7 @@ def demo_recording() -> str:
 
 def demo(argv: Sequence[str]) -> int:
     parser = build_demo_parser()
-    demo = parser.parse_args(argv)
+    demo = configured(parser, argv)
     tty = sys.stdout is not None and sys.stdout.isatty()
     play = build_replay_parser()
     common = [demo_recording(), "--speed", str(demo.speed)]
