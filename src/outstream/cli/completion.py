@@ -112,8 +112,11 @@ def completion_tree() -> argparse.ArgumentParser:
     for name in [*order, *(n for n in builders if n not in order)]:
         parser = builders[name]()
         _mark_files(parser)
-        for action in [a for a in parser._actions if a.dest == "options"]:
-            _drop(parser, action)  # (config's OPTIONS: another command's, not its own)
+        for action in parser._actions:
+            if not action.option_strings and not action.choices and action.dest not in _FILES:
+                # Free text (a prompt, an id): nothing to offer, and no name shown for it
+                # (zsh would list an option instead of completing it)
+                action.complete = {"bash": "", "zsh": "_nothing"}  # type: ignore[attr-defined]
         summary = _SUMMARIES.get(name) or " ".join((parser.description or "").split())
         summary = summary.split(". ")[0]
         commands.add_parser(
