@@ -385,3 +385,28 @@ def test_a_start_with_no_file_reads_nothing_but_the_variables(tmp_path):
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=30
     )
     assert ran.stdout == "x\n" and ran.stderr == "[]"
+
+
+def test_a_cast_plays_as_recorded_whatever_the_file_says_for_text(config, tmp_path, capsys):
+    cast = tmp_path / "shown.cast"
+    assert invoke(capsys, "--instant", "--record", str(cast), "hello \x1b[1mbold").code == 0
+    as_recorded = invoke(capsys, "replay", str(cast), "--max-idle", "0.01", "--no-config").out
+    assert as_recorded == "hello bold\r\n"  # (a terminal's line ends, as recorded)
+    config('markdown = true\nsmooth = 0.3\nescapes = "escape"\nwrap = 5\nunit = "word"\n')
+    ran = invoke(capsys, "replay", str(cast), "--max-idle", "0.01")
+    assert ran.code == 0 and ran.out == as_recorded, ran.err
+    # given on the command line, they are refused, as before
+    ran = invoke(capsys, "replay", str(cast), "-m")
+    assert ran.code == 2 and "--markdown: a .cast plays what was shown" in ran.err
+
+
+def test_redis_in_the_environment_is_no_conflict_for_a_stream_given_by_url(monkeypatch):
+    from ..conftest import free_port
+
+    url = f"http://127.0.0.1:{free_port()}/v1/streams/x"
+    following = outstream("follow", url, env={"OUTSTREAM_REDIS_URL": "redis://localhost:1"})
+    _, err = following.communicate(timeout=30)
+    assert following.returncode == 1 and err.startswith(f"outstream: cannot reach {url}"), err
+    flagged = outstream("follow", url, "--redis", "redis://localhost:1")
+    _, err = flagged.communicate(timeout=30)
+    assert flagged.returncode == 2 and "--redis: a URL is read through its server" in err

@@ -162,7 +162,7 @@ def _over_http(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Any
                 "an ID is read from Redis, whose password goes in --redis URL"
             )
         return None
-    if args.redis:
+    if args.redis and from_command_line(args, "redis"):  # (OUTSTREAM_REDIS_URL is no matter)
         parser.error(
             "--redis: a URL is read through its server ('outstream serve'), which has the "
             "log: give the URL alone, or the stream's ID with --redis"

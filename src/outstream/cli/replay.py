@@ -78,6 +78,9 @@ def _play_recording(
         _fail(str(exc))
         return EXIT_FAILED
     if kind == "cast":
+        from ._config import from_command_line
+
+        # (what the config file or the environment says is for deltas: not an error here)
         given = [
             name
             for name, value in (
@@ -89,7 +92,7 @@ def _play_recording(
                 ("--unit", args.unit != "grapheme"),
                 ("--save-deltas", args.save_deltas),
             )
-            if value
+            if value and from_command_line(args, name[2:].replace("-", "_"))
         ]
         if given:
             parser.error(
@@ -98,7 +101,8 @@ def _play_recording(
             )
         # What was shown, as it was drawn: cursor movement and erasing stay,
         # and nothing that talks to the terminal or the host, unless asked.
-        args.escapes = args.escapes or "display"
+        if not from_command_line(args, "escapes"):  # (a config's escapes are for text)
+            args.escapes = "display"
         args.instant, args.wrap, args.markdown = True, False, False
     return _stream(args, source, describe=f"replay of {args.recording}", stats_note=stats_note)
 

@@ -214,7 +214,8 @@ def _answers_of(
         parser.error(f"{where}: the token {problem}")
     if token is None:
         if args.token_for_reading:
-            parser.error("--token-for-reading needs a token: give --token T or set OUTSTREAM_TOKEN")
+            where = named(args, "token_for_reading", "--token-for-reading")
+            parser.error(f"{where} needs a token: give --token T or set OUTSTREAM_TOKEN")
         # (a model in the environment or the config file is for 'ask')
         given = [f"--{n.replace('_', '-')}" for n in _MODEL_FLAGS if from_command_line(args, n)]
         if given:
