@@ -12,7 +12,7 @@ import textwrap
 
 import pytest
 
-from outstream.cli._config import configured
+from outstream.cli._config import ConfigError, configured
 from outstream.cli._shared import command_parser
 
 from ..clirun import invoke
@@ -156,11 +156,10 @@ def test_an_option_added_to_a_parser_gets_a_key_and_a_variable_with_no_more_code
     args = configured(parser(), [], env={**env, "OUTSTREAM_CONFIG": os.devnull})
     assert (args.theme, args.code_theme, args.copy_code) == ("light", "github-dark", False)
     assert args._origins["theme"] == "env OUTSTREAM_THEME"
-    with pytest.raises(SystemExit) as exited:
+    with pytest.raises(ConfigError) as refused:
         configured(parser(), [], env={"OUTSTREAM_THEME": "pink", "OUTSTREAM_CONFIG": os.devnull})
-    assert exited.value.code == 2
-    assert capsys.readouterr().err == (
-        "outstream: OUTSTREAM_THEME: invalid choice: 'pink' (choose from 'auto', 'dark', 'light')\n"
+    assert str(refused.value) == (
+        "OUTSTREAM_THEME: invalid choice: 'pink' (choose from 'auto', 'dark', 'light')"
     )
 
 

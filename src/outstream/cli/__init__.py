@@ -12,9 +12,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
+from . import _config, commands
 from ._shared import EXIT_INTERRUPTED
 
 __all__ = ["main"]
+
+_config.all_parsers = commands.all_parsers  # (the file is checked against every command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

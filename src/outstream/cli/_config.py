@@ -27,8 +27,6 @@ import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from ._shared import EXIT_USAGE, _fail
-
 __all__ = [
     "COMMANDS",
     "ENV_NAMES",
@@ -38,6 +36,7 @@ __all__ = [
     "config_path",
     "configurable",
     "configured",
+    "env_names",
     "from_command_line",
     "named",
     "settings",
@@ -120,8 +119,10 @@ def configured(
     """`argv` parsed by `parser`, what it leaves unset filled from the environment, the
     config file and the defaults; ``args._origins`` says where each value came from.
 
-    A bad file or variable is one line on stderr and exit 2 (SystemExit), as a bad flag
-    is. `required` False lets positional arguments be missing (`outstream config`).
+    `required` False lets positional arguments be missing (`outstream config`).
+
+    Raises:
+        ConfigError: a bad file or variable (`_shared.configured` says it, and exits 2).
     """
     env = os.environ if env is None else env
     if not required:
@@ -134,11 +135,7 @@ def configured(
         for dest, actions in _dests(parser._actions, configurable_only=False).items()
     }
     args = parser.parse_args(argv, argparse.Namespace(**before))
-    try:
-        _fill(parser, args, env, before)
-    except ConfigError as exc:
-        _fail(str(exc))
-        raise SystemExit(EXIT_USAGE) from None
+    _fill(parser, args, env, before)
     return args
 
 
@@ -424,6 +421,7 @@ def _check(path: str, tables: Mapping[str, Mapping[str, tuple[Any, int]]]) -> No
     command that would use it."""
     if not any(tables.values()):
         return  # (an empty file, /dev/null: nothing to check)
+    assert all_parsers is not None, "outstream.cli gives the commands' parsers"
     parsers = all_parsers()
     for table, values in tables.items():
         commands = [table] if table else list(COMMANDS)
@@ -449,29 +447,10 @@ def _mean(word: str, choices: Sequence[str]) -> str:
     return f" (did you mean {close[0]}?)" if close else ""
 
 
-def all_parsers() -> dict[str, argparse.ArgumentParser]:
-    """Every command's parser that reads the file, by table name."""
-    return {command: builder() for command, builder in parser_builders().items()}
-
-
-def parser_builders() -> dict[str, Callable[[], argparse.ArgumentParser]]:
-    """Every command's parser maker, by table name (config's own and inspect's excluded)."""
-    from .ask import build_ask_parser
-    from .relay import build_cancel_parser, build_follow_parser, build_publish_parser
-    from .replay import build_demo_parser, build_replay_parser
-    from .serve import build_serve_parser
-    from .stream import build_parser
-
-    return {
-        "": build_parser,
-        "ask": build_ask_parser,
-        "replay": build_replay_parser,
-        "demo": build_demo_parser,
-        "publish": build_publish_parser,
-        "follow": build_follow_parser,
-        "cancel": build_cancel_parser,
-        "serve": build_serve_parser,
-    }
+# Every command's parser that reads the file, by table name: a file is checked against
+# them all. Given by `outstream.cli` (`commands.all_parsers`), since the commands import
+# this module, and it none of them.
+all_parsers: Callable[[], Mapping[str, argparse.ArgumentParser]] | None = None
 
 
 # --- values ---

@@ -51,12 +51,20 @@ def command_parser(
     return parser
 
 
-def configured(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Namespace:
+def configured(
+    parser: argparse.ArgumentParser, argv: Sequence[str], *, required: bool = True
+) -> argparse.Namespace:
     """`argv` parsed, what it leaves unset taken from the environment, the config file
-    and the defaults, in that order (see `_config`)."""
-    from ._config import configured
+    and the defaults, in that order (see `_config`); a bad file or variable is one line
+    on stderr and exit 2, as a bad flag is."""
+    from ._config import ConfigError
+    from ._config import configured as filled
 
-    return configured(parser, argv)
+    try:
+        return filled(parser, argv, required=required)
+    except ConfigError as exc:
+        _fail(str(exc))
+        raise SystemExit(EXIT_USAGE) from None
 
 
 def _fail(message: str) -> None:

@@ -86,7 +86,7 @@ def completion(argv: Sequence[str]) -> int:
 
 
 def _builders() -> dict[str, Callable[[], argparse.ArgumentParser]]:
-    from ._config import parser_builders
+    from .commands import parser_builders
     from .config import build_config_parser
     from .inspect import _build_parser as build_inspect_parser
 

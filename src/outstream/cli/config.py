@@ -9,18 +9,9 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ._config import (
-    COMMANDS,
-    Setting,
-    all_parsers,
-    config_path,
-    configurable,
-    configured,
-    env_names,
-    parser_builders,
-    settings,
-)
-from ._shared import EXIT_OK, _fail, command_parser
+from ._config import COMMANDS, Setting, config_path, configurable, env_names, settings
+from ._shared import EXIT_OK, _fail, command_parser, configured
+from .commands import all_parsers, parser_builders
 
 __all__ = ["config"]
 
