@@ -409,3 +409,11 @@ def test_redis_in_the_environment_is_no_conflict_for_a_stream_given_by_url(monke
     flagged = outstream("follow", url, "--redis", "redis://localhost:1")
     _, err = flagged.communicate(timeout=30)
     assert flagged.returncode == 2 and "--redis: a URL is read through its server" in err
+
+
+def test_config_of_a_command_that_is_none_is_a_usage_error(capsys):
+    ran = invoke(capsys, "config", "aks")
+    assert ran.code == 2 and ran.out == ""
+    assert ran.err.startswith(
+        "outstream config: error: no command 'aks' reads the config file (did you mean ask?)\n"
+    )

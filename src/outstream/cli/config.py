@@ -93,7 +93,11 @@ def build_config_parser() -> argparse.ArgumentParser:
         + ", ".join(c for c in COMMANDS if c),
     )
     parser.add_argument(
-        "options", nargs="*", metavar="OPTIONS", help="that command's options, as you would type"
+        "options",
+        nargs="*",
+        metavar="OPTIONS",
+        help="that command's options, as you would type them (--json and --path go before "
+        "COMMAND; for 'outstream [TEXT]' itself: outstream config -- --cps 40)",
     )
     return parser
 
@@ -111,6 +115,12 @@ def config(argv: Sequence[str]) -> int:
         _print(config_path())
         return EXIT_OK
     rest = argv[own:]
+    if rest and not rest[0].startswith("-") and rest[0] not in COMMANDS:
+        import difflib
+
+        close = difflib.get_close_matches(rest[0], COMMANDS[1:], n=1)
+        mean = f" (did you mean {close[0]}?)" if close else ""
+        parser.error(f"no command {rest[0]!r} reads the config file{mean}")
     command = rest[0] if rest and rest[0] in COMMANDS[1:] else ""
     if command:
         rest = rest[1:]
