@@ -77,7 +77,8 @@ def redis_url(redis_server: RedisServer) -> str:
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests see neither the developer's terminal settings nor PYTHONUNBUFFERED."""
+    """Tests see neither the developer's terminal settings nor PYTHONUNBUFFERED, nor their
+    outstream settings (OUTSTREAM_<OPTION>, ~/.config/outstream/config.toml)."""
     for name in (
         "FORCE_COLOR",
         "NO_COLOR",
@@ -86,5 +87,7 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "LINES",
         "TTY_COMPATIBLE",
         "PYTHONUNBUFFERED",
+        *(n for n in os.environ if n.startswith("OUTSTREAM_") and n != "OUTSTREAM_SCREENSHOTS"),
     ):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OUTSTREAM_CONFIG", os.devnull)

@@ -1,5 +1,5 @@
 """The command line: ``outstream`` and its commands (`stream`, `ask`, `replay`, ``demo``,
-`inspect`, `publish`, `follow`, `cancel`, `serve`); exit codes.
+`inspect`, `publish`, `follow`, `cancel`, `serve`, `config`, `completion`); exit codes.
 
 Exit codes: 0 done (also when the reader went away, as with ``| head``);
 1 the source or an output failed (a one-line message on stderr, after
@@ -12,9 +12,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
+from . import _config, commands
 from ._shared import EXIT_INTERRUPTED
 
 __all__ = ["main"]
+
+_config.all_parsers = commands.all_parsers  # (the file is checked against every command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -25,6 +28,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .inspect import main as inspect
 
         return inspect(args[1:])
+    if command == "config":
+        from .config import config
+
+        return config(args[1:])
+    if command == "completion":
+        from .completion import completion
+
+        return completion(args[1:])
     try:
         if command == "ask":
             from .ask import ask

@@ -99,7 +99,13 @@ def upstream_of(
     if not model:
         return None, note
     if problem := base_url_problem(base_url):
-        where = "--base-url" if args.base_url else "the base URL from the environment"
+        from ._config import named
+
+        where = (
+            named(args, "base_url", "--base-url")
+            if args.base_url
+            else "the base URL from the environment"
+        )
         parser.error(f"{where}: {problem}")
     upstream = Upstream(
         base_url=base_url,

@@ -30,14 +30,41 @@ class _Parser(argparse.ArgumentParser):
         super()._print_message(sanitized(message), file)
 
 
-def command_parser(prog: str, description: str, epilog: str) -> argparse.ArgumentParser:
-    """A parser for `prog` whose help keeps its texts' lines, and whose errors exit 2."""
-    return _Parser(
+def command_parser(
+    prog: str, description: str, epilog: str, *, config: bool = True
+) -> argparse.ArgumentParser:
+    """A parser for `prog` whose help keeps its texts' lines, and whose errors exit 2;
+    with `config`, its command reads the config file (`--no-config` not)."""
+    parser = _Parser(
         prog=prog,
         description=description,
         epilog=epilog,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    if config:
+        parser.add_argument(
+            "--no-config",
+            action="store_true",
+            help="ignore the config file (OUTSTREAM_<OPTION> variables still count; "
+            "'outstream config --help')",
+        )
+    return parser
+
+
+def configured(
+    parser: argparse.ArgumentParser, argv: Sequence[str], *, required: bool = True
+) -> argparse.Namespace:
+    """`argv` parsed, what it leaves unset taken from the environment, the config file
+    and the defaults, in that order (see `_config`); a bad file or variable is one line
+    on stderr and exit 2, as a bad flag is."""
+    from ._config import ConfigError
+    from ._config import configured as filled
+
+    try:
+        return filled(parser, argv, required=required)
+    except ConfigError as exc:
+        _fail(str(exc))
+        raise SystemExit(EXIT_USAGE) from None
 
 
 def _fail(message: str) -> None:
@@ -77,7 +104,7 @@ def _optional_values(argv: Sequence[str]) -> list[str]:
 def parsed(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Namespace:
     """`argv` parsed, and the output options checked before anything is opened or created:
     a bad value is a usage error (exit 2) that names its option."""
-    args = parser.parse_args(_optional_values(argv))
+    args = configured(parser, _optional_values(argv))
     if not [target for target in args.to or () if target not in ("stdout", "-", "stderr")]:
         given = [
             option

@@ -50,7 +50,7 @@ def _build_parser() -> argparse.ArgumentParser:
     # command line needs argparse.
     from ._shared import command_parser
 
-    parser = command_parser("outstream inspect", _DESCRIPTION, _EPILOG)
+    parser = command_parser("outstream inspect", _DESCRIPTION, _EPILOG, config=False)
     parser.add_argument(
         "target",
         nargs="?",

@@ -18,6 +18,7 @@ from ._shared import (
     _fail,
     check_paths,
     command_parser,
+    configured,
     parsed,
 )
 from .stream import _add_stream_options, _source, _SourceUnavailable, _stream
@@ -152,21 +153,24 @@ def _over_http(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Any
     """The stream's URL and token when the command names it by URL; None for an id (and a
     usage error for the options that do not go with what it names)."""
     from ..relay.http import is_url, stream_url
+    from ._config import from_command_line
 
     if not is_url(args.id):
-        if args.token:
+        if args.token and from_command_line(args, "token"):
             parser.error(
                 "--token: is for a stream given by its URL ('outstream serve'); "
                 "an ID is read from Redis, whose password goes in --redis URL"
             )
         return None
-    if args.redis:
+    if args.redis and from_command_line(args, "redis"):  # (OUTSTREAM_REDIS_URL is no matter)
         parser.error(
             "--redis: a URL is read through its server ('outstream serve'), which has the "
             "log: give the URL alone, or the stream's ID with --redis"
         )
     url = stream_url(args.id)
-    token = args.token or url.token or os.environ.get("OUTSTREAM_TOKEN") or None
+    # --token, then the URL's, then OUTSTREAM_TOKEN (or the config file's)
+    flag = args.token if from_command_line(args, "token") else None
+    token = flag or url.token or args.token or os.environ.get("OUTSTREAM_TOKEN") or None
     # (HTTP headers are ASCII: a token or an entry id that is not would fail at the first
     # request, as a traceback of the encoder)
     if token is not None and not _printable_ascii(token):
@@ -222,7 +226,7 @@ def publish(argv: Sequence[str]) -> int:
     from ..relay import publish as publish_to
 
     parser = build_publish_parser()
-    args = parser.parse_args(argv)
+    args = configured(parser, argv)
     log = open_redis_log(parser, args.redis, "publishing")
     try:
         source = _source(args, parser)
@@ -314,7 +318,7 @@ def cancel(argv: Sequence[str]) -> int:
     from ..relay import cancel as cancel_stream
 
     parser = build_cancel_parser()
-    args = parser.parse_args(argv)
+    args = configured(parser, argv)
     http = _over_http(parser, args)
     try:
         if http is not None:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ._shared import EXIT_FAILED, EXIT_OK, _fail, check_paths, command_parser, parsed
+from ._shared import EXIT_FAILED, EXIT_OK, _fail, check_paths, command_parser, configured, parsed
 from .stream import _add_stream_options, _positive, _stream
 
 _REPLAY_DESCRIPTION = """\
@@ -78,6 +78,9 @@ def _play_recording(
         _fail(str(exc))
         return EXIT_FAILED
     if kind == "cast":
+        from ._config import from_command_line
+
+        # (what the config file or the environment says is for deltas: not an error here)
         given = [
             name
             for name, value in (
@@ -89,7 +92,7 @@ def _play_recording(
                 ("--unit", args.unit != "grapheme"),
                 ("--save-deltas", args.save_deltas),
             )
-            if value
+            if value and from_command_line(args, name[2:].replace("-", "_"))
         ]
         if given:
             parser.error(
@@ -98,7 +101,8 @@ def _play_recording(
             )
         # What was shown, as it was drawn: cursor movement and erasing stay,
         # and nothing that talks to the terminal or the host, unless asked.
-        args.escapes = args.escapes or "display"
+        if not from_command_line(args, "escapes"):  # (a config's escapes are for text)
+            args.escapes = "display"
         args.instant, args.wrap, args.markdown = True, False, False
         args.copy_code = False  # (a .cast's code blocks were drawn by its recorder: not known)
     return _stream(args, source, describe=f"replay of {args.recording}", stats_note=stats_note)
@@ -145,7 +149,7 @@ def demo_recording() -> str:
 
 def demo(argv: Sequence[str]) -> int:
     parser = build_demo_parser()
-    demo = parser.parse_args(argv)
+    demo = configured(parser, argv)
     tty = sys.stdout is not None and sys.stdout.isatty()
     play = build_replay_parser()
     common = [demo_recording(), "--speed", str(demo.speed)]

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ._model import MODEL_CONFIGURATION, add_model_options, upstream_of
-from ._shared import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, _fail, command_parser
+from ._shared import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, _fail, command_parser, configured
 from .relay import _WHERE, open_redis_log
 
 _SERVE_DESCRIPTION = """\
@@ -125,7 +125,7 @@ def serve(argv: Sequence[str]) -> int:
     from ..errors import RelayError, UsageError
 
     parser = build_serve_parser()
-    args = parser.parse_args(argv)
+    args = configured(parser, argv)
     token, upstream, note = _answers_of(parser, args)
     log = open_redis_log(parser, args.redis, "serving streams")
     try:
@@ -206,15 +206,18 @@ def _answers_of(
     """The token, the model to ask (None: answers are off) and a note; a usage error
     (exit 2) for options that cannot go together."""
     from ..web import token_problem
+    from ._config import from_command_line, named
 
     token = args.token if args.token is not None else os.environ.get("OUTSTREAM_TOKEN") or None
     if token is not None and (problem := token_problem(token)):
-        where = "--token" if args.token is not None else "OUTSTREAM_TOKEN"
+        where = named(args, "token", "--token") if args.token is not None else "OUTSTREAM_TOKEN"
         parser.error(f"{where}: the token {problem}")
     if token is None:
         if args.token_for_reading:
-            parser.error("--token-for-reading needs a token: give --token T or set OUTSTREAM_TOKEN")
-        given = [f"--{n.replace('_', '-')}" for n in _MODEL_FLAGS if getattr(args, n) is not None]
+            where = named(args, "token_for_reading", "--token-for-reading")
+            parser.error(f"{where} needs a token: give --token T or set OUTSTREAM_TOKEN")
+        # (a model in the environment or the config file is for 'ask')
+        given = [f"--{n.replace('_', '-')}" for n in _MODEL_FLAGS if from_command_line(args, n)]
         if given:
             parser.error(
                 f"{given[0]} is for answers started by POST /v1/streams, which are on only "

@@ -74,6 +74,12 @@ commands:
   outstream serve [--redis URL] [--host H] [--port P]
                   the stream log over HTTP: Server-Sent Events that resume,
                   status, text and cancel, for browsers and any client.
+  outstream config [COMMAND [OPTIONS]] [--json] [--path]
+                  the settings a command runs with and where each came from
+                  (flags > OUTSTREAM_<OPTION> > ~/.config/outstream/config.toml
+                  > defaults); 'outstream config --help' for the file's layout.
+  outstream completion bash|zsh|fish
+                  the shell's completion script; '--help' says where it goes.
 
 exit status:
   0 done (also when the reader went away, e.g. '| head'), 1 the source or

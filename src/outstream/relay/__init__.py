@@ -468,22 +468,30 @@ def text_of(entries: Iterable[Entry], where: str = "the stream") -> Iterator[obj
     from ..recordings.deltas import item_of
 
     seen = 0  # characters of text given
-    for entry in entries:
-        kind = entry.kind
-        if kind == "resync":
-            text = entry.text[seen:]
-            seen += len(text)
-            if text:
-                yield text
-        elif kind == "end":
-            return
-        elif kind == "error":
-            raise SourceError(_error_message(entry.record))
-        elif kind is not None:
-            item = item_of(dict(entry.record), f"{where}, entry {entry.id}")
-            if isinstance(item, str):
-                seen += len(item)
-            yield item
+    try:
+        for entry in entries:
+            kind = entry.kind
+            if kind == "resync":
+                text = entry.text[seen:]
+                seen += len(text)
+                if text:
+                    yield text
+            elif kind == "end":
+                return
+            elif kind == "error":
+                raise SourceError(_error_message(entry.record))
+            elif kind is not None:
+                item = item_of(dict(entry.record), f"{where}, entry {entry.id}")
+                if isinstance(item, str):
+                    seen += len(item)
+                yield item
+    finally:
+        # Closed now, in this thread, with its event loop: not by the collector, whenever
+        # the error's traceback (which holds the reader) goes, when that loop is gone and
+        # Redis's tasks are torn down outside it ("no running event loop" on stderr).
+        close = getattr(entries, "close", None)
+        if close is not None:
+            close()
 
 
 def _error_message(record: Mapping[str, Any]) -> str:
