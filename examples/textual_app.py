@@ -15,6 +15,8 @@ client = AsyncOpenAI()
 
 
 class Chat(App[None]):
+    AUTO_FOCUS = "Input"  # type at once
+
     def compose(self) -> ComposeResult:
         yield VerticalScroll(id="chat")
         yield Input(placeholder="Ask anything")
@@ -23,7 +25,8 @@ class Chat(App[None]):
     async def on_input_submitted(self, event: Input.Submitted) -> None:
         event.input.clear()
         chat = self.query_one("#chat", VerticalScroll)
-        await chat.mount(Markdown(f"> {event.value}"), answer := Markdown())
+        answer = Markdown()
+        await chat.mount(Markdown(f"> {event.value}"), answer)
         chat.anchor()  # keep the end of the answer in view
         self.ask(event.value, answer)
 
@@ -33,9 +36,9 @@ class Chat(App[None]):
             model="gpt-4o-mini", messages=[{"role": "user", "content": question}], stream=True
         )
         stream = Markdown.get_stream(answer)
-        try:  # (`async with`: a question asked meanwhile cancels this, and the model's stream)
+        try:  # a new question cancels this worker: leaving `async with` hangs up on the model
             async with outstream.aiter_text(chunks, render="markdown") as text:
-                async for delta in text:  # paced, sanitized, never a half-drawn marker
+                async for delta in text:  # paced, sanitized, never a half-drawn Markdown marker
                     await stream.write(delta)
         finally:
             await stream.stop()

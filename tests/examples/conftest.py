@@ -37,13 +37,16 @@ ANSWER = [
     f"{FLAG[1]}, too\n",
 ]
 SHOWN = "".join(ANSWER).replace(TITLE, "").replace(CLEAR, "")
+# Four bursts over 0.6 s: an answer on its way long enough to see it grow, even when
+# an app takes its time over the first piece.
+SCRIPT = LLMScript.bursts(ANSWER, size=2, every=0.2)
 QUESTION = "Why is the sky blue?"
 
 
 @pytest.fixture
 def model(monkeypatch: pytest.MonkeyPatch) -> Iterator[LLMServer]:
     """The loopback model playing ANSWER, where OpenAI's clients look for one."""
-    with LLMServer(LLMScript.bursts(ANSWER, size=2, every=0.03)) as server:
+    with LLMServer(SCRIPT) as server:
         monkeypatch.setenv("OPENAI_BASE_URL", server.openai_base_url)
         monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
         yield server

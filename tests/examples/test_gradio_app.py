@@ -15,10 +15,10 @@ from collections.abc import Iterator
 import pytest
 from gradio_client import Client
 
-from outstream.testing import LLMScript, LLMServer
+from outstream.testing import Ending, LLMScript, LLMServer
 
 from ..conftest import free_port
-from .conftest import ANSWER, CLEAR, EXAMPLES, QUESTION, SHOWN, TITLE, app_env, never_torn
+from .conftest import CLEAR, EXAMPLES, QUESTION, SCRIPT, SHOWN, TITLE, app_env, never_torn
 
 # Gradio takes seconds to import: one app serves this module's tests, each test a
 # visitor of its own (a client of its own: a conversation of its own).
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.timeout(90)
 @pytest.fixture(scope="module")
 def model() -> Iterator[LLMServer]:
     """The loopback model playing ANSWER (the app is told where by its environment)."""
-    with LLMServer(LLMScript.bursts(ANSWER, size=2, every=0.03)) as server:
+    with LLMServer(SCRIPT) as server:
         yield server
 
 
@@ -63,9 +63,12 @@ def app(model: LLMServer) -> Iterator[str]:
 
 
 @pytest.fixture
-def chat(app: str) -> Client:
+def chat(app: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
     """Gradio's client, on a conversation of its own."""
-    return Client(app, verbose=False)
+    monkeypatch.setenv("GRADIO_ANALYTICS_ENABLED", "False")  # the client's telemetry too
+    client = Client(app, verbose=False)
+    yield client
+    client.close()
 
 
 def test_the_chat_shows_the_answer_growing_without_escapes(chat: Client) -> None:
@@ -89,3 +92,15 @@ def test_the_next_question_is_asked_with_the_conversation_so_far(
         {"role": "assistant", "content": SHOWN},  # as shown: without the escapes
         {"role": "user", "content": "And at night?"},
     ]
+
+
+def test_stop_hangs_up_on_the_model(chat: Client, model: LLMServer) -> None:
+    model.set_script(LLMScript.steady(["word "] * 1000, rate=50))  # 20 s of answer
+    try:
+        job = chat.submit("Tell me a long story", api_name="/respond")
+        request = model.wait_for_requests(len(model.requests) + 1)[-1]
+        job.cancel()  # the chat's Stop button
+        assert request.wait(10) is Ending.CLIENT_CLOSED
+        assert request.n_pieces_sent < 500
+    finally:
+        model.set_script(SCRIPT)

@@ -15,7 +15,7 @@ from textual.worker import WorkerCancelled
 
 from outstream.testing import Ending, LLMScript, LLMServer
 
-from .conftest import ANSWER, CLEAR, EXAMPLES, QUESTION, SHOWN, TITLE
+from .conftest import CLEAR, EXAMPLES, QUESTION, SCRIPT, SHOWN, TITLE
 
 
 def load_example() -> ModuleType:
@@ -28,7 +28,7 @@ def load_example() -> ModuleType:
 
 
 async def type_in(pilot: Pilot[None], question: str) -> None:
-    await pilot.click(Input)
+    """Typed as its user does: into the box that has the focus, then Enter."""
     await pilot.press(*question, "enter")
 
 
@@ -62,7 +62,7 @@ def test_a_question_asked_during_an_answer_stops_that_answer(model: LLMServer) -
             await type_in(pilot, "Tell me a long story")
             await asyncio.to_thread(model.wait_for_requests, 1)
             (telling,) = pilot.app.workers
-            model.set_script(LLMScript.bursts(ANSWER, size=2, every=0.03))
+            model.set_script(SCRIPT)
             # Enter's action, not the pilot's keys: the pilot waits for the screen to be
             # still before each key, and it is not while an answer streams in.
             question = pilot.app.query_one(Input)
