@@ -97,8 +97,9 @@ def test_the_next_question_is_asked_with_the_conversation_so_far(
 def test_stop_hangs_up_on_the_model(chat: Client, model: LLMServer) -> None:
     model.set_script(LLMScript.steady(["word "] * 1000, rate=50))  # 20 s of answer
     try:
+        n_asked = len(model.requests)
         job = chat.submit("Tell me a long story", api_name="/respond")
-        request = model.wait_for_requests(len(model.requests) + 1)[-1]
+        request = model.wait_for_requests(n_asked + 1)[-1]
         job.cancel()  # the chat's Stop button
         assert request.wait(10) is Ending.CLIENT_CLOSED
         assert request.n_pieces_sent < 500
