@@ -100,6 +100,7 @@ def test_stop_hangs_up_on_the_model(chat: Client, model: LLMServer) -> None:
         n_asked = len(model.requests)
         job = chat.submit("Tell me a long story", api_name="/respond")
         request = model.wait_for_requests(n_asked + 1)[-1]
+        assert set(next(iter(job))) <= set("word ")  # the story has begun on the page
         job.cancel()  # the chat's Stop button
         assert request.wait(10) is Ending.CLIENT_CLOSED
         assert request.n_pieces_sent < 500
