@@ -11,7 +11,7 @@ import openai
 import pytest
 
 import outstream
-from outstream.testing import LLMScript, LLMServer
+from outstream.testing import Ending, LLMScript, LLMServer
 
 SCRIPT = LLMScript(["Stream", "ed by ", "outstream."], reasoning=["Think", "ing. "], usage=(7, 5))
 MESSAGES = [{"role": "user", "content": "hi"}]
@@ -80,6 +80,44 @@ def test_anthropic_raw_events_and_the_stream_helper():
         helper = client.messages.stream(model="m", max_tokens=100, messages=MESSAGES)
         text, result = shown(helper)  # entered for you; its derived events do not double the text
         assert (text, result.complete) == ("Streamed by outstream.", True)
+
+
+LONG = LLMScript.steady(["word "] * 1000, rate=50)  # 20 s of answer
+
+
+def test_an_app_that_stops_reading_hangs_up_on_the_model():
+    # The SDK's stream reads through generators of its own, which closing ours does
+    # not reach: unless its close() is called, the model answers on for nobody.
+    with (
+        LLMServer(LONG) as server,
+        openai.OpenAI(base_url=server.openai_base_url, api_key="k") as client,
+        anthropic.Anthropic(base_url=server.base_url, api_key="k") as claude,
+    ):
+        with outstream.iter_text(
+            client.chat.completions.create(model="m", messages=MESSAGES, stream=True)
+        ) as text:
+            assert next(text)
+        raw = claude.messages.create(model="m", max_tokens=100, messages=MESSAGES, stream=True)
+        for _ in outstream.iter_text(raw):
+            break  # the iterator dropped: closed when collected
+        first, second = server.wait_for_requests(2)
+        assert first.wait(10) is second.wait(10) is Ending.CLIENT_CLOSED
+        assert first.n_pieces_sent < 500 and second.n_pieces_sent < 500
+
+
+def test_an_async_app_that_stops_reading_hangs_up_on_the_model():
+    async def read_a_little(server):
+        async with openai.AsyncOpenAI(base_url=server.openai_base_url, api_key="k") as client:
+            chunks = await client.chat.completions.create(model="m", messages=MESSAGES, stream=True)
+            async with outstream.aiter_text(chunks) as text:
+                assert await anext(text)
+            (request,) = server.requests
+            # (while the client is open: closing it would close its connections)
+            assert await asyncio.to_thread(request.wait, 10) is Ending.CLIENT_CLOSED
+            assert request.n_pieces_sent < 500
+
+    with LLMServer(LONG) as server:
+        asyncio.run(read_a_little(server))
 
 
 def test_ollama_chat():

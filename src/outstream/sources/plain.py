@@ -8,6 +8,7 @@ buffer or for EOF, so a chunk a producer writes is shown at once.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import io
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
@@ -104,11 +105,45 @@ async def _aentered(manager: Any) -> AsyncIterator[Any]:
             yield item
 
 
+# An SDK's stream (OpenAI's, Anthropic's `Stream`) iterates through generators
+# of its own that closing our iterator does not reach: the HTTP response stays
+# open and the model goes on generating for nobody. The stream's own `close()`
+# hangs up, so it is called when the reading stops before the end (an app that
+# closed its iterator, a reader gone, an error); at the end the SDK closes it.
+def _closing(source: Any, iterator: Iterator[Any]) -> Iterator[Any]:
+    ended = False
+    try:
+        yield from iterator
+        ended = True
+    finally:
+        if not ended:
+            with contextlib.suppress(Exception):
+                source.close()
+
+
+async def _aclosing(source: Any, aiterator: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    ended = False
+    try:
+        async for item in aiterator:
+            yield item
+        ended = True
+    finally:
+        if not ended:
+            with contextlib.suppress(Exception):
+                close = getattr(source, "aclose", None) or source.close
+                closing = close()
+                if hasattr(closing, "__await__"):  # OpenAI's AsyncStream.close
+                    await closing
+
+
 def sync_iterator(source: object) -> Iterator[Any] | None:
     if is_file(source):
         return iter_file(source)
     if isinstance(source, Iterable):
-        return iter(source)
+        iterator = iter(source)
+        if iterator is not source and callable(getattr(source, "close", None)):
+            return _closing(source, iterator)
+        return iterator
     if callable(getattr(source, "__enter__", None)) and callable(getattr(source, "__exit__", None)):
         return _entered(source)
     return None
@@ -116,7 +151,12 @@ def sync_iterator(source: object) -> Iterator[Any] | None:
 
 def async_iterator(source: object) -> AsyncIterator[Any] | None:
     if isinstance(source, AsyncIterable):
-        return aiter(source)
+        aiterator = aiter(source)
+        if aiterator is not source and (
+            callable(getattr(source, "aclose", None)) or callable(getattr(source, "close", None))
+        ):
+            return _aclosing(source, aiterator)
+        return aiterator
     if callable(getattr(source, "__aenter__", None)) and callable(
         getattr(source, "__aexit__", None)
     ):
