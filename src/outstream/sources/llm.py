@@ -26,23 +26,30 @@ Ollama                    ``message.content``/``message.thinking`` (chat),
                           ``response``/``thinking`` (generate); ``done``
                           ends it, with ``eval_count``/``eval_duration``
 Hugging Face              ``TextIteratorStreamer`` yields ``str``
+simonw's llm              ``StreamEvent``: ``type`` and ``chunk`` (``text``,
+                          ``reasoning``, ``tool_call_name``/``_args``,
+                          ``tool_result``). A ``Response`` (and its
+                          ``stream_events()`` generator) is read through
+                          `llm_events`, which adds its usage and its end
 ========================  ==================================================
 """
 
 from __future__ import annotations
 
+import types
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from ..events import Batch, Failed, Finish, Other, Reasoning, SideEvent, Usage
 
-__all__ = ["SHAPES", "Item", "items_of", "normalized"]
+__all__ = ["SHAPES", "Item", "allm_events", "items_of", "llm_events", "normalized"]
 
 Item = str | SideEvent
 
 SHAPES = (
     "OpenAI chat completion chunks, OpenAI Responses stream events, Anthropic message "
-    "stream events, LangChain message chunks, Ollama chat/generate responses (objects "
-    "or dicts of any of these), or str/bytes"
+    "stream events, LangChain message chunks, Ollama chat/generate responses, llm "
+    "StreamEvents (objects or dicts of any of these), or str/bytes"
 )
 
 # Anthropic's messages.stream() helper derives these from the raw events it
@@ -95,6 +102,8 @@ def items_of(chunk: Any) -> list[Item]:
     kind = _get(chunk, "type")
     if _get(chunk, "choices") is not None:
         return _openai_chat(chunk)
+    if _is_llm_event(chunk):
+        return _llm(chunk, kind)
     if isinstance(kind, str):
         if kind.startswith("response.") or kind == "error":
             return _openai_responses(chunk, kind)
@@ -280,6 +289,95 @@ def _ollama(chunk: Any) -> list[Item]:
     return items
 
 
+# --- simonw's llm ---
+
+# A tool call arrives as its name, then its arguments in pieces: both are a
+# tool call's deltas, as the other SDKs' are (kind "tool_call").
+_LLM_KINDS = {"tool_call_name": "tool_call", "tool_call_args": "tool_call"}
+
+
+def _is_llm_event(chunk: Any) -> bool:
+    return isinstance(_get(chunk, "type"), str) and isinstance(_get(chunk, "chunk"), str)
+
+
+def _llm(event: Any, kind: str) -> list[Item]:
+    chunk: str = _get(event, "chunk")
+    if kind == "text":
+        return [chunk] if chunk else []
+    if kind == "reasoning":
+        # Empty: reasoning the provider withheld (``redacted``) or only its
+        # opaque signature; nothing to show or keep as text.
+        return [Reasoning(text=chunk)] if chunk else []
+    return [Other(kind=_LLM_KINDS.get(kind, kind), value=event)]
+
+
+def _llm_response(source: object, method: str) -> tuple[Any, Any] | None:
+    """`source`'s llm Response and its events (`method` is ``stream_events`` or
+    ``astream_events``), when it is a Response or the generator that method made."""
+    if callable(getattr(source, method, None)):
+        return source, getattr(source, method)()
+    if isinstance(source, types.GeneratorType | types.AsyncGeneratorType) and (
+        source.__qualname__.endswith(f"Response.{method}")
+    ):
+        # Its frame holds the Response (`self`) while it runs: the usage is
+        # read from there at the end.
+        frame = getattr(source, "gi_frame", None) or getattr(source, "ag_frame", None)
+        return (frame.f_locals.get("self") if frame is not None else None), source
+    return None
+
+
+def _llm_usage(response: Any) -> list[Item]:
+    """What an llm Response (or a chain of them, one per tool round) says it used."""
+    rounds = getattr(response, "_responses", None)
+    counts: list[int | None] = [None, None]
+    for one in rounds if isinstance(rounds, list) else [response]:
+        for i, name in enumerate(("input_tokens", "output_tokens")):
+            n = _int(getattr(one, name, None))
+            if n is not None:
+                counts[i] = (counts[i] or 0) + n
+    if counts == [None, None]:
+        return []
+    return [Usage(prompt_tokens=counts[0], completion_tokens=counts[1])]
+
+
+def llm_events(source: object) -> Iterator[Any] | None:
+    """The events of an llm ``Response`` (or ``ChainResponse``, or the generator its
+    ``stream_events()`` made), then its usage and its end; None for any other source.
+
+    llm's stream has no end marker: the iterator's end is the answer's end (a
+    plugin whose connection drops raises), so it is told with a `Finish`.
+    """
+    found = _llm_response(source, "stream_events")
+    if found is None:
+        return None
+    response, events = found
+
+    def read() -> Iterator[Any]:
+        yield from events
+        yield from _llm_usage(response)
+        yield Finish(reason="end")
+
+    return read()
+
+
+def allm_events(source: object) -> AsyncIterator[Any] | None:
+    """`llm_events` for an ``AsyncResponse`` (or the generator its ``astream_events()``
+    made)."""
+    found = _llm_response(source, "astream_events")
+    if found is None:
+        return None
+    response, events = found
+
+    async def read() -> AsyncIterator[Any]:
+        async for event in events:
+            yield event
+        for item in _llm_usage(response):
+            yield item
+        yield Finish(reason="end")
+
+    return read()
+
+
 _TEXT = (str, bytes, bytearray)
 
 
@@ -293,13 +391,18 @@ def normalized(batch: Batch) -> Batch:
     chunks = batch.chunks
     if not chunks or (isinstance(chunks[0], _TEXT) and isinstance(chunks[-1], _TEXT)):
         return batch
-    out = Batch(end=batch.end, offset=batch.offset, structured=True)
+    out = Batch(end=batch.end, offset=batch.offset)
     from ..core.pipeline import SIDE_EVENTS
 
     for chunk, t in zip(chunks, batch.times, strict=True):
         if isinstance(chunk, (*_TEXT, *SIDE_EVENTS)):
             items: list[object] = [chunk]
+            out.structured = out.structured or not isinstance(chunk, _TEXT)
         else:
+            # llm's bare StreamEvents have no end marker to miss (only the
+            # Response knows its end, `llm_events`): like plain text, they
+            # leave `Result.complete` None.
+            out.structured = out.structured or not _is_llm_event(chunk)
             try:
                 items = list(items_of(chunk))
             except TypeError as exc:

@@ -105,6 +105,11 @@ async def _aentered(manager: Any) -> AsyncIterator[Any]:
 def sync_iterator(source: object) -> Iterator[Any] | None:
     if is_file(source):
         return iter_file(source)
+    from .llm import llm_events
+
+    events = llm_events(source)  # simonw's llm: a Response, read for its events
+    if events is not None:
+        return events
     if isinstance(source, Iterable):
         return iter(source)
     if callable(getattr(source, "__enter__", None)) and callable(getattr(source, "__exit__", None)):
@@ -113,6 +118,11 @@ def sync_iterator(source: object) -> Iterator[Any] | None:
 
 
 def async_iterator(source: object) -> AsyncIterator[Any] | None:
+    from .llm import allm_events
+
+    events = allm_events(source)  # simonw's llm: an AsyncResponse, read for its events
+    if events is not None:
+        return events
     if isinstance(source, AsyncIterable):
         return aiter(source)
     if callable(getattr(source, "__aenter__", None)) and callable(
