@@ -147,6 +147,24 @@ def test_an_answer_that_was_not_streamed_is_shown_through_outstream_too(home):
     assert (ran.returncode, ran.stdout, ran.stderr) == (0, "Hi there!\n", "")
 
 
+@pytest.mark.pty
+def test_md_chat_renders_each_answer_and_logs_it(home):
+    answers = ["# Hi\n\nA **bold**\x1b]0;PWNED\x07 move.", "Then `code`\x1b[2J."]
+    typed = "".join(raw(a) + "\n" for a in answers) + "quit\n"
+    argv = [*LLM, "md-chat", "-m", "echo"]
+    result = run_in_pty(argv, rows=30, cols=60, stdin=typed.encode(), env=env_of(home), timeout=60)
+    assert result.returncode == 0
+    screen = pyte.Screen(60, 30)
+    pyte.ByteStream(screen).feed(result.output)
+    lines = [line.rstrip() for line in screen.display]
+    assert lines[0] == "Chatting with echo"
+    start = next(i for i, line in enumerate(lines) if line.endswith("Hi"))
+    assert lines[start].strip() in ("Hi", "> Hi")
+    assert "A bold move." in lines[start:] and "> Then code." in lines[start:]
+    assert screen.title == "" and b"\x1b[2J" not in result.output
+    assert [row["response"] for row in logged(home)] == answers
+
+
 def test_the_response_is_logged_as_llm_prompt_logs_it(home):
     ran = run_llm(home, "md", "-m", "echo", "-s", "be brief", "-o", "example_bool", "1", "hello")
     assert ran.returncode == 0, ran.stderr

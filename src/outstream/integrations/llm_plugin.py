@@ -1,27 +1,29 @@
 """``llm md``: simonw's `llm`, its answer shown through outstream.
 
 Installed with ``pip install "outstream[llm]"`` (or ``llm install outstream``),
-this plugin adds one command to `llm`: ``llm md PROMPT`` runs a prompt exactly
+this plugin adds two commands to `llm`. ``llm md PROMPT`` runs a prompt exactly
 as ``llm prompt`` does — the same options, resolved by llm's own code (model,
 system, templates, attachments, fragments, options, tools, conversations),
 and the response logged to llm's database as ``llm prompt`` logs it, unless
 ``llm logs off`` — and shows the answer through outstream: Markdown rendered
 as it streams on a terminal, smooth pacing, the model's escape sequences and
-control characters removed, ``--stats`` on request.
+control characters removed, ``--stats`` on request. ``llm md-chat`` is
+``llm chat`` shown so, answer after answer.
 
 Why ``md``: it is what you get (Markdown, rendered), it is as short to type as
 ``llm`` itself, and it swaps for ``prompt`` one for one: ``llm md -m gpt-4o
 -s ... 'question'``.
 
 Theory of operation: llm has no hook for how an answer is displayed (its
-issues #934 and #1112 ask for one). Its ``prompt`` command writes the answer
-at three points: ``display_stream_events`` (and an async twin) for a streamed
-answer, then a bare ``print()`` ending its line; ``print(text)`` for an answer
-that was not streamed. For the length of one ``llm md`` these three names in
-``llm.cli`` are pointed at a `_Display` that streams through outstream, and
-then put back; everything else is llm's ``prompt`` command, invoked with the
-options given. This module is imported by every ``llm`` start (llm loads its
-plugins then): it imports nothing of outstream until the command runs.
+issues #934 and #1112 ask for one). Its ``prompt`` and ``chat`` commands
+write an answer at three points: ``display_stream_events`` (and an async
+twin) for a streamed answer, then a bare ``print()`` ending its line;
+``print(text)`` for an answer that was not streamed. For the length of one
+``llm md`` these three names in ``llm.cli`` are pointed at a `_Display` that
+streams through outstream, and then put back; everything else is llm's
+``prompt`` (or ``chat``) command, invoked with the options given. This module
+is imported by every ``llm`` start (llm loads its plugins then): it imports
+nothing of outstream until the command runs.
 """
 
 from __future__ import annotations
@@ -73,69 +75,100 @@ _TRAILING_CONTROLS = re.compile(r"(?:\x1b\[[0-9;?]*[A-Za-z])+\Z")
 
 @llm.hookimpl
 def register_commands(cli: click.Group) -> None:
-    """Add ``llm md``, built from the ``prompt`` command of this `llm`."""
+    """Add ``llm md`` and ``llm md-chat``, built from this `llm`'s ``prompt`` and ``chat``."""
     prompt = cli.commands.get("prompt")
     if prompt is not None:
-        cli.add_command(_md_command(prompt), name="md")
+        params = [p for p in prompt.params if p.name not in _NOT_OFFERED]
+        cli.add_command(
+            _rendering(prompt, [*params, *_RECORDING], name="md", help=_HELP, short_help=_SHORT),
+            name="md",
+        )
+    chat = cli.commands.get("chat")
+    if chat is not None:
+        cli.add_command(
+            _rendering(chat, chat.params, name="md-chat", help=_CHAT_HELP, short_help=_CHAT_SHORT),
+            name="md-chat",
+        )
 
 
-def _md_command(prompt: click.Command) -> click.Command:
-    params = [p for p in prompt.params if p.name not in _NOT_OFFERED]
-    params += [
-        click.Option(
-            ["--plain"],
-            is_flag=True,
-            help="Show the answer as text, without rendering its Markdown",
-        ),
-        click.Option(
-            ["--cps"],
-            type=click.FloatRange(min=0, min_open=True),
-            metavar="N",
-            help="Typewriter pacing: N characters a second (default on a terminal: "
-            "smooth, following the model's pace)",
-        ),
-        click.Option(["--instant"], is_flag=True, help="No pacing: show text as it arrives"),
-        click.Option(
-            ["--stats"],
-            is_flag=True,
-            help="Print time to first text, rates, lag and tokens to stderr",
-        ),
-        click.Option(
-            ["--record"],
-            type=click.Path(dir_okay=False),
-            metavar="FILE.cast",
-            help="Record what was shown, with its timing, as an asciicast (asciinema play)",
-        ),
-        click.Option(
-            ["--save-deltas"],
-            type=click.Path(dir_okay=False),
-            metavar="FILE.jsonl",
-            help="Save the model's deltas with their arrival times (outstream replay)",
-        ),
-    ]
+_SHORT = "Run a prompt; show the answer as rendered Markdown (outstream)"
+_CHAT_SHORT = "Chat with a model; show its answers as rendered Markdown (outstream)"
+_CHAT_HELP = """Hold an ongoing chat with a model, as 'llm chat' does, and show each answer
+through outstream: Markdown rendered as it streams (on a terminal), smooth
+pacing, and the model's escape sequences and control characters removed.
+Takes the options of 'llm chat'; each response is logged as 'llm chat' logs it.
 
-    def md(
+\b
+Examples:
+    llm md-chat -m gpt-4o-mini
+    llm md-chat -c --stats
+"""
+
+# How an answer is shown: the options `md` and `md-chat` add to llm's own.
+_SHOWING = [
+    click.Option(
+        ["--plain"],
+        is_flag=True,
+        help="Show the answer as text, without rendering its Markdown",
+    ),
+    click.Option(
+        ["--cps"],
+        type=click.FloatRange(min=0, min_open=True),
+        metavar="N",
+        help="Typewriter pacing: N characters a second (default on a terminal: "
+        "smooth, following the model's pace)",
+    ),
+    click.Option(["--instant"], is_flag=True, help="No pacing: show text as it arrives"),
+    click.Option(
+        ["--stats"],
+        is_flag=True,
+        help="Print time to first text, rates, lag and tokens to stderr after each answer",
+    ),
+]
+# One answer's recordings (`md` only: a chat's answers would overwrite each other).
+_RECORDING = [
+    click.Option(
+        ["--record"],
+        type=click.Path(dir_okay=False),
+        metavar="FILE.cast",
+        help="Record what was shown, with its timing, as an asciicast (asciinema play)",
+    ),
+    click.Option(
+        ["--save-deltas"],
+        type=click.Path(dir_okay=False),
+        metavar="FILE.jsonl",
+        help="Save the model's deltas with their arrival times (outstream replay)",
+    ),
+]
+
+
+def _rendering(
+    command: click.Command, params: list[click.Parameter], **settings: Any
+) -> click.Command:
+    """A command that runs llm's `command` with `params`, its answers shown by outstream."""
+
+    def run(
         plain: bool,
         cps: float | None,
         instant: bool,
         stats: bool,
-        record: str | None,
-        save_deltas: str | None,
+        record: str | None = None,
+        save_deltas: str | None = None,
         **given: Any,
     ) -> None:
         if cps is not None and instant:
             raise click.UsageError("--cps and --instant: choose one")
         display = _Display(
+            stats=stats,
             render="plain" if plain else "markdown",
             pace="instant" if instant else _typewriter(cps),
-            count_text=stats,
             record=record,
             save_deltas=save_deltas,
         )
         ctx = click.get_current_context()
         try:
             with _shown_by(display):
-                ctx.invoke(prompt, **given)
+                ctx.invoke(command, **given)
         except click.ClickException as exc:
             # Its message may quote a provider's error or a file's content (and
             # llm sometimes gives the exception itself as the message).
@@ -144,15 +177,13 @@ def _md_command(prompt: click.Command) -> click.Command:
             exc.message = terminal_line(str(exc.message))  # type: ignore[misc]  # (Final in click)
             raise
         finally:
-            display.close(stats=stats)
+            display.close()
 
     return click.Command(
-        "md",
-        callback=md,
-        params=params,
-        help=_HELP,
-        short_help="Run a prompt; show the answer as rendered Markdown (outstream)",
+        callback=run,
+        params=[*params, *_SHOWING],
         context_settings={"help_option_names": ["-h", "--help"]},
+        **settings,
     )
 
 
@@ -190,9 +221,11 @@ def _shown_by(display: _Display) -> Iterator[None]:
 class _Display:
     """Shows llm's answers through outstream, on stdout; keeps each one's `Result`."""
 
-    def __init__(self, **options: Any) -> None:
-        self._options = options
+    def __init__(self, *, stats: bool, **options: Any) -> None:
+        self._options = {**options, "count_text": stats}
+        self._stats = stats
         self.results: list[Any] = []
+        self._unsaid: list[str] = []  # stats not written yet: the answer's line is open
         self._line_open = False  # the last answer did not end its line
         self._reader_gone = False
 
@@ -220,27 +253,36 @@ class _Display:
         the bare ``print()`` after a streamed answer ends its line if still open."""
         if kwargs.get("file") not in (None, sys.stdout):
             builtins.print(*values, sep=sep, end=end, **kwargs)
-        elif self._reader_gone:
             return
-        elif values:
+        if self._reader_gone:
+            return
+        if values:
             self.show([sep.join(map(str, values)) + end], show_reasoning=False)
         elif self._line_open:
             sys.stdout.write(end)
             sys.stdout.flush()
             self._line_open = False
+        self._say_stats()
 
     def _shown(self, result: Any) -> None:
         self.results.append(result)
         self._reader_gone = self._reader_gone or result.reader_gone
         text = _TRAILING_CONTROLS.sub("", result.text)
         self._line_open = bool(text) and not text.endswith("\n")
+        if self._stats:
+            self._unsaid.append(result.stats.format())
+        if not self._line_open:
+            self._say_stats()
 
-    def close(self, *, stats: bool) -> None:
-        """The stats on stderr if asked; stdout quieted if its reader went away."""
-        if stats:
-            for result in self.results:
-                sys.stderr.write(result.stats.format() + "\n")
+    def _say_stats(self) -> None:
+        if self._unsaid:
+            sys.stderr.write("".join(f"{stats}\n" for stats in self._unsaid))
             sys.stderr.flush()
+            self._unsaid.clear()
+
+    def close(self) -> None:
+        """The stats not said yet; stdout quieted if its reader went away."""
+        self._say_stats()
         if self._reader_gone:
             from ..sinks.stream import quiet_stdout
 
