@@ -1,7 +1,7 @@
 """``llm md``: simonw's `llm`, its answer shown through outstream.
 
-Installed with ``pip install "outstream[llm]"`` (or ``llm install outstream``),
-this plugin adds two commands to `llm`. ``llm md PROMPT`` runs a prompt exactly
+Installed with ``pip install "outstream[llm]"`` (or ``llm install`` of outstream,
+into llm's own environment), this plugin adds two commands to `llm`. ``llm md PROMPT`` runs a prompt exactly
 as ``llm prompt`` does — the same options, resolved by llm's own code (model,
 system, templates, attachments, fragments, options, tools, conversations),
 and the response logged to llm's database as ``llm prompt`` logs it, unless
