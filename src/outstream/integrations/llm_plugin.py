@@ -169,6 +169,8 @@ def _rendering(
         try:
             with _shown_by(display):
                 ctx.invoke(command, **given)
+        except _ReaderGone:
+            pass  # quietly, as outstream ends when its reader goes (`| head`), exit 0
         except click.ClickException as exc:
             # Its message may quote a provider's error or a file's content (and
             # llm sometimes gives the exception itself as the message).
@@ -218,6 +220,16 @@ def _shown_by(display: _Display) -> Iterator[None]:
         del llm_cli.print  # type: ignore[attr-defined]
 
 
+class _ReaderGone(BaseException):
+    """Stdout's reader went away: the command stops there.
+
+    A `BaseException`, so that llm's ``except Exception`` lets it through: llm
+    would go on to log the response, and logging a response whose stream was
+    left unread runs its prompt again (``Response.duration_ms`` forces it).
+    `llm prompt` logs nothing either when its reader goes away.
+    """
+
+
 class _Display:
     """Shows llm's answers through outstream, on stdout; keeps each one's `Result`."""
 
@@ -254,23 +266,27 @@ class _Display:
         if kwargs.get("file") not in (None, sys.stdout):
             builtins.print(*values, sep=sep, end=end, **kwargs)
             return
-        if self._reader_gone:
-            return
         if values:
             self.show([sep.join(map(str, values)) + end], show_reasoning=False)
         elif self._line_open:
-            sys.stdout.write(end)
-            sys.stdout.flush()
             self._line_open = False
+            try:
+                sys.stdout.write(end)
+                sys.stdout.flush()
+            except BrokenPipeError:  # the reader went away after the answer (`| head`)
+                self._reader_gone = True
+                raise _ReaderGone from None
         self._say_stats()
 
     def _shown(self, result: Any) -> None:
         self.results.append(result)
-        self._reader_gone = self._reader_gone or result.reader_gone
-        text = _TRAILING_CONTROLS.sub("", result.text)
-        self._line_open = bool(text) and not text.endswith("\n")
         if self._stats:
             self._unsaid.append(result.stats.format())
+        if result.reader_gone:
+            self._reader_gone = True
+            raise _ReaderGone
+        text = _TRAILING_CONTROLS.sub("", result.text)
+        self._line_open = bool(text) and not text.endswith("\n")
         if not self._line_open:
             self._say_stats()
 
