@@ -231,13 +231,27 @@ def test_a_template_and_an_attachment(home):
     assert [(a["type"], a["path"]) for a in echoed["attachments"]] == [("image/png", str(image))]
 
 
-def test_stats_on_stderr_with_the_models_token_counts(home):
-    ran = run_llm(home, "md", "-m", "echo", raw("one two three"), "--stats", "--async")
+def test_stats_recordings_and_the_async_path(home):
+    cast, deltas = home / "answer.cast", home / "answer.jsonl"
+    argv = ["--stats", "--async", "--record", str(cast), "--save-deltas", str(deltas)]
+    ran = run_llm(home, "md", "-m", "echo", raw("one two\x1b[2J three"), *argv)
     assert ran.stdout == "one two three\n"
     assert ran.stderr.startswith("outstream: 13 chars")
     [row] = logged(home)
     tokens = f"tokens  prompt {row['input_tokens']}  completion {row['output_tokens']}"
     assert tokens in ran.stderr and row["output_tokens"] == 3
+    # The deltas as the model sent them (a record: escapes and all), its usage, its end.
+    lines = [json.loads(line) for line in deltas.read_text().splitlines()]
+    said = [{k: v for k, v in line.items() if k != "t"} for line in lines[1:]]
+    assert said == [
+        {"text": "one two\x1b[2J three"},
+        {"usage": {"prompt_tokens": row["input_tokens"], "completion_tokens": 3}},
+        {"finish": "end"},
+        {"end": True},
+    ]
+    # What was shown: the text, made safe.
+    [_, *events] = cast.read_text().splitlines()
+    assert "".join(json.loads(e)[2] for e in events) == "one two three"
 
 
 @needs_echo_thinking
