@@ -132,7 +132,9 @@ def test_on_a_terminal_the_markdown_is_rendered_and_nothing_escapes(home):
 
 
 def test_an_answer_that_was_not_streamed_is_shown_through_outstream_too(home):
-    """A model that cannot stream (llm-echo, made so here): llm prints its whole answer."""
+    """A model that cannot stream (llm-echo, made so here), and --no-stream: llm prints
+    the whole answer."""
+    assert run_llm(home, "md", "-m", "echo", "--no-stream", raw(HOSTILE)).stdout == "Hi there!\n"
     script = (
         "import sys, llm_echo; llm_echo.Echo.can_stream = False; "
         "from llm.cli import cli; sys.argv[0] = 'llm'; cli()"
@@ -274,7 +276,7 @@ def test_bad_input_is_one_line_and_its_exit_code(home):
         home,
         ("md", "-m", "echo", "--cps", "0", "hi"),
         ("md", "-m", "echo", "--cps", "10", "--instant", "hi"),
-        ("md", "-m", "echo", "--no-stream", "hi"),
+        ("md", "-m", "echo", "--json", "hi"),
         # An error quoting outside text (here the model's name) reaches the terminal safe.
         ("md", "-m", "gpt\x1b]0;PWNED\x07-9", "hi"),
     )

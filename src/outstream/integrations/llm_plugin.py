@@ -40,9 +40,10 @@ import llm
 
 __all__ = ["register_commands"]
 
-# llm prompt's options that print the answer around any renderer: -x/--xl (a
-# code block's raw text), --json (a log row), --no-stream (`md` streams).
-_NOT_OFFERED = frozenset({"extract", "extract_last", "json_output", "no_stream"})
+# llm prompt's options whose output is not the answer to render: -x/--xl (a
+# code block's raw text: Markdown would take its `#` comments for headings),
+# --json (a log row, written around the display).
+_NOT_OFFERED = frozenset({"extract", "extract_last", "json_output"})
 
 _HELP = """\
 Run a prompt, as 'llm prompt' does, and show the answer through outstream:
@@ -52,7 +53,8 @@ logged to llm's database as 'llm prompt' logs it.
 
 Takes the options of 'llm prompt' (-m model, -s system, -t template,
 -a attachment, -o option, -c/--cid conversation, -f fragment, -T tool...),
-except those that print the answer unrendered (--no-stream, -x, --xl, --json).
+but -x, --xl and --json, whose output is not the answer. With --no-stream
+(or a model that cannot stream) the answer is shown whole when it comes.
 Into a pipe or a file the Markdown is not rendered: the answer is written as
 it comes, so 'llm md ... > answer.md' keeps its source.
 
