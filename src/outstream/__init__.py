@@ -12,7 +12,7 @@ from ._version import __version__
 
 if _typing.TYPE_CHECKING:
     from .api import Result, Writer, astream, stream
-    from .clock import Clock, SystemClock
+    from .clock import Clock, SystemClock, Timing, timing
     from .core.pace import Instant, Pacer, Smooth, Typewriter
     from .core.stats import Stats
     from .errors import DecodeError, OutstreamError, SinkError, SourceError, UsageError
@@ -38,6 +38,7 @@ __all__ = [
     "Stats",
     "SystemClock",
     "TextIterator",
+    "Timing",
     "Typewriter",
     "Usage",
     "UsageError",
@@ -49,6 +50,7 @@ __all__ = [
     "iter_text",
     "replay",
     "stream",
+    "timing",
 ]
 
 # Where each public name lives. They are imported on first use (PEP 562), so
@@ -71,6 +73,7 @@ _HOMES = {
     "Stats": ".core.stats",
     "SystemClock": ".clock",
     "TextIterator": ".iterate",
+    "Timing": ".clock",
     "Typewriter": ".core.pace",
     "Usage": ".events",
     "UsageError": ".errors",
@@ -81,6 +84,7 @@ _HOMES = {
     "iter_text": ".iterate",
     "replay": ".sources.replay",
     "stream": ".api",
+    "timing": ".clock",
 }
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Unpack
 
-from .clock import Clock, SystemClock
+from .clock import Clock, SystemClock, Timing
 from .core.pipeline import Pipeline
 from .core.stats import Stats
 from .drive import AsyncInbox, Channel, Inbox, Lane, Recorder, open_async_inbox, open_inbox, run
@@ -58,13 +58,16 @@ class Result:
             the answer's (with ``reasoning="show"`` it was shown too).
         events: what else a model's stream sent, in order: tool calls and
             other non-text events, never shown as text.
-        usage: token counts, when the provider reported them.
+        usage: token counts, when the provider reported them: its reports
+            merged as it means them (`Usage.merged`), the total computed
+            where it gives none (`Usage.with_total`).
         complete: for a model's stream, whether its protocol's end marker
             came (``[DONE]`` or a finish reason, ``response.completed``,
             ``message_stop``, ``done: true``); False means the stream
-            stopped short, as a dropped connection does. None for plain text,
-            which has no end marker. A stream that stopped short is not an
-            exception: check this flag.
+            stopped short, as a dropped connection does; so does an OpenAI,
+            Anthropic or Ollama stream object that yielded nothing at all.
+            None for plain text, which has no end marker. A stream that
+            stopped short is not an exception: check this flag.
     """
 
     text: str
@@ -241,7 +244,8 @@ class Run:
     the command line share.
 
     Made, it has opened what the options ask for (the outputs' lanes, the
-    recordings), from one start time; `drive` (or `adrive`) streams a source
+    recordings), from one start time (now, or `started`: when the request
+    began, which `from_request` says it is); `drive` (or `adrive`) streams a source
     through it; `result` is what happened so far — after the end, or after a
     failure, when what was shown before it still counts.
 
@@ -258,10 +262,14 @@ class Run:
         *,
         source: str,
         model: str | None = None,
+        started: float | None = None,
+        from_request: bool = False,
     ) -> None:
         self.clock = clock
-        t_start = clock.now()
+        t_start = clock.now() if started is None else started
         self.lanes, plans = lanes_for(file, options, t_start)
+        for lane in self.lanes:
+            lane.pipeline.stats.from_request = from_request
         size = (plans[0].width, plans[0].height)
         self.recorders = recorders_for(
             options, self.lanes, t_start, source=source, model=model, size=size
@@ -369,6 +377,12 @@ def describe_source(source: Any) -> str:
     """A few words on what a source is, for a recording's header."""
     if isinstance(source, str):
         return "text"
+    from .sources.plain import to_call
+
+    if to_call(source):  # a function, or a coroutine: both have a name
+        name = getattr(source, "__qualname__", type(source).__qualname__)
+        module = getattr(source, "__module__", None)
+        return f"a call to {module}.{name}" if module else f"a call to {name}"
     kind = type(source)
     name = getattr(source, "name", None)
     if isinstance(name, str) and kind.__module__ in ("_io", "io"):
@@ -394,11 +408,30 @@ def result_of(lanes: Sequence[Lane], now: float, recorders: Sequence[Recorder] =
     )
 
 
+def _start(source: Any, started: Timing | None, clock: Clock) -> dict[str, Any]:
+    """`Run`'s start: when the numbers count from (None: now), and whether it is the
+    request's (a source to call or await, or ``started=``).
+
+    Raises:
+        UsageError: `started` is not a `Timing`, or one of another clock.
+    """
+    from .sources.plain import to_call
+
+    if started is None:
+        return {"started": None, "from_request": to_call(source)}
+    if not isinstance(started, Timing):
+        raise UsageError(
+            f"started= takes what outstream.timing() gives, not a {type(started).__name__}"
+        )
+    return {"started": started.on(clock), "from_request": True}
+
+
 def stream(
     source: Any,
     file: Any = None,
     *,
     clock: Clock | None = None,
+    started: Timing | None = None,
     **options: Unpack[StreamOptions],
 ) -> Result:
     """Stream `source` to `file`, paced, sanitized and flushed right; return what happened.
@@ -407,7 +440,12 @@ def stream(
         source: a str or bytes; an iterable or async iterable of str/bytes
             chunks (an LLM SDK's text stream, a generator); a file object
             opened for reading, text or binary, such as ``sys.stdin``. It is
-            read as fast as it produces, whatever the pacing.
+            read as fast as it produces, whatever the pacing. Or a function
+            that gives one of these (``lambda:
+            client.chat.completions.create(..., stream=True)``), called once
+            the stream began, in the thread that reads the source: the
+            time to first text then counts the request's wait, which an
+            SDK's stream object has already spent when it is made.
         file: where to write: a text or binary file object, or a list of them
             (a tee: each gets its own pacing, escapes and flushing by its
             kind, and a failing one is dropped while the others go on);
@@ -464,6 +502,8 @@ def stream(
         keep_text: keep the shown text for `Result.text`.
         clock: the time source; `SystemClock()` by default, a
             `outstream.testing.VirtualClock` in tests.
+        started: when the request began (`outstream.timing`): the stats
+            count from it, not from this call.
         env: the environment used for detection; `os.environ` by default.
 
     Returns:
@@ -478,9 +518,10 @@ def stream(
         away is not a failure: see `Result.reader_gone`.
         `KeyboardInterrupt` after writing what was due.
     """
+    clock = SystemClock() if clock is None else clock
     one = Run(
-        file, options_of(options, caller="stream"), SystemClock() if clock is None else clock,
-        source=describe_source(source),
+        file, options_of(options, caller="stream"), clock,
+        source=describe_source(source), **_start(source, started, clock),
     )  # fmt: skip
     one.drive(source)
     return one.result()
@@ -491,6 +532,7 @@ async def astream(
     file: Any = None,
     *,
     clock: Clock | None = None,
+    started: Timing | None = None,
     **options: Unpack[StreamOptions],
 ) -> Result:
     """`stream` for async code: awaits the source and the pacing, never blocks the loop.
@@ -498,10 +540,19 @@ async def astream(
     Takes the same arguments as `stream`. An async iterable is read by a
     task; a sync one by a thread. Writes to `file` are made from the event
     loop (they are short: one per frame).
+
+    `source` may also be an awaitable, such as an async client's call not
+    yet awaited (``outstream.astream(client.chat.completions.create(...,
+    stream=True))``), or a function giving one or any source: it is awaited
+    or called once the stream began, so that the time to first text counts
+    the request's wait. A function is called in a thread of its own (a sync
+    client's call blocks nothing); an awaitable it gives is awaited on the
+    loop.
     """
+    clock = SystemClock() if clock is None else clock
     one = Run(
-        file, options_of(options, caller="astream"), SystemClock() if clock is None else clock,
-        source=describe_source(source),
+        file, options_of(options, caller="astream"), clock,
+        source=describe_source(source), **_start(source, started, clock),
     )  # fmt: skip
     await one.adrive(source)
     return one.result()

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     import asyncio
 
-__all__ = ["Clock", "Signal", "SystemClock"]
+__all__ = ["Clock", "Signal", "SystemClock", "Timing", "timing"]
 
 
 class Signal(Protocol):
@@ -157,3 +157,76 @@ class SystemSignal:
 def _resolve(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
+
+
+class Timing:
+    """When a request began: given to `stream` (``started=``), the stream's numbers
+    (time to first text, total time) count from it, not from the call.
+
+    Made by `timing`: it takes the time when made and again when its ``with``
+    block is entered.
+
+    Args:
+        clock: the clock to read; None: the system's (it suits any
+            `SystemClock`: their random offsets are taken into account). A
+            stream on another clock (a `outstream.testing.VirtualClock`)
+            needs a `Timing` of that very clock.
+    """
+
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.clock = clock
+        self.t = self._now()
+
+    def _now(self) -> float:
+        return time.monotonic() if self.clock is None else self.clock.now()
+
+    def __enter__(self) -> Timing:
+        self.t = self._now()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+    def __repr__(self) -> str:
+        return f"<outstream.Timing t={self.t!r}>"
+
+    def on(self, clock: Clock) -> float:
+        """The start as a time on `clock`.
+
+        Raises:
+            UsageError: this timing was taken on another clock.
+        """
+        if self.clock is clock:
+            return self.t
+        offset: float | None = getattr(clock, "monotonic_offset", None)
+        if self.clock is None and offset is not None:
+            return self.t + offset  # time.monotonic(), on this SystemClock
+        mine: float | None = getattr(self.clock, "monotonic_offset", None)
+        if mine is not None and offset is not None:
+            return self.t - mine + offset
+        from .errors import UsageError
+
+        raise UsageError(
+            "started= was timed on another clock than the stream's: "
+            "give outstream.timing(clock=...) the stream's clock"
+        )
+
+
+def timing(*, clock: Clock | None = None) -> Timing:
+    """The start of a request, for `stream`'s ``started=``: the time to first text then
+    counts the wait for the response too.
+
+    Example::
+
+        with outstream.timing() as started:
+            chunks = client.chat.completions.create(..., stream=True)
+        outstream.stream(chunks, started=started)
+
+    (Or give `stream` a function to call: ``outstream.stream(lambda:
+    client.chat.completions.create(..., stream=True))`` calls it once the
+    stream began.)
+
+    Args:
+        clock: as `Timing` takes it.
+    """
+    return Timing(clock)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import MutableSequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, replace
 
 __all__ = [
     "Aside",
@@ -63,22 +63,61 @@ class Reasoning:
 class Usage:
     """Token counts the provider reported; None where it did not say.
 
-    ``generation_seconds`` is the provider's own measure of generation time
-    when it gives one (Ollama's ``eval_duration``).
+    ``prompt_tokens`` counts the whole prompt, read from a cache or not
+    (OpenAI's ``prompt_tokens``; Anthropic's ``input_tokens`` plus its
+    ``cache_creation_input_tokens`` and ``cache_read_input_tokens``).
+    ``total_tokens`` is the provider's own total; a stream's `Result` gives
+    ``prompt_tokens + completion_tokens`` where the provider gives none
+    (Anthropic, Ollama). ``generation_seconds`` is the provider's own
+    measure of generation time when it gives one (Ollama's ``eval_duration``).
+
+    A stream may report usage several times; ``adds`` says how a report
+    combines with those before it (`merged`): False (most providers), it
+    brings the counts so far, which replace the earlier ones; True
+    (LangChain's ``usage_metadata``, each chunk's own), its counts add to
+    the earlier ones.
     """
 
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     total_tokens: int | None = None
     generation_seconds: float | None = None
+    adds: bool = False
 
     def merged(self, other: Usage) -> Usage:
-        """These counts, updated with what `other` says."""
-        values = {}
-        for f in fields(self):
-            value = getattr(other, f.name)
-            values[f.name] = getattr(self, f.name) if value is None else value
-        return Usage(**values)
+        """These counts, updated with what a later report, `other`, says.
+
+        With ``other.adds`` its counts are added (LangChain's ``add_usage``);
+        otherwise each count it gives replaces this one, except that a zero
+        does not replace a count: a provider that says 0 before it knows
+        (Anthropic's ``message_start`` through some proxies) and the count
+        later is right the second time, and a count that has been reported
+        does not go back to zero.
+        """
+        values: dict[str, float | int | None] = {}
+        for name in _COUNTS:
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if theirs is None:
+                values[name] = mine
+            elif mine is None:
+                values[name] = theirs
+            elif other.adds:
+                values[name] = mine + theirs
+            else:
+                values[name] = mine if theirs == 0 else theirs
+        return Usage(**values)  # type: ignore[arg-type]
+
+    def with_total(self) -> Usage:
+        """These counts, with ``total_tokens`` the sum of the prompt's and the completion's
+        when the provider gave no total and both are known."""
+        if self.total_tokens is not None:
+            return self
+        if self.prompt_tokens is None or self.completion_tokens is None:
+            return self
+        return replace(self, total_tokens=self.prompt_tokens + self.completion_tokens)
+
+
+_COUNTS = ("prompt_tokens", "completion_tokens", "total_tokens", "generation_seconds")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -25,8 +25,8 @@ import functools
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Unpack
 
-from .api import Result, Run, describe_source
-from .clock import Clock, SystemClock
+from .api import Result, Run, _start, describe_source
+from .clock import Clock, SystemClock, Timing
 from .core.mdsafe import MarkdownCutter
 from .drive import AsyncInbox, Channel, Inbox, open_async_inbox, open_inbox
 from .errors import UsageError
@@ -46,7 +46,11 @@ _RENDER_OPTIONS = ("color", "hyperlinks")
 
 
 def iter_text(
-    source: Any, *, clock: Clock | None = None, **options: Unpack[StreamOptions]
+    source: Any,
+    *,
+    clock: Clock | None = None,
+    started: Timing | None = None,
+    **options: Unpack[StreamOptions],
 ) -> TextIterator:
     """Stream `source` to an app: an iterator of text deltas, paced and sanitized.
 
@@ -68,7 +72,9 @@ def iter_text(
     Args:
         source: what `stream` takes: a str or bytes; an iterable or async
             iterable of chunks (an LLM SDK's stream, a generator); a file
-            object opened for reading.
+            object opened for reading; a function giving one of these,
+            called once the stream began (the first ``next``), so that the
+            time to first text counts the request's wait.
         pace: as for `stream`, but `Smooth()` by default: an app is a display.
             Frames come at most `fps` a second, whatever the pacing.
         render: ``"markdown"`` cuts the Markdown source only where the text so
@@ -82,6 +88,7 @@ def iter_text(
             keep_text, env: as for `stream` (escapes are stripped by default:
             an app shows them as garbage, or worse).
         clock: the time source; a `outstream.testing.VirtualClock` in tests.
+        started: when the request began (`outstream.timing`), as for `stream`.
 
     Returns:
         A `TextIterator`: an iterator and a context manager; its `result` is
@@ -98,17 +105,23 @@ def iter_text(
     While iterating, it raises what `stream` raises: the source's own
     exception, or `DecodeError`, after all the text before it was yielded.
     """
-    return TextIterator(_shared(source, options, clock, caller="iter_text"))
+    return TextIterator(_shared(source, options, clock, started, caller="iter_text"))
 
 
 def aiter_text(
-    source: Any, *, clock: Clock | None = None, **options: Unpack[StreamOptions]
+    source: Any,
+    *,
+    clock: Clock | None = None,
+    started: Timing | None = None,
+    **options: Unpack[StreamOptions],
 ) -> AsyncTextIterator:
     """`iter_text` for async code: an async iterator of text deltas.
 
     Takes the same arguments as `iter_text`. The stream runs in a task of
     the running event loop from the first ``anext``, and never blocks the
-    loop: an async iterable is read by a task, a sync one by a thread.
+    loop: an async iterable is read by a task, a sync one by a thread. An
+    awaitable (an async client's call, not awaited) or a function giving
+    one is awaited then, as `astream` does.
     Cancelling the task that iterates (a client that disconnects from a
     ``StreamingResponse``) cancels the stream and closes the source.
 
@@ -122,10 +135,17 @@ def aiter_text(
         An `AsyncTextIterator`: an async iterator and an async context
         manager, whose `result` is the `Result` once it is exhausted or closed.
     """
-    return AsyncTextIterator(_shared(source, options, clock, caller="aiter_text"))
+    return AsyncTextIterator(_shared(source, options, clock, started, caller="aiter_text"))
 
 
-def _shared(source: Any, given: Mapping[str, Any], clock: Clock | None, *, caller: str) -> _Shared:
+def _shared(
+    source: Any,
+    given: Mapping[str, Any],
+    clock: Clock | None,
+    started: Timing | None,
+    *,
+    caller: str,
+) -> _Shared:
     options = options_of(given, caller=caller)
     defaults = Options()
     for name in _FILE_OPTIONS:
@@ -144,16 +164,27 @@ def _shared(source: Any, given: Mapping[str, Any], clock: Clock | None, *, calle
             f"{caller}() gives its text to an app, which has no width: "
             "give wrap a number of cells, or leave it out"
         )
-    return _Shared(source, options, SystemClock() if clock is None else clock)
+    clock = SystemClock() if clock is None else clock
+    return _Shared(source, options, clock, _start(source, started, clock))
+
+
+def _unread(source: Any) -> None:
+    """A source closed before it was read: a coroutine given to be awaited is closed (it
+    would warn that it was never awaited)."""
+    if hasattr(source, "cr_frame"):
+        source.close()
 
 
 class _Shared:
     """What an iterator and its driver share; the driver's side (`drive`, `adrive`)."""
 
-    def __init__(self, source: Any, options: Options, clock: Clock) -> None:
+    def __init__(
+        self, source: Any, options: Options, clock: Clock, start: Mapping[str, Any]
+    ) -> None:
         self.source = source
         self.options = options
         self.clock = clock
+        self.start = start  # when the numbers count from (`api._start`)
         self.sink = QueueSink(clock)
         self.cutter = MarkdownCutter() if options.render == "markdown" else None
         self.inbox: Inbox | AsyncInbox | None = None
@@ -162,7 +193,10 @@ class _Shared:
 
     def open(self, open_inbox: Callable[[Any, Clock], Any]) -> tuple[Run, Any]:
         """The run, started now (its recordings opened), and the inbox reading the source."""
-        run = Run(self.sink, self.options, self.clock, source=describe_source(self.source))
+        run = Run(
+            self.sink, self.options, self.clock, source=describe_source(self.source),
+            **self.start,
+        )  # fmt: skip
         try:
             self.inbox = inbox = open_inbox(self.source, self.clock)
         except BaseException:
@@ -330,6 +364,7 @@ class TextIterator(_Results):
             return
         if self._thread is None:
             self._done = self._closed_unstarted = True
+            _unread(self._shared.source)
             return
         self._left = True
         self._shared.leave()
@@ -426,6 +461,7 @@ class AsyncTextIterator(_Results):
             return
         if self._task is None:
             self._done = self._closed_unstarted = True
+            _unread(self._shared.source)
             return
         self._left = True
         self._shared.leave()

@@ -168,7 +168,8 @@ def test_usage_reports_are_merged_and_the_finish_reason_kept() -> None:
     pipeline.feed_chunks(
         [Usage(prompt_tokens=3), Usage(completion_tokens=4), Finish(reason="stop")], [0.0] * 3
     )
-    assert pipeline.usage == Usage(prompt_tokens=3, completion_tokens=4)
+    # (the total, which the provider did not give, is the sum: see Usage.with_total)
+    assert pipeline.usage == Usage(prompt_tokens=3, completion_tokens=4, total_tokens=7)
     assert pipeline.finish_reason == "stop"
     assert pipeline.poll(0.0) == ""
 

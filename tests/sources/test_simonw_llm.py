@@ -207,3 +207,22 @@ def test_escapes_from_the_model_are_stripped_on_a_terminal():
     ]
     shown, result = run(thinking, terminal=True, reasoning="show")
     assert "\x1b" not in shown and result.reasoning == "ab"
+
+
+def test_a_function_giving_a_response_is_called_once_the_stream_began():
+    """llm's AsyncResponse is awaitable too, but awaiting it waits for the whole answer:
+    a call that gives one is read as a stream."""
+    shown, result = run(lambda: llm.get_model("echo").prompt("called"))
+    assert shown == echoed("called") and result.stats.from_request
+    assert result.complete is True and result.usage.prompt_tokens == 1
+    model = llm.get_async_model("echo")
+    shown, result = run(lambda: model.prompt("awaited"))
+    assert shown == echoed("awaited") and result.usage.prompt_tokens == 1
+
+    async def main():
+        out = io.StringIO()
+        result = await outstream.astream(lambda: model.prompt("in a task"), out)
+        return out.getvalue(), result
+
+    shown, result = asyncio.run(main())
+    assert shown == echoed("in a task") and result.complete is True

@@ -23,6 +23,10 @@ examples:
   outstream ask --model llama3.2 "why is the sky blue?"
   git diff | outstream ask --model gpt-4o-mini --base-url https://api.openai.com/v1 "review this"
   outstream ask --model qwen3 --reasoning show "think it through: 17 * 23"
+  outstream ask --plain --stats "a haiku"        text as it comes, then the numbers
+
+On a terminal the answer is rendered as Markdown (--plain: not); --stats
+counts the time to first text from the request's start.
 
 exit status:
   0 done, 1 the model could not be asked or its answer stopped short (one line
@@ -100,5 +104,7 @@ def ask(argv: Sequence[str]) -> int:
         tap = published(args, parser, source, model=model, describe=describe)
         _fail(f"publishing as stream {tap.id}: outstream follow {tap.id}")
         source = tap
-    code = _stream(args, source, describe=describe, model=model)
+    # chat_stream makes its request when first read, after the run began: the
+    # time to first text counts the wait for the model, as the user waited.
+    code = _stream(args, source, describe=describe, model=model, from_request=True)
     return code if tap is None else exit_published(tap, code)

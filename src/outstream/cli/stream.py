@@ -164,13 +164,23 @@ def _add_stream_options(parser: argparse.ArgumentParser) -> None:
         "nothing that talks to the terminal (display: the default for a .cast), or "
         "pass them raw (trust the source)",
     )
-    text.add_argument(
+    render = text.add_mutually_exclusive_group()
+    render.add_argument(
         "-m",
         "--markdown",
         action="store_true",
         default=None,
         help="render Markdown on a terminal: finished blocks for good, the open one redrawn "
         "below (off a terminal the source passes through, unless --color always)",
+    )
+    render.add_argument(
+        "--plain",
+        "--no-markdown",
+        dest="markdown",
+        action="store_false",
+        default=None,
+        help="no Markdown rendering: the text as it comes, still sanitized, paced and "
+        "wrapped ('ask' renders Markdown on a terminal unless given this)",
     )
     text.add_argument(
         "--color",
@@ -408,6 +418,7 @@ def _stream(
     describe: str = "",
     model: str | None = None,
     stats_note: str = "",
+    from_request: bool = False,
 ) -> int:
     import signal
 
@@ -457,7 +468,12 @@ def _stream(
         )
         try:
             run = api.Run(
-                outputs, options, SystemClock(), source=describe or _describe(args), model=model
+                outputs,
+                options,
+                SystemClock(),
+                source=describe or _describe(args),
+                model=model,
+                from_request=from_request,  # the source makes its request once read
             )
         except OSError as exc:
             _fail(f"cannot write to {exc.filename or 'a recording'}: {exc.strerror or exc}")

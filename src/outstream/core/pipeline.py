@@ -178,6 +178,7 @@ class Pipeline:
         ] = []  # what a model said while reasoning, kept apart, sanitized
         self.events: list[Other] = []  # what else it sent: tool calls and the like
         self.usage: Usage | None = None  # token counts, when the provider reports them
+        self._reported: Usage | None = None  # the reports merged (see Usage.merged)
         self.finish_reason: str | None = None  # set when the protocol said the answer ended
         self.frame_interval = frame_interval
         self.error: BaseException | None = None
@@ -246,8 +247,8 @@ class Pipeline:
         if isinstance(event, Reasoning):
             self._reason(self._reasoning_sanitizer.feed(event.text), t)
         elif isinstance(event, Usage):
-            self.usage = event if self.usage is None else self.usage.merged(event)
-            self.stats.usage = self.usage
+            self._reported = (self._reported or Usage()).merged(event)
+            self.usage = self.stats.usage = self._reported.with_total()
         elif isinstance(event, Aside):
             # The program's own line: the answer before it is shown at once
             # (as before a tool call), then the line, on a line of its own.

@@ -64,7 +64,10 @@ class Stats:
     them (every k-th); maxima are always exact.
 
     ``time_to_first_text`` runs from the start to the arrival of the first
-    text; ``gap_*`` are the times between consecutive chunks' arrivals;
+    text; the start is the request's (``from_request``) when the stream was
+    given a function to call, an awaitable or ``started=``, or is
+    ``outstream ask``'s; else it is the call to `stream`, which an SDK's
+    stream object reaches only after its request was answered; ``gap_*`` are the times between consecutive chunks' arrivals;
     ``lag_*`` run from a chunk's arrival until its last character was
     written; ``n_graphemes`` and ``n_words`` are None when counting was
     turned off; ``n_writes`` and ``n_flushes`` count the calls made on the sink.
@@ -87,8 +90,10 @@ class Stats:
     n_flushes: int
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    total_tokens: int | None = None
     tokens_per_s: float | None = None
     from_model: bool = False
+    from_request: bool = False
 
     def format(self) -> str:
         """The compact block that ``--stats`` prints."""
@@ -105,11 +110,13 @@ class Stats:
             return "-" if value is None else f"{value:.3f} s"
 
         rate = "-" if self.chars_per_s is None else f"{self.chars_per_s:,.0f} chars/s"
+        since = " from the request" if self.from_request else ""
         return "\n".join(
             [
                 f"outstream: {count(self.n_chars, 'char')}, {count(self.n_graphemes, 'grapheme')}, "
                 f"{count(self.n_words, 'word')} in {count(self.n_chunks, 'chunk')}",
-                f"  first text {s(self.time_to_first_text)}   total {s(self.total_time)}   {rate}",
+                f"  first text {s(self.time_to_first_text)}{since}   "
+                f"total {s(self.total_time)}   {rate}",
                 f"  gaps  p50 {ms(self.gap_p50)}  p95 {ms(self.gap_p95)}  max {ms(self.gap_max)}",
                 f"  lag   p50 {ms(self.lag_p50)}  p99 {ms(self.lag_p99)}  max {ms(self.lag_max)}",
                 f"  writes {self.n_writes:,}   flushes {self.n_flushes:,}",
@@ -123,7 +130,8 @@ class Stats:
         rate = "" if self.tokens_per_s is None else f"   {self.tokens_per_s:,.1f} tokens/s"
         prompt = "-" if self.prompt_tokens is None else f"{self.prompt_tokens:,}"
         completion = "-" if self.completion_tokens is None else f"{self.completion_tokens:,}"
-        return f"  tokens  prompt {prompt}  completion {completion}{rate}"
+        total = "" if self.total_tokens is None else f"  total {self.total_tokens:,}"
+        return f"  tokens  prompt {prompt}  completion {completion}{total}{rate}"
 
 
 class StatsRecorder:
@@ -154,6 +162,7 @@ class StatsRecorder:
             self._counter = text_counter()
         self.usage: Usage | None = None  # what the provider reported, if it did
         self.from_model = False  # the source is a model's stream (so tokens may be reported)
+        self.from_request = False  # t_start is when its request began
         self._t_last_text: float | None = None
 
     def arrived(self, t: float, n_chars: int, times: Sequence[float] = ()) -> None:
@@ -226,8 +235,10 @@ class StatsRecorder:
             n_flushes=n_flushes,
             prompt_tokens=self.usage.prompt_tokens if self.usage else None,
             completion_tokens=self.usage.completion_tokens if self.usage else None,
+            total_tokens=self.usage.total_tokens if self.usage else None,
             tokens_per_s=self._tokens_per_s(),
             from_model=self.from_model,
+            from_request=self.from_request,
         )
 
     def _tokens_per_s(self) -> float | None:

@@ -2,8 +2,9 @@
 
 A `Channel` is filled by a thread (`ThreadInbox`) or a task (`TaskInbox`)
 reading the source; `FdInbox` waits on a file descriptor in ``select``;
-`StaticInbox` hands over text that is all there. `open_inbox` and
-`open_async_inbox` choose.
+`StaticInbox` hands over text that is all there; `CalledInbox` awaits or
+calls a source that is made once the run began (`called`). `open_inbox`
+and `open_async_inbox` choose.
 """
 
 from __future__ import annotations
@@ -18,16 +19,19 @@ import threading
 import time
 from array import array
 from collections import deque
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from itertools import repeat, starmap
 from typing import Any, Protocol
 
 from .._pipes import PIPE_SIZE, grow_pipe
 from ..clock import Clock
 from ..events import Batch, End, Failed
+from ..sources.llm import MODEL_STREAM
+from .called import async_to_sync, called, to_await
 
 __all__ = [
     "AsyncInbox",
+    "CalledInbox",
     "Channel",
     "FdInbox",
     "Inbox",
@@ -279,14 +283,17 @@ class ThreadInbox:
     # inside the source (a socket that says nothing).
     close_timeout = 0.25
 
-    def __init__(self, iterator: Iterator[object], clock: Clock) -> None:
+    def __init__(self, iterator: Iterator[object], clock: Clock, *, model: bool = False) -> None:
         self.channel = Channel(clock)
         self._iterator = iterator
+        self._model = model  # a model SDK's stream: say so first (`sources.llm.MODEL_STREAM`)
         self._thread = clock.start_thread(self._read, name="outstream-reader")
 
     def _read(self) -> None:
         iterator, channel = self._iterator, self.channel
         try:
+            if self._model:
+                channel.put(MODEL_STREAM)
             channel.put_all(iterator)
         except BaseException as exc:
             channel.end(exc)
@@ -318,9 +325,12 @@ class ThreadInbox:
 class TaskInbox:
     """Reads an async iterator in a task of the clock's into a `Channel`."""
 
-    def __init__(self, aiterator: AsyncIterator[object], clock: Clock) -> None:
+    def __init__(
+        self, aiterator: AsyncIterator[object], clock: Clock, *, model: bool = False
+    ) -> None:
         self.channel = Channel(clock)
         self._aiterator = aiterator
+        self._model = model
         self._task = clock.start_task(self._read())
 
     async def _read(self) -> None:
@@ -328,6 +338,8 @@ class TaskInbox:
 
         channel = self.channel
         try:
+            if self._model:
+                channel.put(MODEL_STREAM)
             await channel.aput_all(self._aiterator)
         except asyncio.CancelledError:
             raise
@@ -404,22 +416,86 @@ class FdInbox:
         self._done = True
 
 
-def _async_to_sync(aiterator: AsyncIterator[object]) -> Iterator[object]:
-    """Iterate an async iterator from a thread, on an event loop of its own."""
-    import asyncio
+class CalledInbox:
+    """For `arun`: a source to await (an async client's call, not awaited) or to call
+    (a function giving any source), awaited or called once the run began, then read as
+    any source.
 
-    loop = asyncio.new_event_loop()
-    try:
-        while True:
+    A function is called in a thread of the clock's, so that one that blocks
+    (a sync client's request) does not block the loop; what it gives, if
+    awaitable (an async client's coroutine, which its making did not
+    start), is awaited on the loop.
+    """
+
+    def __init__(self, source: Any, clock: Clock) -> None:
+        self._source = source
+        self._clock = clock
+        self._opened = clock.signal()
+        self._inbox: AsyncInbox | None = None
+        self._error: BaseException | None = None
+        self._task = clock.start_task(self._open())
+
+    async def _open(self) -> None:
+        import asyncio
+
+        try:
+            made = self._source
+            if not isinstance(made, Awaitable):
+                made = await self._called(made)
+            if to_await(made):
+                made = await made
+            self._inbox = open_async_inbox(made, self._clock, called=True)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            self._error = exc
+        finally:
+            self._opened.set()
+
+    async def _called(self, function: Callable[[], object]) -> object:
+        done = self._clock.signal()
+        outcome: list[object] = []
+        failure: list[BaseException] = []
+
+        def call() -> None:
             try:
-                yield loop.run_until_complete(anext(aiterator))
-            except StopAsyncIteration:
-                break
-    finally:
-        aclose = getattr(aiterator, "aclose", None)
-        if aclose is not None:
-            loop.run_until_complete(aclose())
-        loop.close()
+                outcome.append(function())
+            except BaseException as exc:
+                failure.append(exc)
+            finally:
+                done.set()
+
+        self._clock.start_thread(call, name="outstream-call")
+        await done.await_until(None)
+        if failure:
+            raise failure[0]
+        return outcome[0]
+
+    async def aget(self, until: float | None) -> Batch:
+        if self._inbox is not None:
+            return await self._inbox.aget(until)
+        if not self._opened.is_set() and not await self._opened.await_until(until):
+            return Batch()
+        if self._error is not None:
+            error, self._error = self._error, None
+            return Batch(end=Failed(t=self._clock.now(), error=error))
+        if self._inbox is None:  # its failure was told
+            if until is not None:
+                await self._clock.asleep_until(until)
+            return Batch()
+        return await self._inbox.aget(until)
+
+    async def aclose(self) -> None:
+        import asyncio
+
+        if not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        if hasattr(self._source, "cr_frame"):  # a coroutine: closed, if never awaited
+            self._source.close()
+        if self._inbox is not None:
+            await self._inbox.aclose()
 
 
 class StaticInbox:
@@ -457,6 +533,7 @@ class StaticInbox:
 
 def open_inbox(source: Any, clock: Clock) -> Inbox:
     """The inbox that reads `source` for `run`."""
+    from ..sources.llm import from_model_sdk
     from ..sources.plain import async_iterator, static_chunks, sync_iterator, unknown_source
 
     chunks = static_chunks(source)
@@ -467,26 +544,36 @@ def open_inbox(source: Any, clock: Clock) -> Inbox:
     iterator = sync_iterator(source)
     if iterator is None:
         aiterator = async_iterator(source)
-        if aiterator is None:
+        if aiterator is not None:
+            iterator = async_to_sync(aiterator)
+        elif isinstance(source, Awaitable):
+            iterator = async_to_sync(source)
+        elif callable(source):
+            iterator = called(source)
+        else:
             raise unknown_source(source)
-        iterator = _async_to_sync(aiterator)
-    return ThreadInbox(iterator, clock)
+    return ThreadInbox(iterator, clock, model=from_model_sdk(source))
 
 
-def open_async_inbox(source: Any, clock: Clock) -> AsyncInbox:
-    """The inbox that reads `source` for `arun`."""
+def open_async_inbox(source: Any, clock: Clock, *, called: bool = False) -> AsyncInbox:
+    """The inbox that reads `source` for `arun`; `called`: `source` is what a source to call
+    or await gave (it is not called or awaited again)."""
+    from ..sources.llm import from_model_sdk
     from ..sources.plain import async_iterator, static_chunks, sync_iterator, unknown_source
 
     chunks = static_chunks(source)
     if chunks is not None:
         return StaticInbox(chunks, clock)
+    model = from_model_sdk(source)
     aiterator = async_iterator(source)
     if aiterator is not None:
-        return TaskInbox(aiterator, clock)
+        return TaskInbox(aiterator, clock, model=model)
     iterator = sync_iterator(source)
     if iterator is None:
-        raise unknown_source(source)
-    return ThreadInbox(iterator, clock)
+        if not called and (isinstance(source, Awaitable) or callable(source)):
+            return CalledInbox(source, clock)
+        raise unknown_source(source, called=called)
+    return ThreadInbox(iterator, clock, model=model)
 
 
 def _real_time(clock: Clock) -> bool:

@@ -12,6 +12,9 @@ clock, and one of::
     {"t": 0.412, "text": "Hel"}                  the answer's text
     {"t": 0.398, "reasoning": "Let me"}          the model's reasoning
     {"t": 2.301, "usage": {"prompt_tokens": 12, "completion_tokens": 80, "total_tokens": 92}}
+                                                 a report of token counts, as the provider
+                                                 made it (``"adds": true``: counts to add to
+                                                 those before, as LangChain's chunks give)
     {"t": 1.100, "other": "tool_call"}           something else the source said
     {"t": 2.300, "finish": "stop"}               the protocol's end marker
     {"t": 1.800, "error": "the connection dropped", "type": "SourceError"}
@@ -99,6 +102,8 @@ def item_of(record: dict[str, Any], where: str) -> object:
             fields["generation_seconds"] = seconds(
                 usage["generation_seconds"], 0.0, where, "usage's generation_seconds"
             )
+        if usage.get("adds") is True:  # a LangChain chunk's own counts, added to those before
+            fields["adds"] = True
         return Usage(**fields)
     if isinstance(kind := record.get("other"), str):
         return Other(kind=kind, value=record.get("value"))
@@ -131,7 +136,9 @@ def record_of(chunk: object, decoder: Utf8Decoder) -> dict[str, Any] | None:
     if isinstance(chunk, Reasoning):
         return {"reasoning": chunk.text}
     if isinstance(chunk, Usage):
-        return {"usage": {k: v for k, v in asdict(chunk).items() if v is not None}}
+        return {
+            "usage": {k: v for k, v in asdict(chunk).items() if v is not None and v is not False}
+        }
     if isinstance(chunk, Finish):
         return {"finish": chunk.reason}
     if isinstance(chunk, Other):

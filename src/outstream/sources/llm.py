@@ -36,13 +36,26 @@ simonw's llm              ``StreamEvent``: ``type`` and ``chunk`` (``text``,
 
 from __future__ import annotations
 
+import enum
 import types
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from ..events import Batch, Failed, Finish, Other, Reasoning, SideEvent, Usage
 
-__all__ = ["SHAPES", "Item", "allm_events", "items_of", "llm_events", "normalized"]
+__all__ = [
+    "MODEL_STREAM",
+    "SHAPES",
+    "USAGE_FIELDS",
+    "Item",
+    "UsageFields",
+    "allm_events",
+    "from_model_sdk",
+    "items_of",
+    "llm_events",
+    "normalized",
+]
 
 Item = str | SideEvent
 
@@ -84,12 +97,59 @@ def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _usage(usage: Any, prompt: str, completion: str, total: str = "total_tokens") -> Usage:
-    """A provider's usage object or dict, its fields named as that provider names them."""
+@dataclass(frozen=True, slots=True)
+class UsageFields:
+    """Where a provider's usage report keeps its counts, and how its reports combine.
+
+    Args:
+        prompt: the fields that together count the prompt (summed: cached or
+            not, every token of it).
+        completion: the field counting the answer's tokens.
+        total: the provider's total, if it gives one (else the `Result`
+            computes it: `Usage.with_total`).
+        adds: each report counts only its own chunk, and they add up
+            (`Usage.adds`); otherwise a report gives the counts so far.
+    """
+
+    prompt: tuple[str, ...]
+    completion: str
+    total: str | None = None
+    adds: bool = False
+
+
+# The providers' usage reports, as data. Where each comes in the stream:
+# OpenAI Chat Completions, in a last chunk with no choices (when asked for
+# with stream_options={"include_usage": True}; some servers send the counts
+# so far in every chunk); Responses, in response.completed; Anthropic, in
+# message_start (the prompt; 0 through some proxies) and in message_delta
+# (the answer, and since 2025 the prompt again: counts so far, which
+# override, as the SDK's own accumulation does); LangChain, in any
+# AIMessageChunk, each counting its own part (AIMessageChunk.__add__ sums
+# them: langchain_core.messages.ai.add_usage); Ollama, in the last object;
+# simonw's llm, on the Response once it ended, one per round of a tool chain.
+USAGE_FIELDS: dict[str, UsageFields] = {
+    "openai_chat": UsageFields(("prompt_tokens",), "completion_tokens", "total_tokens"),
+    "openai_responses": UsageFields(("input_tokens",), "output_tokens", "total_tokens"),
+    "anthropic": UsageFields(
+        ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"),
+        "output_tokens",
+    ),
+    "langchain": UsageFields(("input_tokens",), "output_tokens", "total_tokens", adds=True),
+    "ollama": UsageFields(("prompt_eval_count",), "eval_count"),
+    "llm": UsageFields(("input_tokens",), "output_tokens", adds=True),
+}
+
+
+def _usage(usage: Any, provider: str, **more: Any) -> Usage:
+    """A provider's usage object or dict (`USAGE_FIELDS` says where its counts are)."""
+    fields = USAGE_FIELDS[provider]
+    parts = [n for name in fields.prompt if (n := _int(_get(usage, name))) is not None]
     return Usage(
-        prompt_tokens=_int(_get(usage, prompt)),
-        completion_tokens=_int(_get(usage, completion)),
-        total_tokens=_int(_get(usage, total)),
+        prompt_tokens=sum(parts) if parts else None,
+        completion_tokens=_int(_get(usage, fields.completion)),
+        total_tokens=None if fields.total is None else _int(_get(usage, fields.total)),
+        adds=fields.adds,
+        **more,
     )
 
 
@@ -146,7 +206,7 @@ def _openai_chat(chunk: Any) -> list[Item]:
             items.append(Finish(reason=str(reason)))
     usage = _get(chunk, "usage")
     if usage is not None:
-        items.append(_usage(usage, "prompt_tokens", "completion_tokens"))
+        items.append(_usage(usage, "openai_chat"))
     return items
 
 
@@ -161,7 +221,7 @@ def _openai_responses(event: Any, kind: str) -> list[Item]:
         items: list[Item] = []
         usage = _get(_get(event, "response"), "usage")
         if usage is not None:
-            items.append(_usage(usage, "input_tokens", "output_tokens"))
+            items.append(_usage(usage, "openai_responses"))
         if kind == "response.completed":
             items.append(Finish(reason="completed"))
         return items
@@ -209,12 +269,12 @@ def _anthropic(event: Any, kind: str) -> list[Item]:
         usage = _get(_get(event, "message"), "usage")
         if usage is None:
             return []
-        return [Usage(prompt_tokens=_int(_get(usage, "input_tokens")))]
+        return [_usage(usage, "anthropic")]
     if kind == "message_delta":
         usage = _get(event, "usage")
         items: list[Item] = []
         if usage is not None:
-            items.append(Usage(completion_tokens=_int(_get(usage, "output_tokens"))))
+            items.append(_usage(usage, "anthropic"))
         return items
     return [Finish(reason=str(_get(_get(event, "message"), "stop_reason") or "message_stop"))]
 
@@ -252,7 +312,7 @@ def _langchain(chunk: Any) -> list[Item]:
         items.append(Other(kind="tool_call", value=tool_calls))
     usage = _get(chunk, "usage_metadata")
     if usage:
-        items.append(_usage(usage, "input_tokens", "output_tokens"))
+        items.append(_usage(usage, "langchain"))
     reason = _get(_get(chunk, "response_metadata") or {}, "finish_reason")
     if reason:
         items.append(Finish(reason=str(reason)))
@@ -278,13 +338,8 @@ def _ollama(chunk: Any) -> list[Item]:
         items.append(Other(kind="tool_call", value=tool_calls))
     if _get(chunk, "done"):
         duration = _int(_get(chunk, "eval_duration"))
-        items.append(
-            Usage(
-                prompt_tokens=_int(_get(chunk, "prompt_eval_count")),
-                completion_tokens=_int(_get(chunk, "eval_count")),
-                generation_seconds=duration / 1e9 if duration else None,
-            )
-        )
+        seconds = duration / 1e9 if duration else None
+        items.append(_usage(chunk, "ollama", generation_seconds=seconds))
         items.append(Finish(reason=str(_get(chunk, "done_reason") or "done")))
     return items
 
@@ -327,17 +382,11 @@ def _llm_response(source: object, method: str) -> tuple[Any, Any] | None:
 
 
 def _llm_usage(response: Any) -> list[Item]:
-    """What an llm Response (or a chain of them, one per tool round) says it used."""
+    """What an llm Response says it used: one report per round of a tool chain (its
+    ``_responses``), each its own, adding up."""
     rounds = getattr(response, "_responses", None)
-    counts: list[int | None] = [None, None]
-    for one in rounds if isinstance(rounds, list) else [response]:
-        for i, name in enumerate(("input_tokens", "output_tokens")):
-            n = _int(getattr(one, name, None))
-            if n is not None:
-                counts[i] = (counts[i] or 0) + n
-    if counts == [None, None]:
-        return []
-    return [Usage(prompt_tokens=counts[0], completion_tokens=counts[1])]
+    reports = [_usage(one, "llm") for one in (rounds if isinstance(rounds, list) else [response])]
+    return [r for r in reports if r.prompt_tokens is not None or r.completion_tokens is not None]
 
 
 def llm_events(source: object) -> Iterator[Any] | None:
@@ -378,6 +427,27 @@ def allm_events(source: object) -> AsyncIterator[Any] | None:
     return read()
 
 
+class _Marker(enum.Enum):
+    MODEL_STREAM = "a model's stream"
+
+
+MODEL_STREAM = _Marker.MODEL_STREAM
+"""Put first by the reader of an SDK's stream object (`from_model_sdk`): the stream is a
+model's, and its `Result.complete` is False, not None, if no end marker comes, also
+when it yields nothing at all."""
+
+# SDKs whose stream objects always end with an end marker that `items_of`
+# knows; their stream objects (and generators) are told by their module.
+_MODEL_SDKS = frozenset({"openai", "anthropic", "ollama"})
+
+
+def from_model_sdk(source: object) -> bool:
+    """Whether `source` is a stream object (or generator) of an SDK in `_MODEL_SDKS`."""
+    frame = getattr(source, "gi_frame", None) or getattr(source, "ag_frame", None)
+    module = frame.f_globals.get("__name__") if frame is not None else type(source).__module__
+    return isinstance(module, str) and module.partition(".")[0] in _MODEL_SDKS
+
+
 _TEXT = (str, bytes, bytearray)
 
 
@@ -395,6 +465,9 @@ def normalized(batch: Batch) -> Batch:
     from ..core.pipeline import SIDE_EVENTS
 
     for chunk, t in zip(chunks, batch.times, strict=True):
+        if chunk is MODEL_STREAM:
+            out.structured = True
+            continue
         if isinstance(chunk, (*_TEXT, *SIDE_EVENTS)):
             items: list[object] = [chunk]
             out.structured = out.structured or not isinstance(chunk, _TEXT)

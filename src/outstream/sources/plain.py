@@ -21,6 +21,7 @@ __all__ = [
     "iter_file",
     "static_chunks",
     "sync_iterator",
+    "to_call",
     "unknown_source",
 ]
 
@@ -28,7 +29,8 @@ READ_SIZE = 64 * 1024
 
 ACCEPTED = (
     "str, bytes, an iterable or async iterable of str or bytes, "
-    "or a file object opened for reading (text or binary)"
+    "a file object opened for reading (text or binary), "
+    "or a function (or awaitable) that gives one of these"
 )
 
 
@@ -132,6 +134,20 @@ def async_iterator(source: object) -> AsyncIterator[Any] | None:
     return None
 
 
+def to_call(source: object) -> bool:
+    """Whether `source` is a function to call (or an awaitable to await) for the stream,
+    not a stream itself: then its call, a request, is made once the run began."""
+    from collections.abc import AsyncIterable, Awaitable
+
+    if static_chunks(source) is not None or is_file(source):
+        return False
+    if isinstance(source, Iterable | AsyncIterable):
+        return False
+    if hasattr(source, "__enter__") or hasattr(source, "__aenter__"):
+        return False
+    return isinstance(source, Awaitable) or callable(source)
+
+
 def describe(source: object) -> str:
     """A short description of a source, for messages and recordings."""
     name = getattr(source, "name", None)
@@ -140,5 +156,10 @@ def describe(source: object) -> str:
     return type(source).__name__
 
 
-def unknown_source(source: object) -> TypeError:
-    return TypeError(f"cannot stream a {type(source).__name__}: expected {ACCEPTED}")
+def unknown_source(source: object, *, called: bool = False) -> TypeError:
+    """The error for a source of no kind outstream reads; `called`: `source` is what a
+    source to call or await gave."""
+    what = f"a {type(source).__name__}"
+    if called:
+        what = f"the {type(source).__name__} the source gave when called"
+    return TypeError(f"cannot stream {what}: expected {ACCEPTED}")

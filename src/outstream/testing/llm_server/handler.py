@@ -249,6 +249,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _stream(self, request: RecordedRequest, wire: Wire, script: Script, api: Api) -> Ending:
         progress = request._progress
         t0 = request.t
+        if script.headers_after:
+            self._wait_until(t0 + script.headers_after)
         self._send_head(request, 200, wire.content_type, api, chunked=True)
         self._send_chunk(wire.opening())
         pieces = script.pieces()
@@ -258,6 +260,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 self._wait_until(t0 + script.fail_time())
                 if script.fail == "disconnect":
                     self._hang_up()
+                    return Ending.FAILED
+                if script.fail == "cut_short":
+                    self._end_body(b"")
                     return Ending.FAILED
                 if script.fail == "error_event":
                     self._end_body(wire.error_event())
@@ -318,7 +323,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._wait_until(t0 + script.fail_time())
             if script.fail == "disconnect":
                 self._hang_up()
-            elif script.fail == "malformed":
+            elif script.fail in ("malformed", "cut_short"):
                 body = compact_json(wire.whole(self._now())).encode()
                 self._send_bytes(request, 200, "application/json", body[: len(body) // 2], api)
             else:

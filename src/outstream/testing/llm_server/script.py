@@ -23,6 +23,7 @@ __all__ = [
 
 Failure = Literal[
     "disconnect",
+    "cut_short",
     "http_401",
     "http_403",
     "http_404_model",
@@ -41,6 +42,10 @@ Failure = Literal[
 
 - ``"disconnect"``: the socket is closed after `Script.fail_after` pieces, with
   no end marker and no terminating HTTP chunk.
+- ``"cut_short"``: the body ends cleanly after `Script.fail_after` pieces,
+  without the provider's end events (no ``[DONE]``, no ``message_stop``):
+  a proxy that closed the stream in good order before the answer's end.
+  Nothing fails in the client; only the missing end marker tells.
 - ``"http_401"`` ... ``"http_500"``: the request is refused at once with the
   provider's own error body (``http_404_model`` names the requested model,
   ``http_401`` the API key).
@@ -70,7 +75,7 @@ Stop = Literal["end", "length"]
 Kind = Literal["reasoning", "text"]
 
 HTTP_FAILURES = frozenset({"http_401", "http_403", "http_404_model", "http_429", "http_500"})
-STREAM_FAILURES = frozenset({"disconnect", "malformed", "error_event"})
+STREAM_FAILURES = frozenset({"disconnect", "cut_short", "malformed", "error_event"})
 HOSTILE_FAILURES = frozenset(
     {"http_502_text", "html", "redirect", "keepalive", "long_line", "gzip_bomb"}
 )
@@ -92,16 +97,24 @@ class Script:
         ttft: seconds from the request to the first piece. The response's
             headers, and the events a provider sends before any token
             (Anthropic's ``message_start``, Responses' ``response.created``),
-            go out at once.
+            go out at once, unless `headers_after` says otherwise.
+        headers_after: seconds from the request to the response's headers
+            (and the events before any token), as a server that holds them
+            until the model's first token sends them: an SDK's call that
+            makes the request returns only then. Pieces due before it go
+            out right after them.
         interval: seconds between one burst of pieces and the next.
         burst: pieces that go out together.
         stall_after: the index of the piece a stall delays (with all after it).
         stall: seconds of that stall.
         usage: ``(prompt_tokens, completion_tokens)`` to report; by default the
             words of the request's messages and the number of pieces.
+        usage_at_end: the counts come only at the end: Anthropic's
+            ``message_start`` says 0 input tokens, as it does through some
+            proxies, and ``message_delta`` the counts (as it always does).
         stop: why the answer ended.
         fail: how the response fails, if it does.
-        fail_after: pieces sent before a ``disconnect``, ``malformed`` or
+        fail_after: pieces sent before a ``disconnect``, ``cut_short``, ``malformed`` or
             ``error_event`` failure, which happens when the next piece was due.
         error_message: the text of every error the server sends, instead of
             the provider's own.
@@ -114,11 +127,13 @@ class Script:
     _: KW_ONLY
     reasoning: Sequence[str] = ()
     ttft: float = 0.0
+    headers_after: float = 0.0
     interval: float = 0.0
     burst: int = 1
     stall_after: int | None = None
     stall: float = 0.0
     usage: tuple[int, int] | None = None
+    usage_at_end: bool = False
     stop: Stop = "end"
     fail: Failure | None = None
     fail_after: int = 0
@@ -130,8 +145,8 @@ class Script:
             if isinstance(value, str) or not all(isinstance(c, str) for c in value):
                 raise ValueError(f"{name} must be a sequence of str")
             object.__setattr__(self, name, tuple(value))
-        if min(self.ttft, self.interval, self.stall) < 0:
-            raise ValueError("ttft, interval and stall must not be negative")
+        if min(self.ttft, self.headers_after, self.interval, self.stall) < 0:
+            raise ValueError("ttft, headers_after, interval and stall must not be negative")
         if self.burst < 1:
             raise ValueError("burst must be at least 1")
         n_pieces = self.n_pieces
@@ -144,7 +159,9 @@ class Script:
         if not 0 <= self.fail_after <= n_pieces:
             raise ValueError(f"fail_after must be 0 to {n_pieces}, the number of pieces")
         if self.fail_after and self.fail not in STREAM_FAILURES:
-            raise ValueError("fail_after is for 'disconnect', 'malformed' and 'error_event'")
+            raise ValueError(
+                "fail_after is for 'disconnect', 'cut_short', 'malformed' and 'error_event'"
+            )
 
     # --- timing patterns ---
 

@@ -401,7 +401,11 @@ class MessagesWire:
         return _sse({"type": type_, **fields}, event=type_)
 
     def _message(
-        self, content: list[object], stop_reason: str | None, n_output_tokens: int
+        self,
+        content: list[object],
+        stop_reason: str | None,
+        n_output_tokens: int,
+        n_input_tokens: int | None = None,
     ) -> dict[str, object]:
         return {
             "id": self._id,
@@ -412,7 +416,9 @@ class MessagesWire:
             "stop_reason": stop_reason,
             "stop_sequence": None,
             "usage": {
-                "input_tokens": self._ctx.n_prompt_tokens,
+                "input_tokens": (
+                    self._ctx.n_prompt_tokens if n_input_tokens is None else n_input_tokens
+                ),
                 "cache_creation_input_tokens": 0,
                 "cache_read_input_tokens": 0,
                 "output_tokens": n_output_tokens,
@@ -445,7 +451,10 @@ class MessagesWire:
         return out
 
     def opening(self) -> bytes:
-        message = self._message([], None, 1)
+        if self._ctx.script.usage_at_end:
+            message = self._message([], None, 0, n_input_tokens=0)
+        else:
+            message = self._message([], None, 1)
         return self._event("message_start", message=message) + self._event("ping")
 
     def piece(self, kind: Kind, text: str, now: float) -> bytes:
