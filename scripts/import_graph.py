@@ -38,6 +38,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("web: the stream log over HTTP", ("outstream.web",)),
     ("inspection", ("outstream.inspection",)),
     ("cli", ("outstream.cli", "outstream.__main__")),
+    ("integrations: plugins other tools load", ("outstream.integrations",)),
     ("the package and its testing kit", ("outstream", "outstream.testing")),
 ]  # fmt: skip
 

@@ -23,6 +23,7 @@ def test_all_is_sorted_and_complete() -> None:
         "errors",
         "events",
         "inspection",
+        "integrations",  # imported by llm, whose plugin it holds (any test importing llm)
         "iterate",
         "options",
         "plan",

@@ -50,11 +50,13 @@ def test_reports_merge_into_the_counts_a_provider_means(reports, expected):
 
 
 def test_every_provider_has_its_rule_as_data():
-    assert set(USAGE_FIELDS) == {"openai_chat", "openai_responses", "anthropic", "langchain", "ollama"}  # fmt: skip
-    assert [name for name, fields in USAGE_FIELDS.items() if fields.adds] == ["langchain"]
+    assert set(USAGE_FIELDS) == {"openai_chat", "openai_responses", "anthropic", "langchain", "ollama", "llm"}  # fmt: skip
+    # LangChain's chunks, and the rounds of an llm tool chain, each count their own.
+    assert [name for name, fields in USAGE_FIELDS.items() if fields.adds] == ["langchain", "llm"]
     assert [name for name, fields in USAGE_FIELDS.items() if fields.total is None] == [
         "anthropic",
         "ollama",
+        "llm",
     ]
 
 

@@ -6,11 +6,18 @@ thread (`async_to_sync`).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterator
+from typing import TypeGuard
 
 from ..sources.llm import MODEL_STREAM
 
-__all__ = ["async_to_sync", "called"]
+__all__ = ["async_to_sync", "called", "to_await"]
+
+
+def to_await(made: object) -> TypeGuard[Awaitable[object]]:
+    """Whether a call's result is to be awaited for the source: not when it can be read as
+    one already (llm's AsyncResponse is both, and awaiting it waits for the whole answer)."""
+    return isinstance(made, Awaitable) and not isinstance(made, AsyncIterable)
 
 
 def async_to_sync(source: AsyncIterator[object] | Awaitable[object]) -> Iterator[object]:
@@ -49,7 +56,7 @@ def called(source: Callable[[], object]) -> Iterator[object]:
     """What `source()` gives, read as a source: the call is made here, in the reader, after
     the run began, so that the time the call waits (a request) is counted."""
     made = source()
-    if isinstance(made, Awaitable):
+    if to_await(made):
         yield from async_to_sync(made)
         return
     yield from _sync_source(made)

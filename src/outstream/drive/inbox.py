@@ -27,7 +27,7 @@ from .._pipes import PIPE_SIZE, grow_pipe
 from ..clock import Clock
 from ..events import Batch, End, Failed
 from ..sources.llm import MODEL_STREAM
-from .called import async_to_sync, called
+from .called import async_to_sync, called, to_await
 
 __all__ = [
     "AsyncInbox",
@@ -442,7 +442,7 @@ class CalledInbox:
             made = self._source
             if not isinstance(made, Awaitable):
                 made = await self._called(made)
-            if isinstance(made, Awaitable):
+            if to_await(made):
                 made = await made
             self._inbox = open_async_inbox(made, self._clock, called=True)
         except asyncio.CancelledError:

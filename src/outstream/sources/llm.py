@@ -26,12 +26,19 @@ Ollama                    ``message.content``/``message.thinking`` (chat),
                           ``response``/``thinking`` (generate); ``done``
                           ends it, with ``eval_count``/``eval_duration``
 Hugging Face              ``TextIteratorStreamer`` yields ``str``
+simonw's llm              ``StreamEvent``: ``type`` and ``chunk`` (``text``,
+                          ``reasoning``, ``tool_call_name``/``_args``,
+                          ``tool_result``). A ``Response`` (and its
+                          ``stream_events()`` generator) is read through
+                          `llm_events`, which adds its usage and its end
 ========================  ==================================================
 """
 
 from __future__ import annotations
 
 import enum
+import types
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,8 +50,10 @@ __all__ = [
     "USAGE_FIELDS",
     "Item",
     "UsageFields",
+    "allm_events",
     "from_model_sdk",
     "items_of",
+    "llm_events",
     "normalized",
 ]
 
@@ -52,8 +61,8 @@ Item = str | SideEvent
 
 SHAPES = (
     "OpenAI chat completion chunks, OpenAI Responses stream events, Anthropic message "
-    "stream events, LangChain message chunks, Ollama chat/generate responses (objects "
-    "or dicts of any of these), or str/bytes"
+    "stream events, LangChain message chunks, Ollama chat/generate responses, llm "
+    "StreamEvents (objects or dicts of any of these), or str/bytes"
 )
 
 # Anthropic's messages.stream() helper derives these from the raw events it
@@ -116,7 +125,8 @@ class UsageFields:
 # (the answer, and since 2025 the prompt again: counts so far, which
 # override, as the SDK's own accumulation does); LangChain, in any
 # AIMessageChunk, each counting its own part (AIMessageChunk.__add__ sums
-# them: langchain_core.messages.ai.add_usage); Ollama, in the last object.
+# them: langchain_core.messages.ai.add_usage); Ollama, in the last object;
+# simonw's llm, on the Response once it ended, one per round of a tool chain.
 USAGE_FIELDS: dict[str, UsageFields] = {
     "openai_chat": UsageFields(("prompt_tokens",), "completion_tokens", "total_tokens"),
     "openai_responses": UsageFields(("input_tokens",), "output_tokens", "total_tokens"),
@@ -126,6 +136,7 @@ USAGE_FIELDS: dict[str, UsageFields] = {
     ),
     "langchain": UsageFields(("input_tokens",), "output_tokens", "total_tokens", adds=True),
     "ollama": UsageFields(("prompt_eval_count",), "eval_count"),
+    "llm": UsageFields(("input_tokens",), "output_tokens", adds=True),
 }
 
 
@@ -151,6 +162,8 @@ def items_of(chunk: Any) -> list[Item]:
     kind = _get(chunk, "type")
     if _get(chunk, "choices") is not None:
         return _openai_chat(chunk)
+    if _is_llm_event(chunk):
+        return _llm(chunk, kind)
     if isinstance(kind, str):
         if kind.startswith("response.") or kind == "error":
             return _openai_responses(chunk, kind)
@@ -331,6 +344,89 @@ def _ollama(chunk: Any) -> list[Item]:
     return items
 
 
+# --- simonw's llm ---
+
+# A tool call arrives as its name, then its arguments in pieces: both are a
+# tool call's deltas, as the other SDKs' are (kind "tool_call").
+_LLM_KINDS = {"tool_call_name": "tool_call", "tool_call_args": "tool_call"}
+
+
+def _is_llm_event(chunk: Any) -> bool:
+    return isinstance(_get(chunk, "type"), str) and isinstance(_get(chunk, "chunk"), str)
+
+
+def _llm(event: Any, kind: str) -> list[Item]:
+    chunk: str = _get(event, "chunk")
+    if kind == "text":
+        return [chunk] if chunk else []
+    if kind == "reasoning":
+        # Empty: reasoning the provider withheld (``redacted``) or only its
+        # opaque signature; nothing to show or keep as text.
+        return [Reasoning(text=chunk)] if chunk else []
+    return [Other(kind=_LLM_KINDS.get(kind, kind), value=event)]
+
+
+def _llm_response(source: object, method: str) -> tuple[Any, Any] | None:
+    """`source`'s llm Response and its events (`method` is ``stream_events`` or
+    ``astream_events``), when it is a Response or the generator that method made."""
+    if callable(getattr(source, method, None)):
+        return source, getattr(source, method)()
+    if isinstance(source, types.GeneratorType | types.AsyncGeneratorType) and (
+        source.__qualname__.endswith(f"Response.{method}")
+    ):
+        # Its frame holds the Response (`self`) while it runs: the usage is
+        # read from there at the end.
+        frame = getattr(source, "gi_frame", None) or getattr(source, "ag_frame", None)
+        return (frame.f_locals.get("self") if frame is not None else None), source
+    return None
+
+
+def _llm_usage(response: Any) -> list[Item]:
+    """What an llm Response says it used: one report per round of a tool chain (its
+    ``_responses``), each its own, adding up."""
+    rounds = getattr(response, "_responses", None)
+    reports = [_usage(one, "llm") for one in (rounds if isinstance(rounds, list) else [response])]
+    return [r for r in reports if r.prompt_tokens is not None or r.completion_tokens is not None]
+
+
+def llm_events(source: object) -> Iterator[Any] | None:
+    """The events of an llm ``Response`` (or ``ChainResponse``, or the generator its
+    ``stream_events()`` made), then its usage and its end; None for any other source.
+
+    llm's stream has no end marker: the iterator's end is the answer's end (a
+    plugin whose connection drops raises), so it is told with a `Finish`.
+    """
+    found = _llm_response(source, "stream_events")
+    if found is None:
+        return None
+    response, events = found
+
+    def read() -> Iterator[Any]:
+        yield from events
+        yield from _llm_usage(response)
+        yield Finish(reason="end")
+
+    return read()
+
+
+def allm_events(source: object) -> AsyncIterator[Any] | None:
+    """`llm_events` for an ``AsyncResponse`` (or the generator its ``astream_events()``
+    made)."""
+    found = _llm_response(source, "astream_events")
+    if found is None:
+        return None
+    response, events = found
+
+    async def read() -> AsyncIterator[Any]:
+        async for event in events:
+            yield event
+        for item in _llm_usage(response):
+            yield item
+        yield Finish(reason="end")
+
+    return read()
+
+
 class _Marker(enum.Enum):
     MODEL_STREAM = "a model's stream"
 
@@ -365,15 +461,21 @@ def normalized(batch: Batch) -> Batch:
     chunks = batch.chunks
     if not chunks or (isinstance(chunks[0], _TEXT) and isinstance(chunks[-1], _TEXT)):
         return batch
-    out = Batch(end=batch.end, offset=batch.offset, structured=True)
+    out = Batch(end=batch.end, offset=batch.offset)
     from ..core.pipeline import SIDE_EVENTS
 
     for chunk, t in zip(chunks, batch.times, strict=True):
         if chunk is MODEL_STREAM:
+            out.structured = True
             continue
         if isinstance(chunk, (*_TEXT, *SIDE_EVENTS)):
             items: list[object] = [chunk]
+            out.structured = out.structured or not isinstance(chunk, _TEXT)
         else:
+            # llm's bare StreamEvents have no end marker to miss (only the
+            # Response knows its end, `llm_events`): like plain text, they
+            # leave `Result.complete` None.
+            out.structured = out.structured or not _is_llm_event(chunk)
             try:
                 items = list(items_of(chunk))
             except TypeError as exc:

@@ -139,6 +139,11 @@ async def _aclosing(source: Any, aiterator: AsyncIterator[Any]) -> AsyncIterator
 def sync_iterator(source: object) -> Iterator[Any] | None:
     if is_file(source):
         return iter_file(source)
+    from .llm import llm_events
+
+    events = llm_events(source)  # simonw's llm: a Response, read for its events
+    if events is not None:
+        return events
     if isinstance(source, Iterable):
         iterator = iter(source)
         if iterator is not source and callable(getattr(source, "close", None)):
@@ -150,6 +155,11 @@ def sync_iterator(source: object) -> Iterator[Any] | None:
 
 
 def async_iterator(source: object) -> AsyncIterator[Any] | None:
+    from .llm import allm_events
+
+    events = allm_events(source)  # simonw's llm: an AsyncResponse, read for its events
+    if events is not None:
+        return events
     if isinstance(source, AsyncIterable):
         aiterator = aiter(source)
         if aiterator is not source and (
