@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import io
 import subprocess
 import sys
@@ -86,9 +87,10 @@ def test_the_entry_points_take_the_options_declared_once() -> None:
 
     # One list of keywords for stream, astream and Writer, and it is Options'.
     assert set(StreamOptions.__annotations__) == option_names()
-    documented = outstream.stream.__doc__ or ""
+    # (3.13 takes a docstring's indentation away when it compiles it; cleandoc, as help() does.)
+    documented = inspect.cleandoc(outstream.stream.__doc__ or "")
     for name in option_names() - {"count_text", "on_reasoning"}:  # (the CLI's and Writer's)
-        assert f"        {name}: " in documented, name
+        assert f"\n    {name}: " in documented, name
 
 
 @pytest.mark.parametrize(

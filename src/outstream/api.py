@@ -13,7 +13,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Unpack
+from typing import TYPE_CHECKING, Any
 
 from .clock import Clock, SystemClock, Timing
 from .core.pipeline import Pipeline
@@ -28,6 +28,9 @@ from .sinks.detect import terminal_info
 from .sinks.queue import APP_INFO, QueueSink
 from .sinks.stream import StreamSink
 from .sinks.tee import BackgroundSink
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack  # typing.Unpack from 3.11
 
 __all__ = [
     "DEFAULT_ESCAPES",
@@ -359,7 +362,9 @@ def recorders_for(
             from .recordings.deltas import DeltaRecorder
 
             started = (
-                datetime.datetime.now(datetime.UTC).astimezone().isoformat(timespec="milliseconds")
+                datetime.datetime.now(datetime.timezone.utc)
+                .astimezone()
+                .isoformat(timespec="milliseconds")
             )
             recorders.append(
                 DeltaRecorder(

@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Unpack
+from typing import TYPE_CHECKING, Any
 
 from .api import Result, Run, _start, describe_source
 from .clock import Clock, SystemClock, Timing
@@ -36,6 +36,8 @@ from .sinks.queue import QueueSink
 if TYPE_CHECKING:
     import asyncio
     import threading
+
+    from typing_extensions import Unpack  # typing.Unpack from 3.11
 
 __all__ = ["AsyncTextIterator", "TextIterator", "aiter_text", "iter_text"]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -289,3 +291,30 @@ def test_the_property_table_is_regexs_reading_of_each_code_point() -> None:
                 want |= bits
         want |= _SPACE_BIT if char.isspace() else 0
         assert table[cp] == want, f"U+{cp:04X}"
+
+
+@needs_compiled
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="every str is ready from 3.12")
+def test_a_str_made_by_the_old_wchar_api_is_counted_as_any_other() -> None:
+    """(Before 3.12 a C extension's PyUnicode_FromUnicode(NULL, n) makes a str whose
+    kind, data and length are filled in only when asked: count() asks.)"""
+    import ctypes
+    import warnings
+
+    from outstream.core._speedups import START_STATE, count
+    from outstream.core.counts import property_table
+
+    api = ctypes.pythonapi
+    api.PyUnicode_FromUnicode.argtypes = [ctypes.c_void_p, ctypes.c_ssize_t]
+    api.PyUnicode_FromUnicode.restype = ctypes.py_object
+    api.PyUnicode_AsUnicode.argtypes = [ctypes.py_object]
+    api.PyUnicode_AsUnicode.restype = ctypes.c_void_p
+    text = "naïve café 中文 🙂 e\u0301"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # (what the test is about)
+        legacy = api.PyUnicode_FromUnicode(None, len(text))
+    wide = ctypes.create_unicode_buffer(text)
+    ctypes.memmove(api.PyUnicode_AsUnicode(legacy), wide, len(text) * ctypes.sizeof(ctypes.c_wchar))
+    table = property_table().whole()
+    assert count(legacy, table, START_STATE, 0) == count(text, table, START_STATE, 0)
+    assert legacy == text

@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 import regex
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from outstream.core.wrap import SoftWrap, width_cells
@@ -163,6 +163,11 @@ TRICKY = [
 
 @settings(max_examples=400)
 @given(st.lists(st.sampled_from(TRICKY), max_size=24).map("".join))
+# From wcwidth 0.9 a virama and the character after it, ASCII too, are one
+# conjunct two cells wide, also past a variation selector or a skin tone.
+@example("\u094da")
+@example("\u0915\u094d\ufe0fa")
+@example("\U0001f44d\u094d\U0001f3fd#")
 def test_width_is_what_wcswidth_says_for_the_whole_text(text: str) -> None:
     from wcwidth import wcswidth
 

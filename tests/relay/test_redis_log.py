@@ -135,6 +135,41 @@ def test_a_place_trimmed_away_resyncs_with_the_whole_text(redis_url):
     )
 
 
+def test_a_reader_ended_by_the_producers_error_lets_go_of_redis_at_once(redis_url):
+    # (Its connection stayed open until the garbage collector came, the error's
+    # traceback kept by the caller; collected while another event loop ran in the
+    # thread, it could not close at all.)
+    import redis
+
+    from outstream.errors import SourceError
+    from outstream.relay import follow
+
+    admin, id = redis.Redis.from_url(redis_url), new_id()
+
+    def failing() -> Iterator[str]:
+        yield "so far"
+        raise OSError("boom")
+
+    with pytest.raises(OSError):
+        publish(failing(), RedisLog(redis_url), id)
+    clients = len(admin.client_list())
+    with pytest.raises(SourceError, match="OSError: boom") as caught:
+        list(follow_text(RedisLog(redis_url), id))
+    assert len(admin.client_list()) == clients
+    assert caught.traceback  # (kept, as a caller may keep it)
+
+    entries = follow(RedisLog(redis_url), id)  # dropped unfinished inside an event loop
+    next(entries)
+    assert len(admin.client_list()) == clients + 1
+
+    async def drop() -> None:
+        entries.close()
+
+    asyncio.run(drop())
+    assert len(admin.client_list()) == clients
+    admin.close()
+
+
 def test_an_unreachable_redis_is_one_clear_error_that_never_shows_the_password():
     log = RedisLog("redis://:s3cret@127.0.0.1:1")
     with pytest.raises(Unreachable) as caught:

@@ -317,6 +317,12 @@ speedups_count(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "count() takes a str and a bytearray table");
         return NULL;
     }
+#if PY_VERSION_HEX < 0x030C0000
+    /* Before 3.12 a str made by the old wchar_t API may not be ready yet:
+       its kind, data and length are filled in here. */
+    if (PyUnicode_READY(text) < 0)
+        return NULL;
+#endif
     long state = PyLong_AsLong(args[2]);
     if (state == -1 && PyErr_Occurred())
         return NULL;

@@ -235,12 +235,15 @@ _INTRODUCERS: Final = frozenset({_ESC, _CSI_C1, *_STRING_C1})
 # chunk. Matching it gives the same result as walking the state machine, as
 # long as the match is no longer than the bound (the caller's `endpos`). The
 # two-character ESC Fp/Fe/Fs leaves out the Fe that open a CSI or a string;
-# a string ended by ESC \ is the string and then the ST, both removed.
+# a string ended by ESC \ is the string and then the ST, both removed. Each
+# run of a class is followed by a character outside it, so a greedy run
+# matches what a possessive one would (``*+``, which `re` has only from 3.11),
+# and a miss costs time linear in the bounded text, as before.
 _WHOLE_SEQUENCE: Final = re.compile(
-    r"\x1b\[(?P<params>[\x30-\x3f]*+)(?P<inter>[\x20-\x2f]*+)(?P<final>[\x40-\x7e])"
-    r"|\x9b[\x30-\x3f]*+[\x20-\x2f]*+[\x40-\x7e]"
-    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*+(?:[\x07\x9c]|\x1b\\)"
-    r"|\x1b(?:[\x20-\x2f]++[\x30-\x7e]|[\x30-\x4f\x51-\x57\x59\x5a\x5c\x60-\x7e])"
+    r"\x1b\[(?P<params>[\x30-\x3f]*)(?P<inter>[\x20-\x2f]*)(?P<final>[\x40-\x7e])"
+    r"|\x9b[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]"
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:[\x07\x9c]|\x1b\\)"
+    r"|\x1b(?:[\x20-\x2f]+[\x30-\x7e]|[\x30-\x4f\x51-\x57\x59\x5a\x5c\x60-\x7e])"
 )
 
 

@@ -41,8 +41,10 @@ def width_cells(text: str) -> int:
     differ from one cell a character: around each run of non-ASCII
     characters. A run is measured with the printable ASCII character before
     it (VS16 widens a keycap's digit, a spacing mark adds to its base) and,
-    after a ZWJ, the character the ZWJ joins; wcswidth carries no other
-    state across an ASCII character, so the sum is the same. Runs repeat in
+    after a ZWJ or a virama, the character it joins (from wcwidth 0.9 a
+    virama and the next character, whatever it is, make a conjunct two cells
+    wide); wcswidth carries no other state across an ASCII character, so the
+    sum is the same. Runs repeat in
     real text, and their widths are cached: wcswidth is a Python loop over
     each character, and measuring every word with it was most of what
     wrapping non-ASCII text cost.
@@ -58,9 +60,20 @@ def width_cells(text: str) -> int:
 
 
 # A run of non-ASCII characters, with the printable ASCII character before it
-# and, while it ends in a ZWJ (U+200D), the character after it. (The standard
-# `re`: it needs no Unicode properties, and it is several times faster here.)
-_RUN = re.compile(r"[ -~]?[^\x00-\x7f]+(?:(?<=\u200d)[ -~][^\x00-\x7f]*)*")
+# and, while it ends in a ZWJ (U+200D), a virama, a variation selector or a
+# skin tone (a virama's state outlives these two), the character after it. (The standard `re`:
+# it needs no Unicode properties, and it is several times faster here.) The
+# viramas are wcwidth's: Unicode's Indic_Syllabic_Category Virama and
+# Invisible_Stacker.
+_JOINERS = (
+    "\ufe0e\ufe0f\U0001f3fb-\U0001f3ff"
+    "\u200d\u094d\u09cd\u0a4d\u0acd\u0b4d\u0bcd\u0c4d\u0ccd\u0d4d\u0dca\u1039\u17d2"
+    "\u1a60\u1b44\u1bab\ua806\ua8c4\ua9c0\uaaf6\U00010a3f\U00011046\U000110b9"
+    "\U00011133\U000111c0\U00011235\U0001134d\U000113d0\U00011442\U000114c2"
+    "\U000115bf\U0001163f\U000116b6\U00011839\U0001193e\U000119e0\U00011a47"
+    "\U00011a99\U00011c3f\U00011d45\U00011d97\U00011f42"
+)
+_RUN = re.compile(rf"[ -~]?[^\x00-\x7f]+(?:(?<=[{_JOINERS}])[ -~][^\x00-\x7f]*)*")
 
 
 @functools.lru_cache(maxsize=4096)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from functools import partial
 from typing import Any
@@ -172,7 +173,9 @@ async def apublish(
     id = new_id() if id is None else id
     if not valid_id(id):
         raise UsageError(f"not a stream id: {id!r} (1 to 128 letters, digits, '-', '_', '.')")
-    started = datetime.datetime.now(datetime.UTC).astimezone().isoformat(timespec="milliseconds")
+    started = (
+        datetime.datetime.now(datetime.timezone.utc).astimezone().isoformat(timespec="milliseconds")
+    )
     meta = {"started": started, "source": describe or _describe(source), "model": model}
     owner = new_id()
     await _retrying(lambda: log.create(id, owner, meta), clock, FIRST_PATIENCE)
@@ -444,11 +447,28 @@ def follow(log: StreamLog, id: str, **options: Any) -> Iterator[Entry]:
                 return
             yield entry
     finally:
-        try:
-            loop.run_until_complete(entries.aclose())  # type: ignore[attr-defined]
-            loop.run_until_complete(log.aclose())
-        finally:
-            loop.close()
+
+        def close() -> None:
+            try:
+                loop.run_until_complete(entries.aclose())  # type: ignore[attr-defined]
+                loop.run_until_complete(log.aclose())
+            finally:
+                loop.close()
+
+        if _loop_running():  # (dropped unfinished, and collected where a loop runs)
+            closing = threading.Thread(target=close, name="outstream-follow-close")
+            closing.start()
+            closing.join()
+        else:
+            close()
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def follow_text(log: StreamLog, id: str, **options: Any) -> Iterator[object]:
@@ -468,6 +488,7 @@ def text_of(entries: Iterable[Entry], where: str = "the stream") -> Iterator[obj
     from ..recordings.deltas import item_of
 
     seen = 0  # characters of text given
+    entries = iter(entries)
     try:
         for entry in entries:
             kind = entry.kind
@@ -486,9 +507,10 @@ def text_of(entries: Iterable[Entry], where: str = "the stream") -> Iterator[obj
                     seen += len(item)
                 yield item
     finally:
-        # Closed now, in this thread, with its event loop: not by the collector, whenever
-        # the error's traceback (which holds the reader) goes, when that loop is gone and
-        # Redis's tasks are torn down outside it ("no running event loop" on stderr).
+        # The reader ends here, not when the garbage collector finds it (`follow`
+        # closes its connections and its event loop; a traceback kept by the
+        # caller would keep it open, and the collector could come while some
+        # other loop runs in this thread).
         close = getattr(entries, "close", None)
         if close is not None:
             close()

@@ -37,7 +37,8 @@ from __future__ import annotations
 import asyncio
 import bisect
 import json
-from collections.abc import Mapping, Sequence
+import sys
+from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any
 
 from ..errors import RelayError, StreamExists, StreamNotFound
@@ -201,9 +202,9 @@ class RedisLog:
         import redis.exceptions
 
         task = asyncio.current_task()
-        cancels = 0 if task is None else task.cancelling()
+        cancels = _cancel_requests(task)
         try:
-            answer = await getattr(self._client(), method)(*args, **kwargs)
+            answer = await _cancellable(getattr(self._client(), method)(*args, **kwargs))
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
             _honour_cancel(task, cancels)
             raise Unreachable(f"cannot reach Redis at {shown_url(self.url)}: {_why(exc)}") from None
@@ -339,15 +340,46 @@ class RedisLog:
         return bool(answer)
 
 
-def _honour_cancel(task: asyncio.Task[Any] | None, cancels: int) -> None:
-    """Raise CancelledError if `task` was cancelled since it had `cancels` requests.
+# redis-py (8.1) can swallow a cancellation that comes while it (re)connects:
+# the command goes on and returns (XREAD: ``[]``), and a cancelled follower
+# would go on following until its stream ends. From 3.11 a task counts the
+# cancel requests it was sent (Task.cancelling), and `_honour_cancel` looks at
+# the count after the call; 3.10's tasks keep no count, so there the call runs
+# in a task of its own that the caller awaits through a shield: a cancel then
+# reaches the caller whatever the call does with it. (redis-py on 3.10 takes
+# its timeouts from async_timeout, not asyncio's, and was not seen to swallow
+# one, but nothing promises it.)
+if sys.version_info >= (3, 11):
 
-    redis-py (8.1) can swallow a cancellation that comes while it (re)connects:
-    the command goes on and returns (XREAD: ``[]``), and a cancelled follower
-    would go on following until its stream ends.
-    """
-    if task is not None and task.cancelling() > cancels:
-        raise asyncio.CancelledError
+    def _cancel_requests(task: asyncio.Task[Any] | None) -> int:
+        return 0 if task is None else task.cancelling()
+
+    def _honour_cancel(task: asyncio.Task[Any] | None, cancels: int) -> None:
+        """Raise CancelledError if `task` was cancelled since it had `cancels` requests."""
+        if task is not None and task.cancelling() > cancels:
+            raise asyncio.CancelledError
+
+    def _cancellable(call: Awaitable[Any]) -> Awaitable[Any]:
+        return call
+
+else:
+
+    def _cancel_requests(task: asyncio.Task[Any] | None) -> int:
+        return 0
+
+    def _honour_cancel(task: asyncio.Task[Any] | None, cancels: int) -> None:
+        pass
+
+    async def _cancellable(call: Awaitable[Any]) -> Any:
+        inner = asyncio.ensure_future(call)
+        try:
+            return await asyncio.shield(inner)
+        except asyncio.CancelledError:
+            inner.cancel()
+            await asyncio.wait([inner])
+            if not inner.cancelled():
+                inner.exception()  # retrieved: the caller is cancelled, the outcome is moot
+            raise
 
 
 class _Tail:

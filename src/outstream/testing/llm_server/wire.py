@@ -18,7 +18,7 @@ import json
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import Any, ClassVar, Protocol
 
 from .script import Kind, Script
@@ -507,7 +507,7 @@ class OllamaWire:
         self._t_first: float | None = None
 
     def _created_at(self, now: float) -> str:
-        t = datetime.fromtimestamp(self._ctx.wall0 + (now - self._ctx.t0), UTC)
+        t = datetime.fromtimestamp(self._ctx.wall0 + (now - self._ctx.t0), timezone.utc)
         return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
     def _content(self, text: str, thinking: str | None) -> dict[str, object]:
