@@ -252,6 +252,8 @@ def test_no_config_and_a_config_of_dev_null_ignore_the_file(config, monkeypatch,
     assert "(ignored (--no-config))" in invoke(capsys, "config", "--no-config").out
     monkeypatch.setenv("OUTSTREAM_CONFIG", os.devnull)
     assert shown(capsys)["cps"] == ("", "default")
+    # Said as chosen, not as a file that went missing.
+    assert "(none: OUTSTREAM_CONFIG is /dev/null)" in invoke(capsys, "config").out
 
 
 def test_outstream_config_names_another_file_which_must_exist(

@@ -147,7 +147,12 @@ def config(argv: Sequence[str]) -> int:
             )
         )
         return EXIT_OK
-    where = "ignored (--no-config)" if args.no_config else "read" if found else "not found"
+    if args.no_config:
+        where = "ignored (--no-config)"
+    elif path == os.devnull:
+        where = "none: OUTSTREAM_CONFIG is /dev/null"
+    else:
+        where = "read" if found else "not found"
     lines = [
         f"# {target.prog}: flags > environment > config file > defaults",
         f"# config file: {path} ({where})",
